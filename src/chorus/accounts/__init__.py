@@ -1,0 +1,1 @@
+"""Users, workspaces (a brand or a client), teams and role-bearing memberships."""

@@ -1,0 +1,51 @@
+"""Workspace roles and what each may do.
+
+One table answers "may this role do that?" for views, the API and tasks alike.
+The governance issue refines it with per-social-account permissions.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    EDITOR = "editor", _("Editor")
+    CONTRIBUTOR = "contributor", _("Contributor")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Capability(models.TextChoices):
+    VIEW_WORKSPACE = "view_workspace", _("See the workspace")
+    MANAGE_MEMBERS = "manage_members", _("Invite, change roles and remove members")
+    MANAGE_TEAMS = "manage_teams", _("Create teams and choose their members")
+    MANAGE_WORKSPACE = "manage_workspace", _("Rename the workspace and change its time zone")
+    DELETE_WORKSPACE = "delete_workspace", _("Delete the workspace")
+
+
+_EVERYONE = frozenset(Role)
+_ADMINS = frozenset({Role.OWNER, Role.ADMIN})
+
+GRANTS: dict[Capability, frozenset[Role]] = {
+    Capability.VIEW_WORKSPACE: _EVERYONE,
+    Capability.MANAGE_MEMBERS: _ADMINS,
+    Capability.MANAGE_TEAMS: _ADMINS,
+    Capability.MANAGE_WORKSPACE: _ADMINS,
+    Capability.DELETE_WORKSPACE: frozenset({Role.OWNER}),
+}
+
+
+def role_can(role: str, capability: Capability) -> bool:
+    return Role(role) in GRANTS[capability]
+
+
+def roles_assignable_by(role: str) -> list[Role]:
+    """An admin may hand out any role but owner; only an owner makes owners."""
+    if Role(role) == Role.OWNER:
+        return list(Role)
+    if Role(role) == Role.ADMIN:
+        return [r for r in Role if r != Role.OWNER]
+    return []

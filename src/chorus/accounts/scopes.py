@@ -1,0 +1,12 @@
+"""Scopes a personal API token can carry; every API endpoint names the one it needs."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Scope(models.TextChoices):
+    WORKSPACE_READ = "workspace:read", _("Read the workspace, its members and teams")
+    MEMBERS_WRITE = "members:write", _("Invite members, change roles, manage teams")
+    TOKENS_WRITE = "tokens:write", _("Create and revoke API tokens")

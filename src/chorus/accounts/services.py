@@ -1,0 +1,351 @@
+"""Writes for users, workspaces, teams, invitations and API tokens.
+
+Every rule about who may do what to a workspace lives here, so the web views,
+the REST API and background tasks all enforce the same thing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chorus.accounts.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Team,
+    User,
+    Workspace,
+    hash_secret,
+)
+from chorus.accounts.roles import Capability, Role, role_can, roles_assignable_by
+from chorus.accounts.scopes import Scope
+from chorus.core import timezones
+from chorus.core.errors import Conflict, NotAllowed, NotFound, ServiceError
+
+INVITATION_SALT = "chorus.invitation"
+TOKEN_PREFIX = "chorus_"
+
+
+def check_capability(membership: Membership, capability: Capability) -> None:
+    if not role_can(membership.role, capability):
+        raise NotAllowed(_("Your role does not allow this."))
+
+
+def _check_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), field="password") from exc
+
+
+def _check_timezone(name: str) -> None:
+    if name and not timezones.is_valid(name):
+        raise ServiceError(_("Unknown time zone: %(name)s") % {"name": name}, field="timezone")
+
+
+# --------------------------------------------------------------------------- users
+
+
+@transaction.atomic
+def user_sign_up(
+    *,
+    email: str,
+    password: str,
+    workspace_name: str,
+    full_name: str = "",
+    language: str = "en",
+    workspace_timezone: str = "UTC",
+) -> User:
+    """A new person gets an account and a first workspace they own."""
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise Conflict(_("An account with this email already exists."), field="email")
+    candidate = User(email=email, full_name=full_name)
+    _check_password(password, candidate)
+    user = User.objects.create_user(email, password, full_name=full_name, language=language)
+    workspace_create(name=workspace_name, owner=user, workspace_timezone=workspace_timezone)
+    return user
+
+
+def user_update_preferences(*, user: User, full_name: str, language: str, tz: str) -> User:
+    if language not in dict(settings.LANGUAGES):
+        raise ServiceError(_("Unsupported language."), field="language")
+    _check_timezone(tz)
+    user.full_name, user.language, user.timezone = full_name, language, tz
+    user.save(update_fields=["full_name", "language", "timezone"])
+    return user
+
+
+# --------------------------------------------------------------------------- workspaces
+
+
+@transaction.atomic
+def workspace_create(*, name: str, owner: User, workspace_timezone: str = "UTC") -> Workspace:
+    name = name.strip()
+    if not name:
+        raise ServiceError(_("A workspace needs a name."), field="name")
+    _check_timezone(workspace_timezone)
+    workspace = Workspace.objects.create(name=name, timezone=workspace_timezone or "UTC")
+    Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)
+    return workspace
+
+
+def workspace_update(*, membership: Membership, name: str, workspace_timezone: str) -> Workspace:
+    check_capability(membership, Capability.MANAGE_WORKSPACE)
+    if not name.strip():
+        raise ServiceError(_("A workspace needs a name."), field="name")
+    _check_timezone(workspace_timezone)
+    workspace = membership.workspace
+    workspace.name, workspace.timezone = name.strip(), workspace_timezone
+    workspace.save(update_fields=["name", "timezone"])
+    return workspace
+
+
+# --------------------------------------------------------------------------- members
+
+
+def _check_can_assign(actor: Membership, role: str) -> None:
+    if Role(role) not in roles_assignable_by(actor.role):
+        raise NotAllowed(_("Your role cannot give the role %(role)s.") % {"role": role})
+
+
+def _owners_left_after(membership: Membership) -> int:
+    return (
+        Membership.objects.filter(workspace=membership.workspace, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+@transaction.atomic
+def membership_change_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
+    check_capability(actor, Capability.MANAGE_MEMBERS)
+    if role not in Role.values:
+        raise ServiceError(_("Unknown role."), field="role")
+    if membership.workspace_id != actor.workspace_id:
+        raise NotFound(_("No such member."))
+    _check_can_assign(actor, role)
+    if membership.role == Role.OWNER:
+        _check_can_assign(actor, Role.OWNER)
+        if role != Role.OWNER and _owners_left_after(membership) == 0:
+            raise ServiceError(_("A workspace needs at least one owner."), field="role")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, membership: Membership) -> None:
+    if membership.pk != actor.pk:
+        check_capability(actor, Capability.MANAGE_MEMBERS)
+    if membership.workspace_id != actor.workspace_id:
+        raise NotFound(_("No such member."))
+    if membership.role == Role.OWNER:
+        if actor.role != Role.OWNER:
+            raise NotAllowed(_("Only an owner can remove an owner."))
+        if _owners_left_after(membership) == 0:
+            raise ServiceError(_("A workspace needs at least one owner."))
+    ApiToken.objects.filter(user=membership.user, workspace=membership.workspace).update(
+        revoked_at=timezone.now()
+    )
+    membership.delete()
+
+
+# --------------------------------------------------------------------------- teams
+
+
+def team_create(*, actor: Membership, name: str) -> Team:
+    check_capability(actor, Capability.MANAGE_TEAMS)
+    name = name.strip()
+    if not name:
+        raise ServiceError(_("A team needs a name."), field="name")
+    try:
+        with transaction.atomic():
+            return Team.objects.create(workspace=actor.workspace, name=name)
+    except IntegrityError as exc:
+        raise Conflict(_("A team with this name already exists."), field="name") from exc
+
+
+def team_set_members(*, actor: Membership, team: Team, memberships: list[Membership]) -> Team:
+    check_capability(actor, Capability.MANAGE_TEAMS)
+    if team.workspace_id != actor.workspace_id or any(
+        m.workspace_id != actor.workspace_id for m in memberships
+    ):
+        raise NotFound(_("No such team or member."))
+    team.members.set(memberships)
+    return team
+
+
+def team_delete(*, actor: Membership, team: Team) -> None:
+    check_capability(actor, Capability.MANAGE_TEAMS)
+    if team.workspace_id != actor.workspace_id:
+        raise NotFound(_("No such team."))
+    team.delete()
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+def invitation_url(invitation: Invitation) -> str:
+    token = signing.dumps(invitation.pk, salt=INVITATION_SALT)
+    return f"{settings.SITE_URL}/invitations/{token}/"
+
+
+@transaction.atomic
+def invitation_create(
+    *, actor: Membership, email: str, role: str, teams: list[Team] | None = None
+) -> Invitation:
+    """Invite someone by email; the email is sent by a task once this commits."""
+    from chorus.accounts.tasks import send_invitation_email
+
+    check_capability(actor, Capability.MANAGE_MEMBERS)
+    if role not in Role.values:
+        raise ServiceError(_("Unknown role."), field="role")
+    _check_can_assign(actor, role)
+    email = email.strip().lower()
+    workspace = actor.workspace
+    if Membership.objects.filter(workspace=workspace, user__email=email).exists():
+        raise Conflict(_("%(email)s is already a member.") % {"email": email}, field="email")
+    Invitation.objects.filter(
+        workspace=workspace, email=email, accepted_at=None, revoked_at=None
+    ).update(revoked_at=timezone.now())
+    invitation = Invitation.objects.create(
+        workspace=workspace,
+        email=email,
+        role=role,
+        invited_by=actor.user,
+        expires_at=timezone.now() + timedelta(seconds=settings.INVITATION_MAX_AGE),
+    )
+    if teams:
+        if any(team.workspace_id != workspace.pk for team in teams):
+            raise NotFound(_("No such team."), field="teams")
+        invitation.teams.set(teams)
+    transaction.on_commit(lambda: send_invitation_email(invitation.pk))
+    return invitation
+
+
+def invitation_from_token(token: str) -> Invitation:
+    try:
+        pk = signing.loads(token, salt=INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise NotFound(_("This invitation link is invalid or has expired.")) from exc
+    invitation = Invitation.objects.select_related("workspace").filter(pk=pk).first()
+    if invitation is None or not invitation.is_open:
+        raise NotFound(_("This invitation link is invalid, used or has expired."))
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open:
+        raise NotFound(_("This invitation link is invalid, used or has expired."))
+    if user.email.lower() != invitation.email:
+        raise NotAllowed(
+            _("This invitation is for %(email)s; sign in with that address.")
+            % {"email": invitation.email}
+        )
+    membership, created = Membership.objects.get_or_create(
+        user=user, workspace=invitation.workspace, defaults={"role": invitation.role}
+    )
+    if created:
+        for team in invitation.teams.all():
+            team.members.add(membership)
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    return membership
+
+
+@transaction.atomic
+def invitation_sign_up(
+    *, invitation: Invitation, password: str, full_name: str = "", language: str = "en"
+) -> User:
+    """Someone new accepts: their account is created for the invited address."""
+    if User.objects.filter(email=invitation.email).exists():
+        raise Conflict(_("An account with this email exists: sign in to accept."))
+    _check_password(password, User(email=invitation.email, full_name=full_name))
+    user = User.objects.create_user(
+        invitation.email, password, full_name=full_name, language=language
+    )
+    invitation_accept(invitation=invitation, user=user)
+    return user
+
+
+def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
+    check_capability(actor, Capability.MANAGE_MEMBERS)
+    if invitation.workspace_id != actor.workspace_id:
+        raise NotFound(_("No such invitation."))
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+
+
+# --------------------------------------------------------------------------- API tokens
+
+
+def api_token_create(
+    *, membership: Membership, name: str, scopes: list[str], expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Returns the token row and the raw secret, which is shown once and never stored."""
+    if not name.strip():
+        raise ServiceError(_("A token needs a name."), field="name")
+    unknown = sorted(set(scopes) - set(Scope.values))
+    if unknown or not scopes:
+        raise ServiceError(
+            _("Choose scopes among: %(scopes)s") % {"scopes": ", ".join(Scope.values)},
+            field="scopes",
+        )
+    if expires_at and expires_at <= timezone.now():
+        raise ServiceError(_("The expiry date must be in the future."), field="expires_at")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=membership.user,
+        workspace=membership.workspace,
+        name=name.strip(),
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        token_hash=hash_secret(raw),
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
+    )
+    return token, raw
+
+
+def api_token_revoke(*, membership: Membership, token: ApiToken) -> None:
+    """Members revoke their own tokens; admins may revoke anyone's in their workspace."""
+    if token.workspace_id != membership.workspace_id:
+        raise NotFound(_("No such token."))
+    if token.user_id != membership.user_id:
+        check_capability(membership, Capability.MANAGE_MEMBERS)
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+
+
+def api_token_authenticate(raw: str) -> ApiToken | None:
+    """The active token for this secret, with its member still in the workspace."""
+    token = (
+        ApiToken.objects.select_related("user", "workspace")
+        .filter(token_hash=hash_secret(raw), revoked_at=None, user__is_active=True)
+        .first()
+    )
+    if token is None or not token.is_active:
+        return None
+    if not Membership.objects.filter(user=token.user, workspace=token.workspace).exists():
+        return None
+    now = timezone.now()
+    if not token.last_used_at or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def invitations_purge(*, older_than_days: int) -> int:
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _rows = Invitation.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,21 @@
+"""The versioned API object; domain routers are added here as they land."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from chorus import __version__
+from chorus.api import accounts, errors
+
+api = NinjaAPI(
+    title="Chorus API",
+    version=__version__,
+    urls_namespace="api-v1",
+    description=(
+        "Authenticate with a personal API token: `Authorization: Bearer chorus_...`. "
+        'Errors are always `{"error": {"code", "message", "fields"}}`. '
+        "Lists are paginated with `page` and `page_size` (at most 200)."
+    ),
+)
+errors.install(api)
+api.add_router("/", accounts.router)

@@ -1,0 +1,152 @@
+"""Configuration read from the environment, with safe defaults and clear errors.
+
+Every problem raises `ConfigError` naming the setting to fix; the `chorus` command
+prints that message alone instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names it and says how to fix it."""
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name)
+    if not raw:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean: use true or false.")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = env(name)
+    return [item.strip() for item in raw.split(",") if item.strip()] if raw else default
+
+
+def data_dir() -> Path:
+    """Where the embedded database, queue and secret key live (CHORUS_DATA_DIR)."""
+    path = Path(env("CHORUS_DATA_DIR") or Path.cwd() / "data").expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"CHORUS_DATA_DIR={path} cannot be created: {exc.strerror}.") from exc
+    return path
+
+
+def secret_key(directory: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the data dir."""
+    given = env("SECRET_KEY")
+    if given:
+        return given
+    key_file = directory / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def database(directory: Path) -> dict:
+    """DATABASE_URL parsed; the default is SQLite in the data dir, tuned for a web + worker."""
+    url = env("DATABASE_URL") or f"sqlite:///{directory / 'chorus.sqlite3'}"
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except (ValueError, KeyError) as exc:
+        raise ConfigError(
+            f"DATABASE_URL={redact_url(url)} is not understood ({exc}). "
+            "Use postgres://user:password@host:5432/name or sqlite:///path/to/file."
+        ) from exc
+    engine = config["ENGINE"]
+    if engine.endswith("sqlite3"):
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+            ),
+        }
+        config.setdefault("TEST", {})["NAME"] = env("CHORUS_TEST_SQLITE_NAME") or None
+    elif not engine.endswith("postgresql"):
+        raise ConfigError(
+            f"DATABASE_URL={redact_url(url)}: Chorus runs on PostgreSQL or SQLite only."
+        )
+    else:
+        config.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    return config
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced, safe to print."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def queue(directory: Path) -> dict:
+    """Huey settings from CHORUS_QUEUE_URL: embedded SQLite by default, Redis to scale out."""
+    url = env("CHORUS_QUEUE_URL") or f"sqlite:///{directory / 'queue.sqlite3'}"
+    scheme = urlsplit(url).scheme
+    common = {"name": "chorus", "immediate": False, "utc": True}
+    if scheme == "sqlite":
+        return {
+            **common,
+            "huey_class": "huey.SqliteHuey",
+            "filename": url.removeprefix("sqlite:///"),
+            "consumer": {"workers": 4, "worker_type": "thread"},
+        }
+    if scheme in {"redis", "rediss"}:
+        return {
+            **common,
+            "huey_class": "huey.PriorityRedisHuey",
+            "url": url,
+            "consumer": {"workers": 8, "worker_type": "thread"},
+        }
+    raise ConfigError(
+        f"CHORUS_QUEUE_URL={redact_url(url)}: use sqlite:///path (embedded, the default) "
+        "or redis://host:6379/0 (many workers on many machines)."
+    )
+
+
+def email(default_from: str) -> dict:
+    """Email backend from EMAIL_URL: console by default, smtp(s)://user:pass@host:port."""
+    url = env("EMAIL_URL")
+    if not url:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+            "DEFAULT_FROM_EMAIL": default_from,
+        }
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps", "submission"}:
+        raise ConfigError(
+            f"EMAIL_URL={redact_url(url)}: use smtp://user:password@host:587 "
+            "(STARTTLS) or smtps://user:password@host:465 (TLS)."
+        )
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 587),
+        "EMAIL_HOST_USER": parts.username or "",
+        "EMAIL_HOST_PASSWORD": parts.password or "",
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": parts.scheme != "smtps",
+        "DEFAULT_FROM_EMAIL": default_from,
+    }

@@ -1,0 +1,1 @@
+"""Small pieces every domain app shares: service errors and time-zone helpers."""

@@ -1,0 +1,276 @@
+"""The one small interface every social network implements.
+
+A provider speaks one network's wire protocol and nothing else: it never sleeps,
+never retries and never touches the database. It raises one of the typed errors
+below and the caller (the dispatcher, the inbox poller, the connect flow) owns the
+policy: hold, retry later, or tell the user.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+import httpx
+
+# --------------------------------------------------------------------------- errors
+
+
+class ProviderError(Exception):
+    """Base of every error a provider raises; `message` is shown to users as is."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class AuthExpired(ProviderError):
+    """The token is expired or revoked: hold the work and ask the user to reconnect."""
+
+
+class RateLimited(ProviderError):
+    """The network asked us to slow down; `retry_after` seconds come from its headers."""
+
+    def __init__(self, message: str, *, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Rejected(ProviderError):
+    """The network refused this request for good (bad input, too long, not found...)."""
+
+
+class Transient(ProviderError):
+    """A passing fault (timeout, 5xx, connection refused): safe to retry later."""
+
+
+# --------------------------------------------------------------------------- values
+
+TextCounting = Literal["graphemes", "mastodon", "x-weighted"]
+InteractionKind = Literal[
+    "reply", "mention", "quote", "like", "repost", "follow", "direct_message"
+]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a network accepts; the composer validates against these before publishing."""
+
+    max_text: int
+    text_counting: TextCounting
+    max_media: int
+    media_types: tuple[str, ...]
+    max_image_bytes: int
+    max_video_bytes: int = 0
+    max_alt_text: int = 0
+    supports_polls: bool = False
+    max_poll_options: int = 0
+    max_poll_option_length: int = 0
+    supports_threads: bool = True
+    supports_content_warning: bool = False
+    supports_direct_messages: bool = False
+    url_length: int | None = None  # a URL counts as this many characters, if fixed
+    rate_limit_note: str = ""  # the network's documented budget, in plain words
+
+
+@dataclass
+class Credentials:
+    """What we keep to act as one account. `secrets` are encrypted at rest by the caller."""
+
+    identity: dict[str, Any] = field(default_factory=dict)  # handle, did, server URL...
+    secrets: dict[str, str] = field(default_factory=dict)  # tokens; never logged
+
+
+@dataclass(frozen=True)
+class AccountIdentity:
+    remote_id: str
+    handle: str
+    display_name: str = ""
+    avatar_url: str = ""
+    profile_url: str = ""
+
+
+@dataclass(frozen=True)
+class Media:
+    data: bytes
+    mime_type: str
+    alt_text: str = ""
+    filename: str = "upload"
+
+
+@dataclass(frozen=True)
+class Poll:
+    options: tuple[str, ...]
+    expires_in_seconds: int = 86400
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
+class RemoteRef:
+    """A post on the network: enough to reply to it, delete it or read its counts."""
+
+    remote_id: str  # Mastodon status id; Bluesky at:// URI
+    url: str = ""
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. Bluesky cid, root uri/cid
+
+
+@dataclass(frozen=True)
+class PostDraft:
+    text: str
+    idempotency_key: str  # stable across retries of the same publish: never duplicates
+    media: tuple[Media, ...] = ()
+    link: str = ""
+    reply_to: RemoteRef | None = None
+    content_warning: str = ""
+    poll: Poll | None = None
+    language: str = ""
+    visibility: str = "public"
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    ref: RemoteRef
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Interaction:
+    kind: InteractionKind
+    remote_id: str
+    author_handle: str
+    created_at: datetime
+    author_name: str = ""
+    author_avatar_url: str = ""
+    text: str = ""
+    url: str = ""
+    subject: RemoteRef | None = None  # our post it responds to, if any
+    conversation_id: str = ""
+
+
+@dataclass(frozen=True)
+class InteractionPage:
+    items: tuple[Interaction, ...]
+    cursor: str  # pass back next time to get only newer interactions
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    ref: RemoteRef
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    quotes: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AccountMetrics:
+    followers: int = 0
+    following: int = 0
+    posts: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RateBudget:
+    """The rate-limit window the network last reported to us."""
+
+    limit: int
+    remaining: int
+    reset_at: datetime | None
+
+
+# --------------------------------------------------------------------------- interface
+
+
+class Provider(abc.ABC):
+    """One account on one network. Build with `Provider(credentials, http=client)`.
+
+    After any call, `credentials` may have been refreshed (check `credentials_changed`
+    and persist them) and `rate_budget` holds the network's latest rate-limit headers.
+    """
+
+    key: ClassVar[str]  # registry key, e.g. "bluesky"
+    name: ClassVar[str]  # shown to users, e.g. "Bluesky"
+    auth_kind: ClassVar[Literal["app_password", "oauth2"]]
+    limits: ClassVar[Limits]
+
+    def __init__(self, credentials: Credentials, *, http: httpx.Client | None = None):
+        self.credentials = credentials
+        self.http = http or httpx.Client(timeout=httpx.Timeout(20.0, connect=10.0))
+        self.credentials_changed = False
+        self.rate_budget: RateBudget | None = None
+
+    @abc.abstractmethod
+    def verify(self) -> AccountIdentity:
+        """Check the credentials still work and return who they belong to."""
+
+    @abc.abstractmethod
+    def refresh(self) -> None:
+        """Renew short-lived tokens; raises AuthExpired when the user must reconnect."""
+
+    @abc.abstractmethod
+    def publish(self, draft: PostDraft) -> PublishedPost:
+        """Create the post. Retrying with the same idempotency key never duplicates."""
+
+    @abc.abstractmethod
+    def delete(self, ref: RemoteRef) -> None:
+        """Delete our post from the network; deleting a missing post is not an error."""
+
+    @abc.abstractmethod
+    def fetch_interactions(self, cursor: str = "") -> InteractionPage:
+        """Replies, mentions, quotes, likes, reposts, follows and DMs newer than cursor."""
+
+    @abc.abstractmethod
+    def fetch_post_metrics(self, refs: list[RemoteRef]) -> list[PostMetrics]:
+        """Current counts for our posts."""
+
+    @abc.abstractmethod
+    def fetch_account_metrics(self) -> AccountMetrics:
+        """Current counts for the account."""
+
+
+# --------------------------------------------------------------------------- connect flows
+
+
+class PasswordSignIn(abc.ABC):
+    """Networks that connect with an identifier and an (app) password, e.g. Bluesky."""
+
+    @classmethod
+    @abc.abstractmethod
+    def sign_in(
+        cls, identifier: str, password: str, *, service_url: str = "", http: httpx.Client
+    ) -> Credentials:
+        """Exchange the identifier and password for session credentials."""
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """An app registered on one server (Mastodon registers one per instance)."""
+
+    server_url: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    scopes: str
+
+
+class OAuthSignIn(abc.ABC):
+    """Networks that connect with the OAuth 2 authorization-code flow, e.g. Mastodon."""
+
+    @classmethod
+    @abc.abstractmethod
+    def register_app(cls, server_url: str, *, redirect_uri: str, http: httpx.Client) -> OAuthApp:
+        """Register Chorus as a client on the server (once per server, then reused)."""
+
+    @classmethod
+    @abc.abstractmethod
+    def authorization_url(cls, app: OAuthApp, *, state: str) -> str:
+        """Where to send the user's browser to grant access."""
+
+    @classmethod
+    @abc.abstractmethod
+    def exchange_code(cls, app: OAuthApp, code: str, *, http: httpx.Client) -> Credentials:
+        """Turn the code the server redirected back with into credentials."""

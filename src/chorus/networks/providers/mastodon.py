@@ -1,0 +1,652 @@
+"""Mastodon connector: any server that speaks the Mastodon REST API.
+
+Connecting registers Chorus once per server (`register_app`), sends the user to the
+server's consent page (`authorization_url`) and trades the returned code for a token
+(`exchange_code`). Mastodon tokens do not expire unless revoked, so `refresh` only
+checks that the token still works.
+
+Media processing. `POST /api/v2/media` answers 202 while a video or large file is
+still being transcoded, and Mastodon refuses to attach unfinished media. Providers
+never sleep, so `publish` does not wait: it raises `MediaProcessing` (a `Transient`)
+carrying the ids of the media it already uploaded. The caller retries later with
+`publish(draft, media_ids=error.media_ids)`, which checks each id once with
+`GET /api/v1/media/:id` (206 = still processing) and posts when all are ready, so a
+retry never uploads the files again. A caller that only knows the generic interface
+and retries `publish(draft)` still gets a correct post; it just uploads again.
+
+Interactions come from `/api/v1/notifications` (mentions, replies, DMs, quotes,
+favourites, boosts, follows). The cursor is the highest notification id seen: with a
+cursor we walk forward through the `Link: rel="prev"` pages, at most `max_pages` per
+call, so nothing is skipped when more arrived than one call reads; without one we read
+only the newest page. Notifications the user's server-side policy filtered (e.g. DMs
+from strangers) are included, so a team inbox does not silently miss them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from .base import (
+    AccountIdentity,
+    AccountMetrics,
+    AuthExpired,
+    Credentials,
+    Interaction,
+    InteractionKind,
+    InteractionPage,
+    Limits,
+    Media,
+    OAuthApp,
+    OAuthSignIn,
+    PostDraft,
+    PostMetrics,
+    Provider,
+    PublishedPost,
+    RateBudget,
+    RateLimited,
+    Rejected,
+    RemoteRef,
+    Transient,
+)
+
+SCOPES = "read write"
+_NOTIFICATION_TYPES = ("mention", "quote", "reblog", "favourite", "follow")
+_STATUS_BATCH = 20  # GET /api/v1/statuses?id[]= accepts at most this many ids
+_DEFAULT_RETRY_AFTER = 300.0  # Mastodon's general rate-limit window is five minutes
+_AUTH_WORDS = ("token", "scope", "login", "account is")
+
+
+class MediaProcessing(Transient):
+    """The server is still processing uploaded media: publish again later with these ids."""
+
+    def __init__(self, message: str, *, media_ids: tuple[str, ...]):
+        super().__init__(message)
+        self.media_ids = media_ids
+
+
+def normalize_server_url(url: str) -> str:
+    """`mastodon.social/`, `HTTPS://Mastodon.Social/about` -> `https://mastodon.social`.
+
+    Plain http is kept only for loopback test servers; anything else is upgraded to
+    https so a typo never sends a token in the clear.
+    """
+    raw = url.strip()
+    if "://" not in raw:
+        raw = f"https://{raw}"
+    parts = urlsplit(raw)
+    host = parts.hostname or ""
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise Rejected(f"{url!r} is not a server address (expected e.g. https://mastodon.social)")
+    netloc = parts.netloc.rsplit("@", 1)[-1].lower()
+    scheme = "http" if parts.scheme.lower() == "http" and _is_loopback(host) else "https"
+    return f"{scheme}://{netloc}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _now() -> datetime:
+    """The current UTC time; a function so tests can pin the clock."""
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- HTTP plumbing
+
+
+def _send(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request; network faults become Transient (messages never carry headers)."""
+    host = urlsplit(url).netloc
+    try:
+        return http.request(method, url, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise Transient(f"{host} did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise Transient(f"could not reach {host} ({type(exc).__name__})") from exc
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise Transient(
+            f"{response.url.host} sent a malformed response (HTTP {response.status_code})"
+        ) from exc
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    data = _json(response)
+    if not isinstance(data, dict):
+        raise Transient(f"{response.url.host} sent an unexpected response shape")
+    return data
+
+
+def _error_text(response: httpx.Response) -> str:
+    """The server's own explanation (`error`, or OAuth's `error_description`)."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("error_description", "error"):
+            if isinstance(data.get(key), str) and data[key].strip():
+                return data[key].strip()
+    return f"HTTP {response.status_code} from {response.url.host}"
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    """ISO 8601 (what Mastodon sends) or Unix seconds (what some proxies send)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (ValueError, OverflowError):
+        pass
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _rate_budget(headers: httpx.Headers) -> RateBudget | None:
+    try:
+        limit = int(headers["X-RateLimit-Limit"])
+        remaining = int(headers["X-RateLimit-Remaining"])
+    except (KeyError, ValueError):
+        return None
+    return RateBudget(limit, remaining, _parse_time(headers.get("X-RateLimit-Reset")))
+
+
+def _retry_after(headers: httpx.Headers) -> float:
+    """Seconds until the window resets: X-RateLimit-Reset, else Retry-After."""
+    reset = _parse_time(headers.get("X-RateLimit-Reset"))
+    if reset is not None:
+        return max(1.0, (reset - _now()).total_seconds())
+    value = headers.get("Retry-After", "").strip()
+    if value:
+        try:
+            return max(1.0, float(value))
+        except ValueError:
+            try:
+                return max(1.0, (parsedate_to_datetime(value) - _now()).total_seconds())
+            except (TypeError, ValueError):
+                pass
+    return _DEFAULT_RETRY_AFTER
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    """Map an HTTP answer to the typed errors of the provider interface."""
+    code = response.status_code
+    if 200 <= code < 300:
+        return
+    text = _error_text(response)
+    if code == 401 or (code == 403 and any(w in text.lower() for w in _AUTH_WORDS)):
+        raise AuthExpired(f"Mastodon no longer accepts this connection ({text}); reconnect it")
+    if code == 429:
+        raise RateLimited(
+            f"Mastodon rate limit reached ({text})", retry_after=_retry_after(response.headers)
+        )
+    if code == 408 or code >= 500:
+        raise Transient(f"Mastodon server error (HTTP {code}): {text}")
+    raise Rejected(text)
+
+
+def _probe_instance(server_url: str, http: httpx.Client) -> dict[str, Any]:
+    """The server's instance document; Rejected when the URL is not a Mastodon API."""
+    reasons = []
+    for path, keys in (("/api/v2/instance", ("domain", "version")), ("/api/v1/instance", ("uri",))):
+        response = _send(http, "GET", server_url + path, headers={"Accept": "application/json"})
+        if response.status_code == 429 or response.status_code >= 500:
+            _raise_for_status(response)
+        if response.status_code != 200:
+            reasons.append(f"{path} answered HTTP {response.status_code}")
+            continue
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and all(isinstance(data.get(k), str) for k in keys):
+            return data
+        reasons.append(f"{path} is not a Mastodon instance document")
+    raise Rejected(f"{server_url} does not look like a Mastodon server: {'; '.join(reasons)}")
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _plain_text(html: str | None) -> str:
+    """Status `content` is HTML; the inbox shows plain text."""
+    parser = _TextExtractor()
+    parser.feed(html or "")
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+def _handle(account: dict[str, Any]) -> str:
+    """`bob` on its home server reads `bob@example.social`, like remote accounts do."""
+    acct = str(account.get("acct") or account.get("username") or "")
+    if "@" in acct:
+        return acct
+    host = urlsplit(str(account.get("url") or "")).netloc
+    return f"{acct}@{host}" if host else acct
+
+
+def _max_id(ids: Iterable[str]) -> str | None:
+    """Mastodon ids are numeric strings of varying length: compare them as numbers."""
+    numeric = [i for i in ids if i.isdigit()]
+    return max(numeric, key=int) if numeric else None
+
+
+def _quoted_id(status: dict[str, Any]) -> str:
+    quote = status.get("quote")
+    if not isinstance(quote, dict):
+        return ""
+    quoted = quote.get("quoted_status")
+    if isinstance(quoted, dict):
+        return str(quoted.get("id") or "")
+    return str(quote.get("quoted_status_id") or "")
+
+
+# --------------------------------------------------------------------------- provider
+
+
+class Mastodon(OAuthSignIn, Provider):
+    """One account on one Mastodon-API server."""
+
+    key = "mastodon"
+    name = "Mastodon"
+    auth_kind = "oauth2"
+    # Mastodon's documented defaults (docs.joinmastodon.org, 4.2+). Servers may differ:
+    # `server_limits()` reads the real values. Before 4.2 media was 10 MB / 40 MB.
+    limits = Limits(
+        max_text=500,
+        text_counting="mastodon",  # URLs count 23, mentions count only the username
+        max_media=4,
+        media_types=(
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/webp",
+            "image/heic",
+            "image/heif",
+            "image/avif",
+            "video/mp4",
+            "video/webm",
+            "video/quicktime",
+            "audio/mpeg",
+            "audio/mp4",
+            "audio/ogg",
+            "audio/wav",
+            "audio/flac",
+        ),
+        max_image_bytes=16 * 1024 * 1024,
+        max_video_bytes=99 * 1024 * 1024,
+        max_alt_text=1500,
+        supports_polls=True,
+        max_poll_options=4,
+        max_poll_option_length=50,
+        supports_threads=True,
+        supports_content_warning=True,
+        supports_direct_messages=True,
+        url_length=23,
+        rate_limit_note=(
+            "300 requests per 5 minutes per account (and per IP address); media uploads "
+            "30 per 30 minutes; deleting posts and undoing boosts 30 per 30 minutes. "
+            "Server admins can change these."
+        ),
+    )
+    page_size = 40  # notifications per request (Mastodon's maximum)
+    max_pages = 5  # pages per fetch_interactions call, so one poll stays bounded
+
+    # ----------------------------------------------------------------------- connect
+
+    @classmethod
+    def register_app(
+        cls, server_url: str, *, redirect_uri: str, http: httpx.Client, website: str = ""
+    ) -> OAuthApp:
+        server = normalize_server_url(server_url)
+        _probe_instance(server, http)
+        form = {"client_name": "Chorus", "redirect_uris": redirect_uri, "scopes": SCOPES}
+        if website:
+            form["website"] = website
+        response = _send(http, "POST", f"{server}/api/v1/apps", data=form)
+        _raise_for_status(response)
+        data = _json_object(response)
+        try:
+            return OAuthApp(
+                server_url=server,
+                client_id=str(data["client_id"]),
+                client_secret=str(data["client_secret"]),
+                redirect_uri=redirect_uri,
+                scopes=SCOPES,
+            )
+        except KeyError as exc:
+            raise Transient(f"{server} registered the app but sent no {exc.args[0]}") from exc
+
+    @classmethod
+    def authorization_url(cls, app: OAuthApp, *, state: str) -> str:
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": app.client_id,
+                "redirect_uri": app.redirect_uri,
+                "scope": app.scopes,
+                "state": state,
+            }
+        )
+        return f"{app.server_url}/oauth/authorize?{query}"
+
+    @classmethod
+    def exchange_code(cls, app: OAuthApp, code: str, *, http: httpx.Client) -> Credentials:
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "redirect_uri": app.redirect_uri,
+            "scope": app.scopes,
+        }
+        response = _send(http, "POST", f"{app.server_url}/oauth/token", data=form)
+        try:
+            _raise_for_status(response)
+        except AuthExpired as exc:  # a 401 here means a bad client or code, not a token
+            raise Rejected(f"Mastodon did not accept the sign-in: {_error_text(response)}") from exc
+        token = _json_object(response).get("access_token")
+        if not isinstance(token, str) or not token:
+            raise Transient(f"{app.server_url} sent no access token")
+        credentials = Credentials(
+            identity={"server_url": app.server_url, "client_id": app.client_id},
+            secrets={"access_token": token, "client_secret": app.client_secret},
+        )
+        me = cls(credentials, http=http).verify()
+        credentials.identity.update(account_id=me.remote_id, acct=me.handle)
+        return credentials
+
+    # ----------------------------------------------------------------------- requests
+
+    @property
+    def server_url(self) -> str:
+        return str(self.credentials.identity["server_url"])
+
+    def _call(
+        self, method: str, path: str, *, ok: tuple[int, ...] = (), **kwargs: Any
+    ) -> httpx.Response:
+        """An authenticated request; statuses in `ok` are returned instead of raised."""
+        headers = {
+            "Authorization": f"Bearer {self.credentials.secrets['access_token']}",
+            "Accept": "application/json",
+            **kwargs.pop("headers", {}),
+        }
+        response = _send(self.http, method, self.server_url + path, headers=headers, **kwargs)
+        self.rate_budget = _rate_budget(response.headers) or self.rate_budget
+        if response.status_code not in ok:
+            _raise_for_status(response)
+        return response
+
+    def _account(self) -> dict[str, Any]:
+        return _json_object(self._call("GET", "/api/v1/accounts/verify_credentials"))
+
+    # ----------------------------------------------------------------------- account
+
+    def verify(self) -> AccountIdentity:
+        account = self._account()
+        return AccountIdentity(
+            remote_id=str(account.get("id", "")),
+            handle=_handle(account),
+            display_name=str(account.get("display_name") or ""),
+            avatar_url=str(account.get("avatar") or ""),
+            profile_url=str(account.get("url") or ""),
+        )
+
+    def refresh(self) -> None:
+        """Mastodon tokens live until revoked: confirm it still works (AuthExpired if not)."""
+        self.verify()
+
+    def fetch_account_metrics(self) -> AccountMetrics:
+        account = self._account()
+        return AccountMetrics(
+            followers=int(account.get("followers_count") or 0),
+            following=int(account.get("following_count") or 0),
+            posts=int(account.get("statuses_count") or 0),
+        )
+
+    def server_limits(self) -> Limits:
+        """This server's real limits from its instance document (falls back to defaults)."""
+        config = _probe_instance(self.server_url, self.http).get("configuration") or {}
+        statuses = config.get("statuses") or {}
+        media = config.get("media_attachments") or {}
+        polls = config.get("polls") or {}
+        base = self.limits
+
+        def number(section: dict[str, Any], key: str, default: int) -> int:
+            value = section.get(key)
+            return value if isinstance(value, int) and value > 0 else default
+
+        types = media.get("supported_mime_types")
+        return replace(
+            base,
+            max_text=number(statuses, "max_characters", base.max_text),
+            max_media=number(statuses, "max_media_attachments", base.max_media),
+            url_length=number(statuses, "characters_reserved_per_url", base.url_length or 23),
+            media_types=tuple(types) if isinstance(types, list) and types else base.media_types,
+            max_image_bytes=number(media, "image_size_limit", base.max_image_bytes),
+            max_video_bytes=number(media, "video_size_limit", base.max_video_bytes),
+            max_alt_text=number(media, "description_limit", base.max_alt_text),
+            max_poll_options=number(polls, "max_options", base.max_poll_options),
+            max_poll_option_length=number(
+                polls, "max_characters_per_option", base.max_poll_option_length
+            ),
+        )
+
+    # ----------------------------------------------------------------------- publishing
+
+    def publish(self, draft: PostDraft, *, media_ids: Sequence[str] = ()) -> PublishedPost:
+        """Post the draft; pass `media_ids` from a `MediaProcessing` error to reuse uploads."""
+        if media_ids and len(media_ids) != len(draft.media):
+            raise ValueError("media_ids must match the draft's media one for one")
+        if media_ids:
+            ids = tuple(media_ids)
+            pending = [mid for mid in ids if not self._media_ready(mid)]
+        else:
+            uploads = [self._upload(media) for media in draft.media]
+            ids = tuple(mid for mid, _ in uploads)
+            pending = [mid for mid, ready in uploads if not ready]
+        if pending:
+            raise MediaProcessing(
+                f"Mastodon is still processing {len(pending)} media file(s)", media_ids=ids
+            )
+
+        text = draft.text
+        if draft.link and draft.link not in text:
+            text = f"{text.rstrip()}\n\n{draft.link}" if text.strip() else draft.link
+        body: dict[str, Any] = {"status": text, "visibility": draft.visibility}
+        if ids:
+            body["media_ids"] = list(ids)
+        if draft.content_warning:
+            body["spoiler_text"] = draft.content_warning
+            body["sensitive"] = True
+        if draft.language:
+            body["language"] = draft.language
+        if draft.reply_to is not None:
+            body["in_reply_to_id"] = draft.reply_to.remote_id
+        if draft.poll is not None:
+            body["poll"] = {
+                "options": list(draft.poll.options),
+                "expires_in": draft.poll.expires_in_seconds,
+                "multiple": draft.poll.multiple,
+            }
+        response = self._call(
+            "POST",
+            "/api/v1/statuses",
+            json=body,
+            headers={"Idempotency-Key": draft.idempotency_key},
+        )
+        status = _json_object(response)
+        if not status.get("id"):
+            raise Transient("Mastodon accepted the post but sent no status id")
+        return PublishedPost(
+            ref=RemoteRef(
+                remote_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or "")
+            ),
+            published_at=_parse_time(status.get("created_at")),
+        )
+
+    def _upload(self, media: Media) -> tuple[str, bool]:
+        """Upload one file; returns its id and whether it is ready to attach."""
+        response = self._call(
+            "POST",
+            "/api/v2/media",
+            files={"file": (media.filename, media.data, media.mime_type)},
+            data={"description": media.alt_text} if media.alt_text else None,
+        )
+        data = _json_object(response)
+        if not data.get("id"):
+            raise Transient("Mastodon accepted the upload but sent no media id")
+        return str(data["id"]), bool(data.get("url"))
+
+    def _media_ready(self, media_id: str) -> bool:
+        response = self._call("GET", f"/api/v1/media/{media_id}")
+        return response.status_code != 206 and bool(_json_object(response).get("url"))
+
+    def delete(self, ref: RemoteRef) -> None:
+        self._call("DELETE", f"/api/v1/statuses/{ref.remote_id}", ok=(404,))
+
+    # ----------------------------------------------------------------------- reading
+
+    def fetch_post_metrics(self, refs: list[RemoteRef]) -> list[PostMetrics]:
+        """Counts for our posts; posts deleted meanwhile are left out."""
+        by_id = {ref.remote_id: ref for ref in refs}
+        return [
+            PostMetrics(
+                ref=by_id[str(status.get("id"))],
+                likes=int(status.get("favourites_count") or 0),
+                reposts=int(status.get("reblogs_count") or 0),
+                replies=int(status.get("replies_count") or 0),
+                quotes=int(status.get("quotes_count") or 0),
+            )
+            for status in self._statuses(list(by_id))
+            if str(status.get("id")) in by_id
+        ]
+
+    def _statuses(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Batch reads (Mastodon 4.3+), or one read per status on older servers."""
+        statuses: list[Any] = []
+        for start in range(0, len(ids), _STATUS_BATCH):
+            chunk = ids[start : start + _STATUS_BATCH]
+            params = [("id[]", i) for i in chunk]
+            response = self._call("GET", "/api/v1/statuses", params=params, ok=(404,))
+            if response.status_code != 404:
+                page = _json(response)
+                if not isinstance(page, list):
+                    raise Transient("Mastodon sent an unexpected response shape")
+                statuses.extend(page)
+                continue
+            for status_id in chunk:
+                single = self._call("GET", f"/api/v1/statuses/{status_id}", ok=(404,))
+                if single.status_code != 404:
+                    statuses.append(_json_object(single))
+        return [s for s in statuses if isinstance(s, dict)]
+
+    def fetch_interactions(self, cursor: str = "") -> InteractionPage:
+        params: dict[str, Any] = {
+            "types[]": list(_NOTIFICATION_TYPES),
+            "limit": self.page_size,
+            "include_filtered": "true",
+        }
+        if cursor:
+            params["min_id"] = cursor
+        notifications: list[dict[str, Any]] = []
+        for _ in range(self.max_pages):
+            response = self._call("GET", "/api/v1/notifications", params=params)
+            page = _json(response)
+            if not isinstance(page, list):
+                raise Transient("Mastodon sent an unexpected response shape")
+            notifications.extend(n for n in page if isinstance(n, dict))
+            newer = response.links.get("prev", {}).get("url", "")
+            min_id = parse_qs(urlsplit(newer).query).get("min_id", [""])[0]
+            if not cursor or len(page) < self.page_size or not min_id:
+                break
+            params["min_id"] = min_id
+        highest = _max_id([str(n.get("id", "")) for n in notifications] + [cursor or "0"])
+        items = [i for n in notifications if (i := self._interaction(n)) is not None]
+        items.sort(key=lambda i: i.created_at)
+        return InteractionPage(items=tuple(items), cursor=highest or "0")
+
+    def _interaction(self, notification: dict[str, Any]) -> Interaction | None:
+        account = notification.get("account") or {}
+        status = notification.get("status") or {}
+        created_at = _parse_time(notification.get("created_at"))
+        if not isinstance(account, dict) or not isinstance(status, dict) or created_at is None:
+            return None
+        ntype = notification.get("type")
+        kind: InteractionKind
+        subject: RemoteRef | None = None
+        if ntype in ("mention", "quote") and status.get("id"):
+            parent = str(status.get("in_reply_to_id") or "")
+            our_id = str(self.credentials.identity.get("account_id", ""))
+            replies_to_us = bool(parent) and str(status.get("in_reply_to_account_id")) == our_id
+            if status.get("visibility") == "direct":
+                kind = "direct_message"
+            elif ntype == "quote":
+                kind = "quote"
+            elif replies_to_us:
+                kind = "reply"
+            else:
+                kind = "mention"
+            if ntype == "quote" and _quoted_id(status):
+                subject = RemoteRef(_quoted_id(status))
+            elif replies_to_us:
+                subject = RemoteRef(parent)
+            remote_id = str(status["id"])
+            text, url = _plain_text(status.get("content")), str(status.get("url") or "")
+        elif ntype in ("favourite", "reblog", "follow"):
+            kind = {"favourite": "like", "reblog": "repost", "follow": "follow"}[ntype]
+            if status.get("id"):
+                subject = RemoteRef(str(status["id"]), url=str(status.get("url") or ""))
+            remote_id, text, url = str(notification.get("id")), "", str(account.get("url") or "")
+        else:
+            return None
+        return Interaction(
+            kind=kind,
+            remote_id=remote_id,
+            author_handle=_handle(account),
+            created_at=created_at,
+            author_name=str(account.get("display_name") or account.get("username") or ""),
+            author_avatar_url=str(account.get("avatar") or ""),
+            text=text,
+            url=url,
+            subject=subject,
+        )

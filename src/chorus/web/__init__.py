@@ -1,0 +1,1 @@
+"""The server-rendered web UI: thin views calling domain services, htmx for interactivity."""

@@ -1,0 +1,35 @@
+"""Navigation for the shell: only features that exist appear, only what the role may use."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from chorus.accounts.roles import Capability, role_can
+
+# (url name, label, capability needed). A feature adds its entry when it lands.
+NAVIGATION = [
+    ("home", _("Overview"), Capability.VIEW_WORKSPACE),
+    ("members", _("Members & teams"), Capability.VIEW_WORKSPACE),
+    ("workspace_settings", _("Workspace"), Capability.MANAGE_WORKSPACE),
+]
+
+
+def navigation(request):
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return {}
+    items = [
+        {
+            "url": reverse(name),
+            "label": label,
+            "active": request.resolver_match and request.resolver_match.url_name == name,
+        }
+        for name, label, capability in NAVIGATION
+        if role_can(membership.role, capability)
+    ]
+    return {
+        "nav_items": items,
+        "current_membership": membership,
+        "all_memberships": getattr(request, "memberships", []),
+    }

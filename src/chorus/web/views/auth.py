@@ -1,0 +1,73 @@
+"""Sign-up, invitation acceptance and the login view (Django's own auth machinery)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import LoginView
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from chorus.accounts import services
+from chorus.accounts.middleware import SESSION_WORKSPACE_KEY
+from chorus.core.errors import ServiceError
+from chorus.web.forms import EmailAuthenticationForm, InvitationSignUpForm, SignUpForm
+from chorus.web.views.common import show_service_error
+
+BACKEND = "chorus.accounts.auth.EmailBackend"
+
+
+class ChorusLoginView(LoginView):
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_sign_up(**form.cleaned_data)
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            login(request, user, backend=BACKEND)
+            messages.success(request, _("Welcome to Chorus."))
+            return redirect("home")
+    return render(request, "registration/sign_up.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token: str):
+    try:
+        invitation = services.invitation_from_token(token)
+    except ServiceError as exc:
+        return render(request, "web/invitation_invalid.html", {"message": exc.message}, status=404)
+    context = {"invitation": invitation}
+    if request.user.is_authenticated:
+        if request.method == "POST":
+            try:
+                membership = services.invitation_accept(invitation=invitation, user=request.user)
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                request.session[SESSION_WORKSPACE_KEY] = membership.workspace_id
+                messages.success(
+                    request, _("You joined %(name)s.") % {"name": membership.workspace}
+                )
+                return redirect("home")
+        return render(request, "web/invitation_accept.html", context)
+    form = InvitationSignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_sign_up(invitation=invitation, **form.cleaned_data)
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            login(request, user, backend=BACKEND)
+            request.session[SESSION_WORKSPACE_KEY] = invitation.workspace_id
+            return redirect("home")
+    return render(request, "web/invitation_accept.html", {**context, "form": form})

@@ -1,0 +1,43 @@
+"""Helpers shared by views: the membership guard and service-error display."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+
+from chorus.accounts.roles import Capability, role_can
+from chorus.core.errors import NotAllowed, NotFound, ServiceError
+
+
+def member_required(capability: Capability = Capability.VIEW_WORKSPACE):
+    """Signed in, in a workspace, and with a role that has `capability`."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.membership is None:
+                return redirect("workspace_new")
+            if not role_can(request.membership.role, capability):
+                raise PermissionDenied
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as exc:
+                raise Http404(exc.message) from exc
+            except NotAllowed as exc:
+                raise PermissionDenied(exc.message) from exc
+
+        return wrapped
+
+    return decorator
+
+
+def show_service_error(form: forms.Form, error: ServiceError) -> None:
+    """Put a service's refusal on the field it names (or on the whole form)."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
