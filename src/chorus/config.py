@@ -62,6 +62,22 @@ def secret_key(directory: Path) -> str:
     return key
 
 
+def encryption_keys(directory: Path) -> list[str]:
+    """Fernet keys, newest first: CHORUS_ENCRYPTION_KEYS, else one kept in the data dir."""
+    given = env_list("CHORUS_ENCRYPTION_KEYS", [])
+    if given:
+        return given
+    key_file = directory / "encryption_key"
+    if key_file.exists():
+        return [key_file.read_text().strip()]
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key().decode()
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return [key]
+
+
 def database(directory: Path) -> dict:
     """DATABASE_URL parsed; the default is SQLite in the data dir, tuned for a web + worker."""
     url = env("DATABASE_URL") or f"sqlite:///{directory / 'chorus.sqlite3'}"

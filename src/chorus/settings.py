@@ -10,6 +10,7 @@ BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = config.data_dir()
 
 SECRET_KEY = config.secret_key(DATA_DIR)
+ENCRYPTION_KEYS = config.encryption_keys(DATA_DIR)
 DEBUG = config.env_bool("CHORUS_DEBUG", False)
 ALLOWED_HOSTS = config.env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = config.env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -23,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
     "chorus.accounts",
+    "chorus.networks",
     "chorus.web",
 ]
 

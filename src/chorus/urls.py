@@ -3,7 +3,7 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from chorus.api.urls import api
-from chorus.web.views import auth, profile, workspace
+from chorus.web.views import auth, networks, profile, workspace
 
 urlpatterns = [
     path("", workspace.home, name="home"),
@@ -52,6 +52,30 @@ urlpatterns = [
     path("teams/", workspace.team_create, name="team_create"),
     path("teams/<int:team_id>/members/", workspace.team_members, name="team_members"),
     path("teams/<int:team_id>/delete/", workspace.team_delete, name="team_delete"),
+    path("social-accounts/", networks.social_accounts, name="social_accounts"),
+    path(
+        "social-accounts/connect/<str:provider>/password/",
+        networks.connect_password,
+        name="connect_password",
+    ),
+    path(
+        "social-accounts/connect/<str:provider>/oauth/",
+        networks.connect_oauth,
+        name="connect_oauth",
+    ),
+    path("social-accounts/oauth/callback/", networks.oauth_callback, name="oauth_callback"),
+    path("social-accounts/<int:account_id>/", networks.account_detail, name="account_detail"),
+    path("social-accounts/<int:account_id>/check/", networks.account_check, name="account_check"),
+    path(
+        "social-accounts/<int:account_id>/members/",
+        networks.account_members,
+        name="account_members",
+    ),
+    path(
+        "social-accounts/<int:account_id>/disconnect/",
+        networks.account_disconnect,
+        name="account_disconnect",
+    ),
     path("me/", profile.preferences, name="preferences"),
     path("me/tokens/", profile.api_tokens, name="api_tokens"),
     path("me/tokens/<int:token_id>/revoke/", profile.api_token_revoke, name="api_token_revoke"),

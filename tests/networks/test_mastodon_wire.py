@@ -23,7 +23,7 @@ from chorus.networks.providers.base import (
     RemoteRef,
     Transient,
 )
-from chorus.networks.providers.mastodon import Mastodon, MediaProcessing, normalize_server_url
+from chorus.networks.providers.mastodon import Mastodon, MediaProcessing
 
 SERVER = "https://social.example"
 TOKEN = "secret-token-value"
@@ -338,13 +338,13 @@ def test_media_ids_must_match_the_drafts_media(provider) -> None:
     ],
 )
 def test_server_urls_are_normalised(typed, normalised) -> None:
-    assert normalize_server_url(typed) == normalised
+    assert Mastodon.normalize_server_url(typed) == normalised
 
 
 @pytest.mark.parametrize("typed", ["ftp://mastodon.social", "https://", ""])
 def test_nonsense_server_urls_are_rejected(typed) -> None:
     with pytest.raises(Rejected):
-        normalize_server_url(typed)
+        Mastodon.normalize_server_url(typed)
 
 
 def test_register_app_falls_back_to_the_v1_instance_and_sends_the_form(api) -> None:

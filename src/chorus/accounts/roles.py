@@ -24,6 +24,7 @@ class Capability(models.TextChoices):
     MANAGE_TEAMS = "manage_teams", _("Create teams and choose their members")
     MANAGE_WORKSPACE = "manage_workspace", _("Rename the workspace and change its time zone")
     DELETE_WORKSPACE = "delete_workspace", _("Delete the workspace")
+    MANAGE_ACCOUNTS = "manage_accounts", _("Connect social accounts and choose who may use them")
 
 
 _EVERYONE = frozenset(Role)
@@ -35,6 +36,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_TEAMS: _ADMINS,
     Capability.MANAGE_WORKSPACE: _ADMINS,
     Capability.DELETE_WORKSPACE: frozenset({Role.OWNER}),
+    Capability.MANAGE_ACCOUNTS: _ADMINS,
 }
 
 

@@ -10,3 +10,5 @@ class Scope(models.TextChoices):
     WORKSPACE_READ = "workspace:read", _("Read the workspace, its members and teams")
     MEMBERS_WRITE = "members:write", _("Invite members, change roles, manage teams")
     TOKENS_WRITE = "tokens:write", _("Create and revoke API tokens")
+    ACCOUNTS_READ = "accounts:read", _("See connected social accounts and their health")
+    ACCOUNTS_WRITE = "accounts:write", _("Connect and disconnect social accounts")

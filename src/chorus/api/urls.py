@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from chorus import __version__
-from chorus.api import accounts, errors
+from chorus.api import accounts, errors, networks
 
 api = NinjaAPI(
     title="Chorus API",
@@ -19,3 +19,4 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/", accounts.router)
+api.add_router("/", networks.router)

@@ -18,9 +18,7 @@ _URL_PROTOCOL_LENGTH = len("https://")
 
 _INVALID = "\ufffe\ufeff\uffff"
 _DIRECTIONAL = "\u202a-\u202e\u061c\u200e\u200f\u2066-\u2069"
-_SPACES = (
-    "\\x09-\\x0d\\x20\\x85\\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-)
+_SPACES = "\\x09-\\x0d\\x20\\x85\\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _LATIN_ACCENTS = (
     "\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263"
     "\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
@@ -57,13 +55,10 @@ def _domain(domain_char: str, tld_tail: str) -> str:
 # JS ``punct`` lacks '"' and '`', so those may appear in domain labels there too.
 _X_DOMAIN_CHAR = f"[^!'#%&()*+,\\\\\\-./:;<=>?@\\[\\]^_{{|}}~$/{_SPACES}{_INVALID}]"
 _X_PATH_CHAR = f"[a-z{_CYRILLIC}0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&{_LATIN_ACCENTS}]"
-_X_PARENS = (
-    f"\\((?:{_X_PATH_CHAR}+|(?:{_X_PATH_CHAR}*\\({_X_PATH_CHAR}+\\){_X_PATH_CHAR}*))\\)"
-)
+_X_PARENS = f"\\((?:{_X_PATH_CHAR}+|(?:{_X_PATH_CHAR}*\\({_X_PATH_CHAR}+\\){_X_PATH_CHAR}*))\\)"
 _X_PATH_END = f"[+\\-a-z{_CYRILLIC}0-9=_#/{_LATIN_ACCENTS}]|(?:{_X_PARENS})"
 _X_PATH = (
-    f"(?:(?:{_X_PATH_CHAR}*(?:{_X_PARENS}{_X_PATH_CHAR}*)*{_X_PATH_END})"
-    f"|(?:@{_X_PATH_CHAR}+/))"
+    f"(?:(?:{_X_PATH_CHAR}*(?:{_X_PARENS}{_X_PATH_CHAR}*)*{_X_PATH_END})|(?:@{_X_PATH_CHAR}+/))"
 )
 _X_QUERY = r"[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]"
 _X_QUERY_END = r"[a-z0-9\-_&=#/]"
@@ -87,9 +82,7 @@ _X_SPECIAL_SHORT_DOMAIN = re.compile(
     f"^{_X_DOMAIN_NAME}(?:(?:co|tv)(?=[^0-9a-zA-Z@]|$))$", re.IGNORECASE
 )
 _X_NO_PROTOCOL_BAD_BEFORE = re.compile(r"[-_./]$")
-_TCO = re.compile(
-    f"^https?://t\\.co/([a-z0-9]+)(?:\\?{_X_QUERY}*{_X_QUERY_END})?", re.IGNORECASE
-)
+_TCO = re.compile(f"^https?://t\\.co/([a-z0-9]+)(?:\\?{_X_QUERY}*{_X_QUERY_END})?", re.IGNORECASE)
 
 # --- Mastodon: twitter-text Ruby gem, with Mastodon's overrides of path/query/protocol ------
 _RB_DOMAIN_CHAR = f"[^!\"#$%&'()*+,\\-./:;<=>?@\\[\\]^_`{{|}}~\\x00-\\x20\\x7f{_INVALID}{_SPACES}]"
@@ -102,9 +95,7 @@ _UCHARS = (
 )
 _WHITE_SPACE = "\\t-\\r \\x85\\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _M_PATH_CHAR = f"[^{_WHITE_SPACE}<>()?]"
-_M_PARENS = (
-    f"\\((?:{_M_PATH_CHAR}+|(?:{_M_PATH_CHAR}*\\({_M_PATH_CHAR}+\\){_M_PATH_CHAR}*))\\)"
-)
+_M_PARENS = f"\\((?:{_M_PATH_CHAR}+|(?:{_M_PATH_CHAR}*\\({_M_PATH_CHAR}+\\){_M_PATH_CHAR}*))\\)"
 # Mastodon interpolates the gem's original balanced-parens rule here (it is redefined after).
 _M_PATH_END = f"[^{_WHITE_SPACE}()?!*\"'「」<>;:=,.$%\\[\\]~&|@]|(?:{_X_PARENS})"
 _M_PATH = (

@@ -10,6 +10,7 @@ from chorus.accounts.roles import Capability, role_can
 # (url name, label, capability needed). A feature adds its entry when it lands.
 NAVIGATION = [
     ("home", _("Overview"), Capability.VIEW_WORKSPACE),
+    ("social_accounts", _("Social accounts"), Capability.VIEW_WORKSPACE),
     ("members", _("Members & teams"), Capability.VIEW_WORKSPACE),
     ("workspace_settings", _("Workspace"), Capability.MANAGE_WORKSPACE),
 ]

@@ -82,3 +82,30 @@ class ApiTokenForm(forms.Form):
     expires_at = forms.DateTimeField(
         label=_("Expires"), required=False, widget=forms.DateTimeInput(attrs={"type": "date"})
     )
+
+
+class PasswordConnectForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Handle"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": "name.bsky.social"}),
+    )
+    password = forms.CharField(
+        label=_("App password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text=_("Create one in the network's settings; never use your main password."),
+    )
+    service_url = forms.URLField(
+        label=_("Server (optional)"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Only for accounts hosted on your own server."),
+    )
+
+
+class OAuthConnectForm(forms.Form):
+    server_url = forms.CharField(
+        label=_("Server"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": "mastodon.social"}),
+    )

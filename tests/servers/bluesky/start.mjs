@@ -1,15 +1,20 @@
 // Starts a private AT Protocol network (PLC, PDS, AppView, bsync, Ozone) for Chorus' tests.
 //
 // Prints one JSON line with the service URLs on stdout once every service is up, then
-// runs until SIGTERM/SIGINT. All service logs go to stderr. Postgres schemas are named
-// after this process so that concurrent runs never share AppView state; schemas left by
-// runs that died without cleaning up are dropped at the next start.
+// runs until SIGTERM/SIGINT. All service logs go to stderr. Postgres schemas and the data
+// folder are named after this process so that concurrent runs never share state; what runs
+// that died without cleaning up left behind is removed at the next start.
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-import { TestNetwork } from '@atproto/dev-env'
 import pg from 'pg'
+
+// Everything the services write (SQLite files, blobs, port locks) stays in the repository's
+// git-ignored var/ folder unless CHORUS_BSKY_TMPDIR says otherwise.
+const TMP_ROOT =
+  process.env.CHORUS_BSKY_TMPDIR ||
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../var/bluesky-dev-env')
 
 const PG_SERVER_URL = process.env.CHORUS_BSKY_PG_URL || 'postgresql://postgres@127.0.0.1:5432'
 const PG_DATABASE = process.env.CHORUS_BSKY_PG_DATABASE || 'chorus_bsky'
@@ -40,6 +45,15 @@ const isRunning = (pid) => {
     return true
   } catch (err) {
     return err.code !== 'ESRCH'
+  }
+}
+
+const removeStaleDataDirs = async () => {
+  for (const entry of await fs.readdir(TMP_ROOT)) {
+    const match = /^run-([a-j]+)$/.exec(entry)
+    if (match && !isRunning(lettersToPid(match[1]))) {
+      await fs.rm(path.join(TMP_ROOT, entry), { recursive: true, force: true })
+    }
   }
 }
 
@@ -79,11 +93,14 @@ const dropOwnSchemas = () =>
 
 const main = async () => {
   const started = Date.now()
-  await fs.mkdir(os.tmpdir(), { recursive: true })
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'run-'))
-  // TestPds keeps its SQLite files and blobs under os.tmpdir(): give it this run's folder.
+  await fs.mkdir(TMP_ROOT, { recursive: true })
+  await removeStaleDataDirs()
+  const dataDir = path.join(TMP_ROOT, `run-${pidToLetters(process.pid)}`)
+  await fs.mkdir(dataDir, { recursive: true })
+  // The dev-env modules read os.tmpdir() when loaded: set it before importing them.
   process.env.TMPDIR = dataDir
   process.env.REDIS_HOST = REDIS_HOST
+  const { TestNetwork } = await import('@atproto/dev-env')
   await prepareDatabase()
 
   const dbUrl = new URL(PG_SERVER_URL)

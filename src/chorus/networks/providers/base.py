@@ -49,9 +49,7 @@ class Transient(ProviderError):
 # --------------------------------------------------------------------------- values
 
 TextCounting = Literal["graphemes", "mastodon", "x-weighted"]
-InteractionKind = Literal[
-    "reply", "mention", "quote", "like", "repost", "follow", "direct_message"
-]
+InteractionKind = Literal["reply", "mention", "quote", "like", "repost", "follow", "direct_message"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ class Credentials:
     """What we keep to act as one account. `secrets` are encrypted at rest by the caller."""
 
     identity: dict[str, Any] = field(default_factory=dict)  # handle, did, server URL...
-    secrets: dict[str, str] = field(default_factory=dict)  # tokens; never logged
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # tokens; never logged
 
 
 @dataclass(frozen=True)
@@ -259,6 +257,11 @@ class OAuthApp:
 
 class OAuthSignIn(abc.ABC):
     """Networks that connect with the OAuth 2 authorization-code flow, e.g. Mastodon."""
+
+    @classmethod
+    def normalize_server_url(cls, url: str) -> str:
+        """The canonical address of a server, so each server is registered once."""
+        return url.strip().rstrip("/")
 
     @classmethod
     @abc.abstractmethod

@@ -60,7 +60,7 @@ from .base import (
 
 SCOPES = "read write"
 _NOTIFICATION_TYPES = ("mention", "quote", "reblog", "favourite", "follow")
-_STATUS_BATCH = 20  # GET /api/v1/statuses?id[]= accepts at most this many ids
+_STATUS_BATCH = 20  # ids per batch read: Mastodon caps id[]; its default page size is safe
 _DEFAULT_RETRY_AFTER = 300.0  # Mastodon's general rate-limit window is five minutes
 _AUTH_WORDS = ("token", "scope", "login", "account is")
 
@@ -71,24 +71,6 @@ class MediaProcessing(Transient):
     def __init__(self, message: str, *, media_ids: tuple[str, ...]):
         super().__init__(message)
         self.media_ids = media_ids
-
-
-def normalize_server_url(url: str) -> str:
-    """`mastodon.social/`, `HTTPS://Mastodon.Social/about` -> `https://mastodon.social`.
-
-    Plain http is kept only for loopback test servers; anything else is upgraded to
-    https so a typo never sends a token in the clear.
-    """
-    raw = url.strip()
-    if "://" not in raw:
-        raw = f"https://{raw}"
-    parts = urlsplit(raw)
-    host = parts.hostname or ""
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise Rejected(f"{url!r} is not a server address (expected e.g. https://mastodon.social)")
-    netloc = parts.netloc.rsplit("@", 1)[-1].lower()
-    scheme = "http" if parts.scheme.lower() == "http" and _is_loopback(host) else "https"
-    return f"{scheme}://{netloc}"
 
 
 def _is_loopback(host: str) -> bool:
@@ -334,10 +316,30 @@ class Mastodon(OAuthSignIn, Provider):
     # ----------------------------------------------------------------------- connect
 
     @classmethod
+    def normalize_server_url(cls, url: str) -> str:
+        """`mastodon.social/`, `HTTPS://Mastodon.Social/about` -> `https://mastodon.social`.
+
+        Plain http is kept only for loopback test servers; anything else is upgraded to
+        https so a typo never sends a token in the clear.
+        """
+        raw = url.strip()
+        if "://" not in raw:
+            raw = f"https://{raw}"
+        parts = urlsplit(raw)
+        host = parts.hostname or ""
+        if parts.scheme.lower() not in ("http", "https") or not host:
+            raise Rejected(
+                f"{url!r} is not a server address (expected e.g. https://mastodon.social)"
+            )
+        netloc = parts.netloc.rsplit("@", 1)[-1].lower()
+        scheme = "http" if parts.scheme.lower() == "http" and _is_loopback(host) else "https"
+        return f"{scheme}://{netloc}"
+
+    @classmethod
     def register_app(
         cls, server_url: str, *, redirect_uri: str, http: httpx.Client, website: str = ""
     ) -> OAuthApp:
-        server = normalize_server_url(server_url)
+        server = cls.normalize_server_url(server_url)
         _probe_instance(server, http)
         form = {"client_name": "Chorus", "redirect_uris": redirect_uri, "scopes": SCOPES}
         if website:

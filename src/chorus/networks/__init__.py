@@ -1,0 +1,1 @@
+"""Social networks: the provider interface, one module per network, connected accounts."""

@@ -1,0 +1,18 @@
+"""The registry of networks Chorus speaks; adding a network adds one line here."""
+
+from __future__ import annotations
+
+from chorus.networks.providers.base import OAuthSignIn, PasswordSignIn, Provider
+from chorus.networks.providers.mastodon import Mastodon
+
+PROVIDERS: dict[str, type[Provider]] = {provider.key: provider for provider in (Mastodon,)}
+
+
+def get_provider(key: str) -> type[Provider]:
+    try:
+        return PROVIDERS[key]
+    except KeyError:
+        raise KeyError(f"Unknown network {key!r}; known: {', '.join(PROVIDERS)}") from None
+
+
+__all__ = ["PROVIDERS", "OAuthSignIn", "PasswordSignIn", "Provider", "get_provider"]

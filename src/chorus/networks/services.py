@@ -1,0 +1,314 @@
+"""Connecting, checking and disconnecting social accounts; using them safely.
+
+An account row is written only after the network has confirmed the credentials, inside
+one transaction, so a failed connect leaves nothing half-connected. Every later call to a
+network goes through `provider_for`, which records the account's health (last success,
+last error, rate-limit budget) and persists refreshed tokens.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chorus.accounts.models import Membership
+from chorus.accounts.roles import Capability
+from chorus.accounts.services import check_capability
+from chorus.core.errors import NotFound, ServiceError
+from chorus.networks import http
+from chorus.networks.models import AccountStatus, OAuthClient, SocialAccount
+from chorus.networks.providers import (
+    PROVIDERS,
+    OAuthSignIn,
+    PasswordSignIn,
+    Provider,
+    get_provider,
+)
+from chorus.networks.providers.base import (
+    AuthExpired,
+    Credentials,
+    OAuthApp,
+    ProviderError,
+)
+
+OAUTH_STATE_SALT = "chorus.networks.oauth"
+OAUTH_STATE_MAX_AGE = 15 * 60
+
+
+class ConnectFailed(ServiceError):
+    """The network refused or could not be reached; its reason is in the message."""
+
+    code = "connect_failed"
+    status = 400
+
+
+def _provider_class(key: str, kind: type) -> type[Provider]:
+    try:
+        provider = get_provider(key)
+    except KeyError as exc:
+        raise NotFound(_("Unknown network."), field="provider") from exc
+    if not issubclass(provider, kind):
+        raise ServiceError(_("This network connects differently."), field="provider")
+    return provider
+
+
+def oauth_redirect_uri() -> str:
+    return f"{settings.SITE_URL}/social-accounts/oauth/callback/"
+
+
+# --------------------------------------------------------------------------- connect
+
+
+def account_connect_with_password(
+    *, actor: Membership, provider_key: str, identifier: str, password: str, service_url: str = ""
+) -> SocialAccount:
+    """Networks such as Bluesky: handle and app password, checked before anything is saved."""
+    check_capability(actor, Capability.MANAGE_ACCOUNTS)
+    provider = _provider_class(provider_key, PasswordSignIn)
+    if not identifier.strip() or not password:
+        raise ServiceError(_("Enter the handle and the app password."), field="identifier")
+    with http.client() as client:
+        try:
+            credentials = provider.sign_in(
+                identifier.strip().lstrip("@"),
+                password,
+                service_url=service_url.strip(),
+                http=client,
+            )
+            return _save_account(actor, provider(credentials, http=client))
+        except ProviderError as exc:
+            raise ConnectFailed(exc.message) from exc
+
+
+def oauth_begin(*, actor: Membership, provider_key: str, server_url: str) -> str:
+    """Register Chorus on the server if needed; return where to send the user's browser."""
+    check_capability(actor, Capability.MANAGE_ACCOUNTS)
+    provider = _provider_class(provider_key, OAuthSignIn)
+    with http.client() as client:
+        try:
+            oauth_client = _oauth_client(provider, server_url, client)
+        except ProviderError as exc:
+            raise ConnectFailed(exc.message, field="server_url") from exc
+    state = signing.dumps(
+        {
+            "client": oauth_client.pk,
+            "workspace": actor.workspace_id,
+            "user": actor.user_id,
+            "nonce": secrets.token_urlsafe(8),
+        },
+        salt=OAUTH_STATE_SALT,
+    )
+    return provider.authorization_url(_app(oauth_client), state=state)
+
+
+def _oauth_client(provider: type[Provider], server_url: str, client) -> OAuthClient:
+    redirect_uri = oauth_redirect_uri()
+    server = provider.normalize_server_url(server_url)
+    existing = OAuthClient.objects.filter(
+        provider=provider.key, server_url=server, redirect_uri=redirect_uri
+    ).first()
+    if existing:
+        return existing
+    app = provider.register_app(server, redirect_uri=redirect_uri, http=client)
+    oauth_client = OAuthClient(
+        provider=provider.key,
+        server_url=app.server_url,
+        redirect_uri=redirect_uri,
+        client_id=app.client_id,
+        scopes=app.scopes,
+    )
+    oauth_client.client_secret = app.client_secret
+    oauth_client.save()
+    return oauth_client
+
+
+def _app(oauth_client: OAuthClient) -> OAuthApp:
+    return OAuthApp(
+        server_url=oauth_client.server_url,
+        client_id=oauth_client.client_id,
+        client_secret=oauth_client.client_secret,
+        redirect_uri=oauth_client.redirect_uri,
+        scopes=oauth_client.scopes,
+    )
+
+
+def oauth_complete(*, actor: Membership, state: str, code: str) -> SocialAccount:
+    """The server sent the browser back: check the state, trade the code, save the account."""
+    try:
+        payload = signing.loads(state, salt=OAUTH_STATE_SALT, max_age=OAUTH_STATE_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise ConnectFailed(_("This connection attempt expired; start again.")) from exc
+    if payload["user"] != actor.user_id or payload["workspace"] != actor.workspace_id:
+        raise ConnectFailed(_("This connection was started by someone else or elsewhere."))
+    check_capability(actor, Capability.MANAGE_ACCOUNTS)
+    oauth_client = OAuthClient.objects.filter(pk=payload["client"]).first()
+    if oauth_client is None or not code:
+        raise ConnectFailed(_("The network did not grant access."))
+    provider = get_provider(oauth_client.provider)
+    with http.client() as client:
+        try:
+            credentials = provider.exchange_code(_app(oauth_client), code, http=client)
+            return _save_account(actor, provider(credentials, http=client))
+        except ProviderError as exc:
+            raise ConnectFailed(exc.message) from exc
+
+
+@transaction.atomic
+def _save_account(actor: Membership, provider: Provider) -> SocialAccount:
+    identity = provider.verify()
+    account, _created = SocialAccount.objects.select_for_update().get_or_create(
+        workspace=actor.workspace,
+        provider=provider.key,
+        remote_id=identity.remote_id,
+        defaults={"handle": identity.handle, "connected_by": actor.user},
+    )
+    account.handle = identity.handle
+    account.display_name = identity.display_name
+    account.avatar_url = identity.avatar_url[:1000]
+    account.profile_url = identity.profile_url[:1000]
+    account.identity = provider.credentials.identity
+    account.secrets = provider.credentials.secrets
+    account.status = AccountStatus.ACTIVE
+    account.connected_by = actor.user
+    account.last_error = ""
+    account.last_error_at = None
+    _record_success(account, provider)
+    account.save()
+    return account
+
+
+# --------------------------------------------------------------------------- use
+
+
+def _record_success(account: SocialAccount, provider: Provider) -> None:
+    account.last_ok_at = timezone.now()
+    if provider.rate_budget:
+        account.rate_limit = provider.rate_budget.limit
+        account.rate_remaining = provider.rate_budget.remaining
+        account.rate_reset_at = provider.rate_budget.reset_at
+
+
+@contextmanager
+def provider_for(account: SocialAccount) -> Iterator[Provider]:
+    """A provider acting as `account`; its outcome is written to the account's health.
+
+    Auth failures mark the account needs-reconnect (work for it is held, nothing lost);
+    other errors are recorded and re-raised for the caller's retry policy.
+    """
+    if account.status != AccountStatus.ACTIVE:
+        raise AuthExpired(_("Reconnect %(handle)s to use it again.") % {"handle": account.handle})
+    provider_class = get_provider(account.provider)
+    credentials = Credentials(identity=dict(account.identity), secrets=account.secrets)
+    with http.client() as client:
+        provider = provider_class(credentials, http=client)
+        try:
+            yield provider
+        except AuthExpired as exc:
+            _record_failure(account, provider, exc, AccountStatus.NEEDS_RECONNECT)
+            raise
+        except ProviderError as exc:
+            _record_failure(account, provider, exc, None)
+            raise
+        else:
+            fields = ["last_ok_at", "rate_limit", "rate_remaining", "rate_reset_at"]
+            if provider.credentials_changed:
+                account.secrets = provider.credentials.secrets
+                account.identity = provider.credentials.identity
+                fields += ["secrets_encrypted", "identity"]
+            _record_success(account, provider)
+            account.save(update_fields=fields)
+
+
+def _record_failure(account, provider, error: ProviderError, status: str | None) -> None:
+    account.last_error = error.message[:2000]
+    account.last_error_at = timezone.now()
+    fields = ["last_error", "last_error_at"]
+    if status:
+        account.status = status
+        fields.append("status")
+    if provider.rate_budget:
+        account.rate_limit = provider.rate_budget.limit
+        account.rate_remaining = provider.rate_budget.remaining
+        account.rate_reset_at = provider.rate_budget.reset_at
+        fields += ["rate_limit", "rate_remaining", "rate_reset_at"]
+    account.save(update_fields=fields)
+
+
+def account_check(*, account: SocialAccount) -> SocialAccount:
+    """Ask the network whether the credentials still work; the result lands in health."""
+    try:
+        with provider_for(account) as provider:
+            provider.refresh()
+            provider.verify()
+    except ProviderError:
+        pass  # recorded on the account by provider_for
+    return account
+
+
+def accounts_due_for_check(*, older_than: timedelta):
+    cutoff = timezone.now() - older_than
+    return SocialAccount.objects.filter(status=AccountStatus.ACTIVE).exclude(last_ok_at__gt=cutoff)
+
+
+# --------------------------------------------------------------------------- manage
+
+
+@transaction.atomic
+def account_disconnect(*, actor: Membership, account: SocialAccount) -> None:
+    """Forget the credentials; the row stays so history (posts, metrics) keeps its account."""
+    check_capability(actor, Capability.MANAGE_ACCOUNTS)
+    if account.workspace_id != actor.workspace_id:
+        raise NotFound(_("No such social account."))
+    account.secrets = {}
+    account.status = AccountStatus.DISCONNECTED
+    account.save(update_fields=["secrets_encrypted", "status"])
+    account.allowed_members.clear()
+
+
+def account_set_members(
+    *, actor: Membership, account: SocialAccount, memberships: list[Membership]
+) -> SocialAccount:
+    """Choose which members may use the account (admins and owners always may)."""
+    check_capability(actor, Capability.MANAGE_ACCOUNTS)
+    if account.workspace_id != actor.workspace_id or any(
+        m.workspace_id != actor.workspace_id for m in memberships
+    ):
+        raise NotFound(_("No such social account or member."))
+    account.allowed_members.set(memberships)
+    return account
+
+
+def networks_for_connect() -> list[dict]:
+    """What the connect page offers: each network and how it signs in."""
+    return [
+        {
+            "key": key,
+            "name": provider.name,
+            "auth": "password" if issubclass(provider, PasswordSignIn) else "oauth",
+        }
+        for key, provider in PROVIDERS.items()
+    ]
+
+
+def secrets_rotate() -> int:
+    """Re-encrypt every stored secret with the newest key; returns how many rows changed."""
+    from chorus.core import crypto
+
+    count = 0
+    for account in SocialAccount.objects.exclude(secrets_encrypted=""):
+        account.secrets_encrypted = crypto.rotate(account.secrets_encrypted)
+        account.save(update_fields=["secrets_encrypted"])
+        count += 1
+    for oauth_client in OAuthClient.objects.all():
+        oauth_client.client_secret_encrypted = crypto.rotate(oauth_client.client_secret_encrypted)
+        oauth_client.save(update_fields=["client_secret_encrypted"])
+        count += 1
+    return count

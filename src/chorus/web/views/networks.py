@@ -1,0 +1,152 @@
+"""Connected social accounts: connect, health, who may use them, disconnect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from chorus.accounts import selectors as account_selectors
+from chorus.accounts.roles import Capability, role_can
+from chorus.core.errors import ServiceError
+from chorus.networks import selectors, services
+from chorus.web.forms import OAuthConnectForm, PasswordConnectForm
+from chorus.web.views.common import member_required, show_service_error
+
+
+def _page(request, forms_by_network=None, status=200):
+    membership = request.membership
+    forms_by_network = forms_by_network or {}
+    networks = [
+        {
+            **network,
+            "form": forms_by_network.get(network["key"])
+            or (PasswordConnectForm() if network["auth"] == "password" else OAuthConnectForm()),
+        }
+        for network in services.networks_for_connect()
+    ]
+    return render(
+        request,
+        "networks/accounts.html",
+        {
+            "accounts": selectors.accounts_of(membership),
+            "usable": set(selectors.accounts_usable_by(membership).values_list("pk", flat=True)),
+            "can_manage": role_can(membership.role, Capability.MANAGE_ACCOUNTS),
+            "networks": networks,
+        },
+        status=status,
+    )
+
+
+@member_required()
+def social_accounts(request):
+    return _page(request)
+
+
+@member_required(Capability.MANAGE_ACCOUNTS)
+@require_POST
+def connect_password(request, provider: str):
+    form = PasswordConnectForm(request.POST)
+    if form.is_valid():
+        try:
+            account = services.account_connect_with_password(
+                actor=request.membership, provider_key=provider, **form.cleaned_data
+            )
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            messages.success(request, _("Connected %(handle)s.") % {"handle": account.handle})
+            return redirect("social_accounts")
+    return _page(request, {provider: form}, status=400)
+
+
+@member_required(Capability.MANAGE_ACCOUNTS)
+@require_POST
+def connect_oauth(request, provider: str):
+    form = OAuthConnectForm(request.POST)
+    if form.is_valid():
+        try:
+            url = services.oauth_begin(
+                actor=request.membership,
+                provider_key=provider,
+                server_url=form.cleaned_data["server_url"],
+            )
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            return redirect(url)
+    return _page(request, {provider: form}, status=400)
+
+
+@member_required(Capability.MANAGE_ACCOUNTS)
+@require_GET
+def oauth_callback(request):
+    if request.GET.get("error"):
+        messages.error(
+            request,
+            _("The network did not grant access: %(reason)s")
+            % {"reason": request.GET.get("error_description") or request.GET["error"]},
+        )
+        return redirect("social_accounts")
+    try:
+        account = services.oauth_complete(
+            actor=request.membership,
+            state=request.GET.get("state", ""),
+            code=request.GET.get("code", ""),
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Connected %(handle)s.") % {"handle": account.handle})
+    return redirect("social_accounts")
+
+
+@member_required()
+def account_detail(request, account_id: int):
+    account = selectors.access_account(membership=request.membership, account_id=account_id)
+    return render(
+        request,
+        "networks/account_detail.html",
+        {
+            "account": account,
+            "can_manage": role_can(request.membership.role, Capability.MANAGE_ACCOUNTS),
+            "members": account_selectors.members_of(request.membership.workspace),
+            "allowed": set(account.allowed_members.values_list("pk", flat=True)),
+        },
+    )
+
+
+@member_required()
+@require_POST
+def account_check(request, account_id: int):
+    account = selectors.access_account(membership=request.membership, account_id=account_id)
+    services.account_check(account=account)
+    if account.is_healthy:
+        messages.success(request, _("%(handle)s works.") % {"handle": account.handle})
+    else:
+        messages.error(request, account.last_error)
+    return redirect("account_detail", account_id=account.pk)
+
+
+@member_required(Capability.MANAGE_ACCOUNTS)
+@require_POST
+def account_members(request, account_id: int):
+    account = selectors.access_account(membership=request.membership, account_id=account_id)
+    chosen = account_selectors.members_of(request.membership.workspace).filter(
+        pk__in=request.POST.getlist("members")
+    )
+    services.account_set_members(
+        actor=request.membership, account=account, memberships=list(chosen)
+    )
+    messages.success(request, _("Saved who may use %(handle)s.") % {"handle": account.handle})
+    return redirect("account_detail", account_id=account.pk)
+
+
+@member_required(Capability.MANAGE_ACCOUNTS)
+@require_POST
+def account_disconnect(request, account_id: int):
+    account = selectors.access_account(membership=request.membership, account_id=account_id)
+    services.account_disconnect(actor=request.membership, account=account)
+    messages.success(request, _("Disconnected %(handle)s.") % {"handle": account.handle})
+    return redirect("social_accounts")

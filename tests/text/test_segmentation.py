@@ -1,0 +1,134 @@
+"""ICU word segmentation and whole-word term matching."""
+
+import time
+
+import pytest
+
+from chorus.text import Match, TermMatcher, find_terms, words
+
+
+def _word_texts(text: str, locale: str = "") -> list[str]:
+    return [span.text for span in words(text, locale) if span.is_word]
+
+
+def test_spans_cover_the_text_in_order():
+    text = "Kiswahili ni lugha, ndiyo!"
+    spans = words(text)
+    assert "".join(span.text for span in spans) == text
+    assert all(text[s.start : s.end] == s.text for s in spans)
+    assert [s.text for s in spans if s.is_word] == ["Kiswahili", "ni", "lugha", "ndiyo"]
+
+
+def test_thai_is_split_with_the_dictionary(seed_line):
+    line = seed_line("thai", "เชื่อมต่อถึงกัน")
+    segmented = _word_texts(line, "th")
+    assert "เชื่อมต่อถึงกัน" not in segmented  # no spaces, yet split into words
+    assert {"เชื่อม", "ต่อ", "นิยม", "แพลตฟอร์ม", "Facebook"} <= set(segmented)
+    assert all(span.text.strip() for span in words(line, "th") if span.is_word)
+
+
+def test_khmer_is_split_with_the_dictionary(seed_line):
+    line = seed_line("khmer", "ប្រសិទ្ធភាពសម្គាល់")
+    assert _word_texts(line, "km") == [
+        "ប្រសិទ្ធភាព",
+        "សម្គាល់",
+        "របស់",
+        "ប្រព័ន្ធ",
+        "ផ្សព្វផ្សាយ",
+        "សង្គម",
+        "លើ",
+        "បទពិសោធន៍",
+        "របស់",
+        "អតិថិជន",
+    ]
+
+
+def test_astral_characters_keep_str_offsets():
+    text = "\U0001f600 ok \U0001f468\u200d\U0001f469 ភាសា"
+    spans = words(text)
+    assert all(text[s.start : s.end] == s.text for s in spans)
+    assert spans[-1].text == "ភាសា" and spans[-1].end == len(text)
+
+
+def test_whole_words_only():
+    assert [m.text for m in find_terms("Ban the banana ban.", ["ban"])] == ["Ban", "ban"]
+    assert find_terms("bananas", ["ban"]) == []
+
+
+def test_thai_term_matches_only_on_word_boundaries(seed_line):
+    line = seed_line("thai", "เชื่อมต่อถึงกัน")
+    assert "ยม" in line and "มี" in line  # present as substrings...
+    assert find_terms(line, ["ยม", "มี"]) == []  # ...but never as words
+    matches = find_terms(line, ["นิยม", "เชื่อมต่อ"])
+    assert [(m.text, m.term) for m in matches] == [("นิยม", "นิยม"), ("เชื่อมต่อ", "เชื่อมต่อ")]
+    assert all(line[m.start : m.end] == m.text for m in matches)
+
+
+def test_khmer_compound_and_inner_syllable(seed_line):
+    line = seed_line("khmer", "ប្រសិទ្ធភាពសម្គាល់")
+    matcher = TermMatcher(["ប្រព័ន្ធផ្សព្វផ្សាយសង្គម", "សង្គម", "គម", "ថិជន"])
+    found = [(m.term, line[m.start : m.end]) for m in matcher.find(line)]
+    assert found == [
+        ("ប្រព័ន្ធផ្សព្វផ្សាយសង្គម", "ប្រព័ន្ធផ្សព្វផ្សាយសង្គម"),
+        ("សង្គម", "សង្គម"),
+    ]
+
+
+def test_khmer_zero_width_space_separates_words():
+    text = "ទីផ្សារ\u200bសង្គម"
+    assert [m.text for m in find_terms(text, ["សង្គម"])] == ["សង្គម"]
+    assert [m.text for m in find_terms(text, ["ទីផ្សារសង្គម"])] == ["ទីផ្សារ\u200bសង្គម"]
+
+
+def test_case_and_compatibility_folding():
+    text = "ＳＰＡＭ and Straße and ΣΟΦΙΑ"
+    matches = find_terms(text, ["spam", "STRASSE", "σοφια"])
+    assert [(m.text, m.term) for m in matches] == [
+        ("ＳＰＡＭ", "spam"),
+        ("Straße", "STRASSE"),
+        ("ΣΟΦΙΑ", "σοφια"),
+    ]
+
+
+def test_nfc_and_nfd_match_each_other():
+    assert [m.text for m in find_terms("cafe\u0301 time", ["café"])] == ["cafe\u0301"]
+
+
+def test_phrases_match_across_any_whitespace_run():
+    text = "We love Social \n Media. Mitandao ya\tkijamii pia."
+    matches = find_terms(text, ["social media", "mitandao ya kijamii"])
+    assert [m.text for m in matches] == ["Social \n Media", "Mitandao ya\tkijamii"]
+
+
+def test_armenian_and_swahili_seed_terms(seed_line):
+    hy = seed_line("armenian", "SMM-ն օգնում")
+    assert [m.text for m in find_terms(hy, ["բիզնեսին"])] == ["բիզնեսին"]
+    assert find_terms(hy, ["բիզնես"]) == []  # a stem inside an inflected word is no match
+    sw = seed_line("swahili", "Elimu ya Masoko")
+    assert [m.text for m in find_terms(sw, ["mitandao ya kijamii"])] == ["Mitandao ya Kijamii"]
+
+
+def test_duplicate_spellings_report_each_term():
+    matches = find_terms("Spam!", ["spam", "SPAM"])
+    assert matches == [Match(0, 4, "Spam", "spam"), Match(0, 4, "Spam", "SPAM")]
+
+
+def test_overlapping_terms_are_all_reported():
+    matches = find_terms("social media marketing", ["social media", "media marketing"])
+    assert [(m.start, m.end) for m in matches] == [(0, 12), (7, 22)]
+
+
+def test_empty_term_is_rejected():
+    with pytest.raises(ValueError):
+        TermMatcher(["ok", "  \u200b "])
+
+
+def test_matcher_is_reusable_and_fast(seeds):
+    terms = [f"term{i}" for i in range(2000)] + ["សង្គម", "นิยม", "Kijamii"]
+    matcher = TermMatcher(terms)
+    lines = [line for text in seeds.values() for line in text.splitlines() if line.strip()]
+    started = time.perf_counter()
+    hits = sum(len(matcher.find(line)) for line in lines)
+    elapsed = time.perf_counter() - started
+    assert hits > 10
+    assert elapsed < 2.0, f"{len(lines)} lines took {elapsed:.2f}s"
