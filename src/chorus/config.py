@@ -64,14 +64,22 @@ def secret_key(directory: Path) -> str:
 
 def encryption_keys(directory: Path) -> list[str]:
     """Fernet keys, newest first: CHORUS_ENCRYPTION_KEYS, else one kept in the data dir."""
+    from cryptography.fernet import Fernet
+
     given = env_list("CHORUS_ENCRYPTION_KEYS", [])
     if given:
+        for key in given:
+            try:
+                Fernet(key.encode())
+            except ValueError as exc:
+                raise ConfigError(
+                    "CHORUS_ENCRYPTION_KEYS must hold Fernet keys (32 url-safe base64 bytes), "
+                    "comma-separated, newest first."
+                ) from exc
         return given
     key_file = directory / "encryption_key"
     if key_file.exists():
         return [key_file.read_text().strip()]
-    from cryptography.fernet import Fernet
-
     key = Fernet.generate_key().decode()
     key_file.write_text(key)
     key_file.chmod(0o600)

@@ -67,10 +67,12 @@ def test_port_in_use(tmp_path):
     assert_clear_error(result, str(port), "CHORUS_PORT")
 
 
-@pytest.mark.parametrize("flag", ["CHORUS_DEBUG"])
-def test_bad_boolean(tmp_path, flag):
-    result = run_chorus("demo", tmp_path=tmp_path, **{flag: "maybe"})
-    assert_clear_error(result, flag)
+@pytest.mark.parametrize(
+    ("name", "value"), [("CHORUS_DEBUG", "maybe"), ("CHORUS_ENCRYPTION_KEYS", "not-a-key")]
+)
+def test_bad_setting_is_named(tmp_path, name, value):
+    result = run_chorus("demo", tmp_path=tmp_path, **{name: value})
+    assert_clear_error(result, name)
 
 
 def test_demo_prints_sign_in_and_keeps_it(tmp_path):

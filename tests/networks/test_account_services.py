@@ -92,9 +92,8 @@ def test_revoked_token_marks_account_needs_reconnect_and_holds_use(connected, ma
     account.refresh_from_db()
     assert account.status == AccountStatus.NEEDS_RECONNECT
     assert account.last_error and not account.is_healthy
-    with pytest.raises(AuthExpired):
-        with services.provider_for(account):
-            pass
+    with pytest.raises(AuthExpired), services.provider_for(account):
+        pass
 
 
 def test_transient_failure_is_recorded_but_account_stays_active(connected, mastodon_server):

@@ -12,8 +12,6 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
-from chorus.config import ConfigError
-
 
 class DecryptionFailed(Exception):
     """No configured key opens this value: a key was removed before rotating."""
@@ -21,12 +19,8 @@ class DecryptionFailed(Exception):
 
 @cache
 def _fernet() -> MultiFernet:
-    try:
-        return MultiFernet([Fernet(key.encode()) for key in settings.ENCRYPTION_KEYS])
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            "CHORUS_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes), comma-separated."
-        ) from exc
+    """Keys were validated when settings loaded (chorus.config.encryption_keys)."""
+    return MultiFernet([Fernet(key.encode()) for key in settings.ENCRYPTION_KEYS])
 
 
 def encrypt(plaintext: str) -> str:
