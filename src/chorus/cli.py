@@ -3,6 +3,7 @@
     chorus run       migrate, create the demo workspace, serve web + worker (one process group)
     chorus web       serve the web app only (production: behind a reverse proxy)
     chorus worker    run background tasks only (start as many as you need)
+    chorus dispatcher publish due posts (start one or many; they share the work)
     chorus demo      create the demo workspace and print its sign-in
     chorus manage …  any Django management command (migrate, createsuperuser, …)
 
@@ -64,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         help="do not schedule periodic tasks (run exactly one worker without this flag)",
     )
     worker.set_defaults(handler=cmd_worker)
+
+    dispatcher = sub.add_parser("dispatcher", help="publish due posts (run one or many)")
+    dispatcher.set_defaults(handler=cmd_dispatcher)
 
     demo = sub.add_parser("demo", help="create the demo workspace and print its sign-in")
     demo.set_defaults(handler=cmd_demo)
@@ -159,6 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     base = [sys.executable, "-m", "chorus.cli"]
     children = [
         subprocess.Popen([*base, "worker"], env=env),
+        subprocess.Popen([*base, "dispatcher"], env=env),
         subprocess.Popen(
             [*base, "web", "--host", args.host, "--port", str(args.port), "--workers", "2"],
             env=env,
@@ -228,6 +233,22 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     call_command("run_huey", *(["--no-periodic"] if args.no_periodic else []))
+    return 0
+
+
+def cmd_dispatcher(args: argparse.Namespace) -> int:
+    setup_django()
+    if not os.environ.get("CHORUS_SKIP_CHECKS"):
+        check_database()
+    import threading
+
+    from chorus.publishing.dispatcher import Dispatcher
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    print("chorus: dispatcher started", flush=True)
+    Dispatcher().run(stop)
     return 0
 
 

@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "chorus.accounts",
     "chorus.networks",
+    "chorus.governance",
+    "chorus.publishing",
     "chorus.web",
 ]
 
@@ -36,6 +38,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "chorus.governance.context.AuditContextMiddleware",
     "chorus.accounts.middleware.UserPreferencesMiddleware",
     "chorus.accounts.middleware.CurrentWorkspaceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -79,6 +82,14 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 INVITATION_MAX_AGE = 7 * 24 * 3600
+
+# Sign-in throttling (see docs/governance.md): failures counted in the database per email
+# and per client address over a sliding window.
+CHORUS_LOGIN_FAILURE_WINDOW = int(config.env("CHORUS_LOGIN_FAILURE_WINDOW", "900"))
+CHORUS_LOGIN_MAX_FAILURES_PER_EMAIL = int(config.env("CHORUS_LOGIN_MAX_FAILURES_PER_EMAIL", "5"))
+CHORUS_LOGIN_MAX_FAILURES_PER_IP = int(config.env("CHORUS_LOGIN_MAX_FAILURES_PER_IP", "20"))
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
+CHORUS_TRUSTED_PROXIES = config.env_list("CHORUS_TRUSTED_PROXIES", [])
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -133,3 +144,7 @@ LOGGING = {
 NINJA_PAGINATION_CLASS = "ninja.pagination.PageNumberPagination"
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
+
+# Publishing: how many network calls one dispatcher makes at once, and how late is too late.
+CHORUS_DISPATCH_CONCURRENCY = int(config.env("CHORUS_DISPATCH_CONCURRENCY", "64"))
+CHORUS_LATE_CUTOFF_SECONDS = int(config.env("CHORUS_LATE_CUTOFF_SECONDS", "3600"))

@@ -3,7 +3,7 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from chorus.api.urls import api
-from chorus.web.views import auth, networks, profile, workspace
+from chorus.web.views import auth, governance, networks, profile, workspace
 
 urlpatterns = [
     path("", workspace.home, name="home"),
@@ -75,6 +75,17 @@ urlpatterns = [
         "social-accounts/<int:account_id>/disconnect/",
         networks.account_disconnect,
         name="account_disconnect",
+    ),
+    path("governance/audit/", governance.audit_log, name="audit_log"),
+    path("governance/audit/export.csv", governance.audit_export, name="audit_export"),
+    path("governance/policies/", governance.policies, name="policies"),
+    path("governance/policies/new/", governance.policy_create, name="policy_create"),
+    path("governance/policies/check/", governance.policy_check, name="policy_check"),
+    path("governance/policies/<int:policy_id>/", governance.policy_edit, name="policy_edit"),
+    path(
+        "governance/policies/<int:policy_id>/delete/",
+        governance.policy_delete,
+        name="policy_delete",
     ),
     path("me/", profile.preferences, name="preferences"),
     path("me/tokens/", profile.api_tokens, name="api_tokens"),

@@ -1,7 +1,5 @@
 """ICU word segmentation and whole-word term matching."""
 
-import time
-
 import pytest
 
 from chorus.text import Match, TermMatcher, find_terms, words
@@ -123,12 +121,10 @@ def test_empty_term_is_rejected():
         TermMatcher(["ok", "  \u200b "])
 
 
-def test_matcher_is_reusable_and_fast(seeds):
+def test_matcher_is_reusable_across_texts(seeds):
     terms = [f"term{i}" for i in range(2000)] + ["សង្គម", "นิยม", "Kijamii"]
     matcher = TermMatcher(terms)
     lines = [line for text in seeds.values() for line in text.splitlines() if line.strip()]
-    started = time.perf_counter()
-    hits = sum(len(matcher.find(line)) for line in lines)
-    elapsed = time.perf_counter() - started
-    assert hits > 10
-    assert elapsed < 2.0, f"{len(lines)} lines took {elapsed:.2f}s"
+    found = {m.term for line in lines for m in matcher.find(line)}
+    assert {"សង្គម", "Kijamii"} <= found
+    assert not any(term.startswith("term") for term in found)

@@ -149,3 +149,20 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return not self.revoked_at and (not self.expires_at or self.expires_at > now())
+
+
+class Notification(models.Model):
+    """An in-app message to one person: a failed publish, a held post, an approval..."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    message = models.TextField()
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message[:60]

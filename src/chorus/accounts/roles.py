@@ -24,7 +24,11 @@ class Capability(models.TextChoices):
     MANAGE_TEAMS = "manage_teams", _("Create teams and choose their members")
     MANAGE_WORKSPACE = "manage_workspace", _("Rename the workspace and change its time zone")
     DELETE_WORKSPACE = "delete_workspace", _("Delete the workspace")
+    CREATE_POSTS = "create_posts", _("Write posts and drafts")
+    PUBLISH_POSTS = "publish_posts", _("Schedule and publish posts without approval")
     MANAGE_ACCOUNTS = "manage_accounts", _("Connect social accounts and choose who may use them")
+    VIEW_AUDIT_LOG = "view_audit_log", _("Read and export the audit log")
+    MANAGE_POLICIES = "manage_policies", _("Create, change and delete compliance policies")
 
 
 _EVERYONE = frozenset(Role)
@@ -37,6 +41,10 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_WORKSPACE: _ADMINS,
     Capability.DELETE_WORKSPACE: frozenset({Role.OWNER}),
     Capability.MANAGE_ACCOUNTS: _ADMINS,
+    Capability.VIEW_AUDIT_LOG: _ADMINS,
+    Capability.MANAGE_POLICIES: _ADMINS,
+    Capability.CREATE_POSTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR, Role.CONTRIBUTOR}),
+    Capability.PUBLISH_POSTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
 }
 
 

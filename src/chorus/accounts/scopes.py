@@ -12,3 +12,7 @@ class Scope(models.TextChoices):
     TOKENS_WRITE = "tokens:write", _("Create and revoke API tokens")
     ACCOUNTS_READ = "accounts:read", _("See connected social accounts and their health")
     ACCOUNTS_WRITE = "accounts:write", _("Connect and disconnect social accounts")
+    AUDIT_READ = "audit:read", _("Read and export the audit log (admins)")
+    POLICIES_WRITE = "policies:write", _("Create, change and delete compliance policies")
+    POSTS_READ = "posts:read", _("Read posts, the calendar and publishing results")
+    POSTS_WRITE = "posts:write", _("Write, schedule and publish posts")

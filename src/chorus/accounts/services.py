@@ -21,6 +21,7 @@ from chorus.accounts.models import (
     ApiToken,
     Invitation,
     Membership,
+    Notification,
     Team,
     User,
     Workspace,
@@ -30,6 +31,8 @@ from chorus.accounts.roles import Capability, Role, role_can, roles_assignable_b
 from chorus.accounts.scopes import Scope
 from chorus.core import timezones
 from chorus.core.errors import Conflict, NotAllowed, NotFound, ServiceError
+from chorus.governance.audit import audit_record
+from chorus.governance.models import AuditAction
 
 INVITATION_SALT = "chorus.invitation"
 TOKEN_PREFIX = "chorus_"
@@ -85,6 +88,18 @@ def user_update_preferences(*, user: User, full_name: str, language: str, tz: st
     return user
 
 
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Lock someone out: no sign-in, every API token revoked, every session ended."""
+    from chorus.governance.services import sessions_end_for
+
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    ApiToken.objects.filter(user=user, revoked_at=None).update(revoked_at=timezone.now())
+    sessions_end_for(user)
+    return user
+
+
 # --------------------------------------------------------------------------- workspaces
 
 
@@ -96,17 +111,35 @@ def workspace_create(*, name: str, owner: User, workspace_timezone: str = "UTC")
     _check_timezone(workspace_timezone)
     workspace = Workspace.objects.create(name=name, timezone=workspace_timezone or "UTC")
     Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)
+    audit_record(
+        action=AuditAction.WORKSPACE_CHANGED,
+        actor=owner,
+        workspace=workspace,
+        target=workspace,
+        changes={"before": None, "after": {"name": workspace.name, "timezone": workspace.timezone}},
+    )
     return workspace
 
 
+@transaction.atomic
 def workspace_update(*, membership: Membership, name: str, workspace_timezone: str) -> Workspace:
     check_capability(membership, Capability.MANAGE_WORKSPACE)
     if not name.strip():
         raise ServiceError(_("A workspace needs a name."), field="name")
     _check_timezone(workspace_timezone)
     workspace = membership.workspace
+    before = {"name": workspace.name, "timezone": workspace.timezone}
     workspace.name, workspace.timezone = name.strip(), workspace_timezone
     workspace.save(update_fields=["name", "timezone"])
+    after = {"name": workspace.name, "timezone": workspace.timezone}
+    if after != before:
+        audit_record(
+            action=AuditAction.WORKSPACE_CHANGED,
+            actor=membership,
+            workspace=workspace,
+            target=workspace,
+            changes={"before": before, "after": after},
+        )
     return workspace
 
 
@@ -126,6 +159,10 @@ def _owners_left_after(membership: Membership) -> int:
     )
 
 
+def _member_target(membership: Membership) -> tuple[str, int, str]:
+    return ("accounts.membership", membership.pk, membership.user.email)
+
+
 @transaction.atomic
 def membership_change_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
     check_capability(actor, Capability.MANAGE_MEMBERS)
@@ -138,8 +175,17 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
         _check_can_assign(actor, Role.OWNER)
         if role != Role.OWNER and _owners_left_after(membership) == 0:
             raise ServiceError(_("A workspace needs at least one owner."), field="role")
+    before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    if before != role:
+        audit_record(
+            action=AuditAction.ROLE_CHANGED,
+            actor=actor,
+            workspace=actor.workspace,
+            target=_member_target(membership),
+            changes={"before": {"role": before}, "after": {"role": role}},
+        )
     return membership
 
 
@@ -157,7 +203,19 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
     ApiToken.objects.filter(user=membership.user, workspace=membership.workspace).update(
         revoked_at=timezone.now()
     )
+    audit_record(
+        action=AuditAction.MEMBER_REMOVED,
+        actor=actor,
+        workspace=actor.workspace,
+        target=_member_target(membership),
+        changes={"before": {"role": membership.role}, "after": None},
+    )
+    user = membership.user
     membership.delete()
+    if not Membership.objects.filter(user=user).exists():
+        from chorus.governance.services import sessions_end_for
+
+        sessions_end_for(user)
 
 
 # --------------------------------------------------------------------------- teams
@@ -170,9 +228,21 @@ def team_create(*, actor: Membership, name: str) -> Team:
         raise ServiceError(_("A team needs a name."), field="name")
     try:
         with transaction.atomic():
-            return Team.objects.create(workspace=actor.workspace, name=name)
+            team = Team.objects.create(workspace=actor.workspace, name=name)
+            audit_record(
+                action=AuditAction.TEAM_CHANGED,
+                actor=actor,
+                workspace=actor.workspace,
+                target=team,
+                changes={"before": None, "after": {"name": team.name, "members": []}},
+            )
+            return team
     except IntegrityError as exc:
         raise Conflict(_("A team with this name already exists."), field="name") from exc
+
+
+def _team_emails(team: Team) -> list[str]:
+    return sorted(team.members.values_list("user__email", flat=True))
 
 
 def team_set_members(*, actor: Membership, team: Team, memberships: list[Membership]) -> Team:
@@ -181,7 +251,18 @@ def team_set_members(*, actor: Membership, team: Team, memberships: list[Members
         m.workspace_id != actor.workspace_id for m in memberships
     ):
         raise NotFound(_("No such team or member."))
-    team.members.set(memberships)
+    with transaction.atomic():
+        before = _team_emails(team)
+        team.members.set(memberships)
+        after = _team_emails(team)
+        if after != before:
+            audit_record(
+                action=AuditAction.TEAM_CHANGED,
+                actor=actor,
+                workspace=actor.workspace,
+                target=team,
+                changes={"before": {"members": before}, "after": {"members": after}},
+            )
     return team
 
 
@@ -189,7 +270,15 @@ def team_delete(*, actor: Membership, team: Team) -> None:
     check_capability(actor, Capability.MANAGE_TEAMS)
     if team.workspace_id != actor.workspace_id:
         raise NotFound(_("No such team."))
-    team.delete()
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.TEAM_CHANGED,
+            actor=actor,
+            workspace=actor.workspace,
+            target=team,
+            changes={"before": {"name": team.name, "members": _team_emails(team)}, "after": None},
+        )
+        team.delete()
 
 
 # --------------------------------------------------------------------------- invitations
@@ -229,6 +318,20 @@ def invitation_create(
         if any(team.workspace_id != workspace.pk for team in teams):
             raise NotFound(_("No such team."), field="teams")
         invitation.teams.set(teams)
+    audit_record(
+        action=AuditAction.INVITATION_SENT,
+        actor=actor,
+        workspace=workspace,
+        target=invitation,
+        changes={
+            "before": None,
+            "after": {
+                "email": email,
+                "role": role,
+                "teams": sorted(team.name for team in teams or []),
+            },
+        },
+    )
     transaction.on_commit(lambda: send_invitation_email(invitation.pk))
     return invitation
 
@@ -262,6 +365,13 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
             team.members.add(membership)
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    audit_record(
+        action=AuditAction.INVITATION_ACCEPTED,
+        actor=user,
+        workspace=invitation.workspace,
+        target=invitation,
+        changes={"before": None, "after": {"role": membership.role}},
+    )
     return membership
 
 
@@ -280,17 +390,26 @@ def invitation_sign_up(
     return user
 
 
+@transaction.atomic
 def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
     check_capability(actor, Capability.MANAGE_MEMBERS)
     if invitation.workspace_id != actor.workspace_id:
         raise NotFound(_("No such invitation."))
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        action=AuditAction.INVITATION_REVOKED,
+        actor=actor,
+        workspace=actor.workspace,
+        target=invitation,
+        changes={"before": {"email": invitation.email, "role": invitation.role}, "after": None},
+    )
 
 
 # --------------------------------------------------------------------------- API tokens
 
 
+@transaction.atomic
 def api_token_create(
     *, membership: Membership, name: str, scopes: list[str], expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
@@ -315,9 +434,20 @@ def api_token_create(
         scopes=sorted(set(scopes)),
         expires_at=expires_at,
     )
+    audit_record(
+        action=AuditAction.API_TOKEN_CREATED,
+        actor=membership,
+        workspace=membership.workspace,
+        target=token,
+        changes={
+            "before": None,
+            "after": {"name": token.name, "scopes": token.scopes, "expires_at": expires_at},
+        },
+    )
     return token, raw
 
 
+@transaction.atomic
 def api_token_revoke(*, membership: Membership, token: ApiToken) -> None:
     """Members revoke their own tokens; admins may revoke anyone's in their workspace."""
     if token.workspace_id != membership.workspace_id:
@@ -326,6 +456,13 @@ def api_token_revoke(*, membership: Membership, token: ApiToken) -> None:
         check_capability(membership, Capability.MANAGE_MEMBERS)
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    audit_record(
+        action=AuditAction.API_TOKEN_REVOKED,
+        actor=membership,
+        workspace=membership.workspace,
+        target=token,
+        changes={"before": {"name": token.name, "owner": token.user.email}, "after": None},
+    )
 
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
@@ -349,3 +486,27 @@ def invitations_purge(*, older_than_days: int) -> int:
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _rows = Invitation.objects.filter(expires_at__lt=cutoff).delete()
     return deleted
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+def notify(
+    *, user: User, workspace: Workspace, message: str, url: str = "", email: bool = True
+) -> Notification:
+    """Tell someone in the app and, unless `email` is false, by email once this commits."""
+    from chorus.accounts.tasks import send_notification_email
+
+    notification = Notification.objects.create(
+        user=user, workspace=workspace, message=message, url=url
+    )
+    if email:
+        transaction.on_commit(lambda: send_notification_email(notification.pk))
+    return notification
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    unread = Notification.objects.filter(user=user, read_at=None)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

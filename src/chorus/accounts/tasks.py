@@ -8,7 +8,7 @@ from django.utils import translation
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from chorus.accounts.models import Invitation
+from chorus.accounts.models import Invitation, Notification
 
 
 @db_task(retries=3, retry_delay=30)
@@ -37,3 +37,20 @@ def purge_stale_invitations() -> None:
     from chorus.accounts.services import invitations_purge
 
     invitations_purge(older_than_days=30)
+
+
+@db_task(retries=3, retry_delay=60)
+def send_notification_email(notification_id: int) -> None:
+    """Email an in-app notification, in the recipient's language."""
+    from django.conf import settings
+
+    notification = (
+        Notification.objects.select_related("user", "workspace").filter(pk=notification_id).first()
+    )
+    if notification is None or not notification.user.is_active:
+        return
+    with translation.override(notification.user.language or "en"):
+        context = {"notification": notification, "site_url": settings.SITE_URL}
+        subject = render_to_string("accounts/email/notification_subject.txt", context).strip()
+        body = render_to_string("accounts/email/notification_body.txt", context)
+    send_mail(subject, body, None, [notification.user.email])

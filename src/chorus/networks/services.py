@@ -23,6 +23,8 @@ from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability
 from chorus.accounts.services import check_capability
 from chorus.core.errors import NotFound, ServiceError
+from chorus.governance.audit import audit_record
+from chorus.governance.models import AuditAction
 from chorus.networks import http
 from chorus.networks.models import AccountStatus, OAuthClient, SocialAccount
 from chorus.networks.providers import (
@@ -38,6 +40,7 @@ from chorus.networks.providers.base import (
     OAuthApp,
     ProviderError,
 )
+from chorus.networks.signals import account_connected
 
 OAUTH_STATE_SALT = "chorus.networks.oauth"
 OAUTH_STATE_MAX_AGE = 15 * 60
@@ -182,6 +185,14 @@ def _save_account(actor: Membership, provider: Provider) -> SocialAccount:
     account.last_error_at = None
     _record_success(account, provider)
     account.save()
+    audit_record(
+        action=AuditAction.ACCOUNT_CONNECTED,
+        actor=actor,
+        workspace=actor.workspace,
+        target=account,
+        changes={"before": None, "after": {"provider": account.provider, "handle": account.handle}},
+    )
+    transaction.on_commit(lambda: account_connected.send(SocialAccount, account=account))
     return account
 
 
@@ -271,6 +282,13 @@ def account_disconnect(*, actor: Membership, account: SocialAccount) -> None:
     account.status = AccountStatus.DISCONNECTED
     account.save(update_fields=["secrets_encrypted", "status"])
     account.allowed_members.clear()
+    audit_record(
+        action=AuditAction.ACCOUNT_DISCONNECTED,
+        actor=actor,
+        workspace=actor.workspace,
+        target=account,
+        changes={"before": {"provider": account.provider, "handle": account.handle}, "after": None},
+    )
 
 
 def account_set_members(
@@ -282,7 +300,18 @@ def account_set_members(
         m.workspace_id != actor.workspace_id for m in memberships
     ):
         raise NotFound(_("No such social account or member."))
-    account.allowed_members.set(memberships)
+    with transaction.atomic():
+        before = sorted(account.allowed_members.values_list("user__email", flat=True))
+        account.allowed_members.set(memberships)
+        after = sorted(account.allowed_members.values_list("user__email", flat=True))
+        if after != before:
+            audit_record(
+                action=AuditAction.ACCOUNT_ACCESS_CHANGED,
+                actor=actor,
+                workspace=actor.workspace,
+                target=account,
+                changes={"before": {"members": before}, "after": {"members": after}},
+            )
     return account
 
 

@@ -12,6 +12,8 @@ NAVIGATION = [
     ("home", _("Overview"), Capability.VIEW_WORKSPACE),
     ("social_accounts", _("Social accounts"), Capability.VIEW_WORKSPACE),
     ("members", _("Members & teams"), Capability.VIEW_WORKSPACE),
+    ("policies", _("Policies"), Capability.VIEW_WORKSPACE),
+    ("audit_log", _("Audit log"), Capability.VIEW_AUDIT_LOG),
     ("workspace_settings", _("Workspace"), Capability.MANAGE_WORKSPACE),
 ]
 

@@ -17,6 +17,22 @@ class EmailAuthenticationForm(AuthenticationForm):
         label=_("Email"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+    throttled = False
+
+    def clean(self):
+        """Refuse before checking the password while this email or address is throttled."""
+        from chorus.core.errors import ServiceError
+        from chorus.governance.context import client_ip
+        from chorus.governance.services import login_throttle_check
+
+        email = self.cleaned_data.get("username")
+        if email and self.request is not None:
+            try:
+                login_throttle_check(email=email, ip_address=client_ip(self.request))
+            except ServiceError as exc:
+                self.throttled = True
+                raise forms.ValidationError(exc.message, code="throttled") from exc
+        return super().clean()
 
 
 class SignUpForm(forms.Form):
@@ -109,3 +125,88 @@ class OAuthConnectForm(forms.Form):
         max_length=500,
         widget=forms.TextInput(attrs={"placeholder": "mastodon.social"}),
     )
+
+
+# --------------------------------------------------------------------------- governance
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    actor = forms.CharField(label=_("Who (email)"), max_length=254, required=False)
+    target = forms.CharField(label=_("Target"), max_length=255, required=False)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        from chorus.governance.models import AuditAction
+
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("Any action"))] + list(AuditAction.choices)
+
+
+def _lines_widget(rows: int = 4) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    kind = forms.ChoiceField(label=_("Kind"))
+    action = forms.ChoiceField(label=_("When a post breaks it"))
+    terms = forms.CharField(
+        label=_("Banned terms and phrases"),
+        required=False,
+        widget=_lines_widget(),
+        help_text=_("One per line. Matched as whole words, in any script, ignoring case."),
+    )
+    patterns = forms.CharField(
+        label=_("Banned patterns (advanced)"),
+        required=False,
+        widget=_lines_widget(2),
+        help_text=_("Regular expressions, one per line."),
+    )
+    disclaimer = forms.CharField(
+        label=_("Required disclaimer"),
+        required=False,
+        widget=_lines_widget(2),
+        help_text=_("Posts must contain this text."),
+    )
+    domains = forms.CharField(
+        label=_("Domains"),
+        required=False,
+        widget=_lines_widget(),
+        help_text=_("One per line, such as example.com; subdomains are included."),
+    )
+    accounts = forms.MultipleChoiceField(
+        label=_("Social accounts"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: the policy applies to every account."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, accounts=(), **kwargs):
+        from chorus.governance.models import PolicyAction, PolicyKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = PolicyKind.choices
+        self.fields["action"].choices = PolicyAction.choices
+        self.fields["accounts"].choices = [
+            (str(account.pk), f"@{account.handle} ({account.provider})") for account in accounts
+        ]
+
+
+class PolicyCheckForm(forms.Form):
+    text = forms.CharField(
+        label=_("Sample text"), widget=forms.Textarea(attrs={"rows": 4}), max_length=20000
+    )
+    account = forms.ChoiceField(label=_("As social account"), required=False)
+
+    def __init__(self, *args, accounts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [("", _("Any account"))] + [
+            (str(account.pk), f"@{account.handle} ({account.provider})") for account in accounts
+        ]

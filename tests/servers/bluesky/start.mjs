@@ -100,7 +100,7 @@ const main = async () => {
   // The dev-env modules read os.tmpdir() when loaded: set it before importing them.
   process.env.TMPDIR = dataDir
   process.env.REDIS_HOST = REDIS_HOST
-  const { TestNetwork } = await import('@atproto/dev-env')
+  const { ADMIN_PASSWORD, JWT_SECRET, TestNetwork } = await import('@atproto/dev-env')
   await prepareDatabase()
 
   const dbUrl = new URL(PG_SERVER_URL)
@@ -142,7 +142,9 @@ const main = async () => {
     plc_url: network.plc.url,
     ozone_url: network.ozone.url,
     handle_domain: '.test',
-    admin_password: 'admin-pass',
+    admin_password: ADMIN_PASSWORD,
+    // The PDS signs sessions with this dev-only HS256 secret: tests forge expired tokens.
+    jwt_secret: JWT_SECRET,
     pid: process.pid,
     startup_seconds: (Date.now() - started) / 1000,
   }

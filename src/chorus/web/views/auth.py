@@ -13,16 +13,25 @@ from chorus.accounts import services
 from chorus.accounts.middleware import SESSION_WORKSPACE_KEY
 from chorus.core.errors import ServiceError
 from chorus.web.forms import EmailAuthenticationForm, InvitationSignUpForm, SignUpForm
-from chorus.web.views.common import show_service_error
+from chorus.web.views.common import public, show_service_error
 
 BACKEND = "chorus.accounts.auth.EmailBackend"
 
 
 class ChorusLoginView(LoginView):
+    """Django's sign-in, refused with 429 while the email or address is throttled."""
+
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if getattr(form, "throttled", False):
+            response.status_code = 429
+        return response
 
+
+@public
 @require_http_methods(["GET", "POST"])
 def sign_up(request):
     if request.user.is_authenticated:
@@ -40,6 +49,7 @@ def sign_up(request):
     return render(request, "registration/sign_up.html", {"form": form})
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token: str):
     try:

@@ -13,6 +13,24 @@ from django.shortcuts import redirect
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import NotAllowed, NotFound, ServiceError
 
+# Every view declares who may open it: `access_rule` is read by the permission-matrix test
+# (tests/governance/test_permission_matrix.py), where a view without one fails.
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+
+
+def public(view):
+    """Open to anyone, signed in or not (sign-in, sign-up, invitation links...)."""
+    view.access_rule = PUBLIC
+    return view
+
+
+def signed_in_required(view):
+    """Signed in; no workspace or role needed (create or switch a workspace)."""
+    guarded = login_required(view)
+    guarded.access_rule = SIGNED_IN
+    return guarded
+
 
 def member_required(capability: Capability = Capability.VIEW_WORKSPACE):
     """Signed in, in a workspace, and with a role that has `capability`."""
@@ -32,6 +50,7 @@ def member_required(capability: Capability = Capability.VIEW_WORKSPACE):
             except NotAllowed as exc:
                 raise PermissionDenied(exc.message) from exc
 
+        wrapped.access_rule = capability
         return wrapped
 
     return decorator

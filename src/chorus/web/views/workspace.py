@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from chorus.accounts.middleware import SESSION_WORKSPACE_KEY
 from chorus.accounts.roles import Capability, role_can, roles_assignable_by
 from chorus.core.errors import ServiceError
 from chorus.web.forms import InvitationForm, RoleForm, TeamForm, WorkspaceForm
-from chorus.web.views.common import member_required, show_service_error
+from chorus.web.views.common import member_required, show_service_error, signed_in_required
 
 
 @member_required()
@@ -31,7 +30,7 @@ def home(request):
     )
 
 
-@login_required
+@signed_in_required
 @require_POST
 def switch_workspace(request):
     try:
@@ -43,7 +42,7 @@ def switch_workspace(request):
     return redirect("home")
 
 
-@login_required
+@signed_in_required
 @require_http_methods(["GET", "POST"])
 def workspace_new(request):
     form = WorkspaceForm(request.POST or None, initial={"timezone": "UTC"})

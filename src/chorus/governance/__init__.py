@@ -1,0 +1,1 @@
+"""Governance: an append-only audit log, compliance policies and sign-in safety."""

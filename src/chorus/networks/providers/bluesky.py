@@ -1,0 +1,833 @@
+"""Bluesky connector: plain XRPC over httpx against the account's own PDS.
+
+Connecting resolves the handle to a DID (on the entryway or the given service), reads the
+DID document (from the PLC directory, or `/.well-known/did.json` for did:web) to find the
+account's PDS, and opens a session there with an app password. Every later call goes to
+that PDS; it proxies `app.bsky.*` reads to the AppView by default, so no `atproto-proxy`
+header is sent. When a call answers `ExpiredToken` the session is renewed once and the
+call repeated once (that is session renewal, not a retry policy).
+
+Idempotent publishing. The post's record key is a TID derived from the draft's idempotency
+key, so a second `createRecord` for the same draft hits the existing record: the PDS then
+refuses it (currently with HTTP 500), we read the record at that key and, if it is there,
+return it as the published post. The TID's timestamp part comes from the hash too (within
+2023, as the key carries no time), so record keys do not sort by posting time; Bluesky's
+feeds sort by `createdAt`, which is the real time of the first attempt.
+
+Content warnings become self-labels, the only kind Bluesky has. Its apps offer four values;
+Chorus maps the warning text to `nudity` or `sexual` when it names those, and to
+`graphic-media` (the general "may be upsetting" label) otherwise.
+
+Interactions come from `app.bsky.notification.listNotifications`. Bluesky dates each one
+with min(createdAt, indexedAt) and pages from the newest down, so an item indexed late can
+land just below the newest one already seen. The cursor therefore holds the newest date
+seen plus the URIs seen within `overlap` of it; each call reads back to that date minus
+`overlap` (at most `max_pages` pages) and skips what it already returned. Direct messages
+live on a separate chat service (`chat.bsky.*`) and are not read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import struct
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from chorus.text.entities import HASHTAG, LINK, MENTION, find_entities
+
+from .base import (
+    AccountIdentity,
+    AccountMetrics,
+    AuthExpired,
+    Credentials,
+    Interaction,
+    InteractionKind,
+    InteractionPage,
+    Limits,
+    Media,
+    PasswordSignIn,
+    PostDraft,
+    PostMetrics,
+    Provider,
+    PublishedPost,
+    RateBudget,
+    RateLimited,
+    Rejected,
+    RemoteRef,
+    Transient,
+)
+
+DEFAULT_SERVICE_URL = "https://bsky.social"
+DEFAULT_PLC_URL = "https://plc.directory"
+APP_URL = "https://bsky.app"
+POST_COLLECTION = "app.bsky.feed.post"
+
+_AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"})
+_DEFAULT_RETRY_AFTER = 300.0  # Bluesky's general limits use five-minute windows
+_CURSOR_URIS = 500  # keeps the cursor small even for an account that gets many likes
+_POSTS_BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
+_WRONG_PASSWORD = "wrong handle or app password"
+_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
+_TID_EPOCH_US = 1_672_531_200 * 1_000_000  # 2023-01-01T00:00:00Z
+_NOTIFICATION_KINDS: dict[str, InteractionKind] = {
+    "reply": "reply",
+    "mention": "mention",
+    "quote": "quote",
+    "like": "like",
+    "repost": "repost",
+    "follow": "follow",
+}
+_WARNING_LABELS = (
+    (("nud", "naked"), "nudity"),
+    (("sex", "nsfw", "porn", "18+", "adult", "explicit"), "sexual"),
+)
+
+
+def _now() -> datetime:
+    """The current UTC time; a function so tests can pin the clock."""
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    """The datetime format atproto records use: UTC, milliseconds, `Z`."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def record_key_for(idempotency_key: str) -> str:
+    """A valid TID computed from the idempotency key: the same draft gets the same key."""
+    digest = hashlib.sha256(b"chorus/bluesky/post\0" + idempotency_key.encode("utf-8")).digest()
+    bits = int.from_bytes(digest[:8], "big")
+    timestamp = _TID_EPOCH_US + (bits >> 10) % (1 << 44)
+    value = (timestamp << 10) | (bits & 0x3FF)
+    chars = []
+    for _ in range(13):
+        chars.append(_TID_CHARS[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def build_facets(text: str, resolve_handle: Callable[[str], str | None]) -> list[dict[str, Any]]:
+    """Rich-text facets for links, mentions and hashtags, with UTF-8 byte offsets.
+
+    `resolve_handle` turns a handle into a DID, or None; unresolvable mentions stay text.
+    """
+    facets = []
+    for entity in find_entities(text, "bluesky"):
+        if entity.kind == LINK:
+            feature = {"$type": "app.bsky.richtext.facet#link", "uri": entity.value}
+        elif entity.kind == MENTION:
+            did = resolve_handle(entity.value)
+            if not did:
+                continue
+            feature = {"$type": "app.bsky.richtext.facet#mention", "did": did}
+        elif entity.kind == HASHTAG:
+            feature = {"$type": "app.bsky.richtext.facet#tag", "tag": entity.value}
+        else:
+            continue
+        facets.append(
+            {
+                "index": {"byteStart": entity.byte_start, "byteEnd": entity.byte_end},
+                "features": [feature],
+            }
+        )
+    return facets
+
+
+def self_label_for(content_warning: str) -> str:
+    """The Bluesky self-label value that best matches a free-text content warning."""
+    words = content_warning.lower()
+    for needles, label in _WARNING_LABELS:
+        if any(needle in words for needle in needles):
+            return label
+    return "graphic-media"
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG, GIF, JPEG or WebP header (for `aspectRatio`), or None."""
+    try:
+        if data[:8] == b"\x89PNG\r\n\x1a\n":
+            return struct.unpack(">II", data[16:24])
+        if data[:6] in (b"GIF87a", b"GIF89a"):
+            return struct.unpack("<HH", data[6:10])
+        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+            return _webp_size(data)
+        if data[:2] == b"\xff\xd8":
+            return _jpeg_size(data)
+    except struct.error:
+        return None
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8 ":
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L":
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X":
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    offset = 2
+    while offset + 9 <= len(data):
+        if data[offset] != 0xFF:
+            return None
+        marker = data[offset + 1]
+        length = struct.unpack(">H", data[offset + 2 : offset + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[offset + 5 : offset + 9])
+            return width, height
+        offset += 2 + length
+    return None
+
+
+def split_at_uri(uri: str) -> tuple[str, str, str]:
+    """(repo DID, collection, record key) of an `at://` URI; Rejected if it is not one."""
+    parts = uri.removeprefix("at://").split("/") if uri.startswith("at://") else []
+    if len(parts) != 3 or not all(parts):
+        raise Rejected(f"{uri!r} is not a Bluesky post address (at://did/collection/key)")
+    return parts[0], parts[1], parts[2]
+
+
+def post_url(author: str, uri: str) -> str:
+    """The bsky.app page of a post; `author` is a handle or a DID."""
+    return f"{APP_URL}/profile/{author}/post/{split_at_uri(uri)[2]}"
+
+
+def _profile_url(author: str) -> str:
+    return f"{APP_URL}/profile/{author}"
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime | None, dict[str, datetime]]:
+    """(newest date seen, {URI: date} seen near it); an unreadable cursor starts afresh."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii"))) if cursor else {}
+    except (ValueError, UnicodeError):
+        data = {}
+    seen_data = data.get("seen") if isinstance(data, dict) else None
+    seen = {
+        uri: at
+        for uri, value in (seen_data.items() if isinstance(seen_data, dict) else ())
+        if (at := _parse_time(value)) is not None
+    }
+    return max(seen.values(), default=None), seen
+
+
+def _encode_cursor(seen: dict[str, datetime], overlap: timedelta) -> str:
+    """Keep the URIs dated within `overlap` of the newest one (at most _CURSOR_URIS)."""
+    if not seen:
+        return ""
+    newest = max(seen.values())
+    recent = sorted(
+        ((at, uri) for uri, at in seen.items() if at >= newest - overlap), reverse=True
+    )[:_CURSOR_URIS]
+    data = {"seen": {uri: _iso(at) for at, uri in recent}}
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+
+# --------------------------------------------------------------------------- HTTP plumbing
+
+
+def _send(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request; network faults become Transient (messages never carry headers)."""
+    host = urlsplit(url).netloc
+    try:
+        return http.request(method, url, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise Transient(f"{host} did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise Transient(f"could not reach {host} ({type(exc).__name__})") from exc
+
+
+def _body(response: httpx.Response) -> dict[str, Any]:
+    """A successful response's JSON object (empty bodies are fine: deleteRecord sends none)."""
+    if not response.content.strip():
+        return {}
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise Transient(
+            f"{response.url.host} sent a malformed response (HTTP {response.status_code})"
+        ) from exc
+    if not isinstance(data, dict):
+        raise Transient(f"{response.url.host} sent an unexpected response shape")
+    return data
+
+
+def _xrpc_error(response: httpx.Response) -> tuple[str, str]:
+    """The XRPC error name and message, e.g. ("InvalidRequest", "Record/text too long")."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return "", ""
+    name, message = data.get("error"), data.get("message")
+    return (
+        name.strip() if isinstance(name, str) else "",
+        message.strip() if isinstance(message, str) else "",
+    )
+
+
+def _header_time(headers: httpx.Headers, name: str) -> datetime | None:
+    """`ratelimit-reset` is Unix seconds."""
+    try:
+        return datetime.fromtimestamp(float(headers[name]), UTC)
+    except (KeyError, ValueError, OverflowError):
+        return None
+
+
+def _rate_budget(headers: httpx.Headers) -> RateBudget | None:
+    try:
+        limit = int(headers["ratelimit-limit"])
+        remaining = int(headers["ratelimit-remaining"])
+    except (KeyError, ValueError):
+        return None
+    return RateBudget(limit, remaining, _header_time(headers, "ratelimit-reset"))
+
+
+def _retry_after(headers: httpx.Headers) -> float:
+    """Seconds until the window resets: `ratelimit-reset`, else `retry-after`."""
+    reset = _header_time(headers, "ratelimit-reset")
+    if reset is not None:
+        return max(1.0, (reset - _now()).total_seconds())
+    value = headers.get("retry-after", "").strip()
+    if value:
+        try:
+            return max(1.0, float(value))
+        except ValueError:
+            try:
+                return max(1.0, (parsedate_to_datetime(value) - _now()).total_seconds())
+            except (TypeError, ValueError):
+                pass
+    return _DEFAULT_RETRY_AFTER
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    """Map an XRPC answer to the typed errors of the provider interface."""
+    code = response.status_code
+    if 200 <= code < 300:
+        return
+    name, message = _xrpc_error(response)
+    said = message or name or f"HTTP {code}"
+    if code == 429:
+        raise RateLimited(
+            f"Bluesky rate limit reached ({said})", retry_after=_retry_after(response.headers)
+        )
+    if code == 401 or name in _AUTH_ERRORS:
+        raise AuthExpired(f"Bluesky no longer accepts this connection ({said}); reconnect it")
+    if code == 408 or code >= 500:
+        raise Transient(f"Bluesky server error (HTTP {code}): {said}")
+    raise Rejected(f"Bluesky refused the request: {said}")
+
+
+def _xrpc_url(base: str, nsid: str) -> str:
+    return f"{base.rstrip('/')}/xrpc/{nsid}"
+
+
+def _call(
+    http: httpx.Client,
+    base: str,
+    nsid: str,
+    *,
+    params: dict[str, Any] | None = None,
+    body: dict[str, Any] | None = None,
+    procedure: bool = False,
+    token: str = "",
+) -> httpx.Response:
+    """One XRPC call: a GET query, or a POST procedure (with a JSON body when given).
+
+    Procedures that take no input (refreshSession) must be sent without any body at all.
+    """
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if body is not None:
+        return _send(http, "POST", _xrpc_url(base, nsid), json=body, headers=headers)
+    method = "POST" if procedure else "GET"
+    return _send(http, method, _xrpc_url(base, nsid), params=params, headers=headers)
+
+
+def _resolve_handle(http: httpx.Client, service_url: str, handle: str) -> str:
+    response = _call(
+        http, service_url, "com.atproto.identity.resolveHandle", params={"handle": handle}
+    )
+    if response.status_code == 400 and _xrpc_error(response)[0] in ("HandleNotFound", ""):
+        raise Rejected(f"no Bluesky account has the handle @{handle}")
+    _raise_for_status(response)
+    did = _body(response).get("did")
+    if not isinstance(did, str) or not did.startswith("did:"):
+        raise Transient(f"{urlsplit(service_url).netloc} sent no DID for @{handle}")
+    return did
+
+
+def _pds_from_did(http: httpx.Client, did: str, plc_url: str) -> str:
+    """The account's PDS endpoint from its DID document (did:plc or did:web)."""
+    if did.startswith("did:plc:"):
+        url = f"{plc_url.rstrip('/')}/{quote(did)}"
+    elif did.startswith("did:web:"):
+        url = f"https://{did.removeprefix('did:web:').replace('%3A', ':')}/.well-known/did.json"
+    else:
+        raise Rejected(f"Bluesky accounts with {did.split(':')[1]!r} identities are not supported")
+    response = _send(http, "GET", url, headers={"Accept": "application/json"})
+    if response.status_code == 404:
+        raise Rejected(f"the identity {did} is not registered (no DID document)")
+    if response.status_code == 429 or response.status_code >= 400:
+        _raise_for_status(response)
+    services = _body(response).get("service")
+    for service in services if isinstance(services, list) else []:
+        if (
+            isinstance(service, dict)
+            and str(service.get("id", "")).endswith("#atproto_pds")
+            and isinstance(service.get("serviceEndpoint"), str)
+        ):
+            return service["serviceEndpoint"].rstrip("/")
+    raise Rejected(f"the identity {did} names no Bluesky server (PDS)")
+
+
+# --------------------------------------------------------------------------- provider
+
+
+class Bluesky(PasswordSignIn, Provider):
+    """One Bluesky account, acting through its PDS with an app-password session."""
+
+    key = "bluesky"
+    name = "Bluesky"
+    auth_kind = "app_password"
+    limits = Limits(
+        max_text=300,
+        text_counting="graphemes",
+        max_media=4,
+        media_types=("image/jpeg", "image/png", "image/webp", "image/gif"),
+        max_image_bytes=2_000_000,  # app.bsky.embed.images#image maxSize (was 1,000,000)
+        max_alt_text=2000,  # the Bluesky app's cap; the lexicon sets none
+        supports_polls=False,
+        supports_threads=True,
+        supports_content_warning=True,
+        supports_direct_messages=False,
+        rate_limit_note=(
+            "Bluesky's PDS allows 5,000 write points an hour and 35,000 a day per account "
+            "(a post or like costs 3, an edit 2, a delete 1: about 1,666 posts an hour), "
+            "3,000 requests per 5 minutes per IP address, and 30 sign-ins per 5 minutes "
+            "(300 a day) per account."
+        ),
+    )
+    page_size = 50
+    max_pages = 10
+    overlap = timedelta(minutes=5)
+
+    # ------------------------------------------------------------------ connect
+
+    @classmethod
+    def sign_in(
+        cls,
+        identifier: str,
+        password: str,
+        *,
+        service_url: str = "",
+        http: httpx.Client,
+        plc_url: str = "",
+    ) -> Credentials:
+        """Find the account's PDS through its DID document, then open a session there.
+
+        `plc_url` is for private networks that run their own PLC directory.
+        """
+        service = (service_url or DEFAULT_SERVICE_URL).strip().rstrip("/")
+        plc = (plc_url or DEFAULT_PLC_URL).strip().rstrip("/")
+        identifier = identifier.strip().removeprefix("@")
+        if not identifier or not password:
+            raise Rejected("enter the Bluesky handle and an app password")
+        if identifier.startswith("did:"):
+            did = identifier
+        elif "@" in identifier:  # an email address: only the entryway can look it up
+            did = ""
+        else:
+            identifier = identifier.lower()
+            did = _resolve_handle(http, service, identifier)
+        pds = _pds_from_did(http, did, plc) if did else service
+        response = _call(
+            http,
+            pds,
+            "com.atproto.server.createSession",
+            body={"identifier": did or identifier, "password": password},
+        )
+        name, message = _xrpc_error(response)
+        if response.status_code == 401 or name == "AuthenticationRequired":
+            raise Rejected(f"Bluesky says: {_WRONG_PASSWORD}")
+        if name == "AuthFactorTokenRequired":
+            raise Rejected("this account asks for an email code: sign in with an app password")
+        if name in ("AccountTakedown", "AccountDeactivated"):
+            raise Rejected(f"Bluesky refused the sign-in: {message or name}")
+        _raise_for_status(response)
+        session = _body(response)
+        did = str(session.get("did") or did)
+        if not did or not session.get("accessJwt") or not session.get("refreshJwt"):
+            raise Transient("Bluesky sent an incomplete session")
+        if pds == service and "@" in identifier:
+            pds = _pds_from_did(http, did, plc)
+        identity = {"did": did, "handle": str(session.get("handle") or identifier), "pds_url": pds}
+        if plc != DEFAULT_PLC_URL:
+            identity["plc_url"] = plc
+        return Credentials(
+            identity=identity,
+            secrets={
+                "accessJwt": str(session["accessJwt"]),
+                "refreshJwt": str(session["refreshJwt"]),
+            },
+        )
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def did(self) -> str:
+        return str(self.credentials.identity["did"])
+
+    @property
+    def handle(self) -> str:
+        return str(self.credentials.identity.get("handle") or self.did)
+
+    @property
+    def pds_url(self) -> str:
+        return str(self.credentials.identity["pds_url"])
+
+    def _note_budget(self, response: httpx.Response) -> None:
+        budget = _rate_budget(response.headers)
+        if budget is not None:
+            self.rate_budget = budget
+
+    def _xrpc(
+        self,
+        nsid: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        upload: Media | None = None,
+    ) -> dict[str, Any]:
+        """An authenticated call; on `ExpiredToken` renew the session and repeat it once."""
+        for attempt in range(2):
+            token = self.credentials.secrets.get("accessJwt", "")
+            if upload is not None:
+                response = _send(
+                    self.http,
+                    "POST",
+                    _xrpc_url(self.pds_url, nsid),
+                    content=upload.data,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": upload.mime_type},
+                )
+            else:
+                response = _call(
+                    self.http, self.pds_url, nsid, params=params, body=body, token=token
+                )
+            self._note_budget(response)
+            if attempt == 0 and _xrpc_error(response)[0] == "ExpiredToken":
+                self.refresh()
+                continue
+            _raise_for_status(response)
+            return _body(response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def refresh(self) -> None:
+        token = self.credentials.secrets.get("refreshJwt", "")
+        if not token:
+            raise AuthExpired("this Bluesky connection has no session to renew; reconnect it")
+        response = _call(
+            self.http,
+            self.pds_url,
+            "com.atproto.server.refreshSession",
+            procedure=True,
+            token=token,
+        )
+        self._note_budget(response)
+        _raise_for_status(response)
+        session = _body(response)
+        if not session.get("accessJwt") or not session.get("refreshJwt"):
+            raise Transient("Bluesky sent an incomplete session")
+        self.credentials.secrets.update(
+            accessJwt=str(session["accessJwt"]), refreshJwt=str(session["refreshJwt"])
+        )
+        if isinstance(session.get("handle"), str):
+            self.credentials.identity["handle"] = session["handle"]
+        self.credentials_changed = True
+
+    # ------------------------------------------------------------------ account
+
+    def verify(self) -> AccountIdentity:
+        session = self._xrpc("com.atproto.server.getSession")
+        if session.get("did") != self.did:
+            raise AuthExpired("this Bluesky session belongs to another account; reconnect it")
+        handle = str(session.get("handle") or self.handle)
+        if handle != self.credentials.identity.get("handle"):
+            self.credentials.identity["handle"] = handle
+            self.credentials_changed = True
+        try:
+            profile = self._xrpc("app.bsky.actor.getProfile", params={"actor": self.did})
+        except Rejected:  # a brand-new account the AppView has not indexed yet
+            profile = {}
+        return AccountIdentity(
+            remote_id=self.did,
+            handle=handle,
+            display_name=str(profile.get("displayName") or ""),
+            avatar_url=str(profile.get("avatar") or ""),
+            profile_url=_profile_url(handle),
+        )
+
+    def fetch_account_metrics(self) -> AccountMetrics:
+        profile = self._xrpc("app.bsky.actor.getProfile", params={"actor": self.did})
+        return AccountMetrics(
+            followers=int(profile.get("followersCount") or 0),
+            following=int(profile.get("followsCount") or 0),
+            posts=int(profile.get("postsCount") or 0),
+        )
+
+    # ------------------------------------------------------------------ publishing
+
+    def publish(self, draft: PostDraft) -> PublishedPost:
+        self._check_draft(draft)
+        rkey = record_key_for(draft.idempotency_key)
+        existing = self._get_post(rkey) if draft.media else None
+        if existing is not None:  # a retry after the post went through: skip the uploads
+            return self._published(existing, draft)
+        record: dict[str, Any] = {
+            "$type": POST_COLLECTION,
+            "text": draft.text,
+            "createdAt": _iso(_now()),
+        }
+        facets = build_facets(draft.text, self._did_for_handle)
+        if facets:
+            record["facets"] = facets
+        if draft.language:
+            record["langs"] = [draft.language]
+        if draft.reply_to is not None:
+            record["reply"] = self._reply_refs(draft.reply_to)
+        if draft.media:
+            record["embed"] = {
+                "$type": "app.bsky.embed.images",
+                "images": [self._image(media) for media in draft.media],
+            }
+        elif draft.link:
+            record["embed"] = {
+                "$type": "app.bsky.embed.external",
+                "external": {"uri": draft.link, "title": draft.link, "description": ""},
+            }
+        if draft.content_warning.strip():
+            record["labels"] = {
+                "$type": "com.atproto.label.defs#selfLabels",
+                "values": [{"val": self_label_for(draft.content_warning)}],
+            }
+        try:
+            created = self._xrpc(
+                "com.atproto.repo.createRecord",
+                body={
+                    "repo": self.did,
+                    "collection": POST_COLLECTION,
+                    "rkey": rkey,
+                    "record": record,
+                },
+            )
+        except (Rejected, Transient):
+            existing = self._get_post(rkey)
+            if existing is None:
+                raise
+            return self._published(existing, draft)
+        return self._published({**created, "value": record}, draft)
+
+    def _check_draft(self, draft: PostDraft) -> None:
+        if draft.poll is not None:
+            raise Rejected("Bluesky has no polls: remove the poll to post there")
+        if draft.visibility != "public":
+            raise Rejected("Bluesky posts are always public")
+        if len(draft.media) > self.limits.max_media:
+            raise Rejected(f"Bluesky takes at most {self.limits.max_media} images per post")
+        for media in draft.media:
+            if media.mime_type not in self.limits.media_types:
+                raise Rejected(f"Bluesky does not take {media.mime_type} images here")
+            if len(media.data) > self.limits.max_image_bytes:
+                raise Rejected(
+                    f"{media.filename} is {len(media.data):,} bytes; Bluesky takes images up to "
+                    f"{self.limits.max_image_bytes:,} bytes"
+                )
+
+    def _get_post(self, rkey: str) -> dict[str, Any] | None:
+        """Our post at `rkey` ({uri, cid, value}), or None when there is none."""
+        response = _call(
+            self.http,
+            self.pds_url,
+            "com.atproto.repo.getRecord",
+            params={"repo": self.did, "collection": POST_COLLECTION, "rkey": rkey},
+        )
+        self._note_budget(response)
+        if response.status_code == 400 and _xrpc_error(response)[0] == "RecordNotFound":
+            return None
+        _raise_for_status(response)
+        record = _body(response)
+        return record if record.get("uri") and record.get("cid") else None
+
+    def _published(self, created: dict[str, Any], draft: PostDraft) -> PublishedPost:
+        uri, cid = str(created["uri"]), str(created["cid"])
+        value = created.get("value") if isinstance(created.get("value"), dict) else {}
+        root = (value.get("reply") or {}).get("root") or {}
+        root_uri, root_cid = str(root.get("uri") or uri), str(root.get("cid") or cid)
+        return PublishedPost(
+            ref=RemoteRef(
+                remote_id=uri,
+                url=post_url(self.handle, uri),
+                extra={"cid": cid, "root_uri": root_uri, "root_cid": root_cid},
+            ),
+            published_at=_parse_time(value.get("createdAt")),
+        )
+
+    def _did_for_handle(self, handle: str) -> str | None:
+        try:
+            return _resolve_handle(self.http, self.pds_url, handle.lower())
+        except Rejected:
+            return None
+
+    def _reply_refs(self, parent: RemoteRef) -> dict[str, Any]:
+        """reply.root and reply.parent; asks the AppView when the caller lacks the CIDs."""
+        cid = parent.extra.get("cid", "")
+        root_uri, root_cid = parent.extra.get("root_uri", ""), parent.extra.get("root_cid", "")
+        if not cid or not (root_uri and root_cid):
+            posts = self._posts([parent.remote_id])
+            if not posts:
+                raise Rejected("the post to reply to no longer exists on Bluesky")
+            post = posts[0]
+            cid = str(post.get("cid") or "")
+            root = ((post.get("record") or {}).get("reply") or {}).get("root") or {}
+            root_uri = str(root.get("uri") or parent.remote_id)
+            root_cid = str(root.get("cid") or cid)
+        return {
+            "root": {"uri": root_uri, "cid": root_cid},
+            "parent": {"uri": parent.remote_id, "cid": cid},
+        }
+
+    def _image(self, media: Media) -> dict[str, Any]:
+        blob = self._xrpc("com.atproto.repo.uploadBlob", upload=media).get("blob")
+        if not isinstance(blob, dict):
+            raise Transient("Bluesky accepted the image but sent no blob reference")
+        image: dict[str, Any] = {"image": blob, "alt": media.alt_text}
+        size = image_size(media.data)
+        if size and all(size):
+            image["aspectRatio"] = {"width": size[0], "height": size[1]}
+        return image
+
+    def delete(self, ref: RemoteRef) -> None:
+        repo, collection, rkey = split_at_uri(ref.remote_id)
+        if repo != self.did:
+            raise Rejected("this post belongs to another Bluesky account")
+        self._xrpc(
+            "com.atproto.repo.deleteRecord",
+            body={"repo": repo, "collection": collection, "rkey": rkey},
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def _posts(self, uris: list[str]) -> list[dict[str, Any]]:
+        posts = self._xrpc("app.bsky.feed.getPosts", params={"uris": uris}).get("posts")
+        return [post for post in posts or [] if isinstance(post, dict)]
+
+    def fetch_post_metrics(self, refs: list[RemoteRef]) -> list[PostMetrics]:
+        """Counts for the posts that still exist (deleted ones are left out)."""
+        metrics = []
+        for start in range(0, len(refs), _POSTS_BATCH):
+            batch = refs[start : start + _POSTS_BATCH]
+            found = {str(p.get("uri")): p for p in self._posts([r.remote_id for r in batch])}
+            for ref in batch:
+                post = found.get(ref.remote_id)
+                if post is None:
+                    continue
+                metrics.append(
+                    PostMetrics(
+                        ref=ref,
+                        likes=int(post.get("likeCount") or 0),
+                        reposts=int(post.get("repostCount") or 0),
+                        replies=int(post.get("replyCount") or 0),
+                        quotes=int(post.get("quoteCount") or 0),
+                        extra={"bookmarks": int(post.get("bookmarkCount") or 0)},
+                    )
+                )
+        return metrics
+
+    def fetch_interactions(self, cursor: str = "") -> InteractionPage:
+        since, seen = _decode_cursor(cursor)
+        floor = since - self.overlap if since else None
+        fresh = []
+        for notification in self._notifications(floor):
+            at = _parse_time(notification.get("indexedAt"))
+            uri = notification.get("uri")
+            if at is None or not isinstance(uri, str) or uri in seen or (floor and at < floor):
+                continue
+            seen[uri] = at
+            fresh.append(notification)
+        items = [item for n in fresh if (item := self._interaction(n)) is not None]
+        items.sort(key=lambda item: item.created_at)
+        return InteractionPage(items=tuple(items), cursor=_encode_cursor(seen, self.overlap))
+
+    def _notifications(self, floor: datetime | None) -> list[dict[str, Any]]:
+        """The newest page, or every page back to `floor` (at most `max_pages`)."""
+        notifications: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": self.page_size}
+        for _ in range(self.max_pages):
+            page = self._xrpc("app.bsky.notification.listNotifications", params=params)
+            batch = [n for n in page.get("notifications") or [] if isinstance(n, dict)]
+            notifications.extend(batch)
+            oldest = _parse_time(batch[-1].get("indexedAt")) if batch else None
+            if floor is None or oldest is None or oldest < floor or not page.get("cursor"):
+                break
+            params["cursor"] = page["cursor"]
+        return notifications
+
+    def _interaction(self, notification: dict[str, Any]) -> Interaction | None:
+        kind = _NOTIFICATION_KINDS.get(str(notification.get("reason")))
+        author = notification.get("author")
+        created_at = _parse_time(notification.get("indexedAt"))
+        if kind is None or not isinstance(author, dict) or created_at is None:
+            return None
+        uri = str(notification["uri"])
+        handle = str(author.get("handle") or author.get("did") or "")
+        record = notification.get("record") if isinstance(notification.get("record"), dict) else {}
+        subject_uri = notification.get("reasonSubject")
+        subject = None
+        if isinstance(subject_uri, str) and subject_uri.startswith("at://"):
+            repo = split_at_uri(subject_uri)[0]
+            owner = self.handle if repo == self.did else repo
+            subject = RemoteRef(subject_uri, url=post_url(owner, subject_uri))
+        if kind in ("reply", "mention", "quote"):
+            text, url = str(record.get("text") or ""), post_url(handle, uri)
+            root = (record.get("reply") or {}).get("root") or {}
+            conversation = str(root.get("uri") or uri)
+        else:
+            text, url, conversation = "", _profile_url(handle), ""
+        return Interaction(
+            kind=kind,
+            remote_id=uri,
+            author_handle=handle,
+            created_at=created_at,
+            author_name=str(author.get("displayName") or ""),
+            author_avatar_url=str(author.get("avatar") or ""),
+            text=text,
+            url=url,
+            subject=subject if kind != "mention" else None,
+            conversation_id=conversation,
+        )

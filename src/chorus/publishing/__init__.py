@@ -1,0 +1,1 @@
+"""Publishing: posts and their per-account variants, schedules, queues, the dispatcher."""

@@ -1,0 +1,543 @@
+"""The dispatcher: publishes every due variant exactly once, on time.
+
+How it keeps that promise:
+
+- **The database decides.** A variant is due when `status=scheduled` and `due_at <= now`.
+  Dispatchers claim due rows in batches inside one short transaction (`SELECT … FOR UPDATE
+  SKIP LOCKED` on PostgreSQL, so any number of dispatchers on any number of machines share
+  the work; SQLite serialises writers). Claiming sets `status=publishing`, a lease and a
+  `PublishAttempt` row, all committed before the network is called.
+- **A crash is recoverable without duplicates.** A dispatcher that dies leaves its rows in
+  `publishing` with a lease that runs out; the next claim takes them again. Every network
+  call carries the variant's idempotency key (Mastodon's Idempotency-Key header, a
+  deterministic Bluesky record key), so re-sending after an unknown outcome returns the
+  post already made instead of making a second one.
+- **Checks at send time.** Just before sending it re-checks that the post is still
+  scheduled, the account connected, the author still allowed to use the account, and that
+  the post is not later than the late cutoff (then it is held and the author told).
+- **The caller owns retries.** Providers raise typed errors; here `RateLimited` waits for
+  the network's Retry-After (and holds the whole account until then), `Transient` backs off
+  exponentially, `AuthExpired` marks the account and its posts needs-reconnect,
+  `Rejected` fails the variant with the network's reason.
+- **Throughput.** Claims and results are written in batches; network calls run on a
+  thread pool sharing one HTTP connection pool, so a top-of-the-hour burst is limited by
+  the networks' latency, not by database round trips.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import random
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chorus.accounts.roles import Capability, role_can
+from chorus.networks.models import AccountStatus, SocialAccount
+from chorus.networks.providers import get_provider
+from chorus.networks.providers.base import (
+    AuthExpired,
+    Credentials,
+    Media,
+    Poll,
+    PostDraft,
+    ProviderError,
+    PublishedPost,
+    RateLimited,
+    Rejected,
+    RemoteRef,
+)
+from chorus.publishing.models import (
+    AttemptOutcome,
+    PostState,
+    PublishAttempt,
+    Variant,
+    VariantStatus,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 15
+BACKOFF_MAX_SECONDS = 15 * 60
+
+
+@dataclass
+class Outcome:
+    """What happened to one claimed variant; written back in batches."""
+
+    variant_id: int
+    attempt_id: int
+    outcome: str
+    status: str
+    due_at: datetime | None = None
+    error: str = ""
+    published: PublishedPost | None = None
+    parts: list[dict] = field(default_factory=list)
+    account_id: int | None = None
+    finished_at: datetime = field(default_factory=timezone.now)
+
+
+@dataclass
+class Work:
+    variant: Variant
+    attempt_id: int
+    credentials: Credentials | None
+    recovering: bool = False  # an earlier attempt's outcome is unknown: resolve, never hold
+
+
+def backoff_seconds(attempt: int) -> float:
+    """15 s, 30 s, 60 s… capped at 15 min, with jitter so retries do not stampede."""
+    base = min(BACKOFF_BASE_SECONDS * 2 ** max(attempt - 1, 0), BACKOFF_MAX_SECONDS)
+    return base * random.uniform(0.8, 1.2)
+
+
+class Dispatcher:
+    """Claims due variants and publishes them; run one or many, anywhere."""
+
+    def __init__(
+        self,
+        *,
+        concurrency: int | None = None,
+        batch_size: int = 250,
+        lookahead: timedelta = timedelta(seconds=1),
+        lease: timedelta = timedelta(minutes=5),
+        poll_interval: float = 0.2,
+        late_cutoff: timedelta | None = None,
+        http: httpx.Client | None = None,
+    ):
+        self.concurrency = concurrency or settings.CHORUS_DISPATCH_CONCURRENCY
+        self.batch_size = batch_size
+        self.lookahead = lookahead
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.late_cutoff = late_cutoff or timedelta(seconds=settings.CHORUS_LATE_CUTOFF_SECONDS)
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.http = http or httpx.Client(
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            limits=httpx.Limits(
+                max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency
+            ),
+        )
+        self._account_pause: dict[int, datetime] = {}  # account -> not before (rate limits)
+        self._pause_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ claiming
+
+    def claim(self, *, now: datetime | None = None, limit: int | None = None) -> list[Work]:
+        """Claim due (or abandoned) variants, recording an attempt for each, and commit."""
+        now = now or timezone.now()
+        limit = limit or self.batch_size
+        horizon = now + self.lookahead
+        due = Q(status=VariantStatus.SCHEDULED, due_at__lte=horizon) | Q(
+            status=VariantStatus.PUBLISHING, lease_until__lt=now
+        )
+        with transaction.atomic():
+            candidates = Variant.objects.filter(due).order_by("due_at")
+            if connection.features.has_select_for_update_skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+            claimed = dict(candidates.values_list("pk", "status")[:limit])
+            if not claimed:
+                return []
+            ids = list(claimed)
+            Variant.objects.filter(pk__in=ids).update(
+                status=VariantStatus.PUBLISHING,
+                lease_until=now + self.lease,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+            )
+            variants = list(
+                Variant.objects.filter(pk__in=ids)
+                .select_related("post", "post__workspace", "account")
+                .prefetch_related("variantmedia_set__asset")
+            )
+            attempts = PublishAttempt.objects.bulk_create(
+                [
+                    PublishAttempt(variant=v, number=v.attempts, claimed_at=now, worker=self.worker)
+                    for v in variants
+                ]
+            )
+        credentials = self._credentials({v.account for v in variants})
+        return [
+            Work(
+                v,
+                a.pk,
+                credentials.get(v.account_id),
+                recovering=claimed[v.pk] == VariantStatus.PUBLISHING,
+            )
+            for v, a in zip(variants, attempts, strict=True)
+        ]
+
+    @staticmethod
+    def _credentials(accounts: set[SocialAccount]) -> dict[int, Credentials]:
+        creds = {}
+        for account in accounts:
+            if account.status == AccountStatus.ACTIVE:
+                creds[account.pk] = Credentials(
+                    identity=dict(account.identity), secrets=account.secrets
+                )
+        return creds
+
+    # ------------------------------------------------------------------ publishing
+
+    def refusal(self, work: Work, now: datetime) -> Outcome | None:
+        """Why this variant must not go out now, re-checked at send time; None if it may."""
+        variant, post = work.variant, work.variant.post
+        held = {"variant_id": variant.pk, "attempt_id": work.attempt_id}
+        state = type(post).objects.filter(pk=post.pk).values_list("state", flat=True).first()
+        if state != PostState.SCHEDULED:
+            return Outcome(
+                **held,
+                outcome=AttemptOutcome.HELD,
+                status=VariantStatus.DRAFT if state == PostState.DRAFT else VariantStatus.CANCELLED,
+                error=_("The post is no longer scheduled."),
+            )
+        if variant.account.status != AccountStatus.ACTIVE or work.credentials is None:
+            return Outcome(
+                **held,
+                outcome=AttemptOutcome.AUTH_EXPIRED,
+                status=VariantStatus.NEEDS_RECONNECT,
+                error=_("Reconnect %(handle)s to publish.") % {"handle": variant.account.handle},
+            )
+        if not author_may_publish(variant):
+            return Outcome(
+                **held,
+                outcome=AttemptOutcome.HELD,
+                status=VariantStatus.HELD,
+                error=_("The author may no longer publish as %(handle)s.")
+                % {"handle": variant.account.handle},
+            )
+        scheduled = variant.scheduled_at or variant.due_at
+        if not work.recovering and scheduled and now - scheduled > self.late_cutoff:
+            return Outcome(
+                **held,
+                outcome=AttemptOutcome.HELD,
+                status=VariantStatus.HELD,
+                error=_("Held: it was due at %(time)s and is now too late to post unattended.")
+                % {"time": timezone.localtime(scheduled).strftime("%Y-%m-%d %H:%M %Z")},
+            )
+        return None
+
+    def publish(self, work: Work) -> Outcome:
+        """Send one variant (all its parts) to its network; never raises."""
+        variant = work.variant
+        now = max(timezone.now(), variant.claimed_at)  # a test may claim "in the future"
+        refused = self.refusal(work, now)
+        if refused:
+            return refused
+        pause = self._paused_until(variant.account_id)
+        if pause and pause > now:
+            return Outcome(
+                variant.pk,
+                work.attempt_id,
+                AttemptOutcome.RATE_LIMITED,
+                VariantStatus.SCHEDULED,
+                due_at=pause,
+                error=_("Waiting for the network's rate limit to reset."),
+            )
+        if variant.due_at and variant.due_at > now:  # claimed a moment ahead: wait for it
+            time.sleep(min((variant.due_at - now).total_seconds(), self.lookahead.total_seconds()))
+        provider = get_provider(variant.account.provider)(work.credentials, http=self.http)
+        try:
+            published, parts = self._send_parts(provider, variant)
+        except RateLimited as exc:
+            until = timezone.now() + timedelta(seconds=max(exc.retry_after, 1))
+            self._pause(variant.account_id, until)
+            return Outcome(
+                variant.pk,
+                work.attempt_id,
+                AttemptOutcome.RATE_LIMITED,
+                VariantStatus.SCHEDULED,
+                due_at=until,
+                error=exc.message,
+                account_id=variant.account_id,
+            )
+        except AuthExpired as exc:
+            return Outcome(
+                variant.pk,
+                work.attempt_id,
+                AttemptOutcome.AUTH_EXPIRED,
+                VariantStatus.NEEDS_RECONNECT,
+                error=exc.message,
+                account_id=variant.account_id,
+            )
+        except Rejected as exc:
+            return Outcome(
+                variant.pk,
+                work.attempt_id,
+                AttemptOutcome.REJECTED,
+                VariantStatus.FAILED,
+                error=exc.message,
+            )
+        except Exception as exc:  # Transient, or a bug: both retried, both recorded
+            if not isinstance(exc, ProviderError):
+                log.exception("publishing variant %s failed unexpectedly", variant.pk)
+            message = exc.message if isinstance(exc, ProviderError) else repr(exc)
+            if variant.attempts >= MAX_ATTEMPTS:
+                return Outcome(
+                    variant.pk,
+                    work.attempt_id,
+                    AttemptOutcome.TRANSIENT,
+                    VariantStatus.FAILED,
+                    error=_("Gave up after %(n)s attempts: %(error)s")
+                    % {"n": variant.attempts, "error": message},
+                )
+            return Outcome(
+                variant.pk,
+                work.attempt_id,
+                AttemptOutcome.TRANSIENT,
+                VariantStatus.SCHEDULED,
+                due_at=timezone.now() + timedelta(seconds=backoff_seconds(variant.attempts)),
+                error=message,
+            )
+        return Outcome(
+            variant.pk,
+            work.attempt_id,
+            AttemptOutcome.PUBLISHED,
+            VariantStatus.PUBLISHED,
+            published=published,
+            parts=parts,
+            account_id=variant.account_id,
+        )
+
+    def _send_parts(self, provider, variant: Variant) -> tuple[PublishedPost, list[dict]]:
+        """Publish the first part, then each further part as a reply to the one before."""
+        done = list(variant.parts_published)
+        first: PublishedPost | None = None
+        media = tuple(
+            Media(
+                data=vm.asset.file.read(),
+                mime_type=vm.asset.mime_type,
+                alt_text=vm.alt_text or vm.asset.alt_text,
+                filename=os.path.basename(vm.asset.file.name),
+            )
+            for vm in variant.variantmedia_set.all()
+        )
+        for index, text in enumerate(variant.parts()):
+            if index < len(done):
+                continue
+            parent = _ref(done[-1]) if done else None
+            root = _ref(done[0]) if done else None
+            if parent and root:
+                parent = RemoteRef(
+                    parent.remote_id,
+                    parent.url,
+                    {
+                        **parent.extra,
+                        "root_uri": root.remote_id,
+                        "root_cid": root.extra.get("cid", ""),
+                    },
+                )
+            draft = PostDraft(
+                text=text,
+                idempotency_key=f"{variant.idempotency_key}-{index}",
+                media=media if index == 0 else (),
+                link=variant.link if index == 0 else "",
+                reply_to=parent,
+                content_warning=variant.content_warning,
+                poll=_poll(variant.poll) if index == 0 else None,
+            )
+            published = provider.publish(draft)
+            done.append(
+                {
+                    "id": published.ref.remote_id,
+                    "url": published.ref.url,
+                    "extra": published.ref.extra,
+                }
+            )
+            first = first or published
+        if first is None:  # every part was already out before a crash
+            first = PublishedPost(_ref(done[0]))
+        return first, done
+
+    # ------------------------------------------------------------------ recording
+
+    def record(self, outcomes: list[Outcome]) -> None:
+        """Write a batch of outcomes in one transaction."""
+        if not outcomes:
+            return
+        now = timezone.now()
+        with transaction.atomic():
+            variants = {
+                v.pk: v for v in Variant.objects.filter(pk__in=[o.variant_id for o in outcomes])
+            }
+            attempts = {
+                a.pk: a
+                for a in PublishAttempt.objects.filter(pk__in=[o.attempt_id for o in outcomes])
+            }
+            for o in outcomes:
+                variant = variants[o.variant_id]
+                variant.status = o.status
+                variant.lease_until = None
+                variant.last_error = o.error
+                variant.due_at = o.due_at if o.status == VariantStatus.SCHEDULED else variant.due_at
+                if o.published:
+                    variant.remote_id = o.published.ref.remote_id
+                    variant.remote_url = o.published.ref.url
+                    variant.published_at = o.published.published_at or o.finished_at
+                    variant.parts_published = o.parts
+                    variant.last_error = ""
+                attempt = attempts[o.attempt_id]
+                attempt.outcome, attempt.error, attempt.finished_at = o.outcome, o.error, now
+            Variant.objects.bulk_update(
+                variants.values(),
+                [
+                    "status",
+                    "lease_until",
+                    "last_error",
+                    "due_at",
+                    "remote_id",
+                    "remote_url",
+                    "published_at",
+                    "parts_published",
+                ],
+            )
+            PublishAttempt.objects.bulk_update(
+                attempts.values(), ["outcome", "error", "finished_at"]
+            )
+            self._record_accounts(outcomes, now)
+            _after_outcomes(outcomes, variants)
+
+    def _record_accounts(self, outcomes: list[Outcome], now: datetime) -> None:
+        ok = {o.account_id for o in outcomes if o.outcome == AttemptOutcome.PUBLISHED}
+        expired = {o.account_id for o in outcomes if o.outcome == AttemptOutcome.AUTH_EXPIRED}
+        if ok - expired:
+            SocialAccount.objects.filter(pk__in=ok - expired).update(last_ok_at=now)
+        for o in outcomes:
+            if o.account_id in expired and o.outcome == AttemptOutcome.AUTH_EXPIRED:
+                SocialAccount.objects.filter(pk=o.account_id).update(
+                    status=AccountStatus.NEEDS_RECONNECT, last_error=o.error, last_error_at=now
+                )
+                expired.discard(o.account_id)
+
+    # ------------------------------------------------------------------ loops
+
+    def run_once(self, *, now: datetime | None = None) -> int:
+        """Claim one batch, publish it, record it; returns how many were handled (tests)."""
+        work = self.claim(now=now)
+        self.record([self.publish(item) for item in work])
+        return len(work)
+
+    def run(self, stop: threading.Event) -> None:
+        """Keep claiming and publishing until `stop` is set."""
+        results: queue.Queue[Outcome] = queue.Queue()
+        in_flight = threading.Semaphore(self.concurrency)
+        writer = threading.Thread(target=self._write_loop, args=(results, stop), daemon=True)
+        writer.start()
+
+        def task(item: Work) -> None:
+            try:
+                results.put(self.publish(item))
+            finally:
+                in_flight.release()
+                close_old_connections()
+
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="publish") as pool:
+            while not stop.is_set():
+                try:
+                    capacity = _available(in_flight, self.batch_size)
+                    work = self.claim(limit=capacity) if capacity else []
+                except Exception:
+                    log.exception("claiming failed; retrying shortly")
+                    _release(in_flight, capacity)
+                    close_old_connections()
+                    stop.wait(1.0)
+                    continue
+                _release(in_flight, capacity - len(work))
+                for item in work:
+                    pool.submit(task, item)
+                if len(work) < max(capacity, 1):
+                    stop.wait(self.poll_interval)
+        writer.join()
+
+    def _write_loop(self, results: queue.Queue[Outcome], stop: threading.Event) -> None:
+        pending: list[Outcome] = []
+        while not (stop.is_set() and results.empty() and not pending):
+            try:
+                pending.append(results.get(timeout=0.05))
+                while len(pending) < 500:
+                    pending.append(results.get_nowait())
+            except queue.Empty:
+                pass
+            if pending:
+                try:
+                    self.record(pending)
+                    pending = []
+                except Exception:
+                    log.exception("recording outcomes failed; retrying")
+                    close_old_connections()
+                    time.sleep(0.5)
+
+    def _pause(self, account_id: int, until: datetime) -> None:
+        with self._pause_lock:
+            self._account_pause[account_id] = max(until, self._account_pause.get(account_id, until))
+
+    def _paused_until(self, account_id: int) -> datetime | None:
+        with self._pause_lock:
+            return self._account_pause.get(account_id)
+
+
+def _available(semaphore: threading.Semaphore, most: int) -> int:
+    taken = 0
+    while taken < most and semaphore.acquire(blocking=taken == 0, timeout=0.2):
+        taken += 1
+    return taken
+
+
+def _release(semaphore: threading.Semaphore, count: int) -> None:
+    for _slot in range(max(count, 0)):
+        semaphore.release()
+
+
+def _ref(part: dict) -> RemoteRef:
+    return RemoteRef(part["id"], part.get("url", ""), dict(part.get("extra") or {}))
+
+
+def _poll(poll: dict | None) -> Poll | None:
+    if not poll:
+        return None
+    return Poll(
+        options=tuple(poll["options"]),
+        expires_in_seconds=int(poll.get("expires_in", 86400)),
+        multiple=bool(poll.get("multiple")),
+    )
+
+
+def author_may_publish(variant: Variant) -> bool:
+    """The author is still a member who may use this account (checked at send time)."""
+    from chorus.accounts.models import Membership
+
+    membership = Membership.objects.filter(
+        user_id=variant.post.author_id, workspace_id=variant.post.workspace_id
+    ).first()
+    if membership is None or not membership.user.is_active:
+        return False
+    if role_can(membership.role, Capability.MANAGE_ACCOUNTS):
+        return True
+    return variant.account.allowed_members.filter(pk=membership.pk).exists()
+
+
+def _after_outcomes(outcomes: list[Outcome], variants: dict[int, Variant]) -> None:
+    """Tell authors about failures and holds once the batch commits."""
+    from chorus.publishing.services import tell_author
+
+    troubled = [
+        o
+        for o in outcomes
+        if o.status in (VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT)
+    ]
+    if troubled:
+        ids = [o.variant_id for o in troubled]
+        transaction.on_commit(lambda: tell_author(variant_ids=ids))

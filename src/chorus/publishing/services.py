@@ -1,0 +1,439 @@
+"""Writes for posts: compose, schedule, queue, unschedule, retry, delete, campaigns, slots.
+
+Every function takes the acting membership and checks, here and not only in the UI,
+that its role may do this and that it may use each social account involved.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chorus.accounts.models import Membership
+from chorus.accounts.roles import Capability
+from chorus.accounts.services import check_capability, notify
+from chorus.core.errors import Conflict, NotFound, ServiceError
+from chorus.networks.models import SocialAccount
+from chorus.networks.selectors import accounts_usable_by
+from chorus.publishing.models import (
+    Campaign,
+    MediaAsset,
+    Post,
+    PostState,
+    QueueSlot,
+    Variant,
+    VariantMedia,
+    VariantStatus,
+)
+from chorus.publishing.validation import MediaInfo, Problem, check_variant
+
+EDITABLE = {
+    VariantStatus.DRAFT,
+    VariantStatus.SCHEDULED,
+    VariantStatus.HELD,
+    VariantStatus.FAILED,
+    VariantStatus.NEEDS_RECONNECT,
+    VariantStatus.CANCELLED,
+}
+RETRYABLE = {VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT}
+QUEUE_HORIZON_DAYS = 60
+
+
+@dataclass
+class VariantInput:
+    """What the author wrote for one account (the composer merges shared text + overrides)."""
+
+    account_id: int
+    text: str = ""
+    thread: list[str] = field(default_factory=list)
+    first_comment: str = ""
+    link: str = ""
+    content_warning: str = ""
+    poll: dict | None = None
+    media: list[tuple[int, str]] = field(default_factory=list)  # (asset id, alt text)
+
+
+class InvalidPost(ServiceError):
+    """Some variants break their network's rules; `problems` lists them per account."""
+
+    code = "invalid_post"
+
+    def __init__(self, problems: dict[int, list[Problem]]):
+        lines = [p.message for items in problems.values() for p in items]
+        super().__init__(" ".join(lines))
+        self.problems = problems
+
+
+# --------------------------------------------------------------------------- compose
+
+
+def _usable_accounts(actor: Membership, ids: list[int]) -> dict[int, SocialAccount]:
+    accounts = {a.pk: a for a in accounts_usable_by(actor).filter(pk__in=ids)}
+    if not ids:
+        raise ServiceError(_("Choose at least one social account."), field="accounts")
+    missing = set(ids) - set(accounts)
+    if missing:
+        raise NotFound(_("You may not post as one of the chosen accounts."), field="accounts")
+    return accounts
+
+
+def _assets(actor: Membership, inputs: list[VariantInput]) -> dict[int, MediaAsset]:
+    ids = {asset_id for item in inputs for asset_id, _alt in item.media}
+    assets = {a.pk: a for a in MediaAsset.objects.filter(workspace=actor.workspace, pk__in=ids)}
+    if ids - set(assets):
+        raise NotFound(_("An attached file is not in this workspace's library."), field="media")
+    return assets
+
+
+def problems_of(
+    inputs: list[VariantInput], accounts: dict[int, SocialAccount], assets: dict[int, MediaAsset]
+) -> dict[int, list[Problem]]:
+    found = {}
+    for item in inputs:
+        problems = check_variant(
+            provider_key=accounts[item.account_id].provider,
+            text=item.text,
+            thread=item.thread,
+            first_comment=item.first_comment,
+            link=item.link,
+            content_warning=item.content_warning,
+            poll=item.poll,
+            media=[
+                MediaInfo(assets[i].mime_type, assets[i].size, alt or assets[i].alt_text)
+                for i, alt in item.media
+            ],
+        )
+        if problems:
+            found[item.account_id] = problems
+    return found
+
+
+@transaction.atomic
+def post_save(
+    *,
+    actor: Membership,
+    variants: list[VariantInput],
+    post: Post | None = None,
+    campaign_id: int | None = None,
+) -> Post:
+    """Create a draft, or rewrite an unpublished post's variants (autosave calls this).
+
+    A scheduled post stays scheduled at its time if it is still valid; a post any of
+    whose variants is being published or is out cannot be edited.
+    """
+    check_capability(actor, Capability.CREATE_POSTS)
+    accounts = _usable_accounts(actor, [v.account_id for v in variants])
+    assets = _assets(actor, variants)
+    campaign = _campaign(actor, campaign_id)
+    if post is None:
+        post = Post.objects.create(workspace=actor.workspace, author=actor.user, campaign=campaign)
+    else:
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        _check_own_workspace(actor, post)
+        busy = post.variants.exclude(status__in=EDITABLE)
+        if busy.exists():
+            raise Conflict(_("This post is being published or is already out; duplicate it."))
+        post.campaign = campaign
+        post.save(update_fields=["campaign", "updated_at"])
+        post.variants.exclude(account_id__in=accounts).delete()
+    if post.state == PostState.SCHEDULED:
+        problems = problems_of(variants, accounts, assets)
+        if problems:
+            raise InvalidPost(problems)
+    existing = {v.account_id: v for v in post.variants.all()}
+    for item in variants:
+        variant = existing.get(item.account_id) or Variant(post=post, account_id=item.account_id)
+        variant.text = item.text
+        variant.thread = [t for t in item.thread if t.strip()]
+        variant.first_comment = item.first_comment
+        variant.link = item.link
+        variant.content_warning = item.content_warning
+        variant.poll = item.poll or None
+        if post.state == PostState.SCHEDULED and variant.status != VariantStatus.SCHEDULED:
+            variant.status = VariantStatus.SCHEDULED
+            variant.scheduled_at = variant.due_at = post.scheduled_at
+        variant.last_error = ""
+        variant.save()
+        VariantMedia.objects.filter(variant=variant).delete()
+        VariantMedia.objects.bulk_create(
+            [
+                VariantMedia(variant=variant, asset=assets[asset_id], order=i, alt_text=alt)
+                for i, (asset_id, alt) in enumerate(item.media)
+            ]
+        )
+    return post
+
+
+def _campaign(actor: Membership, campaign_id: int | None) -> Campaign | None:
+    if not campaign_id:
+        return None
+    campaign = Campaign.objects.filter(workspace=actor.workspace, pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound(_("No such campaign."), field="campaign")
+    return campaign
+
+
+def _check_own_workspace(actor: Membership, post: Post) -> None:
+    if post.workspace_id != actor.workspace_id:
+        raise NotFound(_("No such post."))
+
+
+def _inputs_of(post: Post) -> list[VariantInput]:
+    return [
+        VariantInput(
+            account_id=v.account_id,
+            text=v.text,
+            thread=list(v.thread),
+            first_comment=v.first_comment,
+            link=v.link,
+            content_warning=v.content_warning,
+            poll=v.poll,
+            media=[(vm.asset_id, vm.alt_text) for vm in v.variantmedia_set.all()],
+        )
+        for v in post.variants.prefetch_related("variantmedia_set")
+    ]
+
+
+# --------------------------------------------------------------------------- schedule
+
+
+@transaction.atomic
+def post_schedule(
+    *, actor: Membership, post: Post, at: datetime | dict[int, datetime], via_queue: bool = False
+) -> Post:
+    """Arm every unpublished variant for `at` (one time, or one per account)."""
+    check_capability(actor, Capability.PUBLISH_POSTS)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    _check_own_workspace(actor, post)
+    if post.variants.exclude(status__in=EDITABLE).exists():
+        raise Conflict(_("This post is being published or is already out."))
+    inputs = _inputs_of(post)
+    accounts = _usable_accounts(actor, [i.account_id for i in inputs])
+    problems = problems_of(inputs, accounts, _assets(actor, inputs))
+    if problems:
+        raise InvalidPost(problems)
+    times = at if isinstance(at, dict) else {i.account_id: at for i in inputs}
+    earliest_allowed = timezone.now() - timedelta(minutes=1)
+    if any(when < earliest_allowed for when in times.values()):
+        raise ServiceError(_("Choose a time in the future."), field="scheduled_at")
+    for variant in post.variants.all():
+        when = times[variant.account_id]
+        variant.status = VariantStatus.SCHEDULED
+        variant.scheduled_at = variant.due_at = when
+        variant.last_error = ""
+        variant.save(update_fields=["status", "scheduled_at", "due_at", "last_error"])
+    post.state = PostState.SCHEDULED
+    post.scheduled_at = min(times.values())
+    post.via_queue = via_queue
+    post.save(update_fields=["state", "scheduled_at", "via_queue", "updated_at"])
+    return post
+
+
+def post_publish_now(*, actor: Membership, post: Post) -> Post:
+    return post_schedule(actor=actor, post=post, at=timezone.now())
+
+
+def post_add_to_queue(*, actor: Membership, post: Post) -> Post:
+    """Each account's next free posting slot."""
+    times = {}
+    for variant in post.variants.select_related("account__workspace"):
+        slot = next_free_slot(variant.account, after=timezone.now(), exclude_post=post)
+        if slot is None:
+            raise ServiceError(
+                _("%(handle)s has no free queue slot; add posting times first.")
+                % {"handle": variant.account.handle},
+                field="queue",
+            )
+        times[variant.account_id] = slot
+    return post_schedule(actor=actor, post=post, at=times, via_queue=True)
+
+
+def next_free_slot(
+    account: SocialAccount, *, after: datetime, exclude_post: Post | None = None
+) -> datetime | None:
+    """The first weekly slot after `after` (in the workspace's zone, DST-correct) not taken."""
+    slots = list(account.slots.all())
+    if not slots:
+        return None
+    zone = zoneinfo.ZoneInfo(account.workspace.timezone)
+    taken = set(
+        Variant.objects.filter(
+            account=account,
+            status__in=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING],
+            scheduled_at__gt=after,
+        )
+        .exclude(post=exclude_post)
+        .values_list("scheduled_at", flat=True)
+    )
+    local_day = after.astimezone(zone).date()
+    for offset in range(QUEUE_HORIZON_DAYS):
+        day = local_day + timedelta(days=offset)
+        for slot in slots:
+            if slot.weekday != day.weekday():
+                continue
+            when = datetime.combine(day, slot.time, tzinfo=zone).astimezone(UTC)
+            if when > after and when not in taken:
+                return when
+    return None
+
+
+@transaction.atomic
+def post_unschedule(*, actor: Membership, post: Post) -> Post:
+    """Back to draft; variants already out stay out."""
+    check_capability(actor, Capability.CREATE_POSTS)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    _check_own_workspace(actor, post)
+    post.variants.filter(status__in=RETRYABLE | {VariantStatus.SCHEDULED}).update(
+        status=VariantStatus.DRAFT, due_at=None
+    )
+    post.state = PostState.DRAFT
+    post.save(update_fields=["state", "updated_at"])
+    return post
+
+
+@transaction.atomic
+def post_cancel(*, actor: Membership, post: Post) -> Post:
+    check_capability(actor, Capability.CREATE_POSTS)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    _check_own_workspace(actor, post)
+    post.variants.filter(status__in=EDITABLE).update(status=VariantStatus.CANCELLED, due_at=None)
+    post.state = PostState.CANCELLED
+    post.save(update_fields=["state", "updated_at"])
+    return post
+
+
+def post_duplicate(*, actor: Membership, post: Post) -> Post:
+    _check_own_workspace(actor, post)
+    return post_save(actor=actor, variants=_inputs_of(post), campaign_id=post.campaign_id)
+
+
+@transaction.atomic
+def post_delete(*, actor: Membership, post: Post) -> None:
+    """Delete a post that never went out (published ones are deleted from the network)."""
+    check_capability(actor, Capability.CREATE_POSTS)
+    _check_own_workspace(actor, post)
+    if post.variants.filter(
+        status__in=[VariantStatus.PUBLISHING, VariantStatus.PUBLISHED]
+    ).exists():
+        raise Conflict(_("Part of this post is out; delete it from the network first."))
+    post.delete()
+
+
+@transaction.atomic
+def variant_retry(*, actor: Membership, variant: Variant) -> Variant:
+    """Try a failed, held or reconnect-waiting variant again, now."""
+    check_capability(actor, Capability.PUBLISH_POSTS)
+    variant = Variant.objects.select_for_update().select_related("post").get(pk=variant.pk)
+    _check_own_workspace(actor, variant.post)
+    _usable_accounts(actor, [variant.account_id])
+    if variant.status not in RETRYABLE:
+        raise Conflict(_("Only failed or held posts can be retried."))
+    now = timezone.now()
+    variant.status = VariantStatus.SCHEDULED
+    variant.scheduled_at = variant.due_at = now
+    variant.attempts = 0
+    variant.last_error = ""
+    variant.save(update_fields=["status", "scheduled_at", "due_at", "attempts", "last_error"])
+    Post.objects.filter(pk=variant.post_id).update(state=PostState.SCHEDULED)
+    return variant
+
+
+def variant_delete_remote(*, actor: Membership, variant: Variant) -> Variant:
+    """Delete every part of a published variant from its network."""
+    from chorus.networks.services import provider_for
+    from chorus.publishing.dispatcher import _ref
+
+    check_capability(actor, Capability.PUBLISH_POSTS)
+    _check_own_workspace(actor, variant.post)
+    _usable_accounts(actor, [variant.account_id])
+    if variant.status != VariantStatus.PUBLISHED:
+        raise Conflict(_("Only published posts can be deleted from the network."))
+    from chorus.networks.providers.base import ProviderError
+
+    try:
+        with provider_for(variant.account) as provider:
+            for part in reversed(variant.parts_published):
+                provider.delete(_ref(part))
+    except ProviderError as exc:
+        raise ServiceError(exc.message) from exc
+    variant.status = VariantStatus.DELETED
+    variant.save(update_fields=["status"])
+    return variant
+
+
+# --------------------------------------------------------------------------- after publishing
+
+
+def release_held_for_account(*, account: SocialAccount) -> int:
+    """A reconnected account's posts waiting for it go out now (or are held if too late)."""
+    now = timezone.now()
+    return Variant.objects.filter(
+        account=account, status=VariantStatus.NEEDS_RECONNECT, post__state=PostState.SCHEDULED
+    ).update(status=VariantStatus.SCHEDULED, due_at=now, attempts=0)
+
+
+def tell_author(*, variant_ids: list[int]) -> None:
+    """Notify each author (in the app and by email) of variants that failed or were held."""
+    for variant in Variant.objects.filter(pk__in=variant_ids).select_related(
+        "post__author", "post__workspace", "account"
+    ):
+        if variant.status == VariantStatus.NEEDS_RECONNECT:
+            message = _("%(handle)s needs reconnecting: your post is held, nothing is lost.")
+        elif variant.status == VariantStatus.HELD:
+            message = _("Your post to %(handle)s was held: %(error)s")
+        else:
+            message = _("Your post to %(handle)s failed: %(error)s")
+        notify(
+            user=variant.post.author,
+            workspace=variant.post.workspace,
+            message=message % {"handle": variant.account.handle, "error": variant.last_error},
+            url=f"/posts/{variant.post_id}/",
+        )
+
+
+# --------------------------------------------------------------------------- campaigns, slots
+
+
+def campaign_save(
+    *,
+    actor: Membership,
+    name: str,
+    campaign: Campaign | None = None,
+    description: str = "",
+    colour: str = "#3b5bdb",
+    starts_on=None,
+    ends_on=None,
+) -> Campaign:
+    check_capability(actor, Capability.PUBLISH_POSTS)
+    if not name.strip():
+        raise ServiceError(_("A campaign needs a name."), field="name")
+    if starts_on and ends_on and ends_on < starts_on:
+        raise ServiceError(_("The campaign ends before it starts."), field="ends_on")
+    campaign = campaign or Campaign(workspace=actor.workspace)
+    if campaign.workspace_id != actor.workspace_id:
+        raise NotFound(_("No such campaign."))
+    campaign.name, campaign.description, campaign.colour = name.strip(), description, colour
+    campaign.starts_on, campaign.ends_on = starts_on, ends_on
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def queue_slots_set(
+    *, actor: Membership, account: SocialAccount, slots: list[tuple[int, object]]
+) -> list[QueueSlot]:
+    """Replace an account's weekly posting times: [(weekday 0-6, time), ...]."""
+    check_capability(actor, Capability.PUBLISH_POSTS)
+    if account.workspace_id != actor.workspace_id:
+        raise NotFound(_("No such social account."))
+    if any(not 0 <= weekday <= 6 for weekday, _t in slots):
+        raise ServiceError(_("Weekdays go from 0 (Monday) to 6 (Sunday)."), field="slots")
+    account.slots.all().delete()
+    return QueueSlot.objects.bulk_create(
+        [QueueSlot(account=account, weekday=w, time=t) for w, t in sorted(set(slots))]
+    )

@@ -1,0 +1,1 @@
+"""Test and benchmark support that ships with Chorus (no Django imports here)."""

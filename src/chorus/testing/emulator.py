@@ -1,0 +1,1131 @@
+"""A local stand-in for Mastodon and Bluesky servers, for benchmarks and reliability tests.
+
+The real providers publish against it unchanged: it speaks the part of the Mastodon REST API
+and of the AT Protocol (XRPC, plus a PLC-like `GET /{did}`) that publishing uses, on one
+loopback port. Any token or handle is accepted and its account created on first use, so
+twenty thousand accounts cost nothing. Each request waits out a configurable latency with
+`asyncio.sleep` (half before it is handled, half after), so one process serves thousands of
+slow requests a second.
+
+What it mimics, because the dispatcher's correctness depends on it:
+
+- Mastodon's `Idempotency-Key` (per token): the same key answers the same status.
+- A Bluesky `createRecord` with an `rkey` that already exists fails with HTTP 500
+  `InternalServerError`, as the reference PDS does (its repository refuses the key).
+- Rate limits per account (`X-RateLimit-*` / `RateLimit-*`, 429 with `Retry-After`),
+  revoked tokens (Mastodon: 401; Bluesky: 400 `ExpiredToken`, then a failing refresh, as a
+  PDS answers once an app password is revoked), expiring Bluesky access tokens.
+
+Fault scripts are a list of steps. A request takes the first step whose `route` (a route name
+such as `mastodon.statuses.create` or `com.atproto.repo.createRecord`, a group `publish`,
+`mastodon`, `bluesky`, or `*`) and optional `account` match it; a step lasts `times` requests,
+or stays while configured when it has a `probability`. A step answers `status` (with
+`retry_after`, `error`), after waiting `delay_s`; with `after_commit` the request is carried out
+first and its answer then replaced, which is how a lost response looks to the client.
+
+Every created post goes to the event log (account, idempotency key or rkey, id, `received_at`
+from `time.time()`), so a benchmark measures lateness from the server's own clock and a test
+checks that each key was published exactly once. Control endpoints live under `/_emulator/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import html
+import itertools
+import json
+import math
+import os
+import random
+import re
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import httpx
+import uvicorn
+
+from chorus.networks.providers.base import Credentials
+
+PUBLISH_ROUTES = frozenset({"mastodon.statuses.create", "com.atproto.repo.createRecord"})
+MASTODON_MAX_CHARACTERS = 500
+BLUESKY_MAX_GRAPHEMES = 300
+_REFRESH_TTL_S = 90 * 86400.0
+_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
+_RKEY = re.compile(r"[A-Za-z0-9._:~-]{1,512}")
+_USERNAME = re.compile(r"[^A-Za-z0-9_]")
+_XRPC_NAMES = {
+    400: "InvalidRequest",
+    401: "AuthenticationRequired",
+    403: "Forbidden",
+    404: "XRPCNotSupported",
+    413: "PayloadTooLarge",
+    429: "RateLimitExceeded",
+    500: "InternalServerError",
+    501: "MethodNotImplemented",
+    502: "UpstreamFailure",
+    503: "NotEnoughResources",
+    504: "UpstreamTimeout",
+}
+
+Reply = tuple[int, Any, list[tuple[str, str]]]
+
+
+# --------------------------------------------------------------------------- identities
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def did_for_handle(handle: str) -> str:
+    """The DID the emulator gives a handle: derived, so callers can compute it offline."""
+    digest = hashlib.sha256(handle.lower().encode("utf-8")).digest()
+    return "did:plc:" + base64.b32encode(digest).decode("ascii").lower()[:24]
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    header = _b64(b'{"typ":"at+jwt","alg":"ES256K"}')
+    return f"{header}.{_b64(json.dumps(claims).encode())}.{_b64(b'chorus-emulator')}"
+
+
+def _claims(token: str) -> dict[str, Any] | None:
+    """A token's claims; the emulator checks their meaning, not the signature."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return claims if isinstance(sub, str) and sub.startswith("did:") else None
+
+
+def mint_bluesky_session(handle: str, *, did: str = "", ttl_s: float = 7200.0) -> dict[str, str]:
+    """A session the emulator accepts, made without a request (saves 20,000 sign-ins)."""
+    did, now = did or did_for_handle(handle), time.time()
+    base = {"sub": did, "aud": "did:web:emulator.invalid", "iat": int(now), "handle": handle}
+    access = _jwt({**base, "scope": "com.atproto.access", "exp": now + ttl_s})
+    refresh = _jwt(
+        {
+            **base,
+            "scope": "com.atproto.refresh",
+            "exp": now + _REFRESH_TTL_S,
+            "jti": _b64(os.urandom(12)),
+        }
+    )
+    return {"did": did, "handle": handle, "accessJwt": access, "refreshJwt": refresh}
+
+
+def _cid(data: bytes) -> str:
+    return "bafyrei" + base64.b32encode(hashlib.sha256(data).digest()).decode().lower()[:52]
+
+
+def _iso(moment: float) -> str:
+    stamp = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass
+class FaultStep:
+    """One step of a fault script (see the module docstring)."""
+
+    route: str = "*"
+    status: int = 0  # 0 answers normally, after delay_s
+    times: int = 1
+    probability: float | None = None
+    retry_after: float | None = None
+    delay_s: float = 0.0
+    after_commit: bool = False
+    account: str = ""  # a Mastodon token, a Bluesky handle or DID
+    error: str = ""  # Mastodon error text or XRPC error name, instead of the usual one
+
+    def matches(self, route: str, account: str) -> bool:
+        if self.account and account not in (self.account, did_for_handle(self.account)):
+            return False
+        if self.route in ("*", route):
+            return True
+        if self.route == "publish":
+            return route in PUBLISH_ROUTES
+        return self.route == ("mastodon" if route.startswith("mastodon.") else "bluesky")
+
+
+def _latency_sampler(spec: Any) -> Callable[[], float]:
+    """Seconds per request from a spec: milliseconds, or a distribution in milliseconds."""
+    if isinstance(spec, int | float):
+        fixed = max(0.0, float(spec)) / 1000
+        return lambda: fixed
+    kind = spec.get("dist") if isinstance(spec, dict) else None
+    if kind == "uniform":
+        low, high = float(spec["low_ms"]), float(spec["high_ms"])
+        return lambda: random.uniform(low, high) / 1000
+    if kind == "normal":
+        mean, sd = float(spec["mean_ms"]), float(spec["sd_ms"])
+        return lambda: max(0.0, random.gauss(mean, sd)) / 1000
+    if kind == "lognormal":
+        median, sigma = float(spec["median_ms"]), float(spec["sigma"])
+        return lambda: median * math.exp(sigma * random.gauss(0.0, 1.0)) / 1000
+    raise ValueError(
+        f"latency is milliseconds or {{'dist': 'uniform'|'normal'|'lognormal', ...}}, not {spec!r}"
+    )
+
+
+@dataclass
+class Settings:
+    """What `configure` changes; `rate_limit` None turns limits and their headers off."""
+
+    latency: Any = 0.0
+    rate_limit: dict[str, Any] | None = field(
+        default_factory=lambda: {"limit": 300, "window_s": 300.0, "scope": "all"}
+    )
+    faults: list[FaultStep] = field(default_factory=list)
+    down: bool = False
+    access_ttl_s: float = 7200.0
+    media_processing_checks: int = 0
+
+
+def _is_mastodon(request: _Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+class _Reply(Exception):
+    """Ends a request early with this answer."""
+
+    def __init__(self, status: int, payload: Any, headers: list[tuple[str, str]] | None = None):
+        super().__init__(status)
+        self.reply: Reply = (status, payload, headers or [])
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    route: str = ""
+    out_headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"http://{self.headers.get('host', '127.0.0.1')}"
+
+    @property
+    def bearer(self) -> str:
+        value = self.headers.get("authorization", "")
+        return value[7:].strip() if value[:7].lower() == "bearer " else ""
+
+    def arg(self, name: str) -> str:
+        values = self.query.get(name) or self.query.get(f"{name}[]") or [""]
+        return values[0]
+
+    def json(self) -> dict[str, Any]:
+        if not self.body:
+            return {}
+        if self.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            form = parse_qs(self.body.decode("utf-8"))
+            return {k: (v if k.endswith("[]") else v[0]) for k, v in form.items()}
+        try:
+            data = json.loads(self.body)
+        except ValueError:
+            raise _Reply(400, {"error": "the body is not JSON"}) from None
+        return data if isinstance(data, dict) else {}
+
+
+# --------------------------------------------------------------------------- the server
+
+
+class Emulator:
+    """The ASGI app: all state lives here, touched only from the event loop."""
+
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self._latency = _latency_sampler(0.0)
+        self._mastodon = {
+            ("GET", "/api/v2/instance"): ("mastodon.instance", self._m_instance),
+            ("GET", "/api/v1/instance"): ("mastodon.instance", self._m_instance),
+            ("GET", "/api/v1/accounts/verify_credentials"): (
+                "mastodon.verify_credentials",
+                self._m_verify,
+            ),
+            ("POST", "/api/v1/statuses"): ("mastodon.statuses.create", self._m_post_status),
+            ("GET", "/api/v1/statuses"): ("mastodon.statuses.get", self._m_statuses),
+            ("POST", "/api/v2/media"): ("mastodon.media.create", self._m_upload),
+        }
+        self._mastodon_items = {
+            "/api/v1/statuses/": {
+                "GET": ("mastodon.statuses.get", self._m_status),
+                "DELETE": ("mastodon.statuses.delete", self._m_delete),
+            },
+            "/api/v1/media/": {"GET": ("mastodon.media.get", self._m_media)},
+        }
+        self._xrpc = {
+            ("POST", "com.atproto.server.createSession"): self._b_create_session,
+            ("POST", "com.atproto.server.refreshSession"): self._b_refresh_session,
+            ("GET", "com.atproto.server.getSession"): self._b_get_session,
+            ("GET", "com.atproto.identity.resolveHandle"): self._b_resolve_handle,
+            ("GET", "app.bsky.actor.getProfile"): self._b_profile,
+            ("POST", "com.atproto.repo.createRecord"): self._b_create_record,
+            ("GET", "com.atproto.repo.getRecord"): self._b_get_record,
+            ("POST", "com.atproto.repo.deleteRecord"): self._b_delete_record,
+            ("POST", "com.atproto.repo.uploadBlob"): self._b_upload_blob,
+            ("GET", "_health"): lambda request, _: (200, {"version": "emulator"}, []),
+        }
+        self.reset()
+
+    # ----------------------------------------------------------------- state and control
+
+    def reset(self) -> None:
+        """Forget accounts, posts, events, counters and faults; keep latency and limits."""
+        self.settings.faults = []
+        self.settings.down = False
+        self.started_at = time.time()
+        self.counters: Counter[str] = Counter()
+        self.in_flight = self.max_in_flight = 0
+        self.events: list[dict[str, Any]] = []
+        self.revoked: set[str] = set()
+        self.windows: dict[str, list[float]] = {}
+        self.m_accounts: dict[str, dict[str, Any]] = {}
+        self.statuses: dict[str, dict[str, Any]] = {}
+        self.status_owner: dict[str, str] = {}
+        self.idempotency: dict[tuple[str, str], str] = {}
+        self.media: dict[str, dict[str, Any]] = {}
+        self.handles: dict[str, str] = {}  # did -> handle
+        self.b_posts: Counter[str] = Counter()  # did -> records created
+        self.records: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._ids = itertools.count(int(time.time() * 1000) << 16)
+        self._tid_last = 0
+
+    def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(changes) - set(Settings.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+        if "latency" in changes:
+            self._latency = _latency_sampler(changes["latency"])
+        if changes.get("rate_limit") is not None:
+            limit = changes["rate_limit"]
+            limit = {"window_s": 300.0, "scope": "all", **limit}
+            if limit["scope"] not in ("all", "publish") or int(limit["limit"]) < 0:
+                raise ValueError("rate_limit is {'limit': N, 'window_s': S, 'scope': all|publish}")
+            changes["rate_limit"] = limit
+            self.windows.clear()
+        if "faults" in changes:
+            changes["faults"] = [FaultStep(**step) for step in changes["faults"]]
+        for key, value in changes.items():
+            setattr(self.settings, key, value)
+        return asdict(self.settings)
+
+    def revoke(self, account: str) -> None:
+        """Revoke a Mastodon token, or a Bluesky account's sessions (by handle or DID)."""
+        self.revoked.add(account)
+        if not account.startswith("did:"):
+            self.revoked.add(did_for_handle(account))
+
+    def stats(self) -> dict[str, Any]:
+        prefixed = {"route:": {}, "status:": {}}
+        plain = {}
+        for name, count in self.counters.items():
+            for prefix, bucket in prefixed.items():
+                if name.startswith(prefix):
+                    bucket[name[len(prefix) :]] = count
+                    break
+            else:
+                plain[name] = count
+        counts = ("requests", "posts_created", "posts_deleted", "idempotent_replays")
+        more = ("duplicate_rkeys", "rate_limited", "faults_injected", "auth_rejected")
+        return {
+            **{name: plain.get(name, 0) for name in counts + more},
+            "events": len(self.events),
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "accounts": {"mastodon": len(self.m_accounts), "bluesky": len(self.handles)},
+            "faults_pending": len(self.settings.faults),
+            "uptime_s": round(time.time() - self.started_at, 3),
+            "routes": prefixed["route:"],
+            "statuses": prefixed["status:"],
+        }
+
+    def _control(self, request: _Request) -> Reply:
+        name = request.path.removeprefix("/_emulator/")
+        post = request.method == "POST"
+        try:
+            if name == "health":
+                return 200, {"ok": True}, []
+            if name == "stats":
+                return 200, self.stats(), []
+            if name == "events":
+                since = int(request.arg("since") or 0)
+                limit = int(request.arg("limit") or 10000)
+                page = self.events[since : since + limit]
+                return 200, {"events": page, "next": since + len(page)}, []
+            if post and name == "configure":
+                return 200, self.configure(request.json()), []
+            if post and name == "reset":
+                self.reset()
+                return 200, {"ok": True}, []
+            if post and name == "revoke":
+                self.revoke(str(request.json()["account"]))
+                return 200, {"ok": True}, []
+        except (TypeError, ValueError, KeyError) as exc:
+            return 400, {"error": f"{type(exc).__name__}: {exc}"}, []
+        return 404, {"error": f"no control endpoint {request.method} {request.path}"}, []
+
+    # ----------------------------------------------------------------- ASGI
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        request = _Request(
+            method=scope["method"],
+            path=scope["path"],
+            query=parse_qs(scope["query_string"].decode("latin-1")),
+            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
+            body=b"".join(chunks),
+        )
+        if request.path.startswith("/_emulator/"):
+            status, payload, headers = self._control(request)
+        else:
+            status, payload, headers = await self._api(request)
+            self.counters[f"status:{status}"] += 1
+        data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        raw = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(data)).encode()),
+        ]
+        raw += [(k.lower().encode(), v.encode()) for k, v in headers + request.out_headers]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": data})
+
+    async def _api(self, request: _Request) -> Reply:
+        self.counters["requests"] += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            latency = self._latency()
+            if latency:
+                await asyncio.sleep(latency / 2)
+            reply = await self._handle(request)
+            if latency:
+                await asyncio.sleep(latency / 2)
+            return reply
+        finally:
+            self.in_flight -= 1
+
+    async def _handle(self, request: _Request) -> Reply:
+        if self.settings.down:
+            return self._error(request, 500, "")
+        handler, arg = self._resolve(request)
+        if handler is None:
+            if request.path.startswith("/xrpc/"):
+                return 501, {"error": "MethodNotImplemented", "message": "Method Not Found"}, []
+            return 404, {"error": "Record not found"}, []
+        self.counters[f"route:{request.route}"] += 1
+        step = self._take_fault(request)
+        if step is not None and not step.after_commit:
+            if step.delay_s:
+                await asyncio.sleep(step.delay_s)
+            if step.status:
+                return self._fault(request, step)
+        try:
+            reply = handler(request, arg)
+        except _Reply as early:
+            reply = early.reply
+        if step is not None and step.after_commit:
+            if step.delay_s:
+                await asyncio.sleep(step.delay_s)
+            if step.status:
+                return self._fault(request, step)
+        return reply
+
+    def _resolve(self, request: _Request) -> tuple[Callable[[_Request, str], Reply] | None, str]:
+        method, path = request.method, request.path
+        if path.startswith("/xrpc/"):
+            request.route = path[6:]
+            return self._xrpc.get((method, request.route)), ""
+        if path.startswith("/did:") and method == "GET":
+            request.route = "plc.did"
+            return self._did_document, unquote(path[1:])
+        exact = self._mastodon.get((method, path))
+        if exact is not None:
+            request.route = exact[0]
+            return exact[1], ""
+        for prefix, methods in self._mastodon_items.items():
+            if path.startswith(prefix) and method in methods and "/" not in path[len(prefix) :]:
+                request.route, handler = methods[method]
+                return handler, path[len(prefix) :]
+        return None, ""
+
+    def _account_of(self, request: _Request) -> str:
+        token = request.bearer
+        claims = _claims(token) if token.count(".") == 2 else None
+        return claims["sub"] if claims else token
+
+    def _take_fault(self, request: _Request) -> FaultStep | None:
+        faults = self.settings.faults
+        if not faults:
+            return None
+        account = self._account_of(request)
+        for index, step in enumerate(faults):
+            if not step.matches(request.route, account):
+                continue
+            if step.probability is not None:
+                return step if random.random() < step.probability else None
+            step.times -= 1
+            if step.times <= 0:
+                del faults[index]
+            return step
+        return None
+
+    def _error(self, request: _Request, status: int, error: str) -> Reply:
+        """An error in the network's own shape: Mastodon `{error}`, XRPC `{error, message}`."""
+        if _is_mastodon(request):
+            default = "Too many requests" if status == 429 else HTTPStatus(status).phrase
+            return status, {"error": error or default}, []
+        name = error or _XRPC_NAMES.get(status, "InternalServerError")
+        return status, {"error": name, "message": HTTPStatus(status).phrase}, []
+
+    def _fault(self, request: _Request, step: FaultStep) -> Reply:
+        self.counters["faults_injected"] += 1
+        status, payload, headers = self._error(request, step.status, step.error)
+        request.out_headers.clear()
+        if step.retry_after is not None:
+            headers = [("Retry-After", str(math.ceil(step.retry_after)))]
+            if step.status == 429:
+                limit = int((self.settings.rate_limit or {}).get("limit", 0))
+                reset = time.time() + step.retry_after
+                headers += self._rate_headers(request, limit, 0, reset)
+        return status, payload, headers
+
+    # ----------------------------------------------------------------- rate limits
+
+    def _rate_headers(
+        self, request: _Request, limit: int, remaining: int, reset: float
+    ) -> list[tuple[str, str]]:
+        if _is_mastodon(request):
+            return [
+                ("X-RateLimit-Limit", str(limit)),
+                ("X-RateLimit-Remaining", str(remaining)),
+                ("X-RateLimit-Reset", _iso(reset)),
+            ]
+        window = (self.settings.rate_limit or {}).get("window_s", 300)
+        return [
+            ("RateLimit-Limit", str(limit)),
+            ("RateLimit-Remaining", str(remaining)),
+            ("RateLimit-Reset", str(math.ceil(reset))),
+            ("RateLimit-Policy", f"{limit};w={int(window)}"),
+        ]
+
+    def _consume(self, request: _Request, account: str) -> None:
+        """Count one request against the account's window; 429 once it is spent."""
+        rule = self.settings.rate_limit
+        if rule is None or (rule["scope"] == "publish" and request.route not in PUBLISH_ROUTES):
+            return
+        limit, now = int(rule["limit"]), time.time()
+        window = self.windows.get(account)
+        if window is None or now >= window[0]:
+            window = self.windows[account] = [now + float(rule["window_s"]), 0]
+        if window[1] >= limit:
+            self.counters["rate_limited"] += 1
+            headers = self._rate_headers(request, limit, 0, window[0])
+            headers.append(("Retry-After", str(math.ceil(window[0] - now))))
+            raise _Reply(*self._error(request, 429, "")[:2], headers)
+        window[1] += 1
+        request.out_headers += self._rate_headers(request, limit, limit - int(window[1]), window[0])
+
+    # ----------------------------------------------------------------- Mastodon
+
+    def _m_token(self, request: _Request) -> str:
+        token = request.bearer
+        if not token:
+            raise _Reply(401, {"error": "The access token is invalid"})
+        if token in self.revoked:
+            self.counters["auth_rejected"] += 1
+            raise _Reply(401, {"error": "The access token was revoked"})
+        self._consume(request, token)
+        return token
+
+    def _m_account(self, request: _Request, token: str) -> dict[str, Any]:
+        account = self.m_accounts.get(token)
+        if account is None:
+            number = len(self.m_accounts) + 1
+            username = _USERNAME.sub("_", token)[:30] or f"user{number}"
+            account = self.m_accounts[token] = {
+                "id": str(number),
+                "username": username,
+                "acct": username,
+                "display_name": username,
+                "url": f"{request.base}/@{username}",
+                "avatar": "",
+                "followers_count": 0,
+                "following_count": 0,
+                "statuses_count": 0,
+                "created_at": _iso(time.time()),
+            }
+        return account
+
+    def _m_instance(self, request: _Request, _: str) -> Reply:
+        host = request.headers.get("host", "127.0.0.1")
+        return (
+            200,
+            {
+                "domain": host,
+                "uri": host,
+                "title": "Chorus network emulator",
+                "version": "4.3.0",
+                "configuration": {
+                    "statuses": {
+                        "max_characters": MASTODON_MAX_CHARACTERS,
+                        "max_media_attachments": 4,
+                        "characters_reserved_per_url": 23,
+                    },
+                    "media_attachments": {
+                        "supported_mime_types": ["image/jpeg", "image/png", "image/gif"],
+                        "image_size_limit": 16 * 1024 * 1024,
+                        "video_size_limit": 99 * 1024 * 1024,
+                        "description_limit": 1500,
+                    },
+                    "polls": {"max_options": 4, "max_characters_per_option": 50},
+                },
+            },
+            [],
+        )
+
+    def _m_verify(self, request: _Request, _: str) -> Reply:
+        return 200, self._m_account(request, self._m_token(request)), []
+
+    def _m_post_status(self, request: _Request, _: str) -> Reply:
+        token = self._m_token(request)
+        key = request.headers.get("idempotency-key", "")
+        if key and (token, key) in self.idempotency:
+            self.counters["idempotent_replays"] += 1
+            return 200, self.statuses[self.idempotency[(token, key)]], []
+        form = request.json()
+        text = str(form.get("status") or "")
+        media_ids = [str(m) for m in form.get("media_ids") or form.get("media_ids[]") or []]
+        if not text.strip() and not media_ids:
+            return 422, {"error": "Validation failed: Text can't be blank"}, []
+        if len(text) > MASTODON_MAX_CHARACTERS:
+            limit = MASTODON_MAX_CHARACTERS
+            message = f"Validation failed: Text character limit of {limit} exceeded"
+            return 422, {"error": message}, []
+        attachments = []
+        for media_id in media_ids:
+            media = self.media.get(media_id)
+            if media is None or media["owner"] != token:
+                return 422, {"error": "Validation failed: Media attachments are invalid"}, []
+            if media["checks_left"] > 0:
+                message = "Cannot attach files that have not finished processing. Try again!"
+                return 422, {"error": message}, []
+            attachments.append(media["json"])
+        reply_to = str(form.get("in_reply_to_id") or "") or None
+        if reply_to is not None and reply_to not in self.statuses:
+            return 404, {"error": "Record not found"}, []
+        account = self._m_account(request, token)
+        status_id, now = str(next(self._ids)), time.time()
+        url = f"{account['url']}/{status_id}"
+        status = {
+            "id": status_id,
+            "created_at": _iso(now),
+            "in_reply_to_id": reply_to,
+            "sensitive": bool(form.get("sensitive")),
+            "spoiler_text": str(form.get("spoiler_text") or ""),
+            "visibility": str(form.get("visibility") or "public"),
+            "language": form.get("language"),
+            "uri": url,
+            "url": url,
+            "content": f"<p>{html.escape(text)}</p>",
+            "replies_count": 0,
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "media_attachments": attachments,
+            "poll": form.get("poll"),
+            "account": account,
+        }
+        self.statuses[status_id] = status
+        self.status_owner[status_id] = token
+        if key:
+            self.idempotency[(token, key)] = status_id
+        account["statuses_count"] += 1
+        self._published("mastodon", token, key, status_id, now, text)
+        return 200, status, []
+
+    def _m_statuses(self, request: _Request, _: str) -> Reply:
+        ids = request.query.get("id[]") or request.query.get("id") or []
+        return 200, [self.statuses[i] for i in ids if i in self.statuses], []
+
+    def _m_status(self, request: _Request, status_id: str) -> Reply:
+        if request.bearer:
+            self._m_token(request)
+        status = self.statuses.get(status_id)
+        return (200, status, []) if status else (404, {"error": "Record not found"}, [])
+
+    def _m_delete(self, request: _Request, status_id: str) -> Reply:
+        token = self._m_token(request)
+        if self.status_owner.get(status_id) != token:
+            return 404, {"error": "Record not found"}, []
+        status = self.statuses.pop(status_id)
+        del self.status_owner[status_id]
+        self.counters["posts_deleted"] += 1
+        status["account"]["statuses_count"] -= 1
+        return 200, status, []
+
+    def _m_upload(self, request: _Request, _: str) -> Reply:
+        token = self._m_token(request)
+        media_id = str(next(self._ids))
+        checks = int(self.settings.media_processing_checks)
+        url = f"{request.base}/media/{media_id}"
+        media = {
+            "id": media_id,
+            "type": "image",
+            "url": None if checks else url,
+            "preview_url": None if checks else url,
+            "description": None,
+            "meta": {"bytes": len(request.body)},
+        }
+        self.media[media_id] = {"owner": token, "checks_left": checks, "json": media, "url": url}
+        return (202 if checks else 200), media, []
+
+    def _m_media(self, request: _Request, media_id: str) -> Reply:
+        token = self._m_token(request)
+        media = self.media.get(media_id)
+        if media is None or media["owner"] != token:
+            return 404, {"error": "Record not found"}, []
+        if media["checks_left"] > 0:
+            media["checks_left"] -= 1
+            return 206, media["json"], []
+        media["json"].update(url=media["url"], preview_url=media["url"])
+        return 200, media["json"], []
+
+    # ----------------------------------------------------------------- Bluesky
+
+    @staticmethod
+    def _x(status: int, name: str, message: str) -> _Reply:
+        return _Reply(status, {"error": name, "message": message})
+
+    def _did_of(self, actor: str) -> str:
+        """A handle's or DID's DID, learning the handle on the way."""
+        if actor.startswith("did:"):
+            return actor
+        did = did_for_handle(actor)
+        self.handles.setdefault(did, actor.lower())
+        return did
+
+    def _b_auth(self, request: _Request, scope: str = "com.atproto.access") -> str:
+        token = request.bearer
+        if not token:
+            raise self._x(401, "AuthMissing", "Authentication Required")
+        claims = _claims(token)
+        if claims is None:
+            raise self._x(400, "InvalidToken", "Token could not be verified")
+        if claims.get("scope") != scope:
+            raise self._x(400, "InvalidToken", "Bad token scope")
+        did = str(claims["sub"])
+        if "handle" in claims:
+            self.handles.setdefault(did, str(claims["handle"]))
+        if did in self.revoked:
+            self.counters["auth_rejected"] += 1
+            revoked = "Token has been revoked" if scope != "com.atproto.access" else ""
+            raise self._x(400, "ExpiredToken", revoked or "Token has expired")
+        if float(claims.get("exp", 0)) <= time.time():
+            raise self._x(400, "ExpiredToken", "Token has expired")
+        self._consume(request, did)
+        return did
+
+    def _doc_for(self, request: _Request, did: str) -> dict[str, Any]:
+        handle = self.handles.get(did)
+        return {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "id": did,
+            "alsoKnownAs": [f"at://{handle}"] if handle else [],
+            "verificationMethod": [],
+            "service": [
+                {
+                    "id": "#atproto_pds",
+                    "type": "AtprotoPersonalDataServer",
+                    "serviceEndpoint": request.base,
+                }
+            ],
+        }
+
+    def _session(self, request: _Request, did: str) -> dict[str, Any]:
+        handle = self.handles.get(did, "handle.invalid")
+        session = mint_bluesky_session(handle, did=did, ttl_s=float(self.settings.access_ttl_s))
+        return {
+            "did": did,
+            "handle": handle,
+            "email": f"{handle}@emulator.invalid",
+            "emailConfirmed": True,
+            "active": True,
+            "didDoc": self._doc_for(request, did),
+            "accessJwt": session["accessJwt"],
+            "refreshJwt": session["refreshJwt"],
+        }
+
+    def _did_document(self, request: _Request, did: str) -> Reply:
+        if not did.startswith("did:plc:"):
+            return 404, {"message": f"DID not registered: {did}"}, []
+        return 200, self._doc_for(request, did), []
+
+    def _b_create_session(self, request: _Request, _: str) -> Reply:
+        body = request.json()
+        identifier = str(body.get("identifier") or "").strip().lower()
+        if not identifier or not body.get("password"):
+            raise self._x(400, "InvalidRequest", "Input must have identifier and password")
+        if "@" in identifier and not identifier.startswith("did:"):
+            identifier = identifier.split("@")[0] + ".test"
+        did = self._did_of(identifier)
+        if did in self.revoked:
+            self.counters["auth_rejected"] += 1
+            raise self._x(401, "AuthenticationRequired", "Invalid identifier or password")
+        self._consume(request, did)
+        return 200, self._session(request, did), []
+
+    def _b_refresh_session(self, request: _Request, _: str) -> Reply:
+        did = self._b_auth(request, scope="com.atproto.refresh")
+        return 200, self._session(request, did), []
+
+    def _b_get_session(self, request: _Request, _: str) -> Reply:
+        session = self._session(request, self._b_auth(request))
+        del session["accessJwt"], session["refreshJwt"]
+        return 200, session, []
+
+    def _b_resolve_handle(self, request: _Request, _: str) -> Reply:
+        handle = request.arg("handle").strip()
+        if not handle:
+            raise self._x(400, "InvalidRequest", 'Params must have the property "handle"')
+        return 200, {"did": self._did_of(handle)}, []
+
+    def _b_profile(self, request: _Request, _: str) -> Reply:
+        self._b_auth(request)
+        did = self._did_of(request.arg("actor"))
+        profile = {
+            "did": did,
+            "handle": self.handles.get(did, "handle.invalid"),
+            "displayName": "",
+            "followersCount": 0,
+            "followsCount": 0,
+            "postsCount": self.b_posts[did],
+        }
+        return 200, profile, []
+
+    def _repo(self, request: _Request, body: dict[str, Any]) -> tuple[str, str, str]:
+        did = self._b_auth(request)
+        if self._did_of(str(body.get("repo") or "")) != did:
+            raise self._x(401, "AuthenticationRequired", "Authentication Required")
+        collection = str(body.get("collection") or "")
+        if not collection:
+            raise self._x(400, "InvalidRequest", 'Input must have the property "collection"')
+        return did, collection, str(body.get("rkey") or "")
+
+    def _tid(self) -> str:
+        value = max(int(time.time() * 1_000_000), self._tid_last + 1)
+        self._tid_last = value
+        value = (value << 10) | 1
+        return "".join(_TID_CHARS[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+    def _b_create_record(self, request: _Request, _: str) -> Reply:
+        body = request.json()
+        did, collection, rkey = self._repo(request, body)
+        record = body.get("record")
+        if not isinstance(record, dict):
+            raise self._x(400, "InvalidRequest", 'Input must have the property "record"')
+        if rkey and (not _RKEY.fullmatch(rkey) or rkey in (".", "..")):
+            raise self._x(400, "InvalidRequest", f"Invalid record key: {rkey}")
+        text = str(record.get("text") or "")
+        if collection == "app.bsky.feed.post" and len(text) > BLUESKY_MAX_GRAPHEMES:
+            raise self._x(
+                400,
+                "InvalidRequest",
+                f"Invalid app.bsky.feed.post record: Record/text must not be longer than "
+                f"{BLUESKY_MAX_GRAPHEMES} graphemes",
+            )
+        rkey = rkey or self._tid()
+        if (did, collection, rkey) in self.records:
+            self.counters["duplicate_rkeys"] += 1
+            raise self._x(500, "InternalServerError", "Internal Server Error")
+        uri = f"at://{did}/{collection}/{rkey}"
+        cid = _cid(json.dumps(record, sort_keys=True).encode() + uri.encode())
+        self.records[(did, collection, rkey)] = {"uri": uri, "cid": cid, "value": record}
+        self.b_posts[did] += 1
+        self._published("bluesky", did, rkey, uri, time.time(), text)
+        commit = {"cid": _cid(cid.encode()), "rev": self._tid()}
+        return 200, {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"}, []
+
+    def _b_get_record(self, request: _Request, _: str) -> Reply:
+        if request.bearer:
+            self._b_auth(request)
+        did = self._did_of(request.arg("repo"))
+        key = (did, request.arg("collection"), request.arg("rkey"))
+        found = self.records.get(key)
+        if found is None:
+            uri = "at://" + "/".join(key)
+            raise self._x(400, "RecordNotFound", f"Could not locate record: {uri}")
+        return 200, found, []
+
+    def _b_delete_record(self, request: _Request, _: str) -> Reply:
+        did, collection, rkey = self._repo(request, request.json())
+        if self.records.pop((did, collection, rkey), None) is None:
+            return 200, {}, []
+        self.counters["posts_deleted"] += 1
+        self.b_posts[did] -= 1
+        return 200, {"commit": {"cid": _cid(rkey.encode()), "rev": self._tid()}}, []
+
+    def _b_upload_blob(self, request: _Request, _: str) -> Reply:
+        self._b_auth(request)
+        blob = {
+            "$type": "blob",
+            "ref": {"$link": _cid(request.body)},
+            "mimeType": request.headers.get("content-type", "application/octet-stream"),
+            "size": len(request.body),
+        }
+        return 200, {"blob": blob}, []
+
+    # ----------------------------------------------------------------- events
+
+    def _published(
+        self, network: str, account: str, key: str, remote_id: str, at: float, text: str
+    ) -> None:
+        self.counters["posts_created"] += 1
+        self.events.append(
+            {
+                "seq": len(self.events) + 1,
+                "network": network,
+                "account": account,
+                "key": key,
+                "id": remote_id,
+                "received_at": at,
+                "text": text[:100],
+            }
+        )
+
+
+# --------------------------------------------------------------------------- running it
+
+
+def _listen(port: int) -> socket.socket:
+    """A listening loopback socket: clients may connect before the event loop accepts."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(4096)
+    return sock
+
+
+def _uvicorn(app: Emulator) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=30,
+        backlog=4096,
+    )
+    return uvicorn.Server(config)
+
+
+class EmulatorServer:
+    """The emulator on 127.0.0.1, in a thread or in its own process, plus its control client.
+
+    `process=True` runs `python -m chorus.testing.emulator`, which benchmarks want: its event
+    loop then never competes with the code under test for the GIL. Keyword arguments are
+    `configure` settings applied at start, e.g. `EmulatorServer(latency=100)`.
+    """
+
+    def __init__(self, *, process: bool = False, port: int = 0, **settings: Any):
+        self.process = process
+        self.port = port
+        self.settings = settings
+        self.base_url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._child: subprocess.Popen[bytes] | None = None
+        self._control: httpx.Client | None = None
+
+    def __enter__(self) -> EmulatorServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self.process:
+            self._spawn()
+        else:
+            self._run_thread()
+        self._control = httpx.Client(base_url=self.base_url, timeout=60.0)
+        if self.settings:
+            self.configure(**self.settings)
+
+    def _run_thread(self) -> None:
+        sock = _listen(self.port)
+        self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._server = _uvicorn(Emulator())
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="emulator", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the emulator did not start")
+            time.sleep(0.01)
+
+    def _spawn(self) -> None:
+        src = str(Path(__file__).resolve().parents[2])
+        path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
+        command = [sys.executable, "-m", "chorus.testing.emulator", "--port", str(self.port)]
+        self._child = subprocess.Popen(
+            [*command, "--parent-pid", str(os.getpid())],
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        assert self._child.stdout is not None
+        ready, _, _ = select.select([self._child.stdout], [], [], 30)
+        line = self._child.stdout.readline() if ready else b""
+        if not line:
+            self.stop()
+            raise RuntimeError("the emulator process did not start")
+        self.base_url = json.loads(line)["base_url"]
+
+    def stop(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(15)
+            self._server = None
+        if self._child is not None:
+            self._child.terminate()
+            try:
+                self._child.wait(15)
+            except subprocess.TimeoutExpired:
+                self._child.kill()
+                self._child.wait()
+            if self._child.stdout is not None:
+                self._child.stdout.close()
+            self._child = None
+
+    # ----------------------------------------------------------------- control
+
+    def _call(self, method: str, name: str, **kwargs: Any) -> Any:
+        if self._control is None:
+            raise RuntimeError("the emulator is not running")
+        response = self._control.request(method, f"/_emulator/{name}", **kwargs)
+        if response.status_code != 200:
+            raise ValueError(f"emulator {name}: {response.json().get('error')}")
+        return response.json()
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        """Change latency, rate_limit, faults, down, access_ttl_s, media_processing_checks."""
+        return self._call("POST", "configure", json=settings)
+
+    def stats(self) -> dict[str, Any]:
+        return self._call("GET", "stats")
+
+    def events(self, since: int = 0) -> list[dict[str, Any]]:
+        """Every published post from the `since`-th on, oldest first."""
+        found: list[dict[str, Any]] = []
+        while True:
+            params = {"since": since + len(found), "limit": 50_000}
+            page = self._call("GET", "events", params=params)["events"]
+            if not page:
+                return found
+            found += page
+
+    def reset(self) -> None:
+        self._call("POST", "reset")
+
+    def revoke(self, account: str) -> None:
+        """Revoke a Mastodon token or a Bluesky handle's (or DID's) sessions."""
+        self._call("POST", "revoke", json={"account": account})
+
+    def mastodon_credentials(self, token: str) -> Credentials:
+        return Credentials(identity={"server_url": self.base_url}, secrets={"access_token": token})
+
+    def bluesky_credentials(self, handle: str, *, ttl_s: float = 7200.0) -> Credentials:
+        """A signed-in Bluesky account without a sign-in request."""
+        session = mint_bluesky_session(handle, ttl_s=ttl_s)
+        return Credentials(
+            identity={
+                "did": session["did"],
+                "handle": handle,
+                "pds_url": self.base_url,
+                "plc_url": self.base_url,
+            },
+            secrets={"accessJwt": session["accessJwt"], "refreshJwt": session["refreshJwt"]},
+        )
+
+
+def _exit_with_parent(parent: int, server: uvicorn.Server) -> None:
+    """A benchmark killed hard must not leave its emulator running."""
+    while not server.should_exit:
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            server.should_exit = True
+            return
+        except PermissionError:
+            pass
+        time.sleep(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m chorus.testing.emulator",
+        description="Mastodon and Bluesky emulator on 127.0.0.1; prints {base_url} when ready.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--latency-ms", type=float, help="added to every API request")
+    parser.add_argument("--rate-limit", metavar="N/SECONDS", help="per account, or 'off'")
+    parser.add_argument("--config", type=json.loads, default={}, help="configure settings, JSON")
+    parser.add_argument("--parent-pid", type=int, help="exit when this process is gone")
+    args = parser.parse_args(argv)
+    settings = dict(args.config)
+    if args.latency_ms is not None:
+        settings["latency"] = args.latency_ms
+    if args.rate_limit == "off":
+        settings["rate_limit"] = None
+    elif args.rate_limit:
+        limit, window = args.rate_limit.split("/")
+        settings["rate_limit"] = {"limit": int(limit), "window_s": float(window)}
+    app = Emulator()
+    app.configure(settings)
+    sock = _listen(args.port)
+    server = _uvicorn(app)
+    if args.parent_pid:
+        watch = threading.Thread(target=_exit_with_parent, args=(args.parent_pid, server))
+        watch.daemon = True
+        watch.start()
+    port = sock.getsockname()[1]
+    print(json.dumps({"base_url": f"http://127.0.0.1:{port}", "pid": os.getpid()}), flush=True)
+    server.run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()

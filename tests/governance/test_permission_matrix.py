@@ -1,0 +1,310 @@
+"""Every web page and every API operation, for every role: allowed or refused as declared.
+
+Web views declare who may open them (`member_required(capability)`, `signed_in_required`,
+`public`, in web/views/common.py); Django's own views are listed in DJANGO_VIEWS below. The
+API declares a scope per operation, while the role check lives in services, so the expected
+role rule of each operation is kept here in API_RULES. A page or operation added without a
+rule makes `test_every_*_has_a_rule` fail: add the rule (and, for the API, a request body).
+"""
+
+import re
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from chorus.accounts import services as accounts
+from chorus.accounts.roles import Capability, Role, role_can
+from chorus.accounts.scopes import Scope
+from chorus.api.auth import operation_scope
+from chorus.api.urls import api
+from chorus.governance import services as governance
+from chorus.web.views.common import PUBLIC, SIGNED_IN
+
+pytestmark = pytest.mark.django_db
+
+API_NAMESPACE = "api-v1"
+
+# Views that come from Django itself, with the rule they enforce.
+DJANGO_VIEWS = {
+    "login": PUBLIC,
+    "logout": PUBLIC,
+    "password_reset": PUBLIC,
+    "password_reset_done": PUBLIC,
+    "password_reset_confirm": PUBLIC,
+    "password_reset_complete": PUBLIC,
+    "password_change": SIGNED_IN,
+    "password_change_done": SIGNED_IN,
+    "set_language": PUBLIC,
+}
+# The API's own documentation pages (operations are checked through API_RULES).
+API_DOCS = {"openapi-json", "openapi-view", "api-root"}
+
+ANY_MEMBER = None  # any role of the workspace
+# (method, path) → (role rule, JSON body or None). Bodies are valid, so a refusal can only
+# come from the permission check. Ids in {braces} are filled from the objects made below.
+API_RULES = {
+    ("GET", "/workspace"): (ANY_MEMBER, None),
+    ("GET", "/members"): (ANY_MEMBER, None),
+    ("PATCH", "/members/{member_id}"): (Capability.MANAGE_MEMBERS, {"role": "editor"}),
+    ("DELETE", "/members/{member_id}"): (Capability.MANAGE_MEMBERS, None),
+    ("GET", "/invitations"): (Capability.MANAGE_MEMBERS, None),
+    ("POST", "/invitations"): (
+        Capability.MANAGE_MEMBERS,
+        {"email": "new@example.org", "role": "viewer"},
+    ),
+    ("DELETE", "/invitations/{invitation_id}"): (Capability.MANAGE_MEMBERS, None),
+    ("GET", "/teams"): (ANY_MEMBER, None),
+    ("POST", "/teams"): (Capability.MANAGE_TEAMS, {"name": "Fresh team"}),
+    ("PUT", "/teams/{team_id}/members"): (Capability.MANAGE_TEAMS, {"members": []}),
+    ("DELETE", "/teams/{team_id}"): (Capability.MANAGE_TEAMS, None),
+    ("GET", "/tokens"): (ANY_MEMBER, None),
+    ("POST", "/tokens"): (ANY_MEMBER, {"name": "mine", "scopes": ["workspace:read"]}),
+    ("DELETE", "/tokens/{token_id}"): (ANY_MEMBER, None),  # one's own token
+    ("GET", "/networks"): (ANY_MEMBER, None),
+    ("GET", "/social-accounts"): (ANY_MEMBER, None),
+    ("GET", "/social-accounts/{account_id}"): (ANY_MEMBER, None),
+    ("POST", "/social-accounts/{account_id}/check"): (ANY_MEMBER, None),
+    ("POST", "/social-accounts/connect/password"): (
+        Capability.MANAGE_ACCOUNTS,
+        {"provider": "no-such-network", "identifier": "me", "password": "x"},
+    ),
+    ("POST", "/social-accounts/connect/oauth"): (
+        Capability.MANAGE_ACCOUNTS,
+        {"provider": "no-such-network", "server_url": "mastodon.example"},
+    ),
+    ("PUT", "/social-accounts/{account_id}/members"): (
+        Capability.MANAGE_ACCOUNTS,
+        {"members": []},
+    ),
+    ("DELETE", "/social-accounts/{account_id}"): (Capability.MANAGE_ACCOUNTS, None),
+    ("GET", "/audit"): (Capability.VIEW_AUDIT_LOG, None),
+    ("GET", "/audit/export.csv"): (Capability.VIEW_AUDIT_LOG, None),
+    ("GET", "/audit/verify"): (Capability.VIEW_AUDIT_LOG, None),
+    ("GET", "/policies"): (ANY_MEMBER, None),
+    ("GET", "/policies/{policy_id}"): (ANY_MEMBER, None),
+    ("POST", "/policies/check"): (ANY_MEMBER, {"text": "hello"}),
+    ("POST", "/policies"): (
+        Capability.MANAGE_POLICIES,
+        {"name": "New", "kind": "banned_terms", "terms": ["x"]},
+    ),
+    ("PATCH", "/policies/{policy_id}"): (Capability.MANAGE_POLICIES, {"name": "Renamed"}),
+    ("DELETE", "/policies/{policy_id}"): (Capability.MANAGE_POLICIES, None),
+}
+METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def web_patterns():
+    """(name, route, view) of every named URL outside the API namespace."""
+
+    def walk(patterns, prefix="", namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(
+                    pattern.url_patterns,
+                    prefix + str(pattern.pattern),
+                    pattern.namespace or namespace,
+                )
+            elif isinstance(pattern, URLPattern):
+                yield namespace, pattern.name, prefix + str(pattern.pattern), pattern.callback
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def view_rule(name, view):
+    declared = getattr(view, "access_rule", None)
+    listed = DJANGO_VIEWS.get(name)
+    assert not (declared and listed), f"{name} declares a rule and is also listed in the test"
+    return declared or listed
+
+
+def api_operations():
+    for _prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    yield method, path, operation
+
+
+def test_every_web_page_has_a_rule():
+    patterns = web_patterns()
+    assert len(patterns) > 30
+    missing = []
+    for namespace, name, route, view in patterns:
+        if namespace == API_NAMESPACE:
+            continue
+        assert name, f"URL {route} has no name"
+        if view_rule(name, view) is None:
+            missing.append(f"{name} ({route})")
+    assert not missing, f"views without a declared access rule: {missing}"
+
+
+def test_api_namespace_holds_only_operations_and_docs():
+    operation_names = {op.view_func.__name__ for _m, _p, op in api_operations()}
+    for namespace, name, route, _view in web_patterns():
+        if namespace == API_NAMESPACE:
+            assert name in operation_names | API_DOCS, f"unknown API URL {route}"
+
+
+def test_every_api_operation_has_a_rule():
+    found = {(method, path) for method, path, _op in api_operations()}
+    assert not found - API_RULES.keys(), f"operations without a rule: {found - API_RULES.keys()}"
+    assert not API_RULES.keys() - found, f"rules for missing operations: {API_RULES.keys() - found}"
+
+
+# --------------------------------------------------------------------------- a workspace
+
+
+def workspace_for(role, make_member, social_account):
+    """A workspace where `subject` has `role`, with one of everything to point URLs at."""
+    owner = make_member(Role.OWNER)
+    subject = owner if role == Role.OWNER else make_member(role, workspace=owner.workspace)
+    target = make_member(Role.VIEWER, workspace=owner.workspace)
+    team = accounts.team_create(actor=owner, name="Care")
+    invitation = accounts.invitation_create(actor=owner, email="invitee@example.org", role="viewer")
+    spare_token, _raw = accounts.api_token_create(
+        membership=subject, name="spare", scopes=["workspace:read"]
+    )
+    account = social_account(owner.workspace, handle=f"brand-{role}@m.example")
+    policy = governance.policy_create(actor=owner, name="P", kind="banned_terms", terms=["x"])
+    ids = {
+        "membership_id": target.pk,
+        "member_id": target.pk,
+        "team_id": team.pk,
+        "invitation_id": invitation.pk,
+        "token_id": spare_token.pk,
+        "account_id": account.pk,
+        "policy_id": policy.pk,
+        "provider": "mastodon",
+        "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
+    }
+    return subject, ids
+
+
+def web_url(name, route, ids, user):
+    if name == "password_reset_confirm":
+        values = {
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        }
+    else:
+        values = ids
+    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+    return "/" + url
+
+
+def to_login(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def expected_allowed(rule, role) -> bool:
+    if rule in (PUBLIC, SIGNED_IN, ANY_MEMBER):
+        return True
+    return role_can(role, Capability(rule))
+
+
+# --------------------------------------------------------------------------- web
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_web_pages_allow_and_refuse_each_role_as_declared(role, make_member, social_account):
+    subject, ids = workspace_for(role, make_member, social_account)
+    client = Client()
+    client.force_login(subject.user)
+    wrong = []
+    for namespace, name, route, view in web_patterns():
+        if namespace == API_NAMESPACE:
+            continue
+        rule = view_rule(name, view)
+        response = client.get(web_url(name, route, ids, subject.user))
+        allowed = expected_allowed(rule, role)
+        refused = response.status_code == 403 or to_login(response)
+        if allowed == refused:
+            wrong.append(f"{name}: rule {rule}, got {response.status_code}")
+    assert not wrong, f"{role}: {wrong}"
+
+
+def test_signed_out_visitors_reach_public_pages_only(make_member, social_account):
+    subject, ids = workspace_for(Role.OWNER, make_member, social_account)
+    client = Client()
+    wrong = []
+    for namespace, name, route, view in web_patterns():
+        if namespace == API_NAMESPACE:
+            continue
+        rule = view_rule(name, view)
+        response = client.get(web_url(name, route, ids, subject.user))
+        if (rule == PUBLIC) == to_login(response) or response.status_code == 403:
+            wrong.append(f"{name}: rule {rule}, got {response.status_code}")
+    assert not wrong, wrong
+
+
+# --------------------------------------------------------------------------- API
+
+
+def fill(path, ids):
+    return re.sub(r"{(\w+)}", lambda m: str(ids[m.group(1)]), path)
+
+
+def ordered_operations():
+    return sorted(api_operations(), key=lambda item: (METHOD_ORDER[item[0]], item[1]))
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_api_operations_allow_and_refuse_each_role_as_declared(
+    role, api, api_token_for, make_member, social_account
+):
+    subject, ids = workspace_for(role, make_member, social_account)
+    token = api_token_for(subject)  # every scope: only the role can refuse
+    wrong = []
+    for method, path, _operation in ordered_operations():
+        rule, body = API_RULES[(method, path)]
+        response = api.call(method.lower(), fill(path, ids), token, body)
+        allowed = expected_allowed(rule, role)
+        assert response.status_code != 401, f"{method} {path}: token not accepted"
+        assert response.status_code != 422, f"{method} {path}: body {body} is not valid"
+        if allowed == (response.status_code == 403):
+            wrong.append(f"{method} {path}: rule {rule}, got {response.status_code}")
+    assert not wrong, f"{role}: {wrong}"
+
+
+def test_api_operations_refuse_a_token_without_their_scope(
+    api, api_token_for, owner, social_account
+):
+    from chorus.networks.models import AccountStatus
+
+    ids = {
+        "member_id": 0,
+        "team_id": 0,
+        "invitation_id": 0,
+        "token_id": 0,
+        "account_id": social_account(owner.workspace, status=AccountStatus.NEEDS_RECONNECT).pk,
+        "policy_id": 0,
+    }
+    wrong = []
+    for method, path, operation in api_operations():
+        scope = operation_scope(operation.auth_callbacks)
+        token = api_token_for(owner, [s for s in Scope.values if s != scope])
+        _rule, body = API_RULES[(method, path)]
+        response = api.call(method.lower(), fill(path, ids), token, body)
+        message = response.json()["error"]["message"] if response.status_code == 403 else ""
+        if response.status_code != 403 or scope not in message:
+            wrong.append(f"{method} {path} without {scope}: {response.status_code}")
+    assert not wrong, wrong
+
+
+def test_signed_out_api_calls_are_refused(api):
+    wrong = []
+    for method, path, _operation in api_operations():
+        _rule, body = API_RULES[(method, path)]
+        ids = {name: 1 for name in re.findall(r"{(\w+)}", path)}
+        response = api.call(method.lower(), fill(path, ids), None, body)
+        if response.status_code != 401:
+            wrong.append(f"{method} {path}: {response.status_code}")
+    assert not wrong, wrong
