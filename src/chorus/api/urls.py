@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from chorus import __version__
-from chorus.api import accounts, errors, governance, networks
+from chorus.api import accounts, errors, governance, networks, publishing
 
 api = NinjaAPI(
     title="Chorus API",
@@ -20,4 +20,5 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", accounts.router)
 api.add_router("/", networks.router)
+api.add_router("/", publishing.router)
 api.add_router("/", governance.router)

@@ -437,3 +437,33 @@ def queue_slots_set(
     return QueueSlot.objects.bulk_create(
         [QueueSlot(account=account, weekday=w, time=t) for w, t in sorted(set(slots))]
     )
+
+
+# --------------------------------------------------------------------------- media library
+
+
+def media_asset_create(*, actor: Membership, upload, alt_text: str = "") -> MediaAsset:
+    """Store an uploaded file in the workspace's media library (default storage).
+
+    The type is read from the file's first bytes, not the browser's word for it; width and
+    height are kept for the image formats whose headers carry them.
+    """
+    from chorus.publishing.media import HEAD_BYTES, sniff
+
+    check_capability(actor, Capability.CREATE_POSTS)
+    if not upload or not upload.size:
+        raise ServiceError(_("Choose a file to upload."), field="upload")
+    upload.seek(0)
+    head = upload.read(HEAD_BYTES)
+    upload.seek(0)
+    found = sniff(head, upload.name or "", getattr(upload, "content_type", "") or "")
+    return MediaAsset.objects.create(
+        workspace=actor.workspace,
+        file=upload,
+        mime_type=found.mime_type,
+        size=upload.size,
+        width=found.width,
+        height=found.height,
+        alt_text=alt_text,
+        uploaded_by=actor.user,
+    )

@@ -474,10 +474,10 @@ class Bluesky(PasswordSignIn, Provider):
             body={"identifier": did or identifier, "password": password},
         )
         name, message = _xrpc_error(response)
-        if response.status_code == 401 or name == "AuthenticationRequired":
-            raise Rejected(f"Bluesky says: {_WRONG_PASSWORD}")
         if name == "AuthFactorTokenRequired":
             raise Rejected("this account asks for an email code: sign in with an app password")
+        if response.status_code == 401 or name == "AuthenticationRequired":
+            raise Rejected(f"Bluesky says: {_WRONG_PASSWORD}")
         if name in ("AccountTakedown", "AccountDeactivated"):
             raise Rejected(f"Bluesky refused the sign-in: {message or name}")
         _raise_for_status(response)
