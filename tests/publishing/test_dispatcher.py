@@ -180,3 +180,23 @@ def test_unscheduled_after_claim_is_not_sent(owner, mastodon_account, statuses_o
     assert Variant.objects.get(post=post).status == VariantStatus.DRAFT
     assert Variant.objects.get(post=post).post.state == PostState.DRAFT
     assert statuses_of(mastodon_account) == []
+
+
+def test_evergreen_post_is_scheduled_again_once(
+    owner, mastodon_account, django_capture_on_commit_callbacks
+):
+    from chorus.publishing.models import Post
+
+    post = compose(owner, mastodon_account, "Weekly tip")
+    services.post_set_repeat(actor=owner, post=post, every_days=7)
+    services.post_publish_now(actor=owner, post=post)
+    with django_capture_on_commit_callbacks(execute=True):
+        Dispatcher().run_once()
+    copy = Post.objects.get(repeated_from=post)
+    post.refresh_from_db()
+    assert copy.state == PostState.SCHEDULED
+    assert copy.scheduled_at - post.scheduled_at == timedelta(days=7)
+    variant = copy.variants.get()
+    assert variant.text == "Weekly tip" and variant.status == VariantStatus.SCHEDULED
+    assert variant.idempotency_key != post.variants.get().idempotency_key
+    assert services.post_repeat_next(post=post) is None, "only one next occurrence"

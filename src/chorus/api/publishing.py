@@ -49,6 +49,8 @@ class PostIn(Schema):
     variants: list[VariantIn] = []
     schedule: Literal["draft", "at", "now", "queue"] = "draft"
     scheduled_at: dt.datetime | None = None
+    repeat_every_days: int | None = Field(None, ge=1, le=365)
+    repeat_until: dt.datetime | None = None
 
 
 class ScheduleIn(Schema):
@@ -86,6 +88,7 @@ class PostOut(Schema):
     campaign: int | None = Field(None, alias="campaign_id")
     scheduled_at: dt.datetime | None
     via_queue: bool
+    repeat_every_days: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
     variants: list[VariantOut]
@@ -190,6 +193,11 @@ def _inputs(payload: PostIn) -> list[services.VariantInput]:
 
 def _apply_schedule(request, post, payload: PostIn):
     actor = request.membership
+    if payload.repeat_every_days:
+        repeat_until = _aware(payload.repeat_until) if payload.repeat_until else None
+        services.post_set_repeat(
+            actor=actor, post=post, every_days=payload.repeat_every_days, until=repeat_until
+        )
     if payload.schedule == "now":
         return services.post_publish_now(actor=actor, post=post)
     if payload.schedule == "queue":

@@ -61,6 +61,7 @@ from chorus.networks.providers.base import (
 )
 from chorus.publishing.models import (
     AttemptOutcome,
+    Post,
     PostState,
     PublishAttempt,
     Variant,
@@ -530,8 +531,20 @@ def author_may_publish(variant: Variant) -> bool:
 
 
 def _after_outcomes(outcomes: list[Outcome], variants: dict[int, Variant]) -> None:
-    """Tell authors about failures and holds once the batch commits."""
+    """Once the batch commits: tell authors about trouble, schedule evergreen repeats."""
     from chorus.publishing.services import tell_author
+    from chorus.publishing.tasks import repeat_evergreen
+
+    published_posts = {
+        variants[o.variant_id].post_id for o in outcomes if o.status == VariantStatus.PUBLISHED
+    }
+    evergreen = list(
+        Post.objects.filter(pk__in=published_posts, repeat_every_days__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    for post_id in evergreen:
+        transaction.on_commit(lambda post_id=post_id: repeat_evergreen(post_id))
 
     troubled = [
         o

@@ -6,6 +6,7 @@ that its role may do this and that it may use each social account involved.
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -364,6 +365,64 @@ def variant_delete_remote(*, actor: Membership, variant: Variant) -> Variant:
     variant.status = VariantStatus.DELETED
     variant.save(update_fields=["status"])
     return variant
+
+
+def post_set_repeat(
+    *, actor: Membership, post: Post, every_days: int | None, until: datetime | None = None
+) -> Post:
+    """Evergreen posts: once out, the same post is scheduled again `every_days` later."""
+    check_capability(actor, Capability.PUBLISH_POSTS)
+    _check_own_workspace(actor, post)
+    if every_days is not None and not 1 <= every_days <= 365:
+        raise ServiceError(_("Repeat every 1 to 365 days."), field="repeat_every_days")
+    post.repeat_every_days, post.repeat_until = every_days, until
+    post.save(update_fields=["repeat_every_days", "repeat_until", "updated_at"])
+    return post
+
+
+@transaction.atomic
+def post_repeat_next(*, post: Post) -> Post | None:
+    """Schedule the next occurrence of a fully published evergreen post (once)."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if not post.repeat_every_days or post.repeats.exists():
+        return None
+    if post.variants.exclude(status=VariantStatus.PUBLISHED).exists():
+        return None
+    at = (post.scheduled_at or timezone.now()) + timedelta(days=post.repeat_every_days)
+    while at < timezone.now():
+        at += timedelta(days=post.repeat_every_days)
+    if post.repeat_until and at > post.repeat_until:
+        return None
+    copy = Post.objects.create(
+        workspace=post.workspace,
+        author=post.author,
+        campaign=post.campaign,
+        state=PostState.SCHEDULED,
+        scheduled_at=at,
+        repeat_every_days=post.repeat_every_days,
+        repeat_until=post.repeat_until,
+        repeated_from=post,
+    )
+    for variant in post.variants.prefetch_related("variantmedia_set"):
+        media = list(variant.variantmedia_set.all())
+        variant.pk = None
+        variant.post = copy
+        variant.idempotency_key = uuid.uuid4()
+        variant.status = VariantStatus.SCHEDULED
+        variant.scheduled_at = variant.due_at = at
+        variant.attempts, variant.parts_published = 0, []
+        variant.remote_id = variant.remote_url = variant.last_error = ""
+        variant.claimed_at = variant.published_at = variant.lease_until = None
+        variant.save()
+        VariantMedia.objects.bulk_create(
+            [
+                VariantMedia(
+                    variant=variant, asset_id=m.asset_id, order=m.order, alt_text=m.alt_text
+                )
+                for m in media
+            ]
+        )
+    return copy
 
 
 # --------------------------------------------------------------------------- after publishing

@@ -930,6 +930,7 @@ def _listen(port: int) -> socket.socket:
     """A listening loopback socket: clients may connect before the event loop accepts."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(4096)
     return sock

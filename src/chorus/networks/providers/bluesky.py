@@ -56,6 +56,7 @@ from .base import (
     PostDraft,
     PostMetrics,
     Provider,
+    ProviderError,
     PublishedPost,
     RateBudget,
     RateLimited,
@@ -394,8 +395,7 @@ def _pds_from_did(http: httpx.Client, did: str, plc_url: str) -> str:
     response = _send(http, "GET", url, headers={"Accept": "application/json"})
     if response.status_code == 404:
         raise Rejected(f"the identity {did} is not registered (no DID document)")
-    if response.status_code == 429 or response.status_code >= 400:
-        _raise_for_status(response)
+    _raise_for_status(response)
     services = _body(response).get("service")
     for service in services if isinstance(services, list) else []:
         if (
@@ -526,27 +526,34 @@ class Bluesky(PasswordSignIn, Provider):
         upload: Media | None = None,
     ) -> dict[str, Any]:
         """An authenticated call; on `ExpiredToken` renew the session and repeat it once."""
-        for attempt in range(2):
-            token = self.credentials.secrets.get("accessJwt", "")
-            if upload is not None:
-                response = _send(
-                    self.http,
-                    "POST",
-                    _xrpc_url(self.pds_url, nsid),
-                    content=upload.data,
-                    headers={"Authorization": f"Bearer {token}", "Content-Type": upload.mime_type},
-                )
-            else:
-                response = _call(
-                    self.http, self.pds_url, nsid, params=params, body=body, token=token
-                )
-            self._note_budget(response)
-            if attempt == 0 and _xrpc_error(response)[0] == "ExpiredToken":
-                self.refresh()
-                continue
-            _raise_for_status(response)
-            return _body(response)
-        raise AssertionError("unreachable")  # pragma: no cover
+        response = self._authorized(nsid, params=params, body=body, upload=upload)
+        if response.status_code in (400, 401) and _xrpc_error(response)[0] == "ExpiredToken":
+            self.refresh()
+            response = self._authorized(nsid, params=params, body=body, upload=upload)
+        _raise_for_status(response)
+        return _body(response)
+
+    def _authorized(
+        self,
+        nsid: str,
+        *,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+        upload: Media | None,
+    ) -> httpx.Response:
+        token = self.credentials.secrets.get("accessJwt", "")
+        if upload is None:
+            response = _call(self.http, self.pds_url, nsid, params=params, body=body, token=token)
+        else:
+            response = _send(
+                self.http,
+                "POST",
+                _xrpc_url(self.pds_url, nsid),
+                content=upload.data,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": upload.mime_type},
+            )
+        self._note_budget(response)
+        return response
 
     def refresh(self) -> None:
         token = self.credentials.secrets.get("refreshJwt", "")
@@ -608,7 +615,7 @@ class Bluesky(PasswordSignIn, Provider):
         rkey = record_key_for(draft.idempotency_key)
         existing = self._get_post(rkey) if draft.media else None
         if existing is not None:  # a retry after the post went through: skip the uploads
-            return self._published(existing, draft)
+            return self._published(existing)
         record: dict[str, Any] = {
             "$type": POST_COLLECTION,
             "text": draft.text,
@@ -646,12 +653,16 @@ class Bluesky(PasswordSignIn, Provider):
                     "record": record,
                 },
             )
-        except (Rejected, Transient):
-            existing = self._get_post(rkey)
+        except (Rejected, Transient) as failure:
+            # The PDS refuses a second create at the same key: was this a retry?
+            try:
+                existing = self._get_post(rkey)
+            except ProviderError:
+                existing = None
             if existing is None:
-                raise
-            return self._published(existing, draft)
-        return self._published({**created, "value": record}, draft)
+                raise failure from None
+            return self._published(existing)
+        return self._published({**created, "value": record})
 
     def _check_draft(self, draft: PostDraft) -> None:
         if draft.poll is not None:
@@ -663,6 +674,11 @@ class Bluesky(PasswordSignIn, Provider):
         for media in draft.media:
             if media.mime_type not in self.limits.media_types:
                 raise Rejected(f"Bluesky does not take {media.mime_type} images here")
+            if len(media.alt_text) > self.limits.max_alt_text:
+                raise Rejected(
+                    f"the alt text of {media.filename} is longer than Bluesky's "
+                    f"{self.limits.max_alt_text} characters"
+                )
             if len(media.data) > self.limits.max_image_bytes:
                 raise Rejected(
                     f"{media.filename} is {len(media.data):,} bytes; Bluesky takes images up to "
@@ -684,7 +700,7 @@ class Bluesky(PasswordSignIn, Provider):
         record = _body(response)
         return record if record.get("uri") and record.get("cid") else None
 
-    def _published(self, created: dict[str, Any], draft: PostDraft) -> PublishedPost:
+    def _published(self, created: dict[str, Any]) -> PublishedPost:
         uri, cid = str(created["uri"]), str(created["cid"])
         value = created.get("value") if isinstance(created.get("value"), dict) else {}
         root = (value.get("reply") or {}).get("root") or {}
@@ -798,6 +814,16 @@ class Bluesky(PasswordSignIn, Provider):
             params["cursor"] = page["cursor"]
         return notifications
 
+    def _own_post(self, uri: Any) -> RemoteRef | None:
+        """The post a notification is about (`reasonSubject`), if it names one."""
+        if not isinstance(uri, str):
+            return None
+        try:
+            repo = split_at_uri(uri)[0]
+        except Rejected:
+            return None
+        return RemoteRef(uri, url=post_url(self.handle if repo == self.did else repo, uri))
+
     def _interaction(self, notification: dict[str, Any]) -> Interaction | None:
         kind = _NOTIFICATION_KINDS.get(str(notification.get("reason")))
         author = notification.get("author")
@@ -807,12 +833,7 @@ class Bluesky(PasswordSignIn, Provider):
         uri = str(notification["uri"])
         handle = str(author.get("handle") or author.get("did") or "")
         record = notification.get("record") if isinstance(notification.get("record"), dict) else {}
-        subject_uri = notification.get("reasonSubject")
-        subject = None
-        if isinstance(subject_uri, str) and subject_uri.startswith("at://"):
-            repo = split_at_uri(subject_uri)[0]
-            owner = self.handle if repo == self.did else repo
-            subject = RemoteRef(subject_uri, url=post_url(owner, subject_uri))
+        subject = self._own_post(notification.get("reasonSubject"))
         if kind in ("reply", "mention", "quote"):
             text, url = str(record.get("text") or ""), post_url(handle, uri)
             root = (record.get("reply") or {}).get("root") or {}

@@ -1,0 +1,15 @@
+"""Background work for publishing; each task calls one service."""
+
+from __future__ import annotations
+
+from huey.contrib.djhuey import db_task
+
+from chorus.publishing import services
+from chorus.publishing.models import Post
+
+
+@db_task(retries=3, retry_delay=30)
+def repeat_evergreen(post_id: int) -> None:
+    post = Post.objects.filter(pk=post_id).first()
+    if post is not None:
+        services.post_repeat_next(post=post)
