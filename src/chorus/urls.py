@@ -3,7 +3,7 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from chorus.api.urls import api
-from chorus.web.views import auth, governance, networks, profile, workspace
+from chorus.web.views import auth, governance, networks, profile, publishing, workspace
 
 urlpatterns = [
     path("", workspace.home, name="home"),
@@ -87,6 +87,30 @@ urlpatterns = [
         governance.policy_delete,
         name="policy_delete",
     ),
+    path("posts/new/", publishing.post_new, name="post_new"),
+    path("posts/preview/", publishing.post_preview, name="post_preview"),
+    path("posts/autosave/", publishing.post_autosave, name="post_autosave"),
+    path("posts/<int:post_id>/", publishing.post_detail, name="post_detail"),
+    path("posts/<int:post_id>/edit/", publishing.post_edit, name="post_edit"),
+    path("posts/<int:post_id>/move/", publishing.post_move, name="post_move"),
+    path("posts/<int:post_id>/unschedule/", publishing.post_unschedule, name="post_unschedule"),
+    path("posts/<int:post_id>/cancel/", publishing.post_cancel, name="post_cancel"),
+    path("posts/<int:post_id>/duplicate/", publishing.post_duplicate, name="post_duplicate"),
+    path("posts/<int:post_id>/delete/", publishing.post_delete, name="post_delete"),
+    path("variants/<int:variant_id>/retry/", publishing.variant_retry, name="variant_retry"),
+    path(
+        "variants/<int:variant_id>/delete-remote/",
+        publishing.variant_delete_remote,
+        name="variant_delete_remote",
+    ),
+    path("media/upload/", publishing.media_upload, name="media_upload"),
+    path("media/<int:asset_id>/", publishing.media_file, name="media_file"),
+    path("calendar/", publishing.calendar, name="calendar"),
+    path("campaigns/", publishing.campaigns, name="campaigns"),
+    path("campaigns/new/", publishing.campaign_new, name="campaign_new"),
+    path("campaigns/<int:campaign_id>/", publishing.campaign_edit, name="campaign_edit"),
+    path("queue/", publishing.queue, name="queue"),
+    path("queue/<int:account_id>/", publishing.queue_slots, name="queue_slots"),
     path("me/", profile.preferences, name="preferences"),
     path("me/tokens/", profile.api_tokens, name="api_tokens"),
     path("me/tokens/<int:token_id>/revoke/", profile.api_token_revoke, name="api_token_revoke"),

@@ -491,8 +491,11 @@ class Dispatcher:
 
 
 def _available(semaphore: threading.Semaphore, most: int) -> int:
-    taken = 0
-    while taken < most and semaphore.acquire(blocking=taken == 0, timeout=0.2):
+    """Take up to `most` free slots: wait briefly for the first, then take what is free."""
+    if not semaphore.acquire(timeout=0.2):
+        return 0
+    taken = 1
+    while taken < most and semaphore.acquire(blocking=False):
         taken += 1
     return taken
 

@@ -128,3 +128,17 @@ def on_time_record(
             )
         )
     return summaries
+
+
+def queued_variants(account, *, after: datetime | None = None) -> QuerySet[Variant]:
+    """An account's posts waiting in its queue (times from queue slots), soonest first."""
+    return (
+        Variant.objects.filter(
+            account=account,
+            status=VariantStatus.SCHEDULED,
+            post__via_queue=True,
+            scheduled_at__gte=after or timezone.now(),
+        )
+        .select_related("post", "post__campaign")
+        .order_by("scheduled_at")
+    )

@@ -10,6 +10,10 @@ from chorus.accounts.roles import Capability, role_can
 # (url name, label, capability needed). A feature adds its entry when it lands.
 NAVIGATION = [
     ("home", _("Overview"), Capability.VIEW_WORKSPACE),
+    ("post_new", _("Compose"), Capability.CREATE_POSTS),
+    ("calendar", _("Calendar"), Capability.VIEW_WORKSPACE),
+    ("campaigns", _("Campaigns"), Capability.VIEW_WORKSPACE),
+    ("queue", _("Queue"), Capability.PUBLISH_POSTS),
     ("social_accounts", _("Social accounts"), Capability.VIEW_WORKSPACE),
     ("members", _("Members & teams"), Capability.VIEW_WORKSPACE),
     ("policies", _("Policies"), Capability.VIEW_WORKSPACE),
