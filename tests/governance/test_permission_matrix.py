@@ -23,6 +23,8 @@ from chorus.accounts.scopes import Scope
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
 from chorus.governance import services as governance
+from chorus.publishing import services as publishing
+from chorus.publishing.models import MediaAsset
 from chorus.web.views.common import PUBLIC, SIGNED_IN
 
 pytestmark = pytest.mark.django_db
@@ -174,6 +176,13 @@ def workspace_for(role, make_member, social_account):
     )
     account = social_account(owner.workspace, handle=f"brand-{role}@m.example")
     policy = governance.policy_create(actor=owner, name="P", kind="banned_terms", terms=["x"])
+    post = publishing.post_save(
+        actor=owner, variants=[publishing.VariantInput(account_id=account.pk, text="Hello")]
+    )
+    campaign = publishing.campaign_save(actor=owner, name="Launch")
+    asset = MediaAsset.objects.create(
+        workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
+    )
     ids = {
         "membership_id": target.pk,
         "member_id": target.pk,
@@ -182,6 +191,10 @@ def workspace_for(role, make_member, social_account):
         "token_id": spare_token.pk,
         "account_id": account.pk,
         "policy_id": policy.pk,
+        "post_id": post.pk,
+        "variant_id": post.variants.get().pk,
+        "campaign_id": campaign.pk,
+        "asset_id": asset.pk,
         "provider": "mastodon",
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
     }
@@ -196,8 +209,14 @@ def web_url(name, route, ids, user):
         }
     else:
         values = ids
-    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: placeholder(values, m.group(1), name), route)
     return "/" + url
+
+
+def placeholder(values: dict, key: str, where: str) -> str:
+    if key not in values:
+        pytest.fail(f"{where}: no object for <{key}>; create one in workspace_for()")
+    return str(values[key])
 
 
 def to_login(response) -> bool:
@@ -249,7 +268,7 @@ def test_signed_out_visitors_reach_public_pages_only(make_member, social_account
 
 
 def fill(path, ids):
-    return re.sub(r"{(\w+)}", lambda m: str(ids[m.group(1)]), path)
+    return re.sub(r"{(\w+)}", lambda m: placeholder(ids, m.group(1), path), path)
 
 
 def ordered_operations():
@@ -264,6 +283,8 @@ def test_api_operations_allow_and_refuse_each_role_as_declared(
     token = api_token_for(subject)  # every scope: only the role can refuse
     wrong = []
     for method, path, _operation in ordered_operations():
+        if (method, path) not in API_RULES:
+            pytest.fail(f"{method} {path} has no entry in API_RULES")
         rule, body = API_RULES[(method, path)]
         response = api.call(method.lower(), fill(path, ids), token, body)
         allowed = expected_allowed(rule, role)
@@ -291,7 +312,7 @@ def test_api_operations_refuse_a_token_without_their_scope(
     for method, path, operation in api_operations():
         scope = operation_scope(operation.auth_callbacks)
         token = api_token_for(owner, [s for s in Scope.values if s != scope])
-        _rule, body = API_RULES[(method, path)]
+        _rule, body = API_RULES.get((method, path), (None, None))
         response = api.call(method.lower(), fill(path, ids), token, body)
         message = response.json()["error"]["message"] if response.status_code == 403 else ""
         if response.status_code != 403 or scope not in message:
@@ -302,7 +323,7 @@ def test_api_operations_refuse_a_token_without_their_scope(
 def test_signed_out_api_calls_are_refused(api):
     wrong = []
     for method, path, _operation in api_operations():
-        _rule, body = API_RULES[(method, path)]
+        _rule, body = API_RULES.get((method, path), (None, None))
         ids = {name: 1 for name in re.findall(r"{(\w+)}", path)}
         response = api.call(method.lower(), fill(path, ids), None, body)
         if response.status_code != 401:

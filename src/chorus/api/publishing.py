@@ -1,7 +1,5 @@
 """API for posts: compose, validate, schedule, queue, retry, import, campaigns, on-time record."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Literal
 
@@ -268,6 +266,18 @@ def _parts(item: services.VariantInput) -> list[str]:
     return [item.text, *item.thread, *([item.first_comment] if item.first_comment else [])]
 
 
+@router.post("/posts/import", response=ImportOut, auth=member(Scope.POSTS_WRITE))
+def post_import(request, file: File[UploadedFile], commit: bool = False):
+    """Check a CSV (and with commit=true schedule it, only if every row passes)."""
+    report = imports.posts_import_csv(actor=request.membership, data=file.read(), commit=commit)
+    return {
+        "ok": report.ok,
+        "committed": report.committed,
+        "post_ids": report.post_ids,
+        "rows": report.rows,
+    }
+
+
 @router.get("/posts/{post_id}", response=PostOut, auth=member(Scope.POSTS_READ))
 def post_detail(request, post_id: int):
     return selectors.access_post(membership=request.membership, post_id=post_id)
@@ -344,18 +354,6 @@ def variant_retry(request, variant_id: int):
 def variant_delete_remote(request, variant_id: int):
     variant = selectors.access_variant(membership=request.membership, variant_id=variant_id)
     return services.variant_delete_remote(actor=request.membership, variant=variant)
-
-
-@router.post("/posts/import", response=ImportOut, auth=member(Scope.POSTS_WRITE))
-def post_import(request, file: File[UploadedFile], commit: bool = False):
-    """Check a CSV (and with commit=true schedule it, only if every row passes)."""
-    report = imports.posts_import_csv(actor=request.membership, data=file.read(), commit=commit)
-    return {
-        "ok": report.ok,
-        "committed": report.committed,
-        "post_ids": report.post_ids,
-        "rows": report.rows,
-    }
 
 
 @router.get("/campaigns", response=list[CampaignOut], auth=member(Scope.POSTS_READ))
