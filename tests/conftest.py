@@ -7,6 +7,9 @@ import shutil
 
 import pytest
 
+from tests.servers.bluesky_server import bluesky_server  # noqa: F401  (real local servers,
+from tests.servers.mastodon_server import mastodon_server  # noqa: F401  shared by the session)
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
 
 PASSWORD = "a-Long-and-unusual-passphrase-42"

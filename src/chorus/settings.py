@@ -148,3 +148,8 @@ NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 # Publishing: how many network calls one dispatcher makes at once, and how late is too late.
 CHORUS_DISPATCH_CONCURRENCY = int(config.env("CHORUS_DISPATCH_CONCURRENCY", "64"))
 CHORUS_LATE_CUTOFF_SECONDS = int(config.env("CHORUS_LATE_CUTOFF_SECONDS", "3600"))
+
+# Network-specific connect options, e.g. a private AT Protocol network's own PLC directory.
+CHORUS_NETWORK_OPTIONS = {
+    "bluesky": {"plc_url": config.env("CHORUS_ATPROTO_PLC_URL")},
+}

@@ -38,3 +38,21 @@ def test_not_a_mastodon_server_shows_a_clear_error(signed_in_page, live_server):
     page.wait_for_selector("#connect-mastodon .errorlist")
     assert "Mastodon" in page.inner_text("#connect-mastodon .errorlist")
     assert not SocialAccount.objects.exists()
+
+
+def test_connect_bluesky_with_an_app_password(signed_in_page, bluesky_server, settings):
+    settings.CHORUS_NETWORK_OPTIONS = {"bluesky": {"plc_url": bluesky_server.plc_url}}
+    first = bluesky_server.accounts[0]
+    page = signed_in_page
+    page.goto("/social-accounts/")
+    page.fill("#connect-bluesky #id_identifier", first.handle)
+    page.fill("#connect-bluesky #id_password", "not-the-password")
+    page.fill("#connect-bluesky #id_service_url", bluesky_server.pds_url)
+    page.click("#connect-bluesky button[type=submit]")
+    page.wait_for_selector("#connect-bluesky .errorlist")
+    assert "password" in page.inner_text("#connect-bluesky .errorlist").lower()
+    assert not SocialAccount.objects.exists()
+    page.fill("#connect-bluesky #id_password", first.password)
+    page.click("#connect-bluesky button[type=submit]")
+    page.wait_for_selector(f"#social-accounts tr[data-handle='{first.handle}']")
+    assert "Working" in page.inner_text("#social-accounts")

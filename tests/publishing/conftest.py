@@ -1,11 +1,10 @@
 import pytest
-from tests.servers.mastodon_server import mastodon_server  # noqa: F401
 
 from chorus.networks import services as network_services
 
 
 @pytest.fixture
-def mastodon_account(owner, mastodon_server):  # noqa: F811
+def mastodon_account(owner, mastodon_server):
     """A Mastodon account of `owner`'s workspace, connected through the real OAuth flow."""
     username, _ = mastodon_server.new_user("brand")
     url = network_services.oauth_begin(
@@ -16,7 +15,7 @@ def mastodon_account(owner, mastodon_server):  # noqa: F811
 
 
 @pytest.fixture
-def statuses_of(mastodon_server):  # noqa: F811
+def statuses_of(mastodon_server):
     """The statuses an account has on the server, newest first."""
 
     def read(account):

@@ -102,7 +102,12 @@ def _wait_ready(process: subprocess.Popen[str], log: Path) -> dict[str, Any]:
             continue
         if line is None:
             process.wait(timeout=10)
-            _fail(f"the Bluesky dev network exited (code {process.returncode}) before ready", log)
+            _fail(
+                f"the Bluesky dev network exited (code {process.returncode}) before ready; it "
+                "needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (see the "
+                "CHORUS_BSKY_* variables in tests/servers/bluesky/start.mjs)",
+                log,
+            )
         try:
             ready = json.loads(line)
         except ValueError:

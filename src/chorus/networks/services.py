@@ -63,6 +63,12 @@ def _provider_class(key: str, kind: type) -> type[Provider]:
     return provider
 
 
+def _options(provider_key: str) -> dict[str, str]:
+    """Connect options from settings.CHORUS_NETWORK_OPTIONS, without empty values."""
+    options = settings.CHORUS_NETWORK_OPTIONS.get(provider_key, {})
+    return {name: value for name, value in options.items() if value}
+
+
 def oauth_redirect_uri() -> str:
     return f"{settings.SITE_URL}/social-accounts/oauth/callback/"
 
@@ -85,6 +91,7 @@ def account_connect_with_password(
                 password,
                 service_url=service_url.strip(),
                 http=client,
+                **_options(provider.key),
             )
             return _save_account(actor, provider(credentials, http=client))
         except ProviderError as exc:

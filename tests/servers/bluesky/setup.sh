@@ -17,6 +17,14 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
   exit 0
 fi
 
+missing=()
+for tool in npm make g++ python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "bluesky test server: missing ${missing[*]}" \
+    "(Debian: apt-get install nodejs npm build-essential python3)" >&2
+  exit 2
+fi
+
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 PATH="$NODE22_DIR/bin:$PATH" npm_config_nodedir="$NODE22_DIR" npm_config_build_from_source=true \
   npm rebuild better-sqlite3 --no-audit --no-fund --loglevel=error

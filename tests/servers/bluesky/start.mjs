@@ -80,7 +80,9 @@ const prepareDatabase = async () => {
       .map((row) => row.nspname)
       .filter((name) => {
         const match = SCHEMA_PATTERN.exec(name)
-        return match && !isRunning(lettersToPid(match[1]))
+        // Schemas named after our own pid were left by a dead run that had the same pid.
+        const owner = match && lettersToPid(match[1])
+        return match && (owner === process.pid || !isRunning(owner))
       })
     await dropSchemas(client, stale)
   })
@@ -94,14 +96,17 @@ const dropOwnSchemas = () =>
 const main = async () => {
   const started = Date.now()
   await fs.mkdir(TMP_ROOT, { recursive: true })
-  await removeStaleDataDirs()
   const dataDir = path.join(TMP_ROOT, `run-${pidToLetters(process.pid)}`)
+  await fs.rm(dataDir, { recursive: true, force: true })
   await fs.mkdir(dataDir, { recursive: true })
   // The dev-env modules read os.tmpdir() when loaded: set it before importing them.
   process.env.TMPDIR = dataDir
   process.env.REDIS_HOST = REDIS_HOST
-  const { ADMIN_PASSWORD, JWT_SECRET, TestNetwork } = await import('@atproto/dev-env')
-  await prepareDatabase()
+  const [{ ADMIN_PASSWORD, JWT_SECRET, TestNetwork }] = await Promise.all([
+    import('@atproto/dev-env'),
+    prepareDatabase(),
+  ])
+  await removeStaleDataDirs()
 
   const dbUrl = new URL(PG_SERVER_URL)
   dbUrl.pathname = `/${PG_DATABASE}`

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from chorus.networks.providers.base import OAuthSignIn, PasswordSignIn, Provider
+from chorus.networks.providers.bluesky import Bluesky
 from chorus.networks.providers.mastodon import Mastodon
 
-PROVIDERS: dict[str, type[Provider]] = {provider.key: provider for provider in (Mastodon,)}
+PROVIDERS: dict[str, type[Provider]] = {provider.key: provider for provider in (Bluesky, Mastodon)}
 
 
 def get_provider(key: str) -> type[Provider]:

@@ -239,9 +239,18 @@ class PasswordSignIn(abc.ABC):
     @classmethod
     @abc.abstractmethod
     def sign_in(
-        cls, identifier: str, password: str, *, service_url: str = "", http: httpx.Client
+        cls,
+        identifier: str,
+        password: str,
+        *,
+        service_url: str = "",
+        http: httpx.Client,
+        **options: str,
     ) -> Credentials:
-        """Exchange the identifier and password for session credentials."""
+        """Exchange the identifier and password for session credentials.
+
+        `options` come from settings.CHORUS_NETWORK_OPTIONS for this network.
+        """
 
 
 @dataclass(frozen=True)

@@ -223,8 +223,11 @@ def _profile_url(author: str) -> str:
     return f"{APP_URL}/profile/{author}"
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime | None, dict[str, datetime]]:
-    """(newest date seen, {URI: date} seen near it); an unreadable cursor starts afresh."""
+def _decode_cursor(cursor: str, overlap: timedelta) -> tuple[datetime | None, dict[str, datetime]]:
+    """(oldest date still worth reading, {URI: date} already returned); bad cursors start afresh.
+
+    A full cursor (_CURSOR_URIS entries) only vouches for items from its oldest entry on.
+    """
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii"))) if cursor else {}
     except (ValueError, UnicodeError):
@@ -235,7 +238,10 @@ def _decode_cursor(cursor: str) -> tuple[datetime | None, dict[str, datetime]]:
         for uri, value in (seen_data.items() if isinstance(seen_data, dict) else ())
         if (at := _parse_time(value)) is not None
     }
-    return max(seen.values(), default=None), seen
+    if not seen:
+        return None, seen
+    floor = max(seen.values()) - overlap
+    return (max(floor, min(seen.values())) if len(seen) >= _CURSOR_URIS else floor), seen
 
 
 def _encode_cursor(seen: dict[str, datetime], overlap: timedelta) -> str:
@@ -786,8 +792,7 @@ class Bluesky(PasswordSignIn, Provider):
         return metrics
 
     def fetch_interactions(self, cursor: str = "") -> InteractionPage:
-        since, seen = _decode_cursor(cursor)
-        floor = since - self.overlap if since else None
+        floor, seen = _decode_cursor(cursor, self.overlap)
         fresh = []
         for notification in self._notifications(floor):
             at = _parse_time(notification.get("indexedAt"))
