@@ -75,6 +75,21 @@ def api_token_for(db):
     return make
 
 
+class Upload:
+    """A multipart body for `api.call`: {field: (filename, bytes, content type)}."""
+
+    def __init__(self, **files: tuple[str, bytes, str]):
+        self._files = files
+
+    def files(self) -> dict:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return {
+            name: SimpleUploadedFile(filename, content, content_type=kind)
+            for name, (filename, content, kind) in self._files.items()
+        }
+
+
 @pytest.fixture
 def api(client):
     """Call the API with a bearer token: api.get(path, token=raw)."""
@@ -82,6 +97,8 @@ def api(client):
     class Api:
         def call(self, method, path, token=None, json=None):
             headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+            if isinstance(json, Upload):
+                return client.post(f"/api/v1{path}", data=json.files(), **headers)
             kwargs = {"content_type": "application/json"} if json is not None else {}
             func = getattr(client, method)
             if json is not None:

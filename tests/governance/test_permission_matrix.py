@@ -26,6 +26,7 @@ from chorus.governance import services as governance
 from chorus.publishing import services as publishing
 from chorus.publishing.models import MediaAsset
 from chorus.web.views.common import PUBLIC, SIGNED_IN
+from tests.conftest import Upload
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +97,33 @@ API_RULES = {
     ),
     ("PATCH", "/policies/{policy_id}"): (Capability.MANAGE_POLICIES, {"name": "Renamed"}),
     ("DELETE", "/policies/{policy_id}"): (Capability.MANAGE_POLICIES, None),
+    ("GET", "/posts"): (ANY_MEMBER, None),
+    ("GET", "/posts/{post_id}"): (ANY_MEMBER, None),
+    ("POST", "/posts"): (Capability.CREATE_POSTS, {"accounts": [1], "text": "Hi"}),
+    ("POST", "/posts/validate"): (ANY_MEMBER, {"accounts": [1], "text": "Hi"}),
+    ("POST", "/posts/import"): (
+        Capability.PUBLISH_POSTS,
+        Upload(file=("posts.csv", b"account,text,scheduled_at\n", "text/csv")),
+    ),
+    ("PUT", "/posts/{post_id}"): (Capability.CREATE_POSTS, {"accounts": [1], "text": "Hi"}),
+    ("DELETE", "/posts/{post_id}"): (Capability.CREATE_POSTS, None),
+    ("POST", "/posts/{post_id}/schedule"): (
+        Capability.PUBLISH_POSTS,
+        {"scheduled_at": "2030-01-01T10:00:00Z"},
+    ),
+    ("POST", "/posts/{post_id}/publish-now"): (Capability.PUBLISH_POSTS, None),
+    ("POST", "/posts/{post_id}/queue"): (Capability.PUBLISH_POSTS, None),
+    ("POST", "/posts/{post_id}/unschedule"): (Capability.CREATE_POSTS, None),
+    ("POST", "/posts/{post_id}/cancel"): (Capability.CREATE_POSTS, None),
+    ("POST", "/posts/{post_id}/duplicate"): (Capability.CREATE_POSTS, None),
+    ("POST", "/variants/{variant_id}/retry"): (Capability.PUBLISH_POSTS, None),
+    ("POST", "/variants/{variant_id}/delete-remote"): (Capability.PUBLISH_POSTS, None),
+    ("GET", "/campaigns"): (ANY_MEMBER, None),
+    ("POST", "/campaigns"): (Capability.PUBLISH_POSTS, {"name": "Launch"}),
+    ("PUT", "/campaigns/{campaign_id}"): (Capability.PUBLISH_POSTS, {"name": "Relaunch"}),
+    ("GET", "/social-accounts/{account_id}/slots"): (ANY_MEMBER, None),
+    ("PUT", "/social-accounts/{account_id}/slots"): (Capability.PUBLISH_POSTS, []),
+    ("GET", "/on-time"): (ANY_MEMBER, None),
 }
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
@@ -307,6 +335,9 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "token_id": 0,
         "account_id": social_account(owner.workspace, status=AccountStatus.NEEDS_RECONNECT).pk,
         "policy_id": 0,
+        "post_id": 0,
+        "variant_id": 0,
+        "campaign_id": 0,
     }
     wrong = []
     for method, path, operation in api_operations():

@@ -57,6 +57,7 @@ def bluesky(emulator: EmulatorServer, http: httpx.Client, handle: str = "bob.tes
 def test_mastodon_publishes_verifies_and_deletes(emulator, http):
     provider = mastodon(emulator, http)
     assert provider.verify().handle.startswith("alice@127.0.0.1:")
+    before = time.time()
     published = provider.publish(PostDraft(text="Hello", idempotency_key="k1"))
 
     [event] = emulator.events()
@@ -64,7 +65,7 @@ def test_mastodon_publishes_verifies_and_deletes(emulator, http):
     assert event["account"] == "alice"
     assert event["key"] == "k1"
     assert event["id"] == published.ref.remote_id
-    assert abs(event["received_at"] - time.time()) < 5
+    assert before <= event["received_at"] <= time.time()
     assert provider.rate_budget is not None
     assert provider.rate_budget.limit == 300
 
@@ -268,23 +269,11 @@ def test_bluesky_lost_response_then_retry_publishes_exactly_once(emulator, http)
     assert len(emulator.events()) == 1
 
 
-# --------------------------------------------------------------------------- timing
-
-
-def test_latency_is_applied(emulator, http):
-    emulator.configure(latency=100)
-    provider = mastodon(emulator, http)
-    started = time.perf_counter()
-    provider.publish(PostDraft(text="Slow", idempotency_key="k"))
-    assert 0.1 <= time.perf_counter() - started < 0.5
-    emulator.configure(latency={"dist": "uniform", "low_ms": 20, "high_ms": 40})
-    started = time.perf_counter()
-    provider.verify()
-    assert 0.02 <= time.perf_counter() - started < 0.3
+# --------------------------------------------------------------------------- concurrency
 
 
 def test_latency_never_blocks_other_requests(emulator):
-    """200 requests waiting 200 ms each finish together, not one after another."""
+    """200 requests waiting 200 ms each overlap: one after another they would take 40 s."""
     emulator.configure(latency=200, rate_limit=None)
 
     async def burst() -> list[int]:
@@ -301,10 +290,8 @@ def test_latency_never_blocks_other_requests(emulator):
             )
         return [r.status_code for r in responses]
 
-    started = time.perf_counter()
     assert asyncio.run(burst()) == [200] * 200
-    assert time.perf_counter() - started < 3
-    assert emulator.stats()["max_in_flight"] > 50
+    assert emulator.stats()["max_in_flight"] > 50, "waiting requests must overlap"
 
 
 def test_separate_process_with_control_endpoints(http):

@@ -241,6 +241,8 @@ def post_publish_now(*, actor: Membership, post: Post) -> Post:
 
 def post_add_to_queue(*, actor: Membership, post: Post) -> Post:
     """Each account's next free posting slot."""
+    check_capability(actor, Capability.PUBLISH_POSTS)
+    _check_own_workspace(actor, post)
     times = {}
     for variant in post.variants.select_related("account__workspace"):
         slot = next_free_slot(variant.account, after=timezone.now(), exclude_post=post)

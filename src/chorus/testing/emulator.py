@@ -309,26 +309,30 @@ class Emulator:
         self.idempotency: dict[tuple[str, str], str] = {}
         self.media: dict[str, dict[str, Any]] = {}
         self.handles: dict[str, str] = {}  # did -> handle
+        self.b_accounts: set[str] = set()  # DIDs that signed in or presented a token
         self.b_posts: Counter[str] = Counter()  # did -> records created
         self.records: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._ids = itertools.count(int(time.time() * 1000) << 16)
         self._tid_last = 0
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply the given settings, all or none (a bad one raises ValueError or TypeError)."""
         unknown = set(changes) - set(Settings.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
-        if "latency" in changes:
-            self._latency = _latency_sampler(changes["latency"])
+        changes = dict(changes)
+        sampler = _latency_sampler(changes["latency"]) if "latency" in changes else None
         if changes.get("rate_limit") is not None:
-            limit = changes["rate_limit"]
-            limit = {"window_s": 300.0, "scope": "all", **limit}
+            limit = {"window_s": 300.0, "scope": "all", **changes["rate_limit"]}
             if limit["scope"] not in ("all", "publish") or int(limit["limit"]) < 0:
                 raise ValueError("rate_limit is {'limit': N, 'window_s': S, 'scope': all|publish}")
             changes["rate_limit"] = limit
-            self.windows.clear()
         if "faults" in changes:
             changes["faults"] = [FaultStep(**step) for step in changes["faults"]]
+        if sampler is not None:
+            self._latency = sampler
+        if "rate_limit" in changes:
+            self.windows.clear()
         for key, value in changes.items():
             setattr(self.settings, key, value)
         return asdict(self.settings)
@@ -356,7 +360,7 @@ class Emulator:
             "events": len(self.events),
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
-            "accounts": {"mastodon": len(self.m_accounts), "bluesky": len(self.handles)},
+            "accounts": {"mastodon": len(self.m_accounts), "bluesky": len(self.b_accounts)},
             "faults_pending": len(self.settings.faults),
             "uptime_s": round(time.time() - self.started_at, 3),
             "routes": prefixed["route:"],
@@ -386,6 +390,8 @@ class Emulator:
                 return 200, {"ok": True}, []
         except (TypeError, ValueError, KeyError) as exc:
             return 400, {"error": f"{type(exc).__name__}: {exc}"}, []
+        except _Reply as early:
+            return early.reply
         return 404, {"error": f"no control endpoint {request.method} {request.path}"}, []
 
     # ----------------------------------------------------------------- ASGI
@@ -752,6 +758,7 @@ class Emulator:
             raise self._x(400, "ExpiredToken", revoked or "Token has expired")
         if float(claims.get("exp", 0)) <= time.time():
             raise self._x(400, "ExpiredToken", "Token has expired")
+        self.b_accounts.add(did)
         self._consume(request, did)
         return did
 
@@ -801,6 +808,7 @@ class Emulator:
         if did in self.revoked:
             self.counters["auth_rejected"] += 1
             raise self._x(401, "AuthenticationRequired", "Invalid identifier or password")
+        self.b_accounts.add(did)
         self._consume(request, did)
         return 200, self._session(request, did), []
 
@@ -944,6 +952,9 @@ def _uvicorn(app: Emulator) -> uvicorn.Server:
         access_log=False,
         timeout_keep_alive=30,
         backlog=4096,
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
     )
     return uvicorn.Server(config)
 

@@ -244,9 +244,7 @@ def segments(text: str, provider_key: str) -> list[dict]:
 
 
 def _assets_by_id(membership, ids) -> dict[int, MediaAsset]:
-    return {
-        a.pk: a for a in MediaAsset.objects.filter(workspace=membership.workspace, pk__in=ids)
-    }
+    return {a.pk: a for a in MediaAsset.objects.filter(workspace=membership.workspace, pk__in=ids)}
 
 
 def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> list[dict]:
@@ -267,7 +265,9 @@ def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> l
             labels.append(_("First comment"))
         lengths = part_lengths(account.provider, parts)
         media = [
-            {"asset": assets[i], "alt": alt or assets[i].alt_text} for i, alt in item.media if i in assets
+            {"asset": assets[i], "alt": alt or assets[i].alt_text}
+            for i, alt in item.media
+            if i in assets
         ]
         problems = check_variant(
             provider_key=account.provider,
@@ -416,8 +416,12 @@ def post_edit(request, post_id: int):
     return _render_composer(request, composer_from_post(post))
 
 
+COMPOSER_FIELDS = {"accounts", "media", "campaign", "scheduled_at", "queue"}
+
+
 def _error_dict(exc: ServiceError) -> dict:
-    return {exc.field or "__all__": exc.message}
+    """A service's refusal keyed by the composer field it names (else shown on top)."""
+    return {exc.field if exc.field in COMPOSER_FIELDS else "general": exc.message}
 
 
 def _compose_submit(request, post: Post | None):
@@ -444,6 +448,8 @@ def _compose_submit(request, post: Post | None):
         elif action == "queue":
             services.post_add_to_queue(actor=membership, post=saved)
             message = _("Added to the queue.")
+        elif saved.state == PostState.SCHEDULED:
+            message = _("Saved; it stays scheduled.")
         else:
             message = _("Draft saved.")
     except InvalidPost as exc:
@@ -744,7 +750,7 @@ def post_move(request, post_id: int):
             "date": local.date().isoformat(),
             "time": local.strftime("%H:%M"),
             "message": _("Moved to %(when)s.")
-            % {"when": date_format(local, "DATETIME_FORMAT") + " " + zone_name()},
+            % {"when": date_format(local, "D j M Y, H:i") + " " + zone_name()},
         }
     )
 
@@ -780,7 +786,12 @@ def _range(view: str, anchor: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.da
     """(first day shown, day after the last, previous anchor, next anchor)."""
     if view == "week":
         start = anchor - dt.timedelta(days=anchor.weekday())
-        return start, start + dt.timedelta(days=7), start - dt.timedelta(days=7), start + dt.timedelta(days=7)
+        return (
+            start,
+            start + dt.timedelta(days=7),
+            start - dt.timedelta(days=7),
+            start + dt.timedelta(days=7),
+        )
     first = anchor.replace(day=1)
     days = pycalendar.monthrange(first.year, first.month)[1]
     after = first + dt.timedelta(days=days)
@@ -1029,13 +1040,11 @@ def queue(request):
                     for n in range(7)
                 ],
                 "next_free": services.next_free_slot(account, after=now),
-                "queued": selectors.queued_variants(account, after=now),
+                "queued": list(selectors.queued_variants(account, after=now)[:20]),
                 "has_slots": bool(slots),
             }
         )
-    return render(
-        request, "publishing/queue.html", {"rows": rows, "zone_name": zone_name()}
-    )
+    return render(request, "publishing/queue.html", {"rows": rows, "zone_name": zone_name()})
 
 
 @member_required(Capability.PUBLISH_POSTS)
@@ -1051,5 +1060,7 @@ def queue_slots(request, account_id: int):
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Posting times saved for %(handle)s.") % {"handle": account.handle})
+        messages.success(
+            request, _("Posting times saved for %(handle)s.") % {"handle": account.handle}
+        )
     return redirect(reverse("queue") + f"#account-{account.pk}")
