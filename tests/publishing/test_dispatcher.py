@@ -170,15 +170,28 @@ def test_author_who_lost_access_is_not_published_for(owner, make_member, mastodo
     assert Variant.objects.get(post=post).status == VariantStatus.HELD
 
 
-def test_unscheduled_after_claim_is_not_sent(owner, mastodon_account, statuses_of):
+def test_unscheduling_while_being_sent_is_refused_and_the_post_goes_out(
+    owner, mastodon_account, statuses_of
+):
+    from chorus.core.errors import Conflict
+
     post = compose(owner, mastodon_account)
     services.post_publish_now(actor=owner, post=post)
     dispatcher = Dispatcher()
     work = dispatcher.claim()
-    services.post_unschedule(actor=owner, post=post)
+    with pytest.raises(Conflict):
+        services.post_unschedule(actor=owner, post=post)
     dispatcher.record([dispatcher.publish(item) for item in work])
+    assert Variant.objects.get(post=post).status == VariantStatus.PUBLISHED
+    assert len(statuses_of(mastodon_account)) == 1
+
+
+def test_unscheduled_before_its_time_is_never_claimed(owner, mastodon_account, statuses_of):
+    post = compose(owner, mastodon_account)
+    services.post_publish_now(actor=owner, post=post)
+    services.post_unschedule(actor=owner, post=post)
+    assert Dispatcher().run_once() == 0
     assert Variant.objects.get(post=post).status == VariantStatus.DRAFT
-    assert Variant.objects.get(post=post).post.state == PostState.DRAFT
     assert statuses_of(mastodon_account) == []
 
 

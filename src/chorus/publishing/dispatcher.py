@@ -96,7 +96,7 @@ class Work:
     variant: Variant
     attempt_id: int
     credentials: Credentials | None
-    recovering: bool = False  # an earlier attempt's outcome is unknown: resolve, never hold
+    refusal: Outcome | None = None  # why it must not go out, decided when claimed
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -126,12 +126,9 @@ class Dispatcher:
         self.poll_interval = poll_interval
         self.late_cutoff = late_cutoff or timedelta(seconds=settings.CHORUS_LATE_CUTOFF_SECONDS)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
-        self.http = http or httpx.Client(
-            timeout=httpx.Timeout(30.0, connect=10.0),
-            limits=httpx.Limits(
-                max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency
-            ),
-        )
+        self.http = http  # one client for every thread (tests); else one per thread
+        self._local = threading.local()
+        self._tls = httpx.create_ssl_context()  # loading CA certificates once, not per thread
         self._account_pause: dict[int, datetime] = {}  # account -> not before (rate limits)
         self._pause_lock = threading.Lock()
 
@@ -171,15 +168,18 @@ class Dispatcher:
                 ]
             )
         credentials = self._credentials({v.account for v in variants})
-        return [
-            Work(
-                v,
-                a.pk,
-                credentials.get(v.account_id),
-                recovering=claimed[v.pk] == VariantStatus.PUBLISHING,
+        allowed = authors_allowed(variants)
+        work = []
+        for variant, attempt in zip(variants, attempts, strict=True):
+            item = Work(variant, attempt.pk, credentials.get(variant.account_id))
+            item.refusal = self.refusal(
+                item,
+                now,
+                author_allowed=variant.pk in allowed,
+                recovering=claimed[variant.pk] == VariantStatus.PUBLISHING,
             )
-            for v, a in zip(variants, attempts, strict=True)
-        ]
+            work.append(item)
+        return work
 
     @staticmethod
     def _credentials(accounts: set[SocialAccount]) -> dict[int, Credentials]:
@@ -193,16 +193,24 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ publishing
 
-    def refusal(self, work: Work, now: datetime) -> Outcome | None:
-        """Why this variant must not go out now, re-checked at send time; None if it may."""
+    def refusal(
+        self, work: Work, now: datetime, *, author_allowed: bool, recovering: bool
+    ) -> Outcome | None:
+        """Why this variant must not go out, or None.
+
+        Decided inside the claim's transaction, from rows it has just locked: that is the
+        last moment before sending (a claimed variant is sent at once, or within the
+        lookahead), and it keeps the sending threads free of database work.
+        """
         variant, post = work.variant, work.variant.post
         held = {"variant_id": variant.pk, "attempt_id": work.attempt_id}
-        state = type(post).objects.filter(pk=post.pk).values_list("state", flat=True).first()
-        if state != PostState.SCHEDULED:
+        if post.state != PostState.SCHEDULED:
             return Outcome(
                 **held,
                 outcome=AttemptOutcome.HELD,
-                status=VariantStatus.DRAFT if state == PostState.DRAFT else VariantStatus.CANCELLED,
+                status=VariantStatus.DRAFT
+                if post.state == PostState.DRAFT
+                else VariantStatus.CANCELLED,
                 error=_("The post is no longer scheduled."),
             )
         if variant.account.status != AccountStatus.ACTIVE or work.credentials is None:
@@ -212,7 +220,7 @@ class Dispatcher:
                 status=VariantStatus.NEEDS_RECONNECT,
                 error=_("Reconnect %(handle)s to publish.") % {"handle": variant.account.handle},
             )
-        if not author_may_publish(variant):
+        if not author_allowed:
             return Outcome(
                 **held,
                 outcome=AttemptOutcome.HELD,
@@ -221,7 +229,7 @@ class Dispatcher:
                 % {"handle": variant.account.handle},
             )
         scheduled = variant.scheduled_at or variant.due_at
-        if not work.recovering and scheduled and now - scheduled > self.late_cutoff:
+        if not recovering and scheduled and now - scheduled > self.late_cutoff:
             return Outcome(
                 **held,
                 outcome=AttemptOutcome.HELD,
@@ -234,10 +242,9 @@ class Dispatcher:
     def publish(self, work: Work) -> Outcome:
         """Send one variant (all its parts) to its network; never raises."""
         variant = work.variant
+        if work.refusal:
+            return work.refusal
         now = max(timezone.now(), variant.claimed_at)  # a test may claim "in the future"
-        refused = self.refusal(work, now)
-        if refused:
-            return refused
         pause = self._paused_until(variant.account_id)
         if pause and pause > now:
             return Outcome(
@@ -250,7 +257,7 @@ class Dispatcher:
             )
         if variant.due_at and variant.due_at > now:  # claimed a moment ahead: wait for it
             time.sleep(min((variant.due_at - now).total_seconds(), self.lookahead.total_seconds()))
-        provider = get_provider(variant.account.provider)(work.credentials, http=self.http)
+        provider = get_provider(variant.account.provider)(work.credentials, http=self._client())
         try:
             published, parts = self._send_parts(provider, variant)
         except RateLimited as exc:
@@ -363,53 +370,72 @@ class Dispatcher:
             first = PublishedPost(_ref(done[0]))
         return first, done
 
+    def _client(self) -> httpx.Client:
+        """This thread's HTTP client: a pool shared by many threads serialises on its lock."""
+        if self.http is not None:
+            return self.http
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = httpx.Client(
+                timeout=httpx.Timeout(30.0, connect=10.0),
+                verify=self._tls,
+                limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            )
+        return client
+
     # ------------------------------------------------------------------ recording
 
     def record(self, outcomes: list[Outcome]) -> None:
-        """Write a batch of outcomes in one transaction."""
+        """Write a batch of outcomes in one transaction, one prepared statement per kind.
+
+        Plain parameterised UPDATEs run with executemany: Django's bulk_update builds a
+        CASE expression per field and row, which costs more than the network calls.
+        """
         if not outcomes:
             return
         now = timezone.now()
-        with transaction.atomic():
-            variants = {
-                v.pk: v for v in Variant.objects.filter(pk__in=[o.variant_id for o in outcomes])
-            }
-            attempts = {
-                a.pk: a
-                for a in PublishAttempt.objects.filter(pk__in=[o.attempt_id for o in outcomes])
-            }
-            for o in outcomes:
-                variant = variants[o.variant_id]
-                variant.status = o.status
-                variant.lease_until = None
-                variant.last_error = o.error
-                variant.due_at = o.due_at if o.status == VariantStatus.SCHEDULED else variant.due_at
-                if o.published:
-                    variant.remote_id = o.published.ref.remote_id
-                    variant.remote_url = o.published.ref.url
-                    variant.published_at = o.published.published_at or o.finished_at
-                    variant.parts_published = o.parts
-                    variant.last_error = ""
-                attempt = attempts[o.attempt_id]
-                attempt.outcome, attempt.error, attempt.finished_at = o.outcome, o.error, now
-            Variant.objects.bulk_update(
-                variants.values(),
+        variant_table = connection.ops.quote_name(Variant._meta.db_table)
+        attempt_table = connection.ops.quote_name(PublishAttempt._meta.db_table)
+        published, other = [], []
+        for o in outcomes:
+            if o.published:
+                published.append(
+                    (
+                        o.status,
+                        _prep(Variant, "published_at", o.published.published_at or o.finished_at),
+                        o.published.ref.remote_id,
+                        o.published.ref.url,
+                        _prep(Variant, "parts_published", o.parts),
+                        o.variant_id,
+                    )
+                )
+            else:
+                due = o.due_at if o.status == VariantStatus.SCHEDULED else None
+                other.append((o.status, o.error, _prep(Variant, "due_at", due), o.variant_id))
+        with transaction.atomic(), connection.cursor() as cursor:
+            if published:
+                cursor.executemany(
+                    f"UPDATE {variant_table} SET status = %s, lease_until = NULL, "  # noqa: S608
+                    "last_error = '', published_at = %s, remote_id = %s, remote_url = %s, "
+                    "parts_published = %s WHERE id = %s",
+                    published,
+                )
+            if other:
+                cursor.executemany(
+                    f"UPDATE {variant_table} SET status = %s, lease_until = NULL, "  # noqa: S608
+                    "last_error = %s, due_at = COALESCE(%s, due_at) WHERE id = %s",
+                    other,
+                )
+            cursor.executemany(
+                f"UPDATE {attempt_table} SET outcome = %s, error = %s, "  # noqa: S608
+                "finished_at = %s WHERE id = %s",
                 [
-                    "status",
-                    "lease_until",
-                    "last_error",
-                    "due_at",
-                    "remote_id",
-                    "remote_url",
-                    "published_at",
-                    "parts_published",
+                    (o.outcome, o.error, _prep(PublishAttempt, "finished_at", now), o.attempt_id)
+                    for o in outcomes
                 ],
             )
-            PublishAttempt.objects.bulk_update(
-                attempts.values(), ["outcome", "error", "finished_at"]
-            )
             self._record_accounts(outcomes, now)
-            _after_outcomes(outcomes, variants)
+            _after_outcomes(outcomes)
 
     def _record_accounts(self, outcomes: list[Outcome], now: datetime) -> None:
         ok = {o.account_id for o in outcomes if o.outcome == AttemptOutcome.PUBLISHED}
@@ -443,7 +469,6 @@ class Dispatcher:
                 results.put(self.publish(item))
             finally:
                 in_flight.release()
-                close_old_connections()
 
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="publish") as pool:
             while not stop.is_set():
@@ -519,32 +544,55 @@ def _poll(poll: dict | None) -> Poll | None:
     )
 
 
-def author_may_publish(variant: Variant) -> bool:
-    """The author is still a member who may use this account (checked at send time)."""
+def authors_allowed(variants: list[Variant]) -> set[int]:
+    """Ids of the variants whose author may still publish as their account (two queries).
+
+    Allowed: an active member of the post's workspace whose role manages accounts, or
+    who was granted that account.
+    """
     from chorus.accounts.models import Membership
 
-    membership = Membership.objects.filter(
-        user_id=variant.post.author_id, workspace_id=variant.post.workspace_id
-    ).first()
-    if membership is None or not membership.user.is_active:
-        return False
-    if role_can(membership.role, Capability.MANAGE_ACCOUNTS):
-        return True
-    return variant.account.allowed_members.filter(pk=membership.pk).exists()
+    authors = {(v.post.author_id, v.post.workspace_id) for v in variants}
+    memberships = {
+        (m.user_id, m.workspace_id): m
+        for m in Membership.objects.filter(
+            user_id__in={a for a, _w in authors},
+            workspace_id__in={w for _a, w in authors},
+            user__is_active=True,
+        )
+    }
+    grants = set(
+        SocialAccount.allowed_members.through.objects.filter(
+            socialaccount_id__in={v.account_id for v in variants},
+            membership_id__in=[m.pk for m in memberships.values()],
+        ).values_list("socialaccount_id", "membership_id")
+    )
+    allowed = set()
+    for v in variants:
+        membership = memberships.get((v.post.author_id, v.post.workspace_id))
+        if membership and (
+            role_can(membership.role, Capability.MANAGE_ACCOUNTS)
+            or (v.account_id, membership.pk) in grants
+        ):
+            allowed.add(v.pk)
+    return allowed
 
 
-def _after_outcomes(outcomes: list[Outcome], variants: dict[int, Variant]) -> None:
+def _prep(model, field_name: str, value):
+    """A Python value as the database driver wants it for this model field."""
+    return model._meta.get_field(field_name).get_db_prep_save(value, connection)
+
+
+def _after_outcomes(outcomes: list[Outcome]) -> None:
     """Once the batch commits: tell authors about trouble, schedule evergreen repeats."""
     from chorus.publishing.services import tell_author
     from chorus.publishing.tasks import repeat_evergreen
 
-    published_posts = {
-        variants[o.variant_id].post_id for o in outcomes if o.status == VariantStatus.PUBLISHED
-    }
+    published = [o.variant_id for o in outcomes if o.status == VariantStatus.PUBLISHED]
     evergreen = list(
-        Post.objects.filter(pk__in=published_posts, repeat_every_days__isnull=False).values_list(
-            "pk", flat=True
-        )
+        Post.objects.filter(variants__pk__in=published, repeat_every_days__isnull=False)
+        .values_list("pk", flat=True)
+        .distinct()
     )
     for post_id in evergreen:
         transaction.on_commit(lambda post_id=post_id: repeat_evergreen(post_id))

@@ -184,6 +184,12 @@ def _check_own_workspace(actor: Membership, post: Post) -> None:
         raise NotFound(_("No such post."))
 
 
+def _check_not_publishing(post: Post) -> None:
+    """A variant the dispatcher has claimed is being sent this very moment: too late."""
+    if post.variants.filter(status=VariantStatus.PUBLISHING).exists():
+        raise Conflict(_("This post is being published right now; wait a moment."))
+
+
 def _inputs_of(post: Post) -> list[VariantInput]:
     return [
         VariantInput(
@@ -291,6 +297,7 @@ def post_unschedule(*, actor: Membership, post: Post) -> Post:
     check_capability(actor, Capability.CREATE_POSTS)
     post = Post.objects.select_for_update().get(pk=post.pk)
     _check_own_workspace(actor, post)
+    _check_not_publishing(post)
     post.variants.filter(status__in=RETRYABLE | {VariantStatus.SCHEDULED}).update(
         status=VariantStatus.DRAFT, due_at=None
     )
@@ -304,6 +311,7 @@ def post_cancel(*, actor: Membership, post: Post) -> Post:
     check_capability(actor, Capability.CREATE_POSTS)
     post = Post.objects.select_for_update().get(pk=post.pk)
     _check_own_workspace(actor, post)
+    _check_not_publishing(post)
     post.variants.filter(status__in=EDITABLE).update(status=VariantStatus.CANCELLED, due_at=None)
     post.state = PostState.CANCELLED
     post.save(update_fields=["state", "updated_at"])
