@@ -106,7 +106,10 @@ def database(directory: Path) -> dict:
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
             ),
         }
-        config.setdefault("TEST", {})["NAME"] = env("CHORUS_TEST_SQLITE_NAME") or None
+        # The test database is a file, so processes the tests start (dispatchers) share it.
+        config.setdefault("TEST", {})["NAME"] = env("CHORUS_TEST_SQLITE_NAME") or str(
+            directory / "test.sqlite3"
+        )
     elif not engine.endswith("postgresql"):
         raise ConfigError(
             f"DATABASE_URL={redact_url(url)}: Chorus runs on PostgreSQL or SQLite only."

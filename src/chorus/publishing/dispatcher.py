@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,7 +71,6 @@ from chorus.publishing.models import (
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-BACKOFF_BASE_SECONDS = 15
 BACKOFF_MAX_SECONDS = 15 * 60
 
 
@@ -89,6 +88,7 @@ class Outcome:
     parts: list[dict] = field(default_factory=list)
     account_id: int | None = None
     finished_at: datetime = field(default_factory=timezone.now)
+    counted: bool = True  # False: nothing was sent (waiting out a known pause)
 
 
 @dataclass
@@ -97,11 +97,14 @@ class Work:
     attempt_id: int
     credentials: Credentials | None
     refusal: Outcome | None = None  # why it must not go out, decided when claimed
+    failures: int = 0  # temporary failures so far: rate limits and waits do not count
 
 
 def backoff_seconds(attempt: int) -> float:
-    """15 s, 30 s, 60 s… capped at 15 min, with jitter so retries do not stampede."""
-    base = min(BACKOFF_BASE_SECONDS * 2 ** max(attempt - 1, 0), BACKOFF_MAX_SECONDS)
+    """15 s, 30 s, 60 s… (CHORUS_DISPATCH_BACKOFF_SECONDS) capped at 15 min, with jitter
+    so retries do not stampede."""
+    first = settings.CHORUS_DISPATCH_BACKOFF_SECONDS
+    base = min(first * 2 ** max(attempt - 1, 0), BACKOFF_MAX_SECONDS)
     return base * random.uniform(0.8, 1.2)
 
 
@@ -114,7 +117,7 @@ class Dispatcher:
         concurrency: int | None = None,
         batch_size: int = 250,
         lookahead: timedelta = timedelta(seconds=1),
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta | None = None,
         poll_interval: float = 0.2,
         late_cutoff: timedelta | None = None,
         http: httpx.Client | None = None,
@@ -122,7 +125,7 @@ class Dispatcher:
         self.concurrency = concurrency or settings.CHORUS_DISPATCH_CONCURRENCY
         self.batch_size = batch_size
         self.lookahead = lookahead
-        self.lease = lease
+        self.lease = lease or timedelta(seconds=settings.CHORUS_DISPATCH_LEASE_SECONDS)
         self.poll_interval = poll_interval
         self.late_cutoff = late_cutoff or timedelta(seconds=settings.CHORUS_LATE_CUTOFF_SECONDS)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -139,9 +142,9 @@ class Dispatcher:
         now = now or timezone.now()
         limit = limit or self.batch_size
         horizon = now + self.lookahead
-        due = Q(status=VariantStatus.SCHEDULED, due_at__lte=horizon) | Q(
-            status=VariantStatus.PUBLISHING, lease_until__lt=now
-        )
+        due = Q(status=VariantStatus.SCHEDULED, due_at__lte=horizon) & ~Q(
+            account__rate_remaining=0, account__rate_reset_at__gt=now
+        ) | Q(status=VariantStatus.PUBLISHING, lease_until__lt=now)
         with transaction.atomic():
             candidates = Variant.objects.filter(due).order_by("due_at")
             if connection.features.has_select_for_update_skip_locked:
@@ -169,9 +172,23 @@ class Dispatcher:
             )
         credentials = self._credentials({v.account for v in variants})
         allowed = authors_allowed(variants)
+        failures = dict(
+            PublishAttempt.objects.filter(
+                variant_id__in=[v.pk for v in variants if v.attempts > 1],
+                outcome=AttemptOutcome.TRANSIENT,
+            )
+            .values("variant_id")
+            .annotate(n=Count("id"))
+            .values_list("variant_id", "n")
+        )
         work = []
         for variant, attempt in zip(variants, attempts, strict=True):
-            item = Work(variant, attempt.pk, credentials.get(variant.account_id))
+            item = Work(
+                variant,
+                attempt.pk,
+                credentials.get(variant.account_id),
+                failures=failures.get(variant.pk, 0),
+            )
             item.refusal = self.refusal(
                 item,
                 now,
@@ -204,6 +221,14 @@ class Dispatcher:
         """
         variant, post = work.variant, work.variant.post
         held = {"variant_id": variant.pk, "attempt_id": work.attempt_id}
+        if post.needs_approval:  # the final guard: never out without its approval
+            return Outcome(
+                **held,
+                outcome=AttemptOutcome.HELD,
+                status=VariantStatus.HELD,
+                error=_("Held: the post needs approval and is not approved (%(status)s).")
+                % {"status": post.get_approval_status_display()},
+            )
         if post.state != PostState.SCHEDULED:
             return Outcome(
                 **held,
@@ -254,6 +279,7 @@ class Dispatcher:
                 VariantStatus.SCHEDULED,
                 due_at=pause,
                 error=_("Waiting for the network's rate limit to reset."),
+                counted=False,
             )
         if variant.due_at and variant.due_at > now:  # claimed a moment ahead: wait for it
             time.sleep(min((variant.due_at - now).total_seconds(), self.lookahead.total_seconds()))
@@ -293,21 +319,21 @@ class Dispatcher:
             if not isinstance(exc, ProviderError):
                 log.exception("publishing variant %s failed unexpectedly", variant.pk)
             message = exc.message if isinstance(exc, ProviderError) else repr(exc)
-            if variant.attempts >= MAX_ATTEMPTS:
+            if work.failures + 1 >= MAX_ATTEMPTS:
                 return Outcome(
                     variant.pk,
                     work.attempt_id,
                     AttemptOutcome.TRANSIENT,
                     VariantStatus.FAILED,
                     error=_("Gave up after %(n)s attempts: %(error)s")
-                    % {"n": variant.attempts, "error": message},
+                    % {"n": work.failures + 1, "error": message},
                 )
             return Outcome(
                 variant.pk,
                 work.attempt_id,
                 AttemptOutcome.TRANSIENT,
                 VariantStatus.SCHEDULED,
-                due_at=timezone.now() + timedelta(seconds=backoff_seconds(variant.attempts)),
+                due_at=timezone.now() + timedelta(seconds=backoff_seconds(work.failures + 1)),
                 error=message,
             )
         return Outcome(
@@ -443,6 +469,10 @@ class Dispatcher:
         if ok - expired:
             SocialAccount.objects.filter(pk__in=ok - expired).update(last_ok_at=now)
         for o in outcomes:
+            if o.outcome == AttemptOutcome.RATE_LIMITED and o.account_id and o.counted:
+                SocialAccount.objects.filter(pk=o.account_id).update(
+                    rate_remaining=0, rate_reset_at=o.due_at
+                )
             if o.account_id in expired and o.outcome == AttemptOutcome.AUTH_EXPIRED:
                 SocialAccount.objects.filter(pk=o.account_id).update(
                     status=AccountStatus.NEEDS_RECONNECT, last_error=o.error, last_error_at=now
