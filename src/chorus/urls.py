@@ -3,7 +3,15 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from chorus.api.urls import api
-from chorus.web.views import auth, governance, networks, profile, publishing, workspace
+from chorus.web.views import (
+    approvals,
+    auth,
+    governance,
+    networks,
+    profile,
+    publishing,
+    workspace,
+)
 
 urlpatterns = [
     path("", workspace.home, name="home"),
@@ -110,7 +118,26 @@ urlpatterns = [
     path("campaigns/new/", publishing.campaign_new, name="campaign_new"),
     path("campaigns/<int:campaign_id>/", publishing.campaign_edit, name="campaign_edit"),
     path("queue/", publishing.queue, name="queue"),
+    path("on-time/", publishing.on_time, name="on_time"),
     path("queue/<int:account_id>/", publishing.queue_slots, name="queue_slots"),
+    path("approvals/", approvals.approvals_queue, name="approvals"),
+    path("approvals/<int:post_id>/approve/", approvals.approval_approve, name="approval_approve"),
+    path("approvals/<int:post_id>/reject/", approvals.approval_reject, name="approval_reject"),
+    path("approvals/<int:post_id>/edit/", approvals.approval_edit, name="approval_edit"),
+    path(
+        "approvals/<int:post_id>/review-link/",
+        approvals.approval_review_link,
+        name="approval_review_link",
+    ),
+    path("approvals/workflows/", approvals.workflows, name="workflows"),
+    path("approvals/workflows/new/", approvals.workflow_new, name="workflow_new"),
+    path("approvals/workflows/<int:workflow_id>/", approvals.workflow_edit, name="workflow_edit"),
+    path(
+        "approvals/workflows/<int:workflow_id>/delete/",
+        approvals.workflow_delete,
+        name="workflow_delete",
+    ),
+    path("review/<str:token>/", approvals.review, name="review"),
     path("me/", profile.preferences, name="preferences"),
     path("me/tokens/", profile.api_tokens, name="api_tokens"),
     path("me/tokens/<int:token_id>/revoke/", profile.api_token_revoke, name="api_token_revoke"),

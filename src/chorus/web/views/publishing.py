@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -218,7 +217,7 @@ def composer_from_post(post: Post) -> Composer:
             poll_options=list(poll.get("options", [])),
             poll_duration=int(poll.get("expires_in", 86400)),
         )
-    if post.scheduled_at and post.state == PostState.SCHEDULED:
+    if post.scheduled_at and post.state in (PostState.SCHEDULED, PostState.PENDING_APPROVAL):
         local = timezone.localtime(post.scheduled_at)
         state.scheduled_date = local.date().isoformat()
         state.scheduled_time = local.strftime("%H:%M")
@@ -371,6 +370,7 @@ def _render_composer(request, state: Composer, *, errors=None, problems=None, st
         "cards": preview_cards(membership, state, by_id),
         "errors": errors or {},
         "can_publish": role_can(membership.role, Capability.PUBLISH_POSTS),
+        "pending": bool(state.post and state.post.state == PostState.PENDING_APPROVAL),
         "zone_name": zone_name(),
         "poll_durations": POLL_DURATIONS,
         "today": timezone.localdate().isoformat(),
@@ -432,8 +432,7 @@ def _compose_submit(request, post: Post | None):
         post = _editable_post(request, _int(request.POST.get("post")))
     state.post = post
     action = request.POST.get("action", "save")
-    if action in PUBLISH_ACTIONS and not role_can(membership.role, Capability.PUBLISH_POSTS):
-        raise PermissionDenied(_("Your role may save drafts but not schedule or publish."))
+    # Without publish_posts (a contributor) scheduling submits the post for approval.
     try:
         saved = services.post_save(
             actor=membership, variants=state.inputs(), post=post, campaign_id=state.campaign_id
@@ -450,8 +449,13 @@ def _compose_submit(request, post: Post | None):
             message = _("Added to the queue.")
         elif saved.state == PostState.SCHEDULED:
             message = _("Saved; it stays scheduled.")
+        elif saved.state == PostState.PENDING_APPROVAL:
+            message = _("Saved; it waits for approval.")
         else:
             message = _("Draft saved.")
+        saved.refresh_from_db()
+        if action in PUBLISH_ACTIONS and saved.state == PostState.PENDING_APPROVAL:
+            message = _("Submitted for approval; it goes out at its time once approved.")
     except InvalidPost as exc:
         return _render_composer(request, state, problems=exc.problems, status=400)
     except ServiceError as exc:
@@ -584,6 +588,11 @@ def post_status(post: Post) -> tuple[str, str]:
         VariantStatus.PUBLISHING,
     }:
         return VariantStatus.CANCELLED, VariantStatus.CANCELLED.label
+    if post.state in (PostState.PENDING_APPROVAL, PostState.REJECTED) and not statuses & {
+        VariantStatus.PUBLISHED,
+        VariantStatus.PUBLISHING,
+    }:
+        return post.state, PostState(post.state).label
     for status in STATUS_PRIORITY:
         if status in statuses:
             if status == VariantStatus.SCHEDULED and post.via_queue:
@@ -615,7 +624,9 @@ def post_detail(request, post_id: int):
             {
                 "variant": v,
                 "label": status_label(v),
-                "note": STATUS_NOTES.get(v.status, ""),
+                "note": _("Waiting for approval; it is not armed until approved.")
+                if post.state == PostState.PENDING_APPROVAL and v.status == VariantStatus.DRAFT
+                else STATUS_NOTES.get(v.status, ""),
                 "lateness": selectors.lateness_seconds(v),
                 "attempts": sorted(v.attempts_log.all(), key=lambda a: a.number),
                 "retryable": v.status in RETRYABLE,
@@ -627,10 +638,13 @@ def post_detail(request, post_id: int):
     can_create = role_can(membership.role, Capability.CREATE_POSTS)
     can_publish = role_can(membership.role, Capability.PUBLISH_POSTS)
     status, label = post_status(post)
+    from chorus.web.views.approvals import approval_context
+
     return render(
         request,
         "publishing/post_detail.html",
         {
+            **approval_context(post, membership),
             "post": post,
             "rows": rows,
             "status": status,
@@ -1064,3 +1078,17 @@ def queue_slots(request, account_id: int):
             request, _("Posting times saved for %(handle)s.") % {"handle": account.handle}
         )
     return redirect(reverse("queue") + f"#account-{account.pk}")
+
+
+@member_required()
+@require_GET
+def on_time(request):
+    """Lateness of published posts (promised time → network-confirmed time), 30 days."""
+    return render(
+        request,
+        "publishing/on_time.html",
+        {
+            "by_account": selectors.on_time_record(request.membership, by="account"),
+            "by_network": selectors.on_time_record(request.membership, by="network"),
+        },
+    )
