@@ -34,7 +34,6 @@ import json
 import struct
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -64,6 +63,7 @@ from .base import (
     RemoteRef,
     Transient,
 )
+from .wire import seconds_to_wait, send
 
 DEFAULT_SERVICE_URL = "https://bsky.social"
 DEFAULT_PLC_URL = "https://plc.directory"
@@ -259,17 +259,6 @@ def _encode_cursor(seen: dict[str, datetime], overlap: timedelta) -> str:
 # --------------------------------------------------------------------------- HTTP plumbing
 
 
-def _send(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """One request; network faults become Transient (messages never carry headers)."""
-    host = urlsplit(url).netloc
-    try:
-        return http.request(method, url, **kwargs)
-    except httpx.TimeoutException as exc:
-        raise Transient(f"{host} did not answer in time") from exc
-    except httpx.TransportError as exc:
-        raise Transient(f"could not reach {host} ({type(exc).__name__})") from exc
-
-
 def _body(response: httpx.Response) -> dict[str, Any]:
     """A successful response's JSON object (empty bodies are fine: deleteRecord sends none)."""
     if not response.content.strip():
@@ -320,18 +309,9 @@ def _rate_budget(headers: httpx.Headers) -> RateBudget | None:
 def _retry_after(headers: httpx.Headers) -> float:
     """Seconds until the window resets: `ratelimit-reset`, else `retry-after`."""
     reset = _header_time(headers, "ratelimit-reset")
-    if reset is not None:
-        return max(1.0, (reset - _now()).total_seconds())
-    value = headers.get("retry-after", "").strip()
-    if value:
-        try:
-            return max(1.0, float(value))
-        except ValueError:
-            try:
-                return max(1.0, (parsedate_to_datetime(value) - _now()).total_seconds())
-            except (TypeError, ValueError):
-                pass
-    return _DEFAULT_RETRY_AFTER
+    return seconds_to_wait(
+        reset, headers.get("retry-after", ""), now=_now(), default=_DEFAULT_RETRY_AFTER
+    )
 
 
 def _raise_for_status(response: httpx.Response) -> None:
@@ -372,9 +352,9 @@ def _call(
     """
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if body is not None:
-        return _send(http, "POST", _xrpc_url(base, nsid), json=body, headers=headers)
+        return send(http, "POST", _xrpc_url(base, nsid), json=body, headers=headers)
     method = "POST" if procedure else "GET"
-    return _send(http, method, _xrpc_url(base, nsid), params=params, headers=headers)
+    return send(http, method, _xrpc_url(base, nsid), params=params, headers=headers)
 
 
 def _resolve_handle(http: httpx.Client, service_url: str, handle: str) -> str:
@@ -398,7 +378,7 @@ def _pds_from_did(http: httpx.Client, did: str, plc_url: str) -> str:
         url = f"https://{did.removeprefix('did:web:').replace('%3A', ':')}/.well-known/did.json"
     else:
         raise Rejected(f"Bluesky accounts with {did.split(':')[1]!r} identities are not supported")
-    response = _send(http, "GET", url, headers={"Accept": "application/json"})
+    response = send(http, "GET", url, headers={"Accept": "application/json"})
     if response.status_code == 404:
         raise Rejected(f"the identity {did} is not registered (no DID document)")
     _raise_for_status(response)
@@ -551,7 +531,7 @@ class Bluesky(PasswordSignIn, Provider):
         if upload is None:
             response = _call(self.http, self.pds_url, nsid, params=params, body=body, token=token)
         else:
-            response = _send(
+            response = send(
                 self.http,
                 "POST",
                 _xrpc_url(self.pds_url, nsid),

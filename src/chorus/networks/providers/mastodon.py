@@ -28,7 +28,6 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -57,6 +56,7 @@ from .base import (
     RemoteRef,
     Transient,
 )
+from .wire import seconds_to_wait, send
 
 SCOPES = "read write"
 _NOTIFICATION_TYPES = ("mention", "quote", "reblog", "favourite", "follow")
@@ -88,17 +88,6 @@ def _now() -> datetime:
 
 
 # --------------------------------------------------------------------------- HTTP plumbing
-
-
-def _send(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """One request; network faults become Transient (messages never carry headers)."""
-    host = urlsplit(url).netloc
-    try:
-        return http.request(method, url, **kwargs)
-    except httpx.TimeoutException as exc:
-        raise Transient(f"{host} did not answer in time") from exc
-    except httpx.TransportError as exc:
-        raise Transient(f"could not reach {host} ({type(exc).__name__})") from exc
 
 
 def _json(response: httpx.Response) -> Any:
@@ -158,18 +147,9 @@ def _rate_budget(headers: httpx.Headers) -> RateBudget | None:
 def _retry_after(headers: httpx.Headers) -> float:
     """Seconds until the window resets: X-RateLimit-Reset, else Retry-After."""
     reset = _parse_time(headers.get("X-RateLimit-Reset"))
-    if reset is not None:
-        return max(1.0, (reset - _now()).total_seconds())
-    value = headers.get("Retry-After", "").strip()
-    if value:
-        try:
-            return max(1.0, float(value))
-        except ValueError:
-            try:
-                return max(1.0, (parsedate_to_datetime(value) - _now()).total_seconds())
-            except (TypeError, ValueError):
-                pass
-    return _DEFAULT_RETRY_AFTER
+    return seconds_to_wait(
+        reset, headers.get("Retry-After", ""), now=_now(), default=_DEFAULT_RETRY_AFTER
+    )
 
 
 def _raise_for_status(response: httpx.Response) -> None:
@@ -193,7 +173,7 @@ def _probe_instance(server_url: str, http: httpx.Client) -> dict[str, Any]:
     """The server's instance document; Rejected when the URL is not a Mastodon API."""
     reasons = []
     for path, keys in (("/api/v2/instance", ("domain", "version")), ("/api/v1/instance", ("uri",))):
-        response = _send(http, "GET", server_url + path, headers={"Accept": "application/json"})
+        response = send(http, "GET", server_url + path, headers={"Accept": "application/json"})
         if response.status_code == 429 or response.status_code >= 500:
             _raise_for_status(response)
         if response.status_code != 200:
@@ -344,7 +324,7 @@ class Mastodon(OAuthSignIn, Provider):
         form = {"client_name": "Chorus", "redirect_uris": redirect_uri, "scopes": SCOPES}
         if website:
             form["website"] = website
-        response = _send(http, "POST", f"{server}/api/v1/apps", data=form)
+        response = send(http, "POST", f"{server}/api/v1/apps", data=form)
         _raise_for_status(response)
         data = _json_object(response)
         try:
@@ -381,7 +361,7 @@ class Mastodon(OAuthSignIn, Provider):
             "redirect_uri": app.redirect_uri,
             "scope": app.scopes,
         }
-        response = _send(http, "POST", f"{app.server_url}/oauth/token", data=form)
+        response = send(http, "POST", f"{app.server_url}/oauth/token", data=form)
         try:
             _raise_for_status(response)
         except AuthExpired as exc:  # a 401 here means a bad client or code, not a token
@@ -412,7 +392,7 @@ class Mastodon(OAuthSignIn, Provider):
             "Accept": "application/json",
             **kwargs.pop("headers", {}),
         }
-        response = _send(self.http, method, self.server_url + path, headers=headers, **kwargs)
+        response = send(self.http, method, self.server_url + path, headers=headers, **kwargs)
         self.rate_budget = _rate_budget(response.headers) or self.rate_budget
         if response.status_code not in ok:
             _raise_for_status(response)
