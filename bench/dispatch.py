@@ -100,21 +100,12 @@ def stop(procs: list[subprocess.Popen]) -> None:
             proc.kill()
 
 
-def arm(due: list[datetime]) -> None:
-    """Give the seeded variants their due times, in one statement per chunk."""
-    from django.db import transaction
-
+def arm(at: datetime) -> None:
+    """Make every seeded variant due at `at`, in one statement (the burst)."""
     from chorus.publishing.models import Post, Variant
 
-    ids = list(Variant.objects.order_by("pk").values_list("pk", flat=True))
-    with transaction.atomic():
-        for start in range(0, len(ids), 2000):
-            chunk = ids[start : start + 2000]
-            variants = list(Variant.objects.filter(pk__in=chunk).order_by("pk"))
-            for variant, when in zip(variants, due[start : start + 2000], strict=True):
-                variant.scheduled_at = variant.due_at = when
-            Variant.objects.bulk_update(variants, ["scheduled_at", "due_at"])
-        Post.objects.update(scheduled_at=min(due))
+    Variant.objects.update(scheduled_at=at, due_at=at)
+    Post.objects.update(scheduled_at=at)
 
 
 def wait_until_done(total: int, deadline: float) -> int:
@@ -172,22 +163,25 @@ def main() -> None:
     with EmulatorServer(process=True, latency=args.latency_ms, rate_limit=None) as emulator:
         seed_started = time.perf_counter()
         ids = load.seed_accounts(count=accounts, provider="mastodon", server_url=emulator.base_url)
-        far = datetime(2100, 1, 1, tzinfo=UTC)
-        load.seed_posts(account_ids=ids, due=(far for _ in range(total)))
+        if args.scenario == "burst":
+            far = datetime(2100, 1, 1, tzinfo=UTC)
+            load.seed_posts(account_ids=ids, due=(far for _ in range(total)))
         print(
-            f"seeded {accounts:,} accounts and {total:,} posts in "
-            f"{time.perf_counter() - seed_started:.1f} s ({database})"
+            f"seeded {accounts:,} accounts and {total if args.scenario == 'burst' else 0:,} "
+            f"posts in {time.perf_counter() - seed_started:.1f} s ({database})"
         )
         procs = start_dispatchers(args.dispatchers, args.concurrency)
         try:
-            t0 = datetime.now(UTC) + timedelta(seconds=5)
             if args.scenario == "burst":
-                due = [t0] * total
-            else:
+                t0 = datetime.now(UTC) + timedelta(seconds=5)
+                arm(t0)
+            else:  # posts are written ahead of their time, as people schedule them
+                t0 = datetime.now(UTC) + timedelta(seconds=30)
                 gap = 60.0 / args.per_minute
-                due = [t0 + timedelta(seconds=i * gap) for i in range(total)]
-            arm(due)
-            published = wait_until_done(total, time.monotonic() + args.timeout + 5)
+                load.seed_posts(
+                    account_ids=ids, due=(t0 + timedelta(seconds=i * gap) for i in range(total))
+                )
+            published = wait_until_done(total, time.monotonic() + args.timeout + 30)
         finally:
             stop(procs)
         events = emulator.events()

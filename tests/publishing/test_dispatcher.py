@@ -213,3 +213,18 @@ def test_evergreen_post_is_scheduled_again_once(
     assert variant.text == "Weekly tip" and variant.status == VariantStatus.SCHEDULED
     assert variant.idempotency_key != post.variants.get().idempotency_key
     assert services.post_repeat_next(post=post) is None, "only one next occurrence"
+
+
+def test_an_exhausted_rate_budget_pauses_the_account_before_any_429(owner, mastodon_account):
+    """The network said 0 requests left: Chorus waits for the reset instead of trying."""
+    first, second = compose(owner, mastodon_account, "one"), compose(owner, mastodon_account, "two")
+    services.post_publish_now(actor=owner, post=first)
+    Dispatcher().run_once()
+    mastodon_account.refresh_from_db()
+    assert mastodon_account.rate_limit and mastodon_account.rate_remaining is not None
+    mastodon_account.rate_remaining = 0
+    mastodon_account.rate_reset_at = timezone.now() + timedelta(minutes=5)
+    mastodon_account.save()
+    services.post_publish_now(actor=owner, post=second)
+    assert Dispatcher().run_once() == 0, "a paused account's posts are not claimed"
+    assert Dispatcher().run_once(now=timezone.now() + timedelta(minutes=6)) == 1

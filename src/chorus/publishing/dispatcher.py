@@ -55,6 +55,7 @@ from chorus.networks.providers.base import (
     PostDraft,
     ProviderError,
     PublishedPost,
+    RateBudget,
     RateLimited,
     Rejected,
     RemoteRef,
@@ -89,6 +90,7 @@ class Outcome:
     account_id: int | None = None
     finished_at: datetime = field(default_factory=timezone.now)
     counted: bool = True  # False: nothing was sent (waiting out a known pause)
+    budget: RateBudget | None = None  # the network's rate-limit headers on the last reply
 
 
 @dataclass
@@ -344,6 +346,7 @@ class Dispatcher:
             published=published,
             parts=parts,
             account_id=variant.account_id,
+            budget=provider.rate_budget,
         )
 
     def _send_parts(self, provider, variant: Variant) -> tuple[PublishedPost, list[dict]]:
@@ -468,6 +471,23 @@ class Dispatcher:
         expired = {o.account_id for o in outcomes if o.outcome == AttemptOutcome.AUTH_EXPIRED}
         if ok - expired:
             SocialAccount.objects.filter(pk__in=ok - expired).update(last_ok_at=now)
+        budgets = {o.account_id: o.budget for o in outcomes if o.budget and o.account_id}
+        if budgets:  # an exhausted budget pauses the account until its reset (see claim)
+            table = connection.ops.quote_name(SocialAccount._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {table} SET rate_limit = %s, rate_remaining = %s, "  # noqa: S608
+                    "rate_reset_at = %s WHERE id = %s",
+                    [
+                        (
+                            b.limit,
+                            b.remaining,
+                            _prep(SocialAccount, "rate_reset_at", b.reset_at),
+                            pk,
+                        )
+                        for pk, b in budgets.items()
+                    ],
+                )
         for o in outcomes:
             if o.outcome == AttemptOutcome.RATE_LIMITED and o.account_id and o.counted:
                 SocialAccount.objects.filter(pk=o.account_id).update(
