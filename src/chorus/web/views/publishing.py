@@ -31,7 +31,7 @@ from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
 from chorus.networks import selectors as network_selectors
 from chorus.networks.providers import get_provider
-from chorus.publishing import selectors, services
+from chorus.publishing import imports, selectors, services
 from chorus.publishing.models import (
     MediaAsset,
     Post,
@@ -1091,4 +1091,35 @@ def on_time(request):
             "by_account": selectors.on_time_record(request.membership, by="account"),
             "by_network": selectors.on_time_record(request.membership, by="network"),
         },
+    )
+
+
+@member_required(Capability.PUBLISH_POSTS)
+@require_http_methods(["GET", "POST"])
+def bulk_import(request):
+    """CSV bulk scheduling: every row is checked and reported; all are scheduled or none."""
+    report, error = None, ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("Choose a CSV file.")
+        else:
+            try:
+                report = imports.posts_import_csv(
+                    actor=request.membership,
+                    data=upload.read(),
+                    commit=request.POST.get("action") == "import",
+                )
+            except ServiceError as exc:
+                error = exc.message
+        if report and report.committed:
+            messages.success(
+                request,
+                _("Scheduled %(n)s posts.") % {"n": len(report.post_ids)},
+            )
+            return redirect(f"{reverse('calendar')}?view=list")
+    return render(
+        request,
+        "publishing/import.html",
+        {"report": report, "error": error, "columns": imports.__doc__},
     )
