@@ -119,6 +119,7 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/", publishing.campaign_edit, name="campaign_edit"),
     path("queue/", publishing.queue, name="queue"),
     path("on-time/", publishing.on_time, name="on_time"),
+    path("posts/import/", publishing.bulk_import, name="bulk_import"),
     path("queue/<int:account_id>/", publishing.queue_slots, name="queue_slots"),
     path("approvals/", approvals.approvals_queue, name="approvals"),
     path("approvals/<int:post_id>/approve/", approvals.approval_approve, name="approval_approve"),

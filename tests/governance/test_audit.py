@@ -116,7 +116,8 @@ def test_social_account_disconnect_and_access_are_recorded(owner, make_member, s
         entries_of(owner.workspace, AuditAction.ACCOUNT_ACCESS_CHANGED)[0],
         entries_of(owner.workspace, AuditAction.ACCOUNT_DISCONNECTED)[0],
     )
-    assert access.changes["after"] == {"members": [editor.user.email]}
+    assert access.changes["after"]["members"] == [editor.user.email]
+    assert access.changes["after"]["levels"] == {editor.user.email: ["publish"]}
     assert disconnected.target_label == str(account)
     assert disconnected.changes["before"]["handle"] == account.handle
 

@@ -23,6 +23,7 @@ from chorus.accounts.scopes import Scope
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
 from chorus.governance import services as governance
+from chorus.publishing import approvals
 from chorus.publishing import services as publishing
 from chorus.publishing.models import MediaAsset
 from chorus.web.views.common import PUBLIC, SIGNED_IN
@@ -107,12 +108,13 @@ API_RULES = {
     ),
     ("PUT", "/posts/{post_id}"): (Capability.CREATE_POSTS, {"accounts": [1], "text": "Hi"}),
     ("DELETE", "/posts/{post_id}"): (Capability.CREATE_POSTS, None),
+    # Without publish_posts, scheduling submits the post for approval instead.
     ("POST", "/posts/{post_id}/schedule"): (
-        Capability.PUBLISH_POSTS,
+        Capability.CREATE_POSTS,
         {"scheduled_at": "2030-01-01T10:00:00Z"},
     ),
-    ("POST", "/posts/{post_id}/publish-now"): (Capability.PUBLISH_POSTS, None),
-    ("POST", "/posts/{post_id}/queue"): (Capability.PUBLISH_POSTS, None),
+    ("POST", "/posts/{post_id}/publish-now"): (Capability.CREATE_POSTS, None),
+    ("POST", "/posts/{post_id}/queue"): (Capability.CREATE_POSTS, None),
     ("POST", "/posts/{post_id}/unschedule"): (Capability.CREATE_POSTS, None),
     ("POST", "/posts/{post_id}/cancel"): (Capability.CREATE_POSTS, None),
     ("POST", "/posts/{post_id}/duplicate"): (Capability.CREATE_POSTS, None),
@@ -124,6 +126,26 @@ API_RULES = {
     ("GET", "/social-accounts/{account_id}/slots"): (ANY_MEMBER, None),
     ("PUT", "/social-accounts/{account_id}/slots"): (Capability.PUBLISH_POSTS, []),
     ("GET", "/on-time"): (ANY_MEMBER, None),
+    # Approvals: acting on a post also needs being an approver of its current step (service).
+    ("GET", "/approvals"): (ANY_MEMBER, None),
+    ("POST", "/posts/{post_id}/approve"): (Capability.APPROVE_POSTS, {"comment": "ok"}),
+    ("POST", "/posts/{post_id}/edit-approve"): (
+        Capability.APPROVE_POSTS,
+        {"comment": "ok", "text": "Hi"},
+    ),
+    ("POST", "/posts/{post_id}/reject"): (Capability.APPROVE_POSTS, {"comment": "no"}),
+    ("POST", "/posts/{post_id}/review-link"): (Capability.APPROVE_POSTS, {"reviewer": "Client"}),
+    ("GET", "/approval-workflows"): (ANY_MEMBER, None),
+    ("GET", "/approval-workflows/{workflow_id}"): (ANY_MEMBER, None),
+    ("POST", "/approval-workflows"): (
+        Capability.MANAGE_APPROVALS,
+        {"name": "Two", "steps": [{"role": "admin"}]},
+    ),
+    ("PUT", "/approval-workflows/{workflow_id}"): (
+        Capability.MANAGE_APPROVALS,
+        {"name": "Renamed", "steps": [{"role": "editor"}]},
+    ),
+    ("DELETE", "/approval-workflows/{workflow_id}"): (Capability.MANAGE_APPROVALS, None),
 }
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
@@ -208,6 +230,9 @@ def workspace_for(role, make_member, social_account):
         actor=owner, variants=[publishing.VariantInput(account_id=account.pk, text="Hello")]
     )
     campaign = publishing.campaign_save(actor=owner, name="Launch")
+    workflow = approvals.workflow_save(
+        actor=owner, name="Default", steps=[approvals.StepInput(role="admin")]
+    )
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
@@ -222,6 +247,7 @@ def workspace_for(role, make_member, social_account):
         "post_id": post.pk,
         "variant_id": post.variants.get().pk,
         "campaign_id": campaign.pk,
+        "workflow_id": workflow.pk,
         "asset_id": asset.pk,
         "provider": "mastodon",
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
@@ -338,6 +364,7 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "post_id": 0,
         "variant_id": 0,
         "campaign_id": 0,
+        "workflow_id": 0,
     }
     wrong = []
     for method, path, operation in api_operations():

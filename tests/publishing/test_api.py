@@ -66,7 +66,7 @@ def test_scheduling_an_invalid_post_is_refused_with_the_reason(
     assert "500" in response.json()["error"]["message"]
 
 
-def test_contributor_may_draft_but_not_schedule(
+def test_contributor_submits_for_approval_but_cannot_publish_now(
     api, owner, make_member, mastodon_account, api_token_for
 ):
     from chorus.networks import services as network_services
@@ -79,7 +79,16 @@ def test_contributor_may_draft_but_not_schedule(
     draft = api.post("/posts", {"accounts": [mastodon_account.pk], "text": "idea"}, token=token)
     assert draft.status_code == 201
     refused = api.post(f"/posts/{draft.json()['id']}/publish-now", token=token)
-    assert refused.status_code == 403
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"] and "approval" in refused.json()["error"]["message"]
+    submitted = api.post(
+        f"/posts/{draft.json()['id']}/schedule",
+        {"scheduled_at": (timezone.now() + timedelta(hours=1)).isoformat()},
+        token=token,
+    )
+    assert submitted.status_code == 200
+    assert submitted.json()["state"] == "pending_approval"
+    assert submitted.json()["variants"][0]["status"] == "draft"
 
 
 def test_account_not_granted_is_refused(api, owner, make_member, mastodon_account, api_token_for):

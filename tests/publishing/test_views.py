@@ -90,12 +90,13 @@ def test_viewer_cannot_reach_the_composer_but_sees_the_calendar(make_member, own
     assert 'href="/calendar/"' in nav and 'href="/posts/new/"' not in nav
 
 
-def test_contributor_saves_drafts_but_cannot_schedule_or_publish(make_member, owner, account):
+def test_contributor_saves_drafts_and_submits_them_for_approval(make_member, owner, account):
     contributor = make_member(Role.CONTRIBUTOR, workspace=owner.workspace)
-    account.allowed_members.add(contributor)
+    account.allowed_members.add(contributor, through_defaults={"publish": True})
     client = client_for(contributor)
     page = client.get("/posts/new/").content.decode()
-    assert 'id="save-draft"' in page and 'id="schedule"' not in page
+    assert 'id="save-draft"' in page and 'id="submit-for-approval"' in page
+    assert 'id="schedule"' not in page
     assert 'id="publish-now"' not in page and 'href="/queue/"' not in page
 
     response = client.post("/posts/new/", compose_data(account, "Draft by a contributor"))
@@ -104,18 +105,22 @@ def test_contributor_saves_drafts_but_cannot_schedule_or_publish(make_member, ow
     assert post.state == PostState.DRAFT and post.author == contributor.user
 
     when = {"scheduled_date": future_day().isoformat(), "scheduled_time": "10:00"}
-    for action in ("schedule", "publish", "queue"):
-        response = client.post(
-            f"/posts/{post.pk}/edit/", compose_data(account, "x", action, **when)
-        )
-        assert response.status_code == 403, action
+    # "Publish now" cannot wait for an approver: refused, nothing armed.
+    response = client.post(f"/posts/{post.pk}/edit/", compose_data(account, "x", "publish"))
+    assert response.status_code == 400
+    assert "needs approval" in response.content.decode()
     move = client.post(
         f"/posts/{post.pk}/move/", {"date": future_day().isoformat(), "time": "9:00"}
     )
     assert move.status_code == 403
+    response = client.post(
+        f"/posts/{post.pk}/edit/",
+        compose_data(account, "Draft by a contributor", "schedule", **when),
+    )
+    assert response.status_code == 302
     post.refresh_from_db()
-    assert post.state == PostState.DRAFT and post.variants.get().status == VariantStatus.DRAFT
-    assert post.variants.get().text == "Draft by a contributor"  # the refused call saved nothing
+    assert post.state == PostState.PENDING_APPROVAL
+    assert post.variants.get().status == VariantStatus.DRAFT  # not armed until approved
 
 
 def test_contributor_only_sees_accounts_granted_to_them(make_member, owner, account):

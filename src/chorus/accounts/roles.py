@@ -29,6 +29,8 @@ class Capability(models.TextChoices):
     MANAGE_ACCOUNTS = "manage_accounts", _("Connect social accounts and choose who may use them")
     VIEW_AUDIT_LOG = "view_audit_log", _("Read and export the audit log")
     MANAGE_POLICIES = "manage_policies", _("Create, change and delete compliance policies")
+    APPROVE_POSTS = "approve_posts", _("Approve or reject posts waiting for approval")
+    MANAGE_APPROVALS = "manage_approvals", _("Set up approval workflows")
 
 
 _EVERYONE = frozenset(Role)
@@ -45,7 +47,16 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_POLICIES: _ADMINS,
     Capability.CREATE_POSTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR, Role.CONTRIBUTOR}),
     Capability.PUBLISH_POSTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
+    Capability.APPROVE_POSTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
+    Capability.MANAGE_APPROVALS: _ADMINS,
 }
+
+# Highest first: "a role or higher" in approval steps reads this order.
+RANK = {Role.OWNER: 5, Role.ADMIN: 4, Role.EDITOR: 3, Role.CONTRIBUTOR: 2, Role.VIEWER: 1}
+
+
+def role_at_least(role: str, minimum: str) -> bool:
+    return RANK[Role(role)] >= RANK[Role(minimum)]
 
 
 def role_can(role: str, capability: Capability) -> bool:

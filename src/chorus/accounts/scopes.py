@@ -16,3 +16,5 @@ class Scope(models.TextChoices):
     POLICIES_WRITE = "policies:write", _("Create, change and delete compliance policies")
     POSTS_READ = "posts:read", _("Read posts, the calendar and publishing results")
     POSTS_WRITE = "posts:write", _("Write, schedule and publish posts")
+    APPROVALS_WRITE = "approvals:write", _("Approve and reject posts, send review links")
+    WORKFLOWS_WRITE = "workflows:write", _("Create, change and delete approval workflows")

@@ -12,9 +12,11 @@ from chorus.accounts import selectors as account_selectors
 from chorus.accounts.scopes import Scope
 from chorus.api.auth import member
 from chorus.networks import selectors, services
+from chorus.networks.models import POSTING_LEVELS, AccessLevel
 from chorus.networks.providers import PROVIDERS
 
 router = Router(tags=["social accounts"])
+POSTING = {level.value for level in POSTING_LEVELS}
 
 
 class SocialAccountOut(Schema):
@@ -32,11 +34,21 @@ class SocialAccountOut(Schema):
     rate_limit: int | None
     rate_remaining: int | None
     rate_reset_at: datetime | None
-    allowed_members: list[int]
+    allowed_members: list[int]  # members who may post as it (draft or publish)
+    members: list[dict]  # [{member, publish, draft, reply, analytics}] of granted members
 
     @staticmethod
     def resolve_allowed_members(obj) -> list[int]:
-        return [m.pk for m in obj.allowed_members.all()]
+        return sorted(
+            pk for pk, levels in selectors.account_grants(obj).items() if levels & POSTING
+        )
+
+    @staticmethod
+    def resolve_members(obj) -> list[dict]:
+        return [
+            {"member": pk, **{level: level in levels for level in AccessLevel.values}}
+            for pk, levels in sorted(selectors.account_grants(obj).items())
+        ]
 
 
 class PasswordConnectIn(Schema):
@@ -55,7 +67,17 @@ class OAuthStartOut(Schema):
     authorization_url: str
 
 
+class MemberLevelsIn(Schema):
+    member: int
+    publish: bool = False
+    draft: bool = False
+    reply: bool = False
+    analytics: bool = False
+
+
 class MembersIn(Schema):
+    """The older body: these members may publish, the others lose access."""
+
     members: list[int]
 
 
@@ -129,15 +151,27 @@ def account_check(request, account_id: int):
     response=SocialAccountOut,
     auth=member(Scope.ACCOUNTS_WRITE),
 )
-def account_members_set(request, account_id: int, payload: MembersIn):
+def account_members_set(request, account_id: int, payload: list[MemberLevelsIn] | MembersIn):
+    """Each member's levels: `[{"member", "publish", "draft", "reply", "analytics"}]`.
+    Members left out lose access. `{"members": [ids]}` (older) grants publish to those."""
     workspace = request.membership.workspace
     account = selectors.access_account(membership=request.membership, account_id=account_id)
-    chosen = [
-        account_selectors.access_member(workspace=workspace, membership_id=pk)
-        for pk in payload.members
-    ]
-    return services.account_set_members(
-        actor=request.membership, account=account, memberships=chosen
+    if isinstance(payload, MembersIn):
+        chosen = [
+            account_selectors.access_member(workspace=workspace, membership_id=pk)
+            for pk in payload.members
+        ]
+        return services.account_set_members(
+            actor=request.membership, account=account, memberships=chosen
+        )
+    levels = {
+        account_selectors.access_member(workspace=workspace, membership_id=row.member): {
+            level for level in AccessLevel.values if getattr(row, level)
+        }
+        for row in payload
+    }
+    return services.account_set_member_levels(
+        actor=request.membership, account=account, levels=levels
     )
 
 

@@ -87,6 +87,9 @@ class PostOut(Schema):
     scheduled_at: dt.datetime | None
     via_queue: bool
     repeat_every_days: int | None
+    approval_status: str  # "" (not needed), pending, approved, rejected, expired
+    approval_round: int
+    approval_step: int
     created_at: dt.datetime
     updated_at: dt.datetime
     variants: list[VariantOut]

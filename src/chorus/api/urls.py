@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from chorus import __version__
-from chorus.api import accounts, errors, governance, networks, publishing
+from chorus.api import accounts, approvals, errors, governance, networks, publishing
 
 api = NinjaAPI(
     title="Chorus API",
@@ -22,3 +22,4 @@ api.add_router("/", accounts.router)
 api.add_router("/", networks.router)
 api.add_router("/", publishing.router)
 api.add_router("/", governance.router)
+api.add_router("/", approvals.router)

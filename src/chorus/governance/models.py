@@ -37,6 +37,9 @@ class AuditAction(models.TextChoices):
     POST_PUBLISHED = "post_published", _("Post published")
     POST_DELETED = "post_deleted", _("Post deleted")
     REPLY_SENT = "reply_sent", _("Reply sent")
+    POST_SUBMITTED = "post_submitted", _("Post submitted for approval")
+    REVIEW_LINK_CREATED = "review_link_created", _("Review link created")
+    WORKFLOW_CHANGED = "workflow_changed", _("Approval workflow changed")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

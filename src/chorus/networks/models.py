@@ -42,7 +42,9 @@ class SocialAccount(models.Model):
     rate_limit = models.PositiveIntegerField(null=True, blank=True)
     rate_remaining = models.PositiveIntegerField(null=True, blank=True)
     rate_reset_at = models.DateTimeField(null=True, blank=True)
-    allowed_members = models.ManyToManyField(Membership, blank=True, related_name="usable_accounts")
+    allowed_members = models.ManyToManyField(
+        Membership, blank=True, related_name="usable_accounts", through="AccountGrant"
+    )
 
     class Meta:
         constraints = [
@@ -70,6 +72,59 @@ class SocialAccount(models.Model):
     @secrets.setter
     def secrets(self, value: dict[str, str]) -> None:
         self.secrets_encrypted = crypto.encrypt(json.dumps(value)) if value else ""
+
+
+class AccessLevel(models.TextChoices):
+    """What a member may do with one social account (admins and owners: everything)."""
+
+    PUBLISH = "publish", _("Publish")  # schedule and publish directly
+    DRAFT = "draft", _("Draft")  # write and schedule, but every post needs approval
+    REPLY = "reply", _("Reply")  # answer in the inbox
+    ANALYTICS = "analytics", _("Analytics")  # see the account's analytics
+
+
+POSTING_LEVELS = (AccessLevel.PUBLISH, AccessLevel.DRAFT)
+
+
+class PostingGrants(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(models.Q(publish=True) | models.Q(draft=True))
+
+
+class AccountGrant(models.Model):
+    """One member's levels on one social account (the `allowed_members` relation).
+
+    `objects` lists only grants that allow posting (draft or publish): the dispatcher reads
+    `SocialAccount.allowed_members.through.objects` to check, at send time, that an author
+    may still post as the account, so a member left with only reply or analytics is
+    refused there. `every` (the default manager, used by the relation itself) lists all.
+    """
+
+    socialaccount = models.ForeignKey(
+        SocialAccount, on_delete=models.CASCADE, related_name="grants"
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="account_grants"
+    )
+    publish = models.BooleanField(_("publish"), default=False)
+    draft = models.BooleanField(_("draft"), default=False)
+    reply = models.BooleanField(_("reply"), default=False)
+    analytics = models.BooleanField(_("analytics"), default=False)
+
+    every = models.Manager()
+    objects = PostingGrants()
+
+    class Meta:
+        db_table = "networks_socialaccount_allowed_members"  # the former plain M2M table
+        unique_together = [("socialaccount", "membership")]
+        default_manager_name = "every"
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} on {self.socialaccount_id}: {self.levels}"
+
+    @property
+    def levels(self) -> set[str]:
+        return {level.value for level in AccessLevel if getattr(self, level.value)}
 
 
 class OAuthClient(models.Model):

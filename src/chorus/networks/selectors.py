@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import NotFound
-from chorus.networks.models import AccountStatus, SocialAccount
+from chorus.networks.models import AccessLevel, AccountGrant, AccountStatus, SocialAccount
 
 
 def accounts_of(membership: Membership) -> QuerySet[SocialAccount]:
@@ -22,11 +22,39 @@ def accounts_of(membership: Membership) -> QuerySet[SocialAccount]:
 
 
 def accounts_usable_by(membership: Membership) -> QuerySet[SocialAccount]:
-    """Accounts this member may post and reply as: admins all, others those granted."""
+    """Accounts this member may post as: admins all, others those granted draft or publish."""
     accounts = accounts_of(membership)
     if role_can(membership.role, Capability.MANAGE_ACCOUNTS):
         return accounts
-    return accounts.filter(allowed_members=membership)
+    return accounts.filter(
+        pk__in=AccountGrant.every.filter(membership=membership)
+        .filter(Q(publish=True) | Q(draft=True))
+        .values("socialaccount_id")
+    )
+
+
+def account_levels(membership: Membership, account: SocialAccount) -> set[str]:
+    """The member's levels on the account; admins and owners implicitly have them all."""
+    if role_can(membership.role, Capability.MANAGE_ACCOUNTS):
+        return set(AccessLevel.values)
+    grant = AccountGrant.every.filter(membership=membership, socialaccount=account).first()
+    return grant.levels if grant else set()
+
+
+def draft_only_accounts(membership: Membership, account_ids) -> set[int]:
+    """Of these accounts, those the member may draft for but not publish to directly."""
+    if role_can(membership.role, Capability.MANAGE_ACCOUNTS):
+        return set()
+    return set(
+        AccountGrant.every.filter(
+            membership=membership, socialaccount_id__in=list(account_ids), publish=False
+        ).values_list("socialaccount_id", flat=True)
+    )
+
+
+def account_grants(account: SocialAccount) -> dict[int, set[str]]:
+    """{membership id: levels} of the members granted something on the account."""
+    return {g.membership_id: g.levels for g in AccountGrant.every.filter(socialaccount=account)}
 
 
 def access_account(*, membership: Membership, account_id: int) -> SocialAccount:

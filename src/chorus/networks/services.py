@@ -26,7 +26,13 @@ from chorus.core.errors import NotFound, ServiceError
 from chorus.governance.audit import audit_record
 from chorus.governance.models import AuditAction
 from chorus.networks import http
-from chorus.networks.models import AccountStatus, OAuthClient, SocialAccount
+from chorus.networks.models import (
+    AccessLevel,
+    AccountGrant,
+    AccountStatus,
+    OAuthClient,
+    SocialAccount,
+)
 from chorus.networks.providers import (
     PROVIDERS,
     OAuthSignIn,
@@ -301,25 +307,64 @@ def account_disconnect(*, actor: Membership, account: SocialAccount) -> None:
 def account_set_members(
     *, actor: Membership, account: SocialAccount, memberships: list[Membership]
 ) -> SocialAccount:
-    """Choose which members may use the account (admins and owners always may)."""
+    """Choose which members may publish as the account (the former "may use"): each chosen
+    member gets the publish level (and keeps their other levels); the others lose all."""
+    current = {g.membership_id: g.levels for g in AccountGrant.every.filter(socialaccount=account)}
+    levels = {m: current.get(m.pk, set()) | {AccessLevel.PUBLISH.value} for m in memberships}
+    return account_set_member_levels(actor=actor, account=account, levels=levels)
+
+
+def account_set_member_levels(
+    *, actor: Membership, account: SocialAccount, levels: dict[Membership, set[str]]
+) -> SocialAccount:
+    """Set each listed member's levels on the account (publish, draft, reply, analytics);
+    members not listed, or listed with no level, lose access. Admins and owners always have
+    every level, whatever is stored."""
     check_capability(actor, Capability.MANAGE_ACCOUNTS)
     if account.workspace_id != actor.workspace_id or any(
-        m.workspace_id != actor.workspace_id for m in memberships
+        m.workspace_id != actor.workspace_id for m in levels
     ):
         raise NotFound(_("No such social account or member."))
+    unknown = {level for chosen in levels.values() for level in chosen} - set(AccessLevel.values)
+    if unknown:
+        raise ServiceError(
+            _("Unknown access level: %(level)s") % {"level": ", ".join(sorted(unknown))},
+            field="members",
+        )
     with transaction.atomic():
-        before = sorted(account.allowed_members.values_list("user__email", flat=True))
-        account.allowed_members.set(memberships)
-        after = sorted(account.allowed_members.values_list("user__email", flat=True))
+        SocialAccount.objects.select_for_update().filter(pk=account.pk).first()
+        before = _levels_snapshot(account)
+        AccountGrant.every.filter(socialaccount=account).delete()
+        AccountGrant.every.bulk_create(
+            [
+                AccountGrant(
+                    socialaccount=account,
+                    membership=membership,
+                    **{level: level in chosen for level in AccessLevel.values},
+                )
+                for membership, chosen in levels.items()
+                if chosen
+            ]
+        )
+        after = _levels_snapshot(account)
         if after != before:
             audit_record(
                 action=AuditAction.ACCOUNT_ACCESS_CHANGED,
                 actor=actor,
                 workspace=actor.workspace,
                 target=account,
-                changes={"before": {"members": before}, "after": {"members": after}},
+                changes={"before": before, "after": after},
             )
     return account
+
+
+def _levels_snapshot(account: SocialAccount) -> dict:
+    """{"members": [emails], "levels": {email: [levels]}} for the audit log."""
+    levels = {
+        g.membership.user.email: sorted(g.levels)
+        for g in AccountGrant.every.filter(socialaccount=account).select_related("membership__user")
+    }
+    return {"members": sorted(levels), "levels": levels}
 
 
 def networks_for_connect() -> list[dict]:

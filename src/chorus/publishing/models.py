@@ -12,7 +12,8 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from chorus.accounts.models import User, Workspace
+from chorus.accounts.models import Membership, User, Workspace
+from chorus.accounts.roles import Role
 from chorus.networks.models import SocialAccount
 
 
@@ -50,8 +51,20 @@ class MediaAsset(models.Model):
 
 class PostState(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    SCHEDULED = "scheduled", _("Scheduled")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")  # submitted, not armed
+    SCHEDULED = "scheduled", _("Scheduled")  # armed (approved, where approval is needed)
+    REJECTED = "rejected", _("Rejected")  # an approver said no; the author may resubmit
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class ApprovalStatus(models.TextChoices):
+    """The approval of the post's latest submission; "" when none was needed."""
+
+    NOT_REQUIRED = "", _("Not needed")
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Expired")  # not approved before its time: held, never sent
 
 
 class Post(models.Model):
@@ -68,15 +81,35 @@ class Post(models.Model):
     repeated_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="repeats"
     )
+    # Approval of the latest submission (see chorus.publishing.approvals). `approval_plan`
+    # is the workflow's steps as they were when submitted: [{"order", "role", "members"}].
+    approval_status = models.CharField(
+        max_length=20, choices=ApprovalStatus.choices, default="", blank=True
+    )
+    approval_round = models.PositiveIntegerField(default=0)  # submissions so far
+    approval_step = models.PositiveSmallIntegerField(default=0)  # current step, from 1
+    approval_plan = models.JSONField(default=list, blank=True)
+    approval_reasons = models.JSONField(default=list, blank=True)
+    approval_workflow = models.ForeignKey(
+        "ApprovalWorkflow", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["workspace", "scheduled_at"])]
+        indexes = [
+            models.Index(fields=["workspace", "scheduled_at"]),
+            models.Index(fields=["state", "scheduled_at"], name="post_state_due"),
+        ]
 
     def __str__(self) -> str:
         first = self.variants.first()
         return (first.text[:40] if first else "") or f"Post {self.pk}"
+
+    @property
+    def needs_approval(self) -> bool:
+        """Its latest submission needs approval and is not (or no longer) approved."""
+        return self.approval_status not in (ApprovalStatus.NOT_REQUIRED, ApprovalStatus.APPROVED)
 
 
 class VariantStatus(models.TextChoices):
@@ -188,3 +221,132 @@ class QueueSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.weekday} {self.time}"
+
+
+# --------------------------------------------------------------------------- approvals
+
+
+class ApprovalWorkflow(models.Model):
+    """Who approves posts, in 1 to 3 ordered steps: for the workspace, one social account
+    or one campaign (the most specific one that applies is used)."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="approval_workflows"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    account = models.ForeignKey(
+        SocialAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="approval_workflows",
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="approval_workflows",
+    )
+    # True: every post in its scope needs approval, editors' and admins' too. False: only
+    # posts that need approval anyway (contributors, draft-only members, policies) use it.
+    applies_to_all = models.BooleanField(_("every post needs approval"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(account__isnull=True) | models.Q(campaign__isnull=True),
+                name="workflow_one_scope",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace"],
+                condition=models.Q(account__isnull=True, campaign__isnull=True),
+                name="one_workspace_workflow",
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(account__isnull=False),
+                name="one_workflow_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign"],
+                condition=models.Q(campaign__isnull=False),
+                name="one_workflow_per_campaign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def scope(self) -> str:
+        if self.account_id:
+            return "account"
+        return "campaign" if self.campaign_id else "workspace"
+
+
+class ApprovalStep(models.Model):
+    """One step: approved by any named member, or by any member with `role` or higher."""
+
+    workflow = models.ForeignKey(ApprovalWorkflow, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()  # 1, 2, 3
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    members = models.ManyToManyField(Membership, blank=True, related_name="approval_steps")
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "order"], name="one_step_per_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} step {self.order}"
+
+
+class ApprovalDecision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ReviewLink(models.Model):
+    """A signed link an outside reviewer (a client) uses once to approve or reject one
+    step of one submission, without an account. The token is signed, not stored."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="review_links")
+    round = models.PositiveIntegerField()
+    step = models.PositiveSmallIntegerField()
+    reviewer = models.CharField(_("reviewer"), max_length=200, blank=True)  # name or email
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"review link {self.pk} for post {self.post_id} step {self.step}"
+
+
+class PostApproval(models.Model):
+    """One approval act: a step approved or the submission rejected, by whom, and why."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="approvals")
+    round = models.PositiveIntegerField()
+    step = models.PositiveSmallIntegerField()
+    decision = models.CharField(max_length=20, choices=ApprovalDecision.choices)
+    membership = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewer = models.CharField(max_length=254, blank=True)  # email, or the outside reviewer
+    review_link = models.ForeignKey(
+        ReviewLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    edited = models.BooleanField(default=False)  # the approver changed the post, then approved
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.decision} step {self.step} of post {self.post_id}"

@@ -19,9 +19,12 @@ from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability
 from chorus.accounts.services import check_capability, notify
 from chorus.core.errors import Conflict, NotFound, ServiceError
+from chorus.governance.audit import audit_record
+from chorus.governance.models import AuditAction
 from chorus.networks.models import SocialAccount
 from chorus.networks.selectors import accounts_usable_by
 from chorus.publishing.models import (
+    ApprovalStatus,
     Campaign,
     MediaAsset,
     Post,
@@ -125,27 +128,60 @@ def post_save(
     """Create a draft, or rewrite an unpublished post's variants (autosave calls this).
 
     A scheduled post stays scheduled at its time if it is still valid; a post any of
-    whose variants is being published or is out cannot be edited.
+    whose variants is being published or is out cannot be edited. Changing the content of
+    a submitted post (pending approval, or scheduled) decides its approval again: an
+    approved post goes back for approval (see `approvals.resubmit_after_edit`).
     """
+    from chorus.publishing import approvals
+
     check_capability(actor, Capability.CREATE_POSTS)
     accounts = _usable_accounts(actor, [v.account_id for v in variants])
     assets = _assets(actor, variants)
     campaign = _campaign(actor, campaign_id)
+    created = post is None
     if post is None:
         post = Post.objects.create(workspace=actor.workspace, author=actor.user, campaign=campaign)
+        before = None
     else:
         post = Post.objects.select_for_update().get(pk=post.pk)
         _check_own_workspace(actor, post)
         busy = post.variants.exclude(status__in=EDITABLE)
         if busy.exists():
             raise Conflict(_("This post is being published or is already out; duplicate it."))
+        before = content_of(post)
         post.campaign = campaign
         post.save(update_fields=["campaign", "updated_at"])
         post.variants.exclude(account_id__in=accounts).delete()
-    if post.state == PostState.SCHEDULED:
+    if post.state in (PostState.SCHEDULED, PostState.PENDING_APPROVAL):
         problems = problems_of(variants, accounts, assets)
         if problems:
             raise InvalidPost(problems)
+    write_variants(post, variants, assets)
+    after = content_of(post)
+    if created:
+        audit_record(
+            action=AuditAction.POST_CREATED,
+            actor=actor,
+            workspace=actor.workspace,
+            target=post,
+            changes={"before": None, "after": after},
+        )
+    elif after != before and post.state != PostState.DRAFT:
+        # Drafts autosave as the author types: only edits of submitted posts are audited.
+        audit_record(
+            action=AuditAction.POST_EDITED,
+            actor=actor,
+            workspace=actor.workspace,
+            target=post,
+            changes={"before": before, "after": after, "state": post.state},
+        )
+        if post.state in (PostState.SCHEDULED, PostState.PENDING_APPROVAL):
+            approvals.resubmit_after_edit(actor=actor, post=post)
+    return post
+
+
+def write_variants(post: Post, variants: list[VariantInput], assets: dict) -> None:
+    """Write each account's content onto the post (arming new ones of a scheduled post)."""
     existing = {v.account_id: v for v in post.variants.all()}
     for item in variants:
         variant = existing.get(item.account_id) or Variant(post=post, account_id=item.account_id)
@@ -158,6 +194,8 @@ def post_save(
         if post.state == PostState.SCHEDULED and variant.status != VariantStatus.SCHEDULED:
             variant.status = VariantStatus.SCHEDULED
             variant.scheduled_at = variant.due_at = post.scheduled_at
+        elif post.state == PostState.PENDING_APPROVAL and not variant.scheduled_at:
+            variant.scheduled_at = post.scheduled_at  # an account added while pending
         variant.last_error = ""
         variant.save()
         VariantMedia.objects.filter(variant=variant).delete()
@@ -167,7 +205,22 @@ def post_save(
                 for i, (asset_id, alt) in enumerate(item.media)
             ]
         )
-    return post
+
+
+def content_of(post: Post) -> dict[str, dict]:
+    """What the post says, per account handle: compared to notice real edits, audited."""
+    return {
+        str(v.account_id): {
+            "text": v.text,
+            "thread": list(v.thread),
+            "first_comment": v.first_comment,
+            "link": v.link,
+            "content_warning": v.content_warning,
+            "poll": v.poll,
+            "media": [[vm.asset_id, vm.alt_text] for vm in v.variantmedia_set.all()],
+        }
+        for v in post.variants.prefetch_related("variantmedia_set").order_by("account_id")
+    }
 
 
 def _campaign(actor: Membership, campaign_id: int | None) -> Campaign | None:
@@ -213,8 +266,16 @@ def _inputs_of(post: Post) -> list[VariantInput]:
 def post_schedule(
     *, actor: Membership, post: Post, at: datetime | dict[int, datetime], via_queue: bool = False
 ) -> Post:
-    """Arm every unpublished variant for `at` (one time, or one per account)."""
-    check_capability(actor, Capability.PUBLISH_POSTS)
+    """Arm every unpublished variant for `at` (one time, or one per account).
+
+    If this submission needs approval (see `approvals.approval_requirement`: a contributor,
+    a draft-only account, a policy, a workflow for every post), the post waits in
+    pending_approval instead, its variants unarmed until the last approval. A blocking
+    policy refuses it (`approvals.PolicyBlocked`).
+    """
+    from chorus.publishing import approvals
+
+    check_capability(actor, Capability.CREATE_POSTS)
     post = Post.objects.select_for_update().get(pk=post.pk)
     _check_own_workspace(actor, post)
     if post.variants.exclude(status__in=EDITABLE).exists():
@@ -228,6 +289,12 @@ def post_schedule(
     earliest_allowed = timezone.now() - timedelta(minutes=1)
     if any(when < earliest_allowed for when in times.values()):
         raise ServiceError(_("Choose a time in the future."), field="scheduled_at")
+    requirement = approvals.approval_requirement(post=post, actor=actor)
+    if requirement.required:
+        return approvals.submit(
+            actor=actor, post=post, times=times, requirement=requirement, via_queue=via_queue
+        )
+    check_capability(actor, Capability.PUBLISH_POSTS)  # never reached without it: belt and braces
     for variant in post.variants.all():
         when = times[variant.account_id]
         variant.status = VariantStatus.SCHEDULED
@@ -237,7 +304,18 @@ def post_schedule(
     post.state = PostState.SCHEDULED
     post.scheduled_at = min(times.values())
     post.via_queue = via_queue
-    post.save(update_fields=["state", "scheduled_at", "via_queue", "updated_at"])
+    post.approval_status = ApprovalStatus.NOT_REQUIRED
+    post.approval_step = 0
+    post.save(
+        update_fields=[
+            "state",
+            "scheduled_at",
+            "via_queue",
+            "approval_status",
+            "approval_step",
+            "updated_at",
+        ]
+    )
     return post
 
 
@@ -246,8 +324,8 @@ def post_publish_now(*, actor: Membership, post: Post) -> Post:
 
 
 def post_add_to_queue(*, actor: Membership, post: Post) -> Post:
-    """Each account's next free posting slot."""
-    check_capability(actor, Capability.PUBLISH_POSTS)
+    """Each account's next free posting slot (waiting for approval there, if it needs it)."""
+    check_capability(actor, Capability.CREATE_POSTS)
     _check_own_workspace(actor, post)
     times = {}
     for variant in post.variants.select_related("account__workspace"):
@@ -302,7 +380,9 @@ def post_unschedule(*, actor: Membership, post: Post) -> Post:
         status=VariantStatus.DRAFT, due_at=None
     )
     post.state = PostState.DRAFT
-    post.save(update_fields=["state", "updated_at"])
+    if post.approval_status == ApprovalStatus.PENDING:  # withdrawn from approval
+        post.approval_status = ApprovalStatus.NOT_REQUIRED
+    post.save(update_fields=["state", "approval_status", "updated_at"])
     return post
 
 
@@ -344,6 +424,10 @@ def variant_retry(*, actor: Membership, variant: Variant) -> Variant:
     _usable_accounts(actor, [variant.account_id])
     if variant.status not in RETRYABLE:
         raise Conflict(_("Only failed or held posts can be retried."))
+    if variant.post.needs_approval:
+        raise Conflict(
+            _("This post needs approval first: choose a new time to submit it for approval.")
+        )
     now = timezone.now()
     variant.status = VariantStatus.SCHEDULED
     variant.scheduled_at = variant.due_at = now

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from chorus.publishing import services
 from chorus.publishing.models import Post
@@ -13,3 +14,11 @@ def repeat_evergreen(post_id: int) -> None:
     post = Post.objects.filter(pk=post_id).first()
     if post is not None:
         services.post_repeat_next(post=post)
+
+
+@db_periodic_task(crontab(minute="*"))
+def expire_approvals() -> None:
+    """Every minute: hold posts not approved before their time, and tell their authors."""
+    from chorus.publishing.approvals import approvals_expire
+
+    approvals_expire()

@@ -14,6 +14,7 @@ NAVIGATION = [
     ("calendar", _("Calendar"), Capability.VIEW_WORKSPACE),
     ("campaigns", _("Campaigns"), Capability.VIEW_WORKSPACE),
     ("queue", _("Queue"), Capability.PUBLISH_POSTS),
+    ("bulk_import", _("Bulk import"), Capability.PUBLISH_POSTS),
     ("on_time", _("On-time record"), Capability.VIEW_WORKSPACE),
     ("approvals", _("Approvals"), Capability.CREATE_POSTS),
     ("social_accounts", _("Social accounts"), Capability.VIEW_WORKSPACE),

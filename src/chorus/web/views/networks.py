@@ -11,6 +11,7 @@ from chorus.accounts import selectors as account_selectors
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
 from chorus.networks import selectors, services
+from chorus.networks.models import AccessLevel
 from chorus.web.forms import OAuthConnectForm, PasswordConnectForm
 from chorus.web.views.common import member_required, show_service_error
 
@@ -105,14 +106,23 @@ def oauth_callback(request):
 @member_required()
 def account_detail(request, account_id: int):
     account = selectors.access_account(membership=request.membership, account_id=account_id)
+    grants = selectors.account_grants(account)
+    members = [
+        {
+            "membership": m,
+            "implicit": role_can(m.role, Capability.MANAGE_ACCOUNTS),
+            "levels": grants.get(m.pk, set()),
+        }
+        for m in account_selectors.members_of(request.membership.workspace)
+    ]
     return render(
         request,
         "networks/account_detail.html",
         {
             "account": account,
             "can_manage": role_can(request.membership.role, Capability.MANAGE_ACCOUNTS),
-            "members": account_selectors.members_of(request.membership.workspace),
-            "allowed": set(account.allowed_members.values_list("pk", flat=True)),
+            "members": members,
+            "levels": AccessLevel.choices,
         },
     )
 
@@ -132,14 +142,18 @@ def account_check(request, account_id: int):
 @member_required(Capability.MANAGE_ACCOUNTS)
 @require_POST
 def account_members(request, account_id: int):
+    """Checkboxes `level-<member id>` = publish / draft / reply / analytics."""
     account = selectors.access_account(membership=request.membership, account_id=account_id)
-    chosen = account_selectors.members_of(request.membership.workspace).filter(
-        pk__in=request.POST.getlist("members")
-    )
-    services.account_set_members(
-        actor=request.membership, account=account, memberships=list(chosen)
-    )
-    messages.success(request, _("Saved who may use %(handle)s.") % {"handle": account.handle})
+    levels = {
+        m: set(request.POST.getlist(f"level-{m.pk}"))
+        for m in account_selectors.members_of(request.membership.workspace)
+    }
+    try:
+        services.account_set_member_levels(actor=request.membership, account=account, levels=levels)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Saved who may use %(handle)s.") % {"handle": account.handle})
     return redirect("account_detail", account_id=account.pk)
 
 

@@ -1,0 +1,390 @@
+"""Approval pages: the approver queue, approve / reject / edit-and-approve, review links for
+outside reviewers (a public page, no account), and the workflow settings.
+
+Who may act is decided in `chorus.publishing.approvals` (the step's named members or role,
+falling back to admins); the views only read forms and call those services.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chorus.accounts import selectors as account_selectors
+from chorus.accounts.models import Membership
+from chorus.accounts.roles import Capability, role_can
+from chorus.core.errors import ServiceError
+from chorus.networks import selectors as network_selectors
+from chorus.publishing import approvals, selectors
+from chorus.publishing.models import Post, PostState
+from chorus.publishing.services import InvalidPost, VariantInput
+from chorus.web.views.common import member_required, public, show_service_error
+from chorus.web.views.publishing import composer_from_post, preview_cards, zone_name
+
+
+def _cards(post: Post, membership=None) -> list[dict]:
+    """The composer's per-network previews of a saved post."""
+    accounts = {v.account_id: v.account for v in post.variants.select_related("account")}
+    viewer = membership or SimpleNamespace(workspace=post.workspace)
+    return preview_cards(viewer, composer_from_post(post), accounts)
+
+
+def _plan(post: Post, members_by_id: dict[int, Membership]) -> list[dict]:
+    done = {
+        a.step: a
+        for a in approvals.approval_history(post)
+        if a.round == post.approval_round and a.decision == "approved"
+    }
+    return [
+        {
+            "order": step["order"],
+            "label": approvals.step_label(step, members_by_id),
+            "done": done.get(step["order"]),
+            "current": post.state == PostState.PENDING_APPROVAL
+            and step["order"] == post.approval_step,
+        }
+        for step in post.approval_plan
+    ]
+
+
+def approval_context(post: Post, membership: Membership) -> dict:
+    """What the queue and the post page show about a post's approval."""
+    members = {m.pk: m for m in account_selectors.members_of(post.workspace)}
+    approvers = approvals.approvers_for(post)
+    return {
+        "plan": _plan(post, members),
+        "history": approvals.approval_history(post),
+        "approvers": approvers.members,
+        "fallback": approvers.fallback,
+        "may_approve": any(m.pk == membership.pk for m in approvers.members),
+        "may_link": post.state == PostState.PENDING_APPROVAL
+        and (
+            any(m.pk == membership.pk for m in approvers.members)
+            or role_can(membership.role, Capability.MANAGE_APPROVALS)
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+@member_required()
+@require_GET
+def approvals_queue(request):
+    membership = request.membership
+    waiting = [
+        {"post": post, "cards": _cards(post, membership), **approval_context(post, membership)}
+        for post in approvals.approvals_waiting_for(membership)
+    ]
+    mine = selectors.posts_of(membership, author_id=membership.user_id).filter(
+        state__in=[PostState.PENDING_APPROVAL, PostState.REJECTED]
+    )
+    return render(
+        request,
+        "publishing/approvals.html",
+        {
+            "waiting": waiting,
+            "mine": mine,
+            "zone_name": zone_name(),
+            "can_manage": role_can(membership.role, Capability.MANAGE_APPROVALS),
+        },
+    )
+
+
+def _pending_post(request, post_id: int) -> Post:
+    return selectors.access_post(membership=request.membership, post_id=post_id)
+
+
+def _back(request, post: Post):
+    target = request.POST.get("next", "")
+    if target == "post":
+        return redirect("post_detail", post_id=post.pk)
+    return redirect("approvals")
+
+
+@member_required()
+@require_POST
+def approval_approve(request, post_id: int):
+    post = _pending_post(request, post_id)
+    try:
+        approvals.post_approve(
+            actor=request.membership, post=post, comment=request.POST.get("comment", "")
+        )
+    except ServiceError as exc:
+        if exc.status == 403:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Approved."))
+    return _back(request, post)
+
+
+@member_required()
+@require_POST
+def approval_reject(request, post_id: int):
+    post = _pending_post(request, post_id)
+    try:
+        approvals.post_reject(
+            actor=request.membership, post=post, comment=request.POST.get("comment", "")
+        )
+    except ServiceError as exc:
+        if exc.status == 403:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Rejected; the author was told why."))
+    return _back(request, post)
+
+
+@member_required()
+@require_http_methods(["GET", "POST"])
+def approval_edit(request, post_id: int):
+    """Edit each account's text, then approve, in one step."""
+    post = _pending_post(request, post_id)
+    if post.state != PostState.PENDING_APPROVAL:
+        messages.info(request, _("This post is not waiting for approval."))
+        return redirect("post_detail", post_id=post.pk)
+    if not approvals.may_approve(request.membership, post):
+        raise PermissionDenied(_("You are not an approver of this step."))
+    variants = list(post.variants.select_related("account").order_by("pk"))
+    errors = {}
+    if request.method == "POST":
+        inputs = [
+            VariantInput(
+                account_id=v.account_id,
+                text=request.POST.get(f"text-{v.account_id}", v.text),
+                thread=list(v.thread),
+                first_comment=v.first_comment,
+                link=v.link,
+                content_warning=v.content_warning,
+                poll=v.poll,
+                media=[(vm.asset_id, vm.alt_text) for vm in v.variantmedia_set.all()],
+            )
+            for v in variants
+        ]
+        try:
+            approvals.post_approve(
+                actor=request.membership,
+                post=post,
+                comment=request.POST.get("comment", ""),
+                variants=inputs,
+            )
+        except InvalidPost as exc:
+            errors = {k: [p.message for p in v] for k, v in exc.problems.items()}
+            errors["general"] = exc.message
+        except ServiceError as exc:
+            if exc.status == 403:
+                raise
+            errors["general"] = exc.message
+        else:
+            messages.success(request, _("Edited and approved."))
+            return redirect("approvals")
+        for v in variants:
+            v.text = request.POST.get(f"text-{v.account_id}", v.text)
+    return render(
+        request,
+        "publishing/approval_edit.html",
+        {
+            "post": post,
+            "variants": variants,
+            "errors": errors,
+            "cards": _cards(post, request.membership),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@member_required()
+@require_POST
+def approval_review_link(request, post_id: int):
+    post = _pending_post(request, post_id)
+    try:
+        _link, token = approvals.review_link_create(
+            actor=request.membership, post=post, reviewer=request.POST.get("reviewer", "")
+        )
+    except ServiceError as exc:
+        if exc.status == 403:
+            raise
+        messages.error(request, exc.message)
+        return redirect("post_detail", post_id=post.pk)
+    url = request.build_absolute_uri(reverse("review", kwargs={"token": token}))
+    messages.success(
+        request,
+        _("Send this link to the reviewer; it works once, until the post's time: %(url)s")
+        % {"url": url},
+    )
+    return redirect("post_detail", post_id=post.pk)
+
+
+# --------------------------------------------------------------------------- outside reviewers
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def review(request, token: str):
+    """An outside reviewer's page: the previews, Approve or Reject with a comment."""
+    try:
+        link = approvals.review_link_open(token)
+    except approvals.LinkInvalid as exc:
+        return render(request, "publishing/review.html", {"invalid": exc.message}, status=410)
+    post = link.post
+    done, error = "", ""
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        try:
+            approvals.review_link_decide(
+                token=token, approve=decision == "approve", comment=request.POST.get("comment", "")
+            )
+        except approvals.LinkInvalid as exc:
+            return render(request, "publishing/review.html", {"invalid": exc.message}, status=410)
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            done = _("Thank you: approved.") if decision == "approve" else _("Thank you: rejected.")
+    return render(
+        request,
+        "publishing/review.html",
+        {
+            "link": link,
+            "post": post,
+            "cards": _cards(post),
+            "done": done,
+            "error": error,
+            "zone_name": post.workspace.timezone,
+        },
+        status=400 if error else 200,
+    )
+
+
+# --------------------------------------------------------------------------- workflows
+
+
+class WorkflowForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    scope = forms.ChoiceField(label=gettext_lazy("For"), required=False)
+    applies_to_all = forms.BooleanField(
+        label=gettext_lazy("Every post here needs approval (also from editors and admins)"),
+        required=False,
+    )
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("The whole workspace"))]
+        choices += [
+            (f"account-{a.pk}", _("Account %(handle)s") % {"handle": a.handle})
+            for a in network_selectors.accounts_of(membership)
+        ]
+        choices += [
+            (f"campaign-{c.pk}", _("Campaign %(name)s") % {"name": c.name})
+            for c in selectors.campaigns_of(membership)
+        ]
+        self.fields["scope"].choices = choices
+        self.members = list(account_selectors.members_of(membership.workspace))
+        self.roles = approvals.APPROVER_ROLES
+
+
+def _steps_from(data) -> list[approvals.StepInput]:
+    steps = []
+    for n in range(1, approvals.MAX_STEPS + 1):
+        role = data.get(f"step-{n}-role", "")
+        members = [int(v) for v in data.getlist(f"step-{n}-members") if v.isdigit()]
+        if role or members:
+            steps.append(approvals.StepInput(role=role, members=members))
+    return steps
+
+
+def _scope_of(value: str) -> dict:
+    kind, _sep, pk = (value or "").partition("-")
+    if kind in ("account", "campaign") and pk.isdigit():
+        return {f"{kind}_id": int(pk)}
+    return {}
+
+
+def _workflow_page(request, workflow=None):
+    membership = request.membership
+    initial, steps = {}, [{"role": "admin", "members": []}]
+    if workflow is not None:
+        scope = ""
+        if workflow.account_id:
+            scope = f"account-{workflow.account_id}"
+        elif workflow.campaign_id:
+            scope = f"campaign-{workflow.campaign_id}"
+        initial = {"name": workflow.name, "scope": scope, "applies_to_all": workflow.applies_to_all}
+        steps = approvals.plan_of(workflow)
+    form = WorkflowForm(request.POST or None, initial=initial, membership=membership)
+    if request.method == "POST":
+        steps = [{"role": s.role, "members": s.members} for s in _steps_from(request.POST)]
+        if form.is_valid():
+            try:
+                approvals.workflow_save(
+                    actor=membership,
+                    workflow=workflow,
+                    name=form.cleaned_data["name"],
+                    steps=_steps_from(request.POST),
+                    applies_to_all=form.cleaned_data["applies_to_all"],
+                    **_scope_of(form.cleaned_data["scope"]),
+                )
+            except ServiceError as exc:
+                show_service_error(form, exc)
+            else:
+                messages.success(request, _("Workflow saved."))
+                return redirect("workflows")
+    rows = [
+        (steps[n - 1] if n <= len(steps) else {"role": "", "members": []}) | {"order": n}
+        for n in range(1, approvals.MAX_STEPS + 1)
+    ]
+    return render(
+        request,
+        "publishing/workflow_form.html",
+        {"form": form, "workflow": workflow, "steps": rows},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@member_required()
+@require_GET
+def workflows(request):
+    membership = request.membership
+    members = {m.pk: m for m in account_selectors.members_of(membership.workspace)}
+    rows = [
+        {
+            "workflow": w,
+            "steps": [approvals.step_label(s, members) for s in approvals.plan_of(w)],
+        }
+        for w in approvals.workflows_of(membership)
+    ]
+    return render(
+        request,
+        "publishing/workflows.html",
+        {"rows": rows, "can_manage": role_can(membership.role, Capability.MANAGE_APPROVALS)},
+    )
+
+
+@member_required(Capability.MANAGE_APPROVALS)
+@require_http_methods(["GET", "POST"])
+def workflow_new(request):
+    return _workflow_page(request)
+
+
+@member_required(Capability.MANAGE_APPROVALS)
+@require_http_methods(["GET", "POST"])
+def workflow_edit(request, workflow_id: int):
+    workflow = approvals.access_workflow(membership=request.membership, workflow_id=workflow_id)
+    return _workflow_page(request, workflow)
+
+
+@member_required(Capability.MANAGE_APPROVALS)
+@require_POST
+def workflow_delete(request, workflow_id: int):
+    workflow = approvals.access_workflow(membership=request.membership, workflow_id=workflow_id)
+    approvals.workflow_delete(actor=request.membership, workflow=workflow)
+    messages.success(request, _("Workflow deleted."))
+    return redirect("workflows")
