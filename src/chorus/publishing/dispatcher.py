@@ -12,9 +12,11 @@ How it keeps that promise:
   call carries the variant's idempotency key (Mastodon's Idempotency-Key header, a
   deterministic Bluesky record key), so re-sending after an unknown outcome returns the
   post already made instead of making a second one.
-- **Checks at send time.** Just before sending it re-checks that the post is still
-  scheduled, the account connected, the author still allowed to use the account, and that
-  the post is not later than the late cutoff (then it is held and the author told).
+- **Checks at send time.** Inside the claim, moments before sending, it re-checks that the
+  post is still scheduled and approved where approval is required, the account connected,
+  the author still allowed to use the account, and that the post is not later than the late
+  cutoff (otherwise it is held and the author told). Unscheduling a claimed post is refused
+  ("being published right now"), so nothing changes between that check and the send.
 - **The caller owns retries.** Providers raise typed errors; here `RateLimited` waits for
   the network's Retry-After (and holds the whole account until then), `Transient` backs off
   exponentially, `AuthExpired` marks the account and its posts needs-reconnect,
@@ -45,7 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus.accounts.roles import Capability, role_can
-from chorus.networks.models import AccountStatus, SocialAccount
+from chorus.networks.models import AccountGrant, AccountStatus, SocialAccount
 from chorus.networks.providers import get_provider
 from chorus.networks.providers.base import (
     AuthExpired,
@@ -595,10 +597,11 @@ def _poll(poll: dict | None) -> Poll | None:
 
 
 def authors_allowed(variants: list[Variant]) -> set[int]:
-    """Ids of the variants whose author may still publish as their account (two queries).
+    """Ids of the variants whose author may still post as their account (two queries).
 
-    Allowed: an active member of the post's workspace whose role manages accounts, or
-    who was granted that account.
+    Allowed: an active member of the post's workspace whose role manages accounts, or who
+    holds a draft or publish grant on that account (draft-only authors' posts reach the
+    dispatcher only once approved; see `Dispatcher.refusal`).
     """
     from chorus.accounts.models import Membership
 
@@ -612,7 +615,8 @@ def authors_allowed(variants: list[Variant]) -> set[int]:
         )
     }
     grants = set(
-        SocialAccount.allowed_members.through.objects.filter(
+        AccountGrant.every.filter(
+            Q(publish=True) | Q(draft=True),
             socialaccount_id__in={v.account_id for v in variants},
             membership_id__in=[m.pk for m in memberships.values()],
         ).values_list("socialaccount_id", "membership_id")
