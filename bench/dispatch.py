@@ -145,13 +145,17 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="steady: how long")
     parser.add_argument("--accounts", type=int, help="default: 20,000 burst, 1,000 steady")
     parser.add_argument("--latency-ms", type=float, default=100.0)
-    parser.add_argument("--dispatchers", type=int, default=2, help="dispatcher processes")
-    parser.add_argument("--concurrency", type=int, default=100, help="per dispatcher")
+    parser.add_argument(
+        "--dispatchers", type=int, help="processes (default: 1 on SQLite, its single writer; 2)"
+    )
+    parser.add_argument("--concurrency", type=int, help="per dispatcher (default: 200 in all)")
     parser.add_argument("--database-url", default=DEFAULT_SQLITE)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args()
     url = args.database_url.replace("postgresql://", "postgres://", 1)
+    args.dispatchers = args.dispatchers or (1 if url.startswith("sqlite:") else 2)
+    args.concurrency = args.concurrency or 200 // args.dispatchers
     accounts = args.accounts or (20_000 if args.scenario == "burst" else 1_000)
     total = args.posts if args.scenario == "burst" else int(args.per_minute * args.minutes)
 
