@@ -735,3 +735,22 @@ def test_web_workflow_pages(owner, admin, make_member):
     assert refused.status_code == 400
     contributor = make_member(Role.CONTRIBUTOR, workspace=owner.workspace)
     assert web(contributor).get("/approvals/workflows/new/").status_code == 403
+
+
+def test_a_policy_added_after_submission_blocks_approval_and_publishing(
+    owner, contributor, mastodon_account, statuses_of
+):
+    """Policies are enforced again on approval and at publish time, not only on submit."""
+    pending = submit(contributor, mastodon_account, "วันนี้มีส่วนลดพิเศษ")
+    scheduled = submit(owner, mastodon_account, "ส่วนลด for everyone")
+    assert scheduled.state == PostState.SCHEDULED
+    governance.policy_create(
+        actor=owner, name="No promos", kind="banned_terms", terms=["ส่วนลด"], action="block"
+    )
+    with pytest.raises(approvals.PolicyBlocked):
+        approvals.post_approve(actor=owner, post=pending)
+    assert Post.objects.get(pk=pending.pk).state == PostState.PENDING_APPROVAL
+    Dispatcher().run_once(now=due(scheduled))
+    variant = Variant.objects.get(post=scheduled)
+    assert variant.status == VariantStatus.HELD and "No promos" in variant.last_error
+    assert statuses_of(mastodon_account) == []

@@ -428,6 +428,10 @@ def _decide(
     link: ReviewLink | None = None,
     edited: bool = False,
 ) -> Post:
+    if decision == ApprovalDecision.APPROVED:  # policies may have changed since submission
+        blocking, _approval = policy_findings(post)
+        if blocking:
+            raise PolicyBlocked(blocking)
     step, total = post.approval_step, len(post.approval_plan)
     fallback = approvers_for(post).fallback
     PostApproval.objects.create(

@@ -176,6 +176,7 @@ class Dispatcher:
             )
         credentials = self._credentials({v.account for v in variants})
         allowed = authors_allowed(variants)
+        blocked = policy_blocked(variants)
         failures = dict(
             PublishAttempt.objects.filter(
                 variant_id__in=[v.pk for v in variants if v.attempts > 1],
@@ -198,6 +199,7 @@ class Dispatcher:
                 now,
                 author_allowed=variant.pk in allowed,
                 recovering=claimed[variant.pk] == VariantStatus.PUBLISHING,
+                policy_violation=blocked.get(variant.pk, ""),
             )
             work.append(item)
         return work
@@ -215,7 +217,13 @@ class Dispatcher:
     # ------------------------------------------------------------------ publishing
 
     def refusal(
-        self, work: Work, now: datetime, *, author_allowed: bool, recovering: bool
+        self,
+        work: Work,
+        now: datetime,
+        *,
+        author_allowed: bool,
+        recovering: bool,
+        policy_violation: str = "",
     ) -> Outcome | None:
         """Why this variant must not go out, or None.
 
@@ -256,6 +264,13 @@ class Dispatcher:
                 status=VariantStatus.HELD,
                 error=_("The author may no longer publish as %(handle)s.")
                 % {"handle": variant.account.handle},
+            )
+        if policy_violation and not recovering:
+            return Outcome(
+                **held,
+                outcome=AttemptOutcome.HELD,
+                status=VariantStatus.HELD,
+                error=_("Held by a compliance policy: %(why)s") % {"why": policy_violation},
             )
         scheduled = variant.scheduled_at or variant.due_at
         if not recovering and scheduled and now - scheduled > self.late_cutoff:
@@ -630,6 +645,33 @@ def authors_allowed(variants: list[Variant]) -> set[int]:
         ):
             allowed.add(v.pk)
     return allowed
+
+
+def policy_blocked(variants: list[Variant]) -> dict[int, str]:
+    """Variants a blocking compliance policy forbids now, with the reason (policies can
+    change after a post was scheduled or approved). One query when a workspace has none."""
+    from chorus.governance.models import Policy
+    from chorus.governance.services import policy_check
+
+    workspaces = set(
+        Policy.objects.filter(
+            workspace_id__in={v.post.workspace_id for v in variants}, is_active=True
+        ).values_list("workspace_id", flat=True)
+    )
+    found = {}
+    for variant in variants:
+        if variant.post.workspace_id not in workspaces:
+            continue
+        violations = policy_check(
+            workspace=variant.post.workspace,
+            text="\n\n".join(p for p in variant.parts() if p),
+            account=variant.account,
+            links=[variant.link] if variant.link else None,
+        )
+        blocking = [f"{v.policy.name}: {v.message}" for v in violations if v.blocks]
+        if blocking:
+            found[variant.pk] = " ".join(blocking)
+    return found
 
 
 def _prep(model, field_name: str, value):
