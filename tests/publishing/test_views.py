@@ -315,6 +315,20 @@ def test_preview_counts_the_mastodon_way_and_names_problems(owner, account):
     assert "counter over" in body and "1 too many" in body
 
 
+def test_preview_marks_the_words_a_policy_objects_to(owner, account):
+    from chorus.governance import services as governance
+
+    governance.policy_create(
+        actor=owner, name="No discounts", kind="banned_terms", terms=["ส่วนลด"], action="block"
+    )
+    body = (
+        client_for(owner)
+        .post("/posts/preview/", compose_data(account, "วันนี้มีส่วนลดพิเศษ"))
+        .content.decode()
+    )
+    assert "<mark>ส่วนลด</mark>" in body and "Blocks" in body
+
+
 def test_per_account_override_thread_and_poll_are_saved(owner, account):
     client = client_for(owner)
     data = compose_data(

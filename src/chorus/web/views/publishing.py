@@ -29,6 +29,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chorus.accounts import selectors as account_selectors
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
+from chorus.governance.policies import highlight
+from chorus.governance.services import policy_check
 from chorus.networks import selectors as network_selectors
 from chorus.networks.providers import get_provider
 from chorus.publishing import imports, selectors, services
@@ -292,24 +294,23 @@ def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> l
                 "link": item.link,
                 "poll": item.poll,
                 "media": media,
-                "violations": _policy_violations(membership, account, parts, item.link),
+                **_policy_context(membership, account, parts, item.link),
             }
         )
     return cards
 
 
-def _policy_violations(membership, account, parts: list[str], link: str) -> list:
-    """The workspace's compliance policies this variant breaks (shown, enforced elsewhere)."""
-    try:
-        from chorus.governance.services import policy_check
-    except ImportError:  # pragma: no cover - governance is part of the project
-        return []
-    return policy_check(
+def _policy_context(membership, account, parts: list[str], link: str) -> dict:
+    """The compliance policies this variant breaks, with the offending words marked
+    (shown here; enforced on submit, on approval and at publish time)."""
+    text = "\n\n".join(p for p in parts if p)
+    violations = policy_check(
         workspace=membership.workspace,
-        text="\n\n".join(p for p in parts if p),
+        text=text,
         account=account,
         links=[link] if link else None,
     )
+    return {"violations": violations, "marked": highlight(text, violations) if violations else []}
 
 
 # --------------------------------------------------------------------------- composer
