@@ -110,38 +110,30 @@ def _back(request, post: Post):
     return redirect("approvals")
 
 
-@member_required()
-@require_POST
-def approval_approve(request, post_id: int):
+def _decide(request, post_id: int, decide, done: str):
+    """Approve or reject the pending post; refusals other than permission are shown."""
     post = _pending_post(request, post_id)
     try:
-        approvals.post_approve(
-            actor=request.membership, post=post, comment=request.POST.get("comment", "")
-        )
+        decide(actor=request.membership, post=post, comment=request.POST.get("comment", ""))
     except ServiceError as exc:
         if exc.status == 403:
             raise
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Approved."))
+        messages.success(request, done)
     return _back(request, post)
+
+
+@member_required()
+@require_POST
+def approval_approve(request, post_id: int):
+    return _decide(request, post_id, approvals.post_approve, _("Approved."))
 
 
 @member_required()
 @require_POST
 def approval_reject(request, post_id: int):
-    post = _pending_post(request, post_id)
-    try:
-        approvals.post_reject(
-            actor=request.membership, post=post, comment=request.POST.get("comment", "")
-        )
-    except ServiceError as exc:
-        if exc.status == 403:
-            raise
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Rejected; the author was told why."))
-    return _back(request, post)
+    return _decide(request, post_id, approvals.post_reject, _("Rejected; the author was told why."))
 
 
 @member_required()
