@@ -40,7 +40,8 @@ class CurrentWorkspaceMiddleware:
             memberships = list(memberships_of(request.user))
             wanted = request.session.get(SESSION_WORKSPACE_KEY)
             chosen = next((m for m in memberships if m.workspace_id == wanted), None)
-            request.membership = chosen or (memberships[0] if memberships else None)
+            first_joined = min(memberships, key=lambda m: m.pk) if memberships else None
+            request.membership = chosen or first_joined
             request.memberships = memberships
             zone = request.user.timezone or (
                 request.membership.workspace.timezone if request.membership else "UTC"
