@@ -649,28 +649,30 @@ def authors_allowed(variants: list[Variant]) -> set[int]:
 
 def policy_blocked(variants: list[Variant]) -> dict[int, str]:
     """Variants a blocking compliance policy forbids now, with the reason (policies can
-    change after a post was scheduled or approved). One query when a workspace has none."""
-    from chorus.governance.models import Policy
-    from chorus.governance.services import policy_check
+    change after a post was scheduled or approved). One query for the whole batch."""
+    from chorus.governance.models import Policy, PolicyAction
+    from chorus.governance.policies import evaluate
 
-    workspaces = set(
-        Policy.objects.filter(
-            workspace_id__in={v.post.workspace_id for v in variants}, is_active=True
-        ).values_list("workspace_id", flat=True)
-    )
+    by_workspace: dict[int, list[Policy]] = {}
+    for policy in Policy.objects.filter(
+        workspace_id__in={v.post.workspace_id for v in variants},
+        is_active=True,
+        action=PolicyAction.BLOCK,
+    ).prefetch_related("accounts"):
+        by_workspace.setdefault(policy.workspace_id, []).append(policy)
     found = {}
     for variant in variants:
-        if variant.post.workspace_id not in workspaces:
-            continue
-        violations = policy_check(
-            workspace=variant.post.workspace,
-            text="\n\n".join(p for p in variant.parts() if p),
-            account=variant.account,
-            links=[variant.link] if variant.link else None,
-        )
-        blocking = [f"{v.policy.name}: {v.message}" for v in violations if v.blocks]
-        if blocking:
-            found[variant.pk] = " ".join(blocking)
+        text = "\n\n".join(p for p in variant.parts() if p)
+        reasons = []
+        for policy in by_workspace.get(variant.post.workspace_id, []):
+            chosen = {a.pk for a in policy.accounts.all()}
+            if chosen and variant.account_id not in chosen:
+                continue
+            violation = evaluate(policy, text, [variant.link] if variant.link else None)
+            if violation is not None:
+                reasons.append(f"{policy.name}: {violation.message}")
+        if reasons:
+            found[variant.pk] = " ".join(reasons)
     return found
 
 
