@@ -228,3 +228,23 @@ def test_an_exhausted_rate_budget_pauses_the_account_before_any_429(owner, masto
     services.post_publish_now(actor=owner, post=second)
     assert Dispatcher().run_once() == 0, "a paused account's posts are not claimed"
     assert Dispatcher().run_once(now=timezone.now() + timedelta(minutes=6)) == 1
+
+
+def test_publishing_and_deleting_are_audited(
+    owner, mastodon_account, django_capture_on_commit_callbacks
+):
+    from chorus.governance.models import AuditAction, AuditEntry
+
+    post = compose(owner, mastodon_account, "audited")
+    services.post_publish_now(actor=owner, post=post)
+    with django_capture_on_commit_callbacks(execute=True):
+        Dispatcher().run_once()
+    variant = Variant.objects.get(post=post)
+    published = AuditEntry.objects.get(action=AuditAction.POST_PUBLISHED)
+    assert published.workspace_id == owner.workspace_id and published.actor_id is None
+    assert variant.remote_id in str(published.changes)
+    services.variant_delete_remote(actor=owner, variant=variant)
+    draft = compose(owner, mastodon_account, "never sent")
+    services.post_delete(actor=owner, post=draft)
+    deleted = AuditEntry.objects.filter(action=AuditAction.POST_DELETED)
+    assert deleted.count() == 2 and {e.actor_id for e in deleted} == {owner.user_id}

@@ -684,9 +684,11 @@ def _prep(model, field_name: str, value):
 def _after_outcomes(outcomes: list[Outcome]) -> None:
     """Once the batch commits: tell authors about trouble, schedule evergreen repeats."""
     from chorus.publishing.services import tell_author
-    from chorus.publishing.tasks import repeat_evergreen
+    from chorus.publishing.tasks import audit_published, repeat_evergreen
 
     published = [o.variant_id for o in outcomes if o.status == VariantStatus.PUBLISHED]
+    if published:
+        transaction.on_commit(lambda: audit_published(published))
     evergreen = list(
         Post.objects.filter(variants__pk__in=published, repeat_every_days__isnull=False)
         .values_list("pk", flat=True)

@@ -412,6 +412,13 @@ def post_delete(*, actor: Membership, post: Post) -> None:
         status__in=[VariantStatus.PUBLISHING, VariantStatus.PUBLISHED]
     ).exists():
         raise Conflict(_("Part of this post is out; delete it from the network first."))
+    audit_record(
+        action=AuditAction.POST_DELETED,
+        actor=actor,
+        workspace=post.workspace_id,
+        target=post,
+        changes={"before": content_of(post), "after": None},
+    )
     post.delete()
 
 
@@ -458,6 +465,16 @@ def variant_delete_remote(*, actor: Membership, variant: Variant) -> Variant:
         raise ServiceError(exc.message) from exc
     variant.status = VariantStatus.DELETED
     variant.save(update_fields=["status"])
+    audit_record(
+        action=AuditAction.POST_DELETED,
+        actor=actor,
+        workspace=variant.post.workspace_id,
+        target=variant.post,
+        changes={
+            "before": {"account": variant.account.handle, "remote_id": variant.remote_id},
+            "after": {"deleted_from_network": True},
+        },
+    )
     return variant
 
 
@@ -520,6 +537,29 @@ def post_repeat_next(*, post: Post) -> Post | None:
 
 
 # --------------------------------------------------------------------------- after publishing
+
+
+def audit_published(*, variant_ids: list[int]) -> None:
+    """One `post_published` audit entry per published variant, acted by the system."""
+    for variant in Variant.objects.filter(
+        pk__in=variant_ids, status=VariantStatus.PUBLISHED
+    ).select_related("post__author", "account"):
+        audit_record(
+            action=AuditAction.POST_PUBLISHED,
+            actor=None,
+            workspace=variant.post.workspace_id,
+            target=variant.post,
+            changes={
+                "before": None,
+                "after": {
+                    "account": variant.account.handle,
+                    "network": variant.account.provider,
+                    "remote_id": variant.remote_id,
+                    "url": variant.remote_url,
+                    "author": variant.post.author.email,
+                },
+            },
+        )
 
 
 def release_held_for_account(*, account: SocialAccount) -> int:

@@ -22,3 +22,9 @@ def expire_approvals() -> None:
     from chorus.publishing.approvals import approvals_expire
 
     approvals_expire()
+
+
+@db_task(retries=3, retry_delay=30)
+def audit_published(variant_ids: list[int]) -> None:
+    """The audit entries of posts the dispatcher published (written off its hot path)."""
+    services.audit_published(variant_ids=variant_ids)
