@@ -38,6 +38,28 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()] if raw else default
 
 
+def server_budgets(name: str) -> dict[str, tuple[int, int] | None]:
+    """Per-network overrides of server budgets: `bluesky=2700/300,mastodon=off`.
+
+    Each is requests per window in seconds, shared by every account on one server;
+    `off` removes the network's default.
+    """
+    budgets: dict[str, tuple[int, int] | None] = {}
+    for item in env_list(name, []):
+        network, _, value = item.partition("=")
+        requests, _, seconds = value.strip().partition("/")
+        if value.strip().lower() == "off":
+            budgets[network.strip()] = None
+        elif requests.strip().isdigit() and seconds.strip().isdigit() and int(seconds) > 0:
+            budgets[network.strip()] = (int(requests), int(seconds))
+        else:
+            raise ConfigError(
+                f"{name}: {item!r} is not network=REQUESTS/SECONDS or network=off "
+                "(e.g. bluesky=2700/300)."
+            )
+    return budgets
+
+
 def data_dir() -> Path:
     """Where the embedded database, queue and secret key live (CHORUS_DATA_DIR)."""
     path = Path(env("CHORUS_DATA_DIR") or Path.cwd() / "data").expanduser().resolve()

@@ -146,11 +146,15 @@ NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 
 # Publishing: how many network calls one dispatcher makes at once, and how late is too late.
-CHORUS_DISPATCH_CONCURRENCY = int(config.env("CHORUS_DISPATCH_CONCURRENCY", "64"))
+CHORUS_DISPATCH_CONCURRENCY = int(config.env("CHORUS_DISPATCH_CONCURRENCY", "200"))
 CHORUS_LATE_CUTOFF_SECONDS = int(config.env("CHORUS_LATE_CUTOFF_SECONDS", "3600"))
 # A claim not recorded within the lease (its dispatcher died) is taken over; first retry delay.
 CHORUS_DISPATCH_LEASE_SECONDS = int(config.env("CHORUS_DISPATCH_LEASE_SECONDS", "300"))
 CHORUS_DISPATCH_BACKOFF_SECONDS = float(config.env("CHORUS_DISPATCH_BACKOFF_SECONDS", "15"))
+
+# Requests per window shared by all accounts on one server (a network's per-IP quota);
+# defaults come from each network's Limits.server_budget.
+CHORUS_SERVER_BUDGETS = config.server_budgets("CHORUS_SERVER_BUDGETS")
 
 # Network-specific connect options, e.g. a private AT Protocol network's own PLC directory.
 CHORUS_NETWORK_OPTIONS = {

@@ -48,7 +48,7 @@ def test_thread_with_hashtag_and_link_is_published_once(owner, bluesky_account, 
     services.post_publish_now(actor=owner, post=post)
     crashed = Dispatcher()
     work = crashed.claim()
-    crashed.publish(work[0])  # sent, then the process "dies" before recording
+    crashed.send(work)  # sent, then the process "dies" before recording
     from datetime import timedelta
 
     from django.utils import timezone

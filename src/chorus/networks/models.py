@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from chorus.accounts.models import Membership, User, Workspace
@@ -30,6 +31,7 @@ class SocialAccount(models.Model):
     avatar_url = models.URLField(max_length=1000, blank=True)
     profile_url = models.URLField(max_length=1000, blank=True)
     identity = models.JSONField(default=dict)  # server URL, DID, ... (not secret)
+    server = models.CharField(max_length=255, blank=True)  # host its API calls go to
     secrets_encrypted = models.TextField(blank=True)  # Fernet token of a JSON object
     status = models.CharField(
         max_length=20, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
@@ -52,9 +54,26 @@ class SocialAccount(models.Model):
                 fields=["workspace", "provider", "remote_id"], name="account_once_per_workspace"
             )
         ]
+        indexes = [  # the dispatcher skips accounts waiting out their or their server's budget
+            models.Index(
+                fields=["rate_reset_at"], condition=Q(rate_remaining=0), name="account_rate_paused"
+            ),
+            models.Index(fields=["provider", "server"], name="account_server"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.handle} ({self.provider})"
+
+    def save(self, *args, **kwargs) -> None:
+        """Keep `server` in step with the identity it comes from."""
+        from chorus.networks.providers import get_provider
+
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "identity" in update_fields:
+            self.server = get_provider(self.provider).server_of(self.identity)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "server"}
+        super().save(*args, **kwargs)
 
     @property
     def is_healthy(self) -> bool:
@@ -155,3 +174,26 @@ class OAuthClient(models.Model):
     @client_secret.setter
     def client_secret(self, value: str) -> None:
         self.client_secret_encrypted = crypto.encrypt(value)
+
+
+class ServerBudget(models.Model):
+    """Requests the dispatchers have spent on one server in its current window.
+
+    A network's per-IP quota (a Bluesky PDS allows 3,000 requests per 5 minutes) is shared
+    by every account hosted on that server, so it is kept here, where every dispatcher on
+    every machine sees it; see `chorus.networks.budgets`.
+    """
+
+    provider = models.CharField(max_length=32)
+    server = models.CharField(max_length=255)
+    limit = models.PositiveIntegerField()
+    used = models.PositiveIntegerField(default=0)
+    window_ends_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "server"], name="one_budget_per_server")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.server}: {self.used}/{self.limit}"

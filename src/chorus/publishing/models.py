@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from chorus.accounts.models import Membership, User, Workspace
@@ -153,7 +154,14 @@ class Variant(models.Model):
     last_error = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "due_at"], name="variant_due")]
+        indexes = [
+            models.Index(fields=["status", "due_at", "id"], name="variant_due"),
+            models.Index(  # leases of a dispatcher that died, taken over by the next claim
+                fields=["lease_until"],
+                condition=Q(status=VariantStatus.PUBLISHING),
+                name="variant_leased",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.post_id} → {self.account}"

@@ -18,6 +18,7 @@ from chorus.accounts.models import Membership, User, Workspace
 from chorus.accounts.roles import Role
 from chorus.core import crypto
 from chorus.networks.models import AccountStatus, SocialAccount
+from chorus.networks.providers import get_provider
 from chorus.publishing.models import Post, PostState, Variant, VariantStatus
 
 CHUNK = 2_000
@@ -38,6 +39,7 @@ def seed_accounts(*, count: int, provider: str, server_url: str, label: str = "l
             remote_id=identity.get("did") or identity["account_id"],
             handle=identity.get("handle") or identity["acct"],
             identity=identity,
+            server=get_provider(provider).server_of(identity),
             status=AccountStatus.ACTIVE,
             connected_by=owner,
         )

@@ -71,6 +71,9 @@ class Limits:
     supports_direct_messages: bool = False
     url_length: int | None = None  # a URL counts as this many characters, if fixed
     rate_limit_note: str = ""  # the network's documented budget, in plain words
+    # (requests, seconds) one server allows from one IP address, whatever the account:
+    # the dispatcher shares it among every account hosted there (see networks.budgets)
+    server_budget: tuple[int, int] | None = None
 
 
 @dataclass
@@ -200,6 +203,11 @@ class Provider(abc.ABC):
         self.http = http or httpx.Client(timeout=httpx.Timeout(20.0, connect=10.0))
         self.credentials_changed = False
         self.rate_budget: RateBudget | None = None
+
+    @classmethod
+    @abc.abstractmethod
+    def server_of(cls, identity: dict[str, Any]) -> str:
+        """The host (and port) this account's API calls go to, from its stored identity."""
 
     @abc.abstractmethod
     def verify(self) -> AccountIdentity:

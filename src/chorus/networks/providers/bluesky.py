@@ -419,6 +419,7 @@ class Bluesky(PasswordSignIn, Provider):
             "3,000 requests per 5 minutes per IP address, and 30 sign-ins per 5 minutes "
             "(300 a day) per account."
         ),
+        server_budget=(2700, 300),  # 90% of the PDS's per-IP 3,000: room for other calls
     )
     page_size = 50
     max_pages = 10
@@ -485,6 +486,10 @@ class Bluesky(PasswordSignIn, Provider):
         )
 
     # ------------------------------------------------------------------ plumbing
+
+    @classmethod
+    def server_of(cls, identity: dict[str, Any]) -> str:
+        return urlsplit(str(identity.get("pds_url", ""))).netloc
 
     @property
     def did(self) -> str:

@@ -285,9 +285,10 @@ class Mastodon(OAuthSignIn, Provider):
         supports_direct_messages=True,
         url_length=23,
         rate_limit_note=(
-            "300 requests per 5 minutes per account (and per IP address); media uploads "
-            "30 per 30 minutes; deleting posts and undoing boosts 30 per 30 minutes. "
-            "Server admins can change these."
+            "300 requests per 5 minutes per access token (1,500 per account); media "
+            "uploads 30 per 30 minutes; deleting posts and undoing boosts 30 per 30 "
+            "minutes. Only unauthenticated calls are limited per IP address (300 per 5 "
+            "minutes). Server admins can change these."
         ),
     )
     page_size = 40  # notifications per request (Mastodon's maximum)
@@ -378,6 +379,10 @@ class Mastodon(OAuthSignIn, Provider):
         return credentials
 
     # ----------------------------------------------------------------------- requests
+
+    @classmethod
+    def server_of(cls, identity: dict[str, Any]) -> str:
+        return urlsplit(str(identity.get("server_url", ""))).netloc
 
     @property
     def server_url(self) -> str:

@@ -1,0 +1,81 @@
+"""Server budgets: one network quota shared by every account on the same server.
+
+Networks limit some things per account (the dispatcher follows each account's rate-limit
+headers and Retry-After) and some per server and client IP address: a Bluesky PDS
+allows 3,000 requests per 5 minutes from one address, whichever accounts they act for.
+Brands with many accounts on one server would trip that limit in a top-of-the-hour
+burst, and a 429 there stalls every account on the server. So the dispatchers share a
+fixed-window budget per (network, server) in the database: each claim reserves one
+request per post before anything is sent, servers whose budget is spent are skipped
+until the window ends, and the further requests a post makes (thread parts, media
+uploads) are charged once the claim knows them.
+
+Defaults come from each network's `Limits.server_budget`; CHORUS_SERVER_BUDGETS
+overrides them (`bluesky=2700/300,mastodon=off`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F
+
+from chorus.networks.models import ServerBudget
+from chorus.networks.providers import get_provider
+
+Server = tuple[str, str]  # (network key, host)
+
+
+def budget_for(provider_key: str) -> tuple[int, int] | None:
+    """(requests, window seconds) for each server of this network, or None: unlimited."""
+    overrides = settings.CHORUS_SERVER_BUDGETS
+    if provider_key in overrides:
+        return overrides[provider_key]
+    return get_provider(provider_key).limits.server_budget
+
+
+def spent_servers(now: datetime) -> list[Server]:
+    """Servers whose budget for the current window is used up."""
+    return list(
+        ServerBudget.objects.filter(window_ends_at__gt=now, used__gte=F("limit")).values_list(
+            "provider", "server"
+        )
+    )
+
+
+def reserve(wanted: Counter[Server], now: datetime) -> Counter[Server]:
+    """Take up to `wanted` requests from each server's budget and return what was granted.
+
+    Call inside the claim's transaction: the budget rows stay locked until it commits,
+    so two dispatchers never hand out the same request.
+    """
+    granted: Counter[Server] = Counter()
+    for server in sorted(wanted):  # one lock order for every dispatcher: no deadlocks
+        budget = budget_for(server[0])
+        if budget is None:
+            granted[server] = wanted[server]
+            continue
+        limit, seconds = budget
+        row, _created = ServerBudget.objects.select_for_update().get_or_create(
+            provider=server[0],
+            server=server[1],
+            defaults={"limit": limit, "window_ends_at": now + timedelta(seconds=seconds)},
+        )
+        if row.window_ends_at <= now:
+            row.used, row.window_ends_at = 0, now + timedelta(seconds=seconds)
+        row.limit = limit
+        granted[server] = max(0, min(wanted[server], limit - row.used))
+        row.used += granted[server]
+        row.save(update_fields=["limit", "used", "window_ends_at"])
+    return granted
+
+
+def charge(extra: Counter[Server]) -> None:
+    """Count further requests (thread parts, media uploads) against budgeted servers."""
+    for (provider, server), count in extra.items():
+        if count > 0 and budget_for(provider) is not None:
+            ServerBudget.objects.filter(provider=provider, server=server).update(
+                used=F("used") + count
+            )
