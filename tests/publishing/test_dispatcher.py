@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chorus.networks.models import AccountStatus
+from chorus.networks.models import AccountStatus, SocialAccount
 from chorus.publishing import services
 from chorus.publishing.dispatcher import Dispatcher
 from chorus.publishing.models import AttemptOutcome, PostState, Variant, VariantStatus
+from chorus.testing.emulator import EmulatorServer
 
 pytestmark = pytest.mark.django_db
 
@@ -272,3 +273,36 @@ def test_full_batches_resume_where_they_stopped_and_a_short_one_rescans(
     assert [w.variant.post_id for w in third] == [posts[4].pk]
     dispatcher.record(dispatcher.send(third))
     assert len(statuses_of(mastodon_account)) == 5
+
+
+def test_a_renewed_bluesky_session_is_kept_for_the_next_post(owner):
+    with EmulatorServer(process=False, latency=0, rate_limit=None) as emulator:
+        credentials = emulator.bluesky_credentials("brand.test", ttl_s=-60)  # access expired
+        account = SocialAccount(
+            workspace=owner.workspace,
+            provider="bluesky",
+            remote_id=credentials.identity["did"],
+            handle="brand.test",
+            identity=credentials.identity,
+            connected_by=owner.user,
+        )
+        account.secrets = credentials.secrets
+        account.save()
+        first = compose(owner, account, "First, after the session renews")
+        services.post_publish_now(actor=owner, post=first)
+        Dispatcher().run_once()
+
+        account.refresh_from_db()
+        assert Variant.objects.get(post=first).status == VariantStatus.PUBLISHED
+        assert account.secrets["refreshJwt"] != credentials.secrets["refreshJwt"]
+        assert renewals(emulator) == 1
+        second = compose(owner, account, "Second, with the kept session")
+        services.post_publish_now(actor=owner, post=second)
+        Dispatcher().run_once()
+        assert Variant.objects.get(post=second).status == VariantStatus.PUBLISHED
+        assert renewals(emulator) == 1, "the stored session was used, not the expired one"
+        assert len(emulator.events()) == 2
+
+
+def renewals(emulator) -> int:
+    return sum(n for route, n in emulator.stats()["routes"].items() if "refreshSession" in route)
