@@ -5,11 +5,13 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from chorus.config import ConfigError, server_budgets
 from chorus.networks import budgets
-from chorus.networks.models import ServerBudget
+from chorus.networks.models import ServerBudget, SocialAccount
 from chorus.publishing import services
 from chorus.publishing.dispatcher import Dispatcher
 from chorus.publishing.models import Variant, VariantStatus
@@ -93,3 +95,21 @@ def test_setting_parses_budgets_and_refuses_nonsense(monkeypatch):
         monkeypatch.setenv("CHORUS_SERVER_BUDGETS", wrong)
         with pytest.raises(ConfigError, match="CHORUS_SERVER_BUDGETS"):
             server_budgets("CHORUS_SERVER_BUDGETS")
+
+
+def test_account_page_shows_its_servers_shared_budget(owner, settings):
+    settings.CHORUS_SERVER_BUDGETS = {}
+    account = SocialAccount.objects.create(
+        workspace=owner.workspace,
+        provider="bluesky",
+        remote_id="did:plc:budgeted",
+        handle="budgeted.test",
+        identity={"did": "did:plc:budgeted", "pds_url": "https://pds.example:2583"},
+        connected_by=owner.user,
+    )
+    assert account.server == "pds.example:2583"
+    budgets.reserve(Counter({("bluesky", account.server): 5}), timezone.now())
+    client = Client()
+    client.force_login(owner.user)
+    page = client.get(reverse("account_detail", args=[account.pk])).content.decode()
+    assert "5 of 2700 requests per 300 s used" in page and "pds.example:2583" in page

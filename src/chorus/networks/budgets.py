@@ -17,12 +17,14 @@ overrides them (`bluesky=2700/300,mastodon=off`).
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F
+from django.utils import timezone
 
-from chorus.networks.models import ServerBudget
+from chorus.networks.models import ServerBudget, SocialAccount
 from chorus.networks.providers import get_provider
 
 Server = tuple[str, str]  # (network key, host)
@@ -79,3 +81,30 @@ def charge(extra: Counter[Server]) -> None:
             ServerBudget.objects.filter(provider=provider, server=server).update(
                 used=F("used") + count
             )
+
+
+@dataclass(frozen=True)
+class ServerUsage:
+    """What an account's server budget looks like now (for its health page)."""
+
+    server: str
+    limit: int
+    window_seconds: int
+    used: int  # in the current window
+    window_ends_at: datetime | None  # None: no window open
+
+
+def usage_of(account: SocialAccount) -> ServerUsage | None:
+    """The shared budget of this account's server, or None if its network sets none."""
+    budget = budget_for(account.provider)
+    if budget is None or not account.server:
+        return None
+    row = ServerBudget.objects.filter(provider=account.provider, server=account.server).first()
+    current = row is not None and row.window_ends_at > timezone.now()
+    return ServerUsage(
+        server=account.server,
+        limit=budget[0],
+        window_seconds=budget[1],
+        used=row.used if current else 0,
+        window_ends_at=row.window_ends_at if current else None,
+    )

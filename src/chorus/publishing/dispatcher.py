@@ -21,11 +21,14 @@ How it keeps that promise:
   the network's Retry-After (and holds the whole account until then), `Transient` backs off
   exponentially, `AuthExpired` marks the account and its posts needs-reconnect,
   `Rejected` fails the variant with the network's reason.
+- **Quotas.** An account whose network-reported budget is spent, or whose server's shared
+  budget is (`networks.budgets`), is not claimed until the window resets.
 - **Throughput.** Claims and results are written in batches by their own threads; the
   network calls of every claimed variant run concurrently on one event loop (the providers'
   code in greenlets, aiohttp underneath: `networks.providers.aio`), so a top-of-the-hour
   burst is limited by the networks' latency, not by database round trips or a thread per
-  request.
+  request. In a burst, claims wait briefly for a worthwhile batch and resume the due scan
+  where the last one stopped (see `claim`), so each claim's cost stays flat.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ SynchronousOnlyOperation there, which is the guard we want) and no sleeping.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -33,16 +32,12 @@ T = TypeVar("T")
 class LoopClient:
     """What a provider gets as its `http` inside `AsyncHTTP.call`."""
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        timeout: Any = None,
-        follow_redirects: bool | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        """Encode the request as httpx would, then let the event loop send it."""
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Encode the request as httpx would, then let the event loop send it.
+
+        `kwargs` are httpx.Request's (params, headers, json, data, files, content); timeouts
+        are the session's, and redirects are never followed, as providers expect.
+        """
         request = httpx.Request(method, url, **kwargs)
         current = greenlet.getcurrent()
         if current.parent is None:
@@ -53,17 +48,10 @@ class LoopClient:
 class AsyncHTTP:
     """An aiohttp session that runs synchronous provider code; open it on the loop."""
 
-    def __init__(
-        self,
-        *,
-        connections: int,
-        timeout: float = 30.0,
-        connect_timeout: float = 10.0,
-        tls: ssl.SSLContext | None = None,
-    ):
+    def __init__(self, *, connections: int, timeout: float = 30.0):
         self.connections = connections
-        self.timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
-        self.tls = tls or httpx.create_ssl_context()
+        self.timeout = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 10.0))
+        self.tls = httpx.create_ssl_context()  # the same CA bundle as httpx's clients
         self.client = LoopClient()
         self._session: aiohttp.ClientSession | None = None
 

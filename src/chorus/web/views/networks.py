@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chorus.accounts import selectors as account_selectors
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
-from chorus.networks import selectors, services
+from chorus.networks import budgets, selectors, services
 from chorus.networks.models import AccessLevel
 from chorus.web.forms import OAuthConnectForm, PasswordConnectForm
 from chorus.web.views.common import member_required, show_service_error
@@ -120,6 +120,7 @@ def account_detail(request, account_id: int):
         "networks/account_detail.html",
         {
             "account": account,
+            "server_budget": budgets.usage_of(account),
             "can_manage": role_can(request.membership.role, Capability.MANAGE_ACCOUNTS),
             "members": members,
             "levels": AccessLevel.choices,
