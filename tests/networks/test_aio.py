@@ -1,6 +1,5 @@
 """The event-loop path: unchanged providers, their HTTP sent by aiohttp on the loop."""
 
-import asyncio
 import gzip
 import json
 import socket
@@ -10,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from chorus.networks.providers.aio import AsyncHTTP, LoopClient
+from chorus.networks.providers.aio import AsyncHTTP, LoopClient, run_to_completion
 from chorus.networks.providers.base import PostDraft, Transient
 from chorus.networks.providers.mastodon import Mastodon
 from chorus.networks.providers.wire import send
@@ -22,7 +21,7 @@ def on_loop(fn, *args, **options):
         async with AsyncHTTP(connections=4, **options) as http:
             return await http.call(fn, http.client, *args)
 
-    return asyncio.run(run())
+    return run_to_completion(run)
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,7 @@ from chorus.core import crypto
 from chorus.networks import budgets
 from chorus.networks.models import AccountGrant, AccountStatus, SocialAccount
 from chorus.networks.providers import get_provider
-from chorus.networks.providers.aio import AsyncHTTP, LoopClient
+from chorus.networks.providers.aio import AsyncHTTP, LoopClient, run_to_completion
 from chorus.networks.providers.base import (
     AuthExpired,
     Credentials,
@@ -626,7 +626,7 @@ class Dispatcher:
             async with self._http() as http:
                 return await asyncio.gather(*(self._send_on_loop(item, http) for item in work))
 
-        return asyncio.run(send_all()) if work else []
+        return run_to_completion(send_all) if work else []
 
     def run(self, stop: threading.Event) -> None:
         """Keep claiming and publishing until `stop` is set.

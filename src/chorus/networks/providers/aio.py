@@ -19,7 +19,9 @@ SynchronousOnlyOperation there, which is the guard we want) and no sleeping.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import aiohttp
@@ -27,6 +29,17 @@ import greenlet
 import httpx
 
 T = TypeVar("T")
+
+
+def run_to_completion(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run `main()` on a fresh event loop in a thread of its own and return its result.
+
+    For synchronous callers: unlike `asyncio.run`, it works even where the calling thread
+    already runs a loop (a Playwright or notebook session), and the loop's code can never
+    reach the caller's database connection.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="event-loop") as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 class LoopClient:
