@@ -214,19 +214,7 @@ class Dispatcher:
                 if full
                 else None
             )
-            candidates = [(pk, status, account) for pk, status, account, _due in recovered + fresh]
-            servers = {
-                pk: (provider, server)
-                for pk, provider, server in SocialAccount.objects.filter(
-                    pk__in={account for _pk, _status, account in candidates}
-                ).values_list("pk", "provider", "server")
-            }
-            granted = budgets.reserve(Counter(servers[a] for _pk, _st, a in candidates), now)
-            claimed: dict[int, str] = {}
-            for pk, status, account in candidates:  # the oldest first within each budget
-                if granted[servers[account]] > 0:
-                    granted[servers[account]] -= 1
-                    claimed[pk] = status
+            claimed = _within_server_budgets(recovered + fresh, now)
             if not claimed:
                 return []
             ids = list(claimed)
@@ -241,12 +229,7 @@ class Dispatcher:
             media: dict[int, list[VariantMedia]] = {}
             for item in VariantMedia.objects.filter(variant_id__in=ids).select_related("asset"):
                 media.setdefault(item.variant_id, []).append(item)
-            further: Counter[budgets.Server] = Counter()  # requests after each first one
-            for v in variants:
-                if budgets.budget_for(v.account.provider):
-                    server = (v.account.provider, v.account.server)
-                    further[server] += len(v.parts()) - 1 + len(media.get(v.pk, []))
-            budgets.charge(further)
+            _charge_further_requests(variants, media)
         credentials = self._credentials({v.account for v in variants})
         allowed = authors_allowed(variants)
         blocked = policy_blocked(variants)
@@ -577,8 +560,8 @@ class Dispatcher:
                 Q(last_ok_at__isnull=True) | Q(last_ok_at__lt=now - HEALTH_PRECISION),
                 pk__in=ok - expired,
             ).update(last_ok_at=now)
-        budgets = {o.account_id: o.budget for o in outcomes if o.budget and o.account_id}
-        if budgets:  # an exhausted budget pauses the account until its reset (see claim)
+        reported = {o.account_id: o.budget for o in outcomes if o.budget and o.account_id}
+        if reported:  # an exhausted budget pauses the account until its reset (see claim)
             table = connection.ops.quote_name(SocialAccount._meta.db_table)
             with connection.cursor() as cursor:
                 cursor.executemany(
@@ -591,7 +574,7 @@ class Dispatcher:
                             _prep(SocialAccount, "rate_reset_at", b.reset_at),
                             pk,
                         )
-                        for pk, b in budgets.items()
+                        for pk, b in reported.items()
                     ],
                 )
         renewed = {o.account_id: o.credentials for o in outcomes if o.credentials}
@@ -837,6 +820,39 @@ def _walk_indexes_in_order():
         cursor.execute("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off")
         yield
         cursor.execute("SET LOCAL enable_bitmapscan = on; SET LOCAL enable_sort = on")
+
+
+def _within_server_budgets(
+    rows: list[tuple[int, str, int, datetime]], now: datetime
+) -> dict[int, str]:
+    """The locked rows (oldest first) that their servers' budgets allow: id -> status.
+
+    One request per post is reserved now; the rest are charged once the posts are loaded
+    (`_charge_further_requests`).
+    """
+    servers = {
+        pk: (provider, server)
+        for pk, provider, server in SocialAccount.objects.filter(
+            pk__in={account for _pk, _status, account, _due in rows}
+        ).values_list("pk", "provider", "server")
+    }
+    granted = budgets.reserve(Counter(servers[account] for *_, account, _due in rows), now)
+    allowed = {}
+    for pk, status, account, _due in rows:
+        if granted[servers[account]] > 0:
+            granted[servers[account]] -= 1
+            allowed[pk] = status
+    return allowed
+
+
+def _charge_further_requests(variants: list[Variant], media: dict[int, list[VariantMedia]]) -> None:
+    """Charge each post's thread parts after the first, and its uploads, to its server."""
+    further: Counter[budgets.Server] = Counter()
+    for v in variants:
+        if budgets.budget_for(v.account.provider):
+            server = (v.account.provider, v.account.server)
+            further[server] += len(v.parts()) - 1 + len(media.get(v.pk, []))
+    budgets.charge(further)
 
 
 def _lock_rows(query, count: int) -> list[tuple[int, str, int, datetime]]:
