@@ -20,7 +20,7 @@ from chorus.publishing import services
 from chorus.publishing.media import sniff
 from chorus.publishing.models import MediaAsset, Post, PostState, QueueSlot, VariantStatus
 from chorus.publishing.validation import part_lengths
-from chorus.web.views.publishing import local_to_utc
+from chorus.web.views.timeinput import local_to_utc
 
 pytestmark = pytest.mark.django_db
 

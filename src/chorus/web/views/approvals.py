@@ -27,7 +27,8 @@ from chorus.publishing import approvals, selectors
 from chorus.publishing.models import Post, PostState
 from chorus.publishing.services import InvalidPost, VariantInput
 from chorus.web.views.common import member_required, public, show_service_error
-from chorus.web.views.publishing import composer_from_post, preview_cards, zone_name
+from chorus.web.views.composer import composer_from_post, preview_cards
+from chorus.web.views.timeinput import zone_name
 
 
 def _cards(post: Post, membership=None) -> list[dict]:

@@ -1,0 +1,136 @@
+"""Per-account queues and posting slots, the on-time record and bulk import."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chorus.accounts.roles import Capability
+from chorus.core.errors import ServiceError
+from chorus.networks.providers import get_provider
+from chorus.publishing import imports, selectors, services
+from chorus.publishing.models import (
+    QueueSlot,
+)
+from chorus.web.views.common import member_required
+from chorus.web.views.composer import usable_accounts
+from chorus.web.views.timeinput import parse_time, zone_name
+
+
+def _slot_text(slots: list[QueueSlot], weekday: int) -> str:
+    return ", ".join(s.time.strftime("%H:%M") for s in slots if s.weekday == weekday)
+
+
+def parse_slots(data) -> list[tuple[int, dt.time]]:
+    """`day-0` … `day-6` holding times like "09:00, 13:30" → [(weekday, time)]."""
+    slots = []
+    for weekday in range(7):
+        for piece in data.get(f"day-{weekday}", "").replace(";", ",").split(","):
+            piece = piece.strip()
+            if not piece:
+                continue
+            at = parse_time(piece if len(piece) > 2 else f"{piece}:00")
+            if at is None:
+                raise ServiceError(
+                    _("“%(value)s” is not a time; write times like 09:00, 13:30.")
+                    % {"value": piece},
+                    field="slots",
+                )
+            slots.append((weekday, at.replace(second=0, microsecond=0)))
+    return slots
+
+
+@member_required(Capability.PUBLISH_POSTS)
+@require_GET
+def queue(request):
+    now = timezone.now()
+    weekday_names = [date_format(dt.date(2024, 1, 1 + n), "l") for n in range(7)]  # Mon..Sun
+    rows = []
+    for account in usable_accounts(request):
+        slots = list(account.slots.all())
+        rows.append(
+            {
+                "account": account,
+                "network": get_provider(account.provider).name,
+                "days": [
+                    {"weekday": n, "name": weekday_names[n], "times": _slot_text(slots, n)}
+                    for n in range(7)
+                ],
+                "next_free": services.next_free_slot(account, after=now),
+                "queued": list(selectors.queued_variants(account, after=now)[:20]),
+                "has_slots": bool(slots),
+            }
+        )
+    return render(request, "publishing/queue.html", {"rows": rows, "zone_name": zone_name()})
+
+
+@member_required(Capability.PUBLISH_POSTS)
+@require_POST
+def queue_slots(request, account_id: int):
+    account = next((a for a in usable_accounts(request) if a.pk == account_id), None)
+    if account is None:
+        raise Http404(_("No such social account."))
+    try:
+        services.queue_slots_set(
+            actor=request.membership, account=account, slots=parse_slots(request.POST)
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Posting times saved for %(handle)s.") % {"handle": account.handle}
+        )
+    return redirect(reverse("queue") + f"#account-{account.pk}")
+
+
+@member_required()
+@require_GET
+def on_time(request):
+    """Lateness of published posts (promised time → network-confirmed time), 30 days."""
+    return render(
+        request,
+        "publishing/on_time.html",
+        {
+            "by_account": selectors.on_time_record(request.membership, by="account"),
+            "by_network": selectors.on_time_record(request.membership, by="network"),
+        },
+    )
+
+
+@member_required(Capability.PUBLISH_POSTS)
+@require_http_methods(["GET", "POST"])
+def bulk_import(request):
+    """CSV bulk scheduling: every row is checked and reported; all are scheduled or none."""
+    report, error = None, ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("Choose a CSV file.")
+        else:
+            try:
+                report = imports.posts_import_csv(
+                    actor=request.membership,
+                    data=upload.read(),
+                    commit=request.POST.get("action") == "import",
+                )
+            except ServiceError as exc:
+                error = exc.message
+        if report and report.committed:
+            messages.success(
+                request,
+                _("Scheduled %(n)s posts.") % {"n": len(report.post_ids)},
+            )
+            return redirect(f"{reverse('calendar')}?view=list")
+    return render(
+        request,
+        "publishing/import.html",
+        {"report": report, "error": error, "columns": imports.__doc__},
+    )
