@@ -65,7 +65,8 @@ def translation_problems(entry: polib.POEntry, lang: str) -> list[str]:
         sources = [entry.msgid]
     for index, text in enumerate(texts):
         if not text.strip():
-            problems.append(f"{label}: untranslated" + (f" (form {index})" if len(texts) > 1 else ""))
+            form = f" (form {index})" if len(texts) > 1 else ""
+            problems.append(f"{label}: untranslated{form}")
             continue
         # A one-form language uses the plural msgid's placeholders; Django passes the
         # same mapping to every form, so each form must carry the plural's placeholders.
