@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 
 from tests.i18n.catalogues import (
     LANGUAGES,
     PLURAL_FORMS,
-    catalogue_path,
     entry_label,
     load,
     translation_problems,
@@ -50,6 +50,7 @@ def normalise() -> None:
     for lang in LANGUAGES:
         po = load(lang)
         po.metadata_is_fuzzy = False
+        po.header = "Chorus's user interface. Product terms: docs/glossary.md."
         po.metadata.update(
             {
                 "Project-Id-Version": "Chorus",
@@ -152,7 +153,10 @@ def fill(paths: list[str]) -> int:
                     errors.extend(f"{lang}: {p}" for p in problems)
                     continue
                 changed += 1
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M+0000")
     for po in pos.values():
+        if changed:
+            po.metadata["PO-Revision-Date"] = stamp
         po.save()
     for error in errors:
         print(error, file=sys.stderr)
