@@ -169,7 +169,7 @@ def main() -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("normalise")
     p_todo = sub.add_parser("todo")
-    p_todo.add_argument("langs", nargs="*", choices=LANGUAGES + [[]])
+    p_todo.add_argument("langs", nargs="*", metavar="lang", help=" ".join(LANGUAGES))
     p_fill = sub.add_parser("fill")
     p_fill.add_argument("sheets", nargs="+")
     args = parser.parse_args()
@@ -177,6 +177,9 @@ def main() -> int:
         normalise()
         return 0
     if args.cmd == "todo":
+        unknown = [lang for lang in args.langs if lang not in LANGUAGES]
+        if unknown:
+            parser.error(f"unknown language {unknown[0]!r}: choose among {' '.join(LANGUAGES)}")
         return todo(args.langs)
     return fill(args.sheets)
 
