@@ -110,6 +110,8 @@ LANGUAGES = [
     ("sw", "Kiswahili"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One shape of date, time and number for every language (chorus/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["chorus.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(config.env("CHORUS_STATIC_ROOT") or DATA_DIR / "static")

@@ -7,6 +7,7 @@ the REST API and background tasks all enforce the same thing.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chorus.accounts.models import (
@@ -492,11 +493,23 @@ def invitations_purge(*, older_than_days: int) -> int:
 
 
 def notify(
-    *, user: User, workspace: Workspace, message: str, url: str = "", email: bool = True
+    *,
+    user: User,
+    workspace: Workspace,
+    message: str | Callable[[], str],
+    url: str = "",
+    email: bool = True,
 ) -> Notification:
-    """Tell someone in the app and, unless `email` is false, by email once this commits."""
+    """Tell someone in the app and, unless `email` is false, by email once this commits.
+
+    Pass `message` as a callable (`lambda: _("…") % {…}`) to have it written in the
+    recipient's language rather than the language of whoever caused it.
+    """
     from chorus.accounts.tasks import send_notification_email
 
+    if callable(message):
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            message = message()
     notification = Notification.objects.create(
         user=user, workspace=workspace, message=message, url=url
     )

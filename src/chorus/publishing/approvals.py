@@ -31,6 +31,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import GRANTS, Capability, Role, role_at_least, role_can
@@ -243,8 +244,10 @@ def _notify_approvers(post: Post) -> None:
         notify(
             user=member.user,
             workspace=post.workspace,
-            message=_("A post by %(author)s waits for your approval (step %(n)s of %(total)s).")
-            % {"author": post.author.display_name, "n": post.approval_step, "total": total},
+            message=lambda: (  # in the approver's language
+                _("A post by %(author)s waits for your approval (step %(n)s of %(total)s).")
+                % {"author": post.author.display_name, "n": post.approval_step, "total": total}
+            ),
             url="/approvals/",
         )
 
@@ -446,19 +449,21 @@ def _decide(
         edited=edited,
     )
     before = {"state": post.state, "step": step, "approval": post.approval_status}
-    author_message = ""
+    author_message: list[str] = []  # msgids, written in the author's language by notify()
     if decision == ApprovalDecision.REJECTED:
         post.state = PostState.REJECTED
         post.approval_status = ApprovalStatus.REJECTED
-        author_message = _("Your post was rejected by %(who)s: %(comment)s")
+        author_message = [gettext_noop("Your post was rejected by %(who)s: %(comment)s")]
     elif step < total:
         post.approval_step = step + 1
     else:
         _arm(post)
         post.approval_status = ApprovalStatus.APPROVED
-        author_message = _("Your post was approved by %(who)s; it goes out at its time.")
+        author_message = [
+            gettext_noop("Your post was approved by %(who)s; it goes out at its time.")
+        ]
         if comment.strip():
-            author_message += " " + _("Comment: %(comment)s")
+            author_message.append(gettext_noop("Comment: %(comment)s"))
     post.save()
     audit_record(
         action=AuditAction.POST_APPROVED
@@ -486,7 +491,9 @@ def _decide(
         notify(
             user=post.author,
             workspace=post.workspace,
-            message=author_message % {"who": reviewer, "comment": comment.strip()},
+            message=lambda: " ".join(
+                _(part) % {"who": reviewer, "comment": comment.strip()} for part in author_message
+            ),
             url=f"/posts/{post.pk}/",
         )
     else:
@@ -562,8 +569,10 @@ def approvals_expire(*, now: datetime | None = None) -> int:
             notify(
                 user=post.author,
                 workspace=post.workspace,
-                message=_("Your post was held: %(reason)s Choose a new time to submit it again.")
-                % {"reason": reason},
+                message=lambda reason=reason: (  # in the author's language
+                    _("Your post was held: %(reason)s Choose a new time to submit it again.")
+                    % {"reason": reason}
+                ),
                 url=f"/posts/{post.pk}/",
             )
             count += 1

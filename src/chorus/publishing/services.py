@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability
@@ -576,15 +577,18 @@ def tell_author(*, variant_ids: list[int]) -> None:
         "post__author", "post__workspace", "account"
     ):
         if variant.status == VariantStatus.NEEDS_RECONNECT:
-            message = _("%(handle)s needs reconnecting: your post is held, nothing is lost.")
+            message = gettext_noop(
+                "%(handle)s needs reconnecting: your post is held, nothing is lost."
+            )
         elif variant.status == VariantStatus.HELD:
-            message = _("Your post to %(handle)s was held: %(error)s")
+            message = gettext_noop("Your post to %(handle)s was held: %(error)s")
         else:
-            message = _("Your post to %(handle)s failed: %(error)s")
+            message = gettext_noop("Your post to %(handle)s failed: %(error)s")
+        params = {"handle": variant.account.handle, "error": variant.last_error}
         notify(
             user=variant.post.author,
             workspace=variant.post.workspace,
-            message=message % {"handle": variant.account.handle, "error": variant.last_error},
+            message=lambda message=message, params=params: _(message) % params,  # author's language
             url=f"/posts/{variant.post_id}/",
         )
 

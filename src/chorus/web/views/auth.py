@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -36,7 +37,9 @@ class ChorusLoginView(LoginView):
 def sign_up(request):
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignUpForm(request.POST or None)
+    # The language offered first is the browser's (LocaleMiddleware read Accept-Language).
+    initial = {"language": translation.get_language_from_request(request)}
+    form = SignUpForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_sign_up(**form.cleaned_data)
@@ -44,7 +47,8 @@ def sign_up(request):
             show_service_error(form, exc)
         else:
             login(request, user, backend=BACKEND)
-            messages.success(request, _("Welcome to Chorus."))
+            with translation.override(user.language):  # the language just chosen
+                messages.success(request, _("Welcome to Chorus."))
             return redirect("home")
     return render(request, "registration/sign_up.html", {"form": form})
 
@@ -70,7 +74,8 @@ def invitation_accept(request, token: str):
                 )
                 return redirect("home")
         return render(request, "web/invitation_accept.html", context)
-    form = InvitationSignUpForm(request.POST or None)
+    initial = {"language": translation.get_language_from_request(request)}
+    form = InvitationSignUpForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invitation_sign_up(invitation=invitation, **form.cleaned_data)
@@ -79,5 +84,9 @@ def invitation_accept(request, token: str):
         else:
             login(request, user, backend=BACKEND)
             request.session[SESSION_WORKSPACE_KEY] = invitation.workspace_id
+            with translation.override(user.language):
+                messages.success(
+                    request, _("You joined %(name)s.") % {"name": invitation.workspace}
+                )
             return redirect("home")
     return render(request, "web/invitation_accept.html", {**context, "form": form})

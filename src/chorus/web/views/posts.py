@@ -245,6 +245,6 @@ def post_move(request, post_id: int):
             "date": local.date().isoformat(),
             "time": local.strftime("%H:%M"),
             "message": _("Moved to %(when)s.")
-            % {"when": date_format(local, "D j M Y, H:i") + " " + zone_name()},
+            % {"when": date_format(local, "DATETIME_FORMAT") + " " + zone_name()},
         }
     )

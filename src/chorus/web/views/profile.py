@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -35,7 +35,8 @@ def preferences(request):
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
-            messages.success(request, _("Preferences saved."))
+            with translation.override(user.language):  # the language just chosen
+                messages.success(request, _("Preferences saved."))
             return redirect("preferences")
     return render(request, "web/preferences.html", {"form": form})
 
