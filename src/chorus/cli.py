@@ -131,7 +131,13 @@ def check_broker() -> None:
 
 
 def check_port(host: str, port: int) -> None:
+    """Refuse early when another program listens on the port.
+
+    The probe sets SO_REUSEADDR as the web server will: connections of a previous run left in
+    TIME-WAIT do not stop a restart, while a live listener still does (Linux refuses to bind
+    beside one whatever the flag)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
