@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # serves Swagger UI's assets from our static files: /api/v1/docs works offline
     "chorus.accounts",
     "chorus.networks",
     "chorus.governance",
