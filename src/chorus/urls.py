@@ -22,7 +22,7 @@ urlpatterns = [
     path("signup/", auth.sign_up, name="sign_up"),
     path("login/", auth.ChorusLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", auth.ChorusPasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

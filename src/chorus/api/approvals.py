@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 from chorus.accounts.scopes import Scope
 from chorus.api.auth import member
 from chorus.api.publishing import PostOut, VariantIn, _reload
+from chorus.core.site import absolute_url
 from chorus.publishing import approvals, selectors
 from chorus.publishing.services import VariantInput
 
@@ -157,7 +158,7 @@ def review_link_create(request, post_id: int, payload: ReviewLinkIn):
         201,
         {
             "id": link.pk,
-            "url": request.build_absolute_uri(reverse("review", kwargs={"token": token})),
+            "url": absolute_url(reverse("review", kwargs={"token": token})),
             "step": link.step,
             "reviewer": link.reviewer,
             "expires_at": link.expires_at,

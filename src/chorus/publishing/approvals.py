@@ -31,8 +31,10 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chorus.accounts.models import Membership
+from chorus.accounts.recipients import moment_text, speaking_to
 from chorus.accounts.roles import GRANTS, Capability, Role, role_at_least, role_can
 from chorus.accounts.services import check_capability, notify
 from chorus.core.errors import Conflict, NotAllowed, NotFound, ServiceError
@@ -240,13 +242,11 @@ def _notify_approvers(post: Post) -> None:
     approvers = approvers_for(post)
     total = len(post.approval_plan)
     for member in approvers.members:
-        notify(
-            user=member.user,
-            workspace=post.workspace,
-            message=_("A post by %(author)s waits for your approval (step %(n)s of %(total)s).")
-            % {"author": post.author.display_name, "n": post.approval_step, "total": total},
-            url="/approvals/",
-        )
+        with speaking_to(member.user, post.workspace):
+            message = _(
+                "A post by %(author)s waits for your approval (step %(n)s of %(total)s)."
+            ) % {"author": post.author.display_name, "n": post.approval_step, "total": total}
+        notify(user=member.user, workspace=post.workspace, message=message, url="/approvals/")
 
 
 # --------------------------------------------------------------------------- submitting
@@ -446,19 +446,21 @@ def _decide(
         edited=edited,
     )
     before = {"state": post.state, "step": step, "approval": post.approval_status}
-    author_message = ""
+    author_message = []  # translated later, in the author's language
     if decision == ApprovalDecision.REJECTED:
         post.state = PostState.REJECTED
         post.approval_status = ApprovalStatus.REJECTED
-        author_message = _("Your post was rejected by %(who)s: %(comment)s")
+        author_message = [gettext_lazy("Your post was rejected by %(who)s: %(comment)s")]
     elif step < total:
         post.approval_step = step + 1
     else:
         _arm(post)
         post.approval_status = ApprovalStatus.APPROVED
-        author_message = _("Your post was approved by %(who)s; it goes out at its time.")
+        author_message = [
+            gettext_lazy("Your post was approved by %(who)s; it goes out at its time.")
+        ]
         if comment.strip():
-            author_message += " " + _("Comment: %(comment)s")
+            author_message.append(gettext_lazy("Comment: %(comment)s"))
     post.save()
     audit_record(
         action=AuditAction.POST_APPROVED
@@ -483,11 +485,13 @@ def _decide(
         },
     )
     if author_message:
+        with speaking_to(post.author, post.workspace):
+            message = " ".join(str(part) for part in author_message) % {
+                "who": reviewer,
+                "comment": comment.strip(),
+            }
         notify(
-            user=post.author,
-            workspace=post.workspace,
-            message=author_message % {"who": reviewer, "comment": comment.strip()},
-            url=f"/posts/{post.pk}/",
+            user=post.author, workspace=post.workspace, message=message, url=f"/posts/{post.pk}/"
         )
     else:
         _notify_approvers(post)
@@ -548,11 +552,14 @@ def approvals_expire(*, now: datetime | None = None) -> int:
             )
             if post is None:
                 continue
-            when = timezone.localtime(post.scheduled_at).strftime("%Y-%m-%d %H:%M %Z")
-            reason = _(
-                "Approval expired: it was not approved before its time (%(time)s), so it was "
-                "not sent."
-            ) % {"time": when}
+            with speaking_to(post.author, post.workspace):  # the author reads it
+                reason = _(
+                    "Approval expired: it was not approved before its time (%(time)s), so it "
+                    "was not sent."
+                ) % {"time": moment_text(post.scheduled_at)}
+                message = _(
+                    "Your post was held: %(reason)s Choose a new time to submit it again."
+                ) % {"reason": reason}
             post.variants.filter(status__in=[VariantStatus.DRAFT, VariantStatus.SCHEDULED]).update(
                 status=VariantStatus.HELD, due_at=None, last_error=reason
             )
@@ -562,8 +569,7 @@ def approvals_expire(*, now: datetime | None = None) -> int:
             notify(
                 user=post.author,
                 workspace=post.workspace,
-                message=_("Your post was held: %(reason)s Choose a new time to submit it again.")
-                % {"reason": reason},
+                message=message,
                 url=f"/posts/{post.pk}/",
             )
             count += 1

@@ -22,6 +22,7 @@ from chorus.accounts import selectors as account_selectors
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
+from chorus.core.site import absolute_url
 from chorus.networks import selectors as network_selectors
 from chorus.publishing import approvals, selectors
 from chorus.publishing.models import Post, PostState
@@ -208,7 +209,7 @@ def approval_review_link(request, post_id: int):
             raise
         messages.error(request, exc.message)
         return redirect("post_detail", post_id=post.pk)
-    url = request.build_absolute_uri(reverse("review", kwargs={"token": token}))
+    url = absolute_url(reverse("review", kwargs={"token": token}))
     messages.success(
         request,
         _("Send this link to the reviewer; it works once, until the post's time: %(url)s")
