@@ -61,6 +61,7 @@ class WorkflowIn(Schema):
     account: int | None = None
     campaign: int | None = None
     applies_to_all: bool = False
+    authors_approve_own: bool = False
     steps: list[StepIn] = Field(..., min_length=1, max_length=approvals.MAX_STEPS)
 
 
@@ -77,6 +78,7 @@ class WorkflowOut(Schema):
     account: int | None = Field(None, alias="account_id")
     campaign: int | None = Field(None, alias="campaign_id")
     applies_to_all: bool
+    authors_approve_own: bool
     steps: list[StepOut]
 
     @staticmethod
@@ -186,6 +188,7 @@ def _save(request, payload: WorkflowIn, workflow=None):
         account_id=payload.account,
         campaign_id=payload.campaign,
         applies_to_all=payload.applies_to_all,
+        authors_approve_own=payload.authors_approve_own,
         steps=[approvals.StepInput(role=s.role, members=s.members) for s in payload.steps],
     )
 

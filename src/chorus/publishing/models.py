@@ -259,6 +259,10 @@ class ApprovalWorkflow(models.Model):
     # True: every post in its scope needs approval, editors' and admins' too. False: only
     # posts that need approval anyway (contributors, draft-only members, policies) use it.
     applies_to_all = models.BooleanField(_("every post needs approval"), default=False)
+    # False (the default): nobody approves their own post, whatever their role.
+    authors_approve_own = models.BooleanField(
+        _("authors may approve their own posts"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
