@@ -14,6 +14,7 @@ from chorus.web.views import (
     posts,
     profile,
     queue,
+    site,
     workspace,
 )
 
@@ -147,5 +148,6 @@ urlpatterns = [
     path("me/tokens/", profile.api_tokens, name="api_tokens"),
     path("me/tokens/<int:token_id>/revoke/", profile.api_token_revoke, name="api_token_revoke"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("favicon.ico", site.favicon, name="favicon"),
     path("api/v1/", api.urls),
 ]

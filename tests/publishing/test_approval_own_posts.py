@@ -2,13 +2,13 @@
 
 import pytest
 from django.core import mail
+from tests.publishing.test_approvals import submit
 
 from chorus.accounts.roles import Role
 from chorus.core.errors import NotAllowed
 from chorus.publishing import approvals
 from chorus.publishing.approvals import StepInput
 from chorus.publishing.models import PostState
-from tests.publishing.test_approvals import submit
 
 pytestmark = pytest.mark.django_db
 
