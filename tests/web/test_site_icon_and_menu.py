@@ -28,6 +28,8 @@ def test_phone_menu_is_folded_until_asked_for(signed_in_page):
     expect(nav).to_be_hidden()
     page.click("#menu-button")
     expect(nav).to_be_visible()
+    opened = page.locator("#sidebar-menu").bounding_box()
+    assert opened["x"] < 30 and opened["width"] > 300  # unfolds below, across the screen
     page.click("#menu-button")
     expect(nav).to_be_hidden()
     page.set_viewport_size({"width": 1280, "height": 800})  # a wide screen: always open
