@@ -37,3 +37,17 @@ def test_title_and_page_show_the_main_text(owner, account):  # noqa: F811
     editor = client.get(f"/posts/{post.pk}/edit/").content.decode()
     main = editor.split('name="text"', 1)[1].split("</textarea>", 1)[0]
     assert "Our spring menu is here" in main
+
+    # rewritten through the API (no main text): the title follows the new variants
+    from chorus.publishing import services
+
+    services.post_save(
+        actor=owner,
+        post=post,
+        variants=[
+            services.VariantInput(account_id=account.pk, text="Autumn menu"),
+            services.VariantInput(account_id=second.pk, text="Autumn menu"),
+        ],
+    )
+    post.refresh_from_db()
+    assert str(post) == "Autumn menu"

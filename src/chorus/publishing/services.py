@@ -164,6 +164,9 @@ def post_save(
         if problems:
             raise InvalidPost(problems)
     write_variants(post, variants, assets)
+    if main_text is None and post.text and not post.variants.filter(text=post.text).exists():
+        post.text = ""  # rewritten without the composer (API): the title follows the variants
+        post.save(update_fields=["text", "updated_at"])
     after = content_of(post)
     if created:
         audit_record(
