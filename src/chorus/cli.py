@@ -130,8 +130,27 @@ def check_broker() -> None:
         ) from exc
 
 
+def default_site_url(host: str, port: int) -> str:
+    """Unless CHORUS_SITE_URL is set, links in e-mails use the address served here; children
+    (web, worker, dispatcher) inherit it. A wildcard host is reached on loopback."""
+    wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
+    served = wildcard.get(host, host)
+    if ":" in served:
+        served = f"[{served}]"
+    url = f"http://{served}:{port}"
+    if not os.environ.get("CHORUS_SITE_URL", "").strip():
+        os.environ["CHORUS_SITE_URL"] = url
+    return url
+
+
 def check_port(host: str, port: int) -> None:
+    """Refuse early when another program listens on the port.
+
+    The probe sets SO_REUSEADDR as the web server will: connections of a previous run left in
+    TIME-WAIT do not stop a restart, while a live listener still does (Linux refuses to bind
+    beside one whatever the flag)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -151,6 +170,7 @@ def migrate() -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    default_site_url(args.host, args.port)
     setup_django()
     check_database()
     check_broker()
@@ -200,6 +220,7 @@ def _supervise(children: list[subprocess.Popen]) -> int:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
+    default_site_url(args.host, args.port)
     setup_django()
     if not os.environ.get("CHORUS_SKIP_CHECKS"):
         check_database()

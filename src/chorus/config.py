@@ -38,6 +38,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()] if raw else default
 
 
+def site_url(name: str, default: str) -> str:
+    """The public address links are built on: scheme and host, no trailing slash."""
+    raw = env(name) or default
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(
+            f"{name}={raw!r} is not a site address: use e.g. https://chorus.example.org."
+        )
+    return raw.rstrip("/")
+
+
 def server_budgets(name: str) -> dict[str, tuple[int, int] | None]:
     """Per-network overrides of server budgets: `bluesky=2700/300,mastodon=off`.
 

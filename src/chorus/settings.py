@@ -14,7 +14,8 @@ ENCRYPTION_KEYS = config.encryption_keys(DATA_DIR)
 DEBUG = config.env_bool("CHORUS_DEBUG", False)
 ALLOWED_HOSTS = config.env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = config.env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = config.env("CHORUS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Every e-mailed link starts with this; `chorus run`/`chorus web` default it to what they serve.
+SITE_URL = config.site_url("CHORUS_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -23,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # serves Swagger UI's assets from our static files: /api/v1/docs works offline
     "chorus.accounts",
     "chorus.networks",
     "chorus.governance",

@@ -14,6 +14,7 @@ from chorus.web.views import (
     posts,
     profile,
     queue,
+    site,
     workspace,
 )
 
@@ -22,7 +23,7 @@ urlpatterns = [
     path("signup/", auth.sign_up, name="sign_up"),
     path("login/", auth.ChorusLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/", auth.ChorusPasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -147,5 +148,6 @@ urlpatterns = [
     path("me/tokens/", profile.api_tokens, name="api_tokens"),
     path("me/tokens/<int:token_id>/revoke/", profile.api_token_revoke, name="api_token_revoke"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("favicon.ico", site.favicon, name="favicon"),
     path("api/v1/", api.urls),
 ]

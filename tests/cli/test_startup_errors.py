@@ -82,3 +82,23 @@ def test_demo_prints_sign_in_and_keeps_it(tmp_path):
     second = run_chorus("demo", tmp_path=tmp_path)
     assert second.stdout.strip().splitlines()[-1] == first.stdout.strip().splitlines()[-1]
     assert (tmp_path / "secret_key").exists() and (tmp_path / "chorus.sqlite3").exists()
+
+
+def test_port_with_only_time_wait_connections_is_free():
+    """A restart right after a run: the old server's closed connections linger in TIME-WAIT on
+    the port, which must not count as "in use" (gunicorn itself binds with SO_REUSEADDR)."""
+    from chorus.cli import check_port
+
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _address = server.accept()
+            accepted.close()  # the server side closes first: its end enters TIME-WAIT
+            client.recv(1)
+    # what the old probe did (no SO_REUSEADDR) is refused while TIME-WAIT lasts
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.bind(("127.0.0.1", port))
+    check_port("127.0.0.1", port)

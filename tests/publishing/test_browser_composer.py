@@ -69,7 +69,7 @@ def test_live_counter_over_limit_and_schedule_in_the_workspace_zone(
 
     page.fill("#id_text", TEXT)
     expect(counter).to_have_text(f"{expected} / 500")
-    expect(page.locator("#autosave-status")).to_contain_text("Saved")  # autosaved draft
+    expect(page.locator("#autosave-status")).to_contain_text("Kept as a draft")  # autosaved draft
     post = Post.objects.get()
     assert post.state == PostState.DRAFT and post.variants.get().text == TEXT
     page.wait_for_url(f"**/posts/{post.pk}/edit/")

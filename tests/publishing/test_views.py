@@ -368,7 +368,10 @@ def test_autosave_creates_one_draft_and_then_updates_it(owner, account):
     first = client.post("/posts/autosave/", compose_data(account, "Typing"))
     post = Post.objects.get()
     assert first["HX-Replace-Url"] == f"/posts/{post.pk}/edit/"
-    assert "Saved" in first.content.decode() and 'hx-swap-oob="true"' in first.content.decode()
+    assert (
+        "Kept as a draft" in first.content.decode()
+        and 'hx-swap-oob="true"' in first.content.decode()
+    )
     second = client.post(
         "/posts/autosave/", {**compose_data(account, "Typing more"), "post": post.pk}
     )

@@ -32,6 +32,7 @@ from chorus.accounts.roles import Capability, Role, role_can, roles_assignable_b
 from chorus.accounts.scopes import Scope
 from chorus.core import timezones
 from chorus.core.errors import Conflict, NotAllowed, NotFound, ServiceError
+from chorus.core.site import absolute_url
 from chorus.governance.audit import audit_record
 from chorus.governance.models import AuditAction
 
@@ -287,7 +288,7 @@ def team_delete(*, actor: Membership, team: Team) -> None:
 
 def invitation_url(invitation: Invitation) -> str:
     token = signing.dumps(invitation.pk, salt=INVITATION_SALT)
-    return f"{settings.SITE_URL}/invitations/{token}/"
+    return absolute_url(f"/invitations/{token}/")
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 from chorus.accounts.scopes import Scope
 from chorus.api.auth import member
 from chorus.api.publishing import PostOut, VariantIn, _reload
+from chorus.core.site import absolute_url
 from chorus.publishing import approvals, selectors
 from chorus.publishing.services import VariantInput
 
@@ -60,6 +61,7 @@ class WorkflowIn(Schema):
     account: int | None = None
     campaign: int | None = None
     applies_to_all: bool = False
+    authors_approve_own: bool = False
     steps: list[StepIn] = Field(..., min_length=1, max_length=approvals.MAX_STEPS)
 
 
@@ -76,6 +78,7 @@ class WorkflowOut(Schema):
     account: int | None = Field(None, alias="account_id")
     campaign: int | None = Field(None, alias="campaign_id")
     applies_to_all: bool
+    authors_approve_own: bool
     steps: list[StepOut]
 
     @staticmethod
@@ -157,7 +160,7 @@ def review_link_create(request, post_id: int, payload: ReviewLinkIn):
         201,
         {
             "id": link.pk,
-            "url": request.build_absolute_uri(reverse("review", kwargs={"token": token})),
+            "url": absolute_url(reverse("review", kwargs={"token": token})),
             "step": link.step,
             "reviewer": link.reviewer,
             "expires_at": link.expires_at,
@@ -185,6 +188,7 @@ def _save(request, payload: WorkflowIn, workflow=None):
         account_id=payload.account,
         campaign_id=payload.campaign,
         applies_to_all=payload.applies_to_all,
+        authors_approve_own=payload.authors_approve_own,
         steps=[approvals.StepInput(role=s.role, members=s.members) for s in payload.steps],
     )
 

@@ -23,6 +23,7 @@ from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability
 from chorus.accounts.services import check_capability
 from chorus.core.errors import NotFound, ServiceError
+from chorus.core.site import absolute_url
 from chorus.governance.audit import audit_record
 from chorus.governance.models import AuditAction
 from chorus.networks import http
@@ -76,7 +77,7 @@ def _options(provider_key: str) -> dict[str, str]:
 
 
 def oauth_redirect_uri() -> str:
-    return f"{settings.SITE_URL}/social-accounts/oauth/callback/"
+    return absolute_url("/social-accounts/oauth/callback/")
 
 
 # --------------------------------------------------------------------------- connect

@@ -19,6 +19,9 @@ The flow, end to end:
   post needs approval and is not approved is held, never sent.
 - A step whose named approvers have all left falls back to the workspace's admins and
   owners, so nothing waits forever; the queue says so.
+- Authors never approve their own posts unless the workflow allows it
+  (`authors_approve_own`, copied into each step of the plan). When the author is the only
+  one who could approve, the post page says so and the author is told, not asked to approve.
 - An outside reviewer approves or rejects one step through a signed link, once.
 """
 
@@ -31,9 +34,10 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy
 
 from chorus.accounts.models import Membership
+from chorus.accounts.recipients import moment_text, speaking_to
 from chorus.accounts.roles import GRANTS, Capability, Role, role_at_least, role_can
 from chorus.accounts.services import check_capability, notify
 from chorus.core.errors import Conflict, NotAllowed, NotFound, ServiceError
@@ -176,7 +180,12 @@ def plan_of(workflow: ApprovalWorkflow | None) -> list[dict]:
     if workflow is None:
         return [dict(DEFAULT_STEP)]
     return [
-        {"order": n, "role": s.role, "members": sorted(m.pk for m in s.members.all())}
+        {
+            "order": n,
+            "role": s.role,
+            "members": sorted(m.pk for m in s.members.all()),
+            "authors_approve_own": workflow.authors_approve_own,
+        }
         for n, s in enumerate(workflow.steps.prefetch_related("members"), start=1)
     ]
 
@@ -196,30 +205,37 @@ def _members(workspace_id: int) -> list[Membership]:
 class StepApprovers:
     members: list[Membership]
     fallback: bool  # nobody the step names is left: admins and owners approve instead
+    # The author alone could approve, and the workflow does not let authors approve their own
+    # posts: nobody is asked; the author is told to add an approver or allow it.
+    only_author: bool = False
 
 
 def approvers_for(post: Post, members: list[Membership] | None = None) -> StepApprovers:
-    """Who may approve the post's current step. The author never approves their own post,
-    unless they are an owner or admin and nobody else could."""
+    """Who may approve the post's current step. The author approves their own post only when
+    the workflow allows it (`authors_approve_own`)."""
     if post.state != PostState.PENDING_APPROVAL or not post.approval_plan:
         return StepApprovers([], False)
     members = _members(post.workspace_id) if members is None else members
     step = post.approval_plan[min(post.approval_step, len(post.approval_plan)) - 1]
     named = set(step.get("members") or [])
     role = step.get("role") or ""
-    others = [m for m in members if m.user_id != post.author_id]
-    chosen = [
-        m
-        for m in others
-        if m.pk in named
-        or (role and role_at_least(m.role, role) and role_can(m.role, Capability.APPROVE_POSTS))
-    ]
+
+    def named_by_step(m: Membership) -> bool:
+        return m.pk in named or bool(
+            role and role_at_least(m.role, role) and role_can(m.role, Capability.APPROVE_POSTS)
+        )
+
+    def admin(m: Membership) -> bool:
+        return role_can(m.role, Capability.MANAGE_APPROVALS)
+
+    allowed = [m for m in members if step.get("authors_approve_own") or m.user_id != post.author_id]
+    chosen = [m for m in allowed if named_by_step(m)]
     if chosen:
         return StepApprovers(chosen, False)
-    admins = [m for m in others if role_can(m.role, Capability.MANAGE_APPROVALS)]
-    if not admins:  # a workspace with one admin, who wrote the post
-        admins = [m for m in members if role_can(m.role, Capability.MANAGE_APPROVALS)]
-    return StepApprovers(admins, True)
+    if any(named_by_step(m) for m in members):  # the step names only the author
+        return StepApprovers([], False, only_author=True)
+    admins = [m for m in allowed if admin(m)]  # nobody the step names is left
+    return StepApprovers(admins, True, only_author=not admins and any(map(admin, members)))
 
 
 def may_approve(membership: Membership, post: Post) -> bool:
@@ -240,16 +256,23 @@ def check_may_approve_at_all(actor: Membership) -> None:
 def _notify_approvers(post: Post) -> None:
     approvers = approvers_for(post)
     total = len(post.approval_plan)
-    for member in approvers.members:
+    if approvers.only_author:
+        with speaking_to(post.author, post.workspace):
+            message = _(
+                "Your post needs approval, but only you could approve step %(n)s and authors "
+                "may not approve their own posts: add an approver to the workflow, or allow "
+                "authors to approve their own posts."
+            ) % {"n": post.approval_step}
         notify(
-            user=member.user,
-            workspace=post.workspace,
-            message=lambda: (  # in the approver's language
-                _("A post by %(author)s waits for your approval (step %(n)s of %(total)s).")
-                % {"author": post.author.display_name, "n": post.approval_step, "total": total}
-            ),
-            url="/approvals/",
+            user=post.author, workspace=post.workspace, message=message, url=f"/posts/{post.pk}/"
         )
+        return
+    for member in approvers.members:
+        with speaking_to(member.user, post.workspace):
+            message = _(
+                "A post by %(author)s waits for your approval (step %(n)s of %(total)s)."
+            ) % {"author": post.author.display_name, "n": post.approval_step, "total": total}
+        notify(user=member.user, workspace=post.workspace, message=message, url="/approvals/")
 
 
 # --------------------------------------------------------------------------- submitting
@@ -370,6 +393,10 @@ def _locked_pending(post: Post, actor: Membership | None = None) -> Post:
 
 def _check_approver(actor: Membership, post: Post) -> None:
     check_may_approve_at_all(actor)
+    if not may_approve(actor, post) and actor.user_id == post.author_id:
+        raise NotAllowed(
+            _("You wrote this post; this workflow does not let authors approve their own posts.")
+        )
     if not may_approve(actor, post):
         raise NotAllowed(
             _("You are not an approver of step %(n)s of this post.") % {"n": post.approval_step}
@@ -449,21 +476,21 @@ def _decide(
         edited=edited,
     )
     before = {"state": post.state, "step": step, "approval": post.approval_status}
-    author_message: list[str] = []  # msgids, written in the author's language by notify()
+    author_message = []  # translated later, in the author's language
     if decision == ApprovalDecision.REJECTED:
         post.state = PostState.REJECTED
         post.approval_status = ApprovalStatus.REJECTED
-        author_message = [gettext_noop("Your post was rejected by %(who)s: %(comment)s")]
+        author_message = [gettext_lazy("Your post was rejected by %(who)s: %(comment)s")]
     elif step < total:
         post.approval_step = step + 1
     else:
         _arm(post)
         post.approval_status = ApprovalStatus.APPROVED
         author_message = [
-            gettext_noop("Your post was approved by %(who)s; it goes out at its time.")
+            gettext_lazy("Your post was approved by %(who)s; it goes out at its time.")
         ]
         if comment.strip():
-            author_message.append(gettext_noop("Comment: %(comment)s"))
+            author_message.append(gettext_lazy("Comment: %(comment)s"))
     post.save()
     audit_record(
         action=AuditAction.POST_APPROVED
@@ -488,13 +515,13 @@ def _decide(
         },
     )
     if author_message:
+        with speaking_to(post.author, post.workspace):
+            message = " ".join(str(part) for part in author_message) % {
+                "who": reviewer,
+                "comment": comment.strip(),
+            }
         notify(
-            user=post.author,
-            workspace=post.workspace,
-            message=lambda: " ".join(
-                _(part) % {"who": reviewer, "comment": comment.strip()} for part in author_message
-            ),
-            url=f"/posts/{post.pk}/",
+            user=post.author, workspace=post.workspace, message=message, url=f"/posts/{post.pk}/"
         )
     else:
         _notify_approvers(post)
@@ -555,11 +582,14 @@ def approvals_expire(*, now: datetime | None = None) -> int:
             )
             if post is None:
                 continue
-            when = timezone.localtime(post.scheduled_at).strftime("%Y-%m-%d %H:%M %Z")
-            reason = _(
-                "Approval expired: it was not approved before its time (%(time)s), so it was "
-                "not sent."
-            ) % {"time": when}
+            with speaking_to(post.author, post.workspace):  # the author reads it
+                reason = _(
+                    "Approval expired: it was not approved before its time (%(time)s), so it "
+                    "was not sent."
+                ) % {"time": moment_text(post.scheduled_at)}
+                message = _(
+                    "Your post was held: %(reason)s Choose a new time to submit it again."
+                ) % {"reason": reason}
             post.variants.filter(status__in=[VariantStatus.DRAFT, VariantStatus.SCHEDULED]).update(
                 status=VariantStatus.HELD, due_at=None, last_error=reason
             )
@@ -569,10 +599,7 @@ def approvals_expire(*, now: datetime | None = None) -> int:
             notify(
                 user=post.author,
                 workspace=post.workspace,
-                message=lambda reason=reason: (  # in the author's language
-                    _("Your post was held: %(reason)s Choose a new time to submit it again.")
-                    % {"reason": reason}
-                ),
+                message=message,
                 url=f"/posts/{post.pk}/",
             )
             count += 1
@@ -709,6 +736,7 @@ def _workflow_snapshot(workflow: ApprovalWorkflow) -> dict:
         "account": workflow.account_id,
         "campaign": workflow.campaign_id,
         "applies_to_all": workflow.applies_to_all,
+        "authors_approve_own": workflow.authors_approve_own,
         "steps": plan_of(workflow),
     }
 
@@ -722,6 +750,7 @@ def workflow_save(
     account_id: int | None = None,
     campaign_id: int | None = None,
     applies_to_all: bool = False,
+    authors_approve_own: bool = False,
     workflow: ApprovalWorkflow | None = None,
 ) -> ApprovalWorkflow:
     """Create or change a workflow: 1 to 3 steps, each naming members and/or a role."""
@@ -777,6 +806,7 @@ def workflow_save(
     workflow.name = name.strip()[:120]
     workflow.account, workflow.campaign = account, campaign
     workflow.applies_to_all = applies_to_all
+    workflow.authors_approve_own = authors_approve_own
     workflow.save()
     workflow.steps.all().delete()
     for n, step in enumerate(steps, start=1):

@@ -77,6 +77,8 @@ class Post(models.Model):
     state = models.CharField(max_length=20, choices=PostState.choices, default=PostState.DRAFT)
     scheduled_at = models.DateTimeField(null=True, blank=True)  # UTC
     via_queue = models.BooleanField(default=False)  # the time came from a queue slot
+    # The composer's main text (each account's variant may adapt it); the post's title.
+    text = models.TextField(blank=True, default="")
     repeat_every_days = models.PositiveIntegerField(null=True, blank=True)  # evergreen
     repeat_until = models.DateTimeField(null=True, blank=True)
     repeated_from = models.ForeignKey(
@@ -104,8 +106,16 @@ class Post(models.Model):
         ]
 
     def __str__(self) -> str:
-        first = self.variants.first()
-        return (first.text[:40] if first else "") or f"Post {self.pk}"
+        return self.main_text[:40] or f"Post {self.pk}"
+
+    @property
+    def main_text(self) -> str:
+        """The composer's main text, not one account's adapted version; for posts made
+        without one (API, import), the text most accounts share."""
+        if self.text.strip():
+            return self.text
+        texts = [v.text for v in sorted(self.variants.all(), key=lambda v: v.pk)]
+        return max(texts, key=texts.count) if texts else ""
 
     @property
     def needs_approval(self) -> bool:
@@ -259,6 +269,10 @@ class ApprovalWorkflow(models.Model):
     # True: every post in its scope needs approval, editors' and admins' too. False: only
     # posts that need approval anyway (contributors, draft-only members, policies) use it.
     applies_to_all = models.BooleanField(_("every post needs approval"), default=False)
+    # False (the default): nobody approves their own post, whatever their role.
+    authors_approve_own = models.BooleanField(
+        _("authors may approve their own posts"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

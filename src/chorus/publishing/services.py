@@ -125,6 +125,7 @@ def post_save(
     variants: list[VariantInput],
     post: Post | None = None,
     campaign_id: int | None = None,
+    main_text: str | None = None,
 ) -> Post:
     """Create a draft, or rewrite an unpublished post's variants (autosave calls this).
 
@@ -132,6 +133,7 @@ def post_save(
     whose variants is being published or is out cannot be edited. Changing the content of
     a submitted post (pending approval, or scheduled) decides its approval again: an
     approved post goes back for approval (see `approvals.resubmit_after_edit`).
+    `main_text` is the composer's main text (the post's title); None keeps it.
     """
     from chorus.publishing import approvals
 
@@ -141,7 +143,9 @@ def post_save(
     campaign = _campaign(actor, campaign_id)
     created = post is None
     if post is None:
-        post = Post.objects.create(workspace=actor.workspace, author=actor.user, campaign=campaign)
+        post = Post.objects.create(
+            workspace=actor.workspace, author=actor.user, campaign=campaign, text=main_text or ""
+        )
         before = None
     else:
         post = Post.objects.select_for_update().get(pk=post.pk)
@@ -150,14 +154,20 @@ def post_save(
         if busy.exists():
             raise Conflict(_("This post is being published or is already out; duplicate it."))
         before = content_of(post)
+        campaign_before = post.campaign
         post.campaign = campaign
-        post.save(update_fields=["campaign", "updated_at"])
+        if main_text is not None:
+            post.text = main_text
+        post.save(update_fields=["campaign", "text", "updated_at"])
         post.variants.exclude(account_id__in=accounts).delete()
     if post.state in (PostState.SCHEDULED, PostState.PENDING_APPROVAL):
         problems = problems_of(variants, accounts, assets)
         if problems:
             raise InvalidPost(problems)
     write_variants(post, variants, assets)
+    if main_text is None and post.text and not post.variants.filter(text=post.text).exists():
+        post.text = ""  # rewritten without the composer (API): the title follows the variants
+        post.save(update_fields=["text", "updated_at"])
     after = content_of(post)
     if created:
         audit_record(
@@ -167,16 +177,22 @@ def post_save(
             target=post,
             changes={"before": None, "after": after},
         )
-    elif after != before and post.state != PostState.DRAFT:
+    elif post.state != PostState.DRAFT and (after != before or campaign_before != post.campaign):
         # Drafts autosave as the author types: only edits of submitted posts are audited.
+        changes = {"before": before, "after": after, "state": post.state}
+        if campaign_before != post.campaign:
+            changes["campaign"] = {
+                "before": campaign_before.name if campaign_before else None,
+                "after": campaign.name if campaign else None,
+            }
         audit_record(
             action=AuditAction.POST_EDITED,
             actor=actor,
             workspace=actor.workspace,
             target=post,
-            changes={"before": before, "after": after, "state": post.state},
+            changes=changes,
         )
-        if post.state in (PostState.SCHEDULED, PostState.PENDING_APPROVAL):
+        if after != before and post.state in (PostState.SCHEDULED, PostState.PENDING_APPROVAL):
             approvals.resubmit_after_edit(actor=actor, post=post)
     return post
 
@@ -290,6 +306,7 @@ def post_schedule(
     earliest_allowed = timezone.now() - timedelta(minutes=1)
     if any(when < earliest_allowed for when in times.values()):
         raise ServiceError(_("Choose a time in the future."), field="scheduled_at")
+    _audit_new_times(actor, post, times)
     requirement = approvals.approval_requirement(post=post, actor=actor)
     if requirement.required:
         return approvals.submit(
@@ -318,6 +335,29 @@ def post_schedule(
         ]
     )
     return post
+
+
+def _audit_new_times(actor: Membership, post: Post, times: dict[int, datetime]) -> None:
+    """Moving a submitted post (a new time, e.g. dragged to another day) is an edit."""
+    if post.state not in (PostState.SCHEDULED, PostState.PENDING_APPROVAL):
+        return
+    before = {
+        str(v.account_id): v.scheduled_at.isoformat() if v.scheduled_at else None
+        for v in post.variants.all()
+    }
+    after = {str(account_id): when.isoformat() for account_id, when in times.items()}
+    if before != after:
+        audit_record(
+            action=AuditAction.POST_EDITED,
+            actor=actor,
+            workspace=actor.workspace,
+            target=post,
+            changes={
+                "before": {"scheduled_at": before},
+                "after": {"scheduled_at": after},
+                "state": post.state,
+            },
+        )
 
 
 def post_publish_now(*, actor: Membership, post: Post) -> Post:

@@ -22,6 +22,7 @@ from chorus.accounts import selectors as account_selectors
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
+from chorus.core.site import absolute_url
 from chorus.networks import selectors as network_selectors
 from chorus.publishing import approvals, selectors
 from chorus.publishing.models import Post, PostState
@@ -65,6 +66,7 @@ def approval_context(post: Post, membership: Membership) -> dict:
         "history": approvals.approval_history(post),
         "approvers": approvers.members,
         "fallback": approvers.fallback,
+        "only_author": approvers.only_author,
         "may_approve": any(m.pk == membership.pk for m in approvers.members),
         "may_link": post.state == PostState.PENDING_APPROVAL
         and (
@@ -208,7 +210,7 @@ def approval_review_link(request, post_id: int):
             raise
         messages.error(request, exc.message)
         return redirect("post_detail", post_id=post.pk)
-    url = request.build_absolute_uri(reverse("review", kwargs={"token": token}))
+    url = absolute_url(reverse("review", kwargs={"token": token}))
     messages.success(
         request,
         _("Send this link to the reviewer; it works once, until the post's time: %(url)s")
@@ -267,6 +269,9 @@ class WorkflowForm(forms.Form):
         label=gettext_lazy("Every post here needs approval (also from editors and admins)"),
         required=False,
     )
+    authors_approve_own = forms.BooleanField(
+        label=gettext_lazy("Authors may approve their own posts"), required=False
+    )
 
     def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
@@ -310,7 +315,12 @@ def _workflow_page(request, workflow=None):
             scope = f"account-{workflow.account_id}"
         elif workflow.campaign_id:
             scope = f"campaign-{workflow.campaign_id}"
-        initial = {"name": workflow.name, "scope": scope, "applies_to_all": workflow.applies_to_all}
+        initial = {
+            "name": workflow.name,
+            "scope": scope,
+            "applies_to_all": workflow.applies_to_all,
+            "authors_approve_own": workflow.authors_approve_own,
+        }
         steps = approvals.plan_of(workflow)
     form = WorkflowForm(request.POST or None, initial=initial, membership=membership)
     if request.method == "POST":
@@ -323,6 +333,7 @@ def _workflow_page(request, workflow=None):
                     name=form.cleaned_data["name"],
                     steps=_steps_from(request.POST),
                     applies_to_all=form.cleaned_data["applies_to_all"],
+                    authors_approve_own=form.cleaned_data["authors_approve_own"],
                     **_scope_of(form.cleaned_data["scope"]),
                 )
             except ServiceError as exc:

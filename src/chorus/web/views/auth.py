@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -13,10 +13,20 @@ from django.views.decorators.http import require_http_methods
 from chorus.accounts import services
 from chorus.accounts.middleware import SESSION_WORKSPACE_KEY
 from chorus.core.errors import ServiceError
+from chorus.core.site import absolute_url
 from chorus.web.forms import EmailAuthenticationForm, InvitationSignUpForm, SignUpForm
 from chorus.web.views.common import public, show_service_error
 
 BACKEND = "chorus.accounts.auth.EmailBackend"
+
+
+class ChorusPasswordResetView(PasswordResetView):
+    """The reset link starts with the site's public address, like every e-mailed link (not
+    with whatever host the request came in on)."""
+
+    def form_valid(self, form):
+        self.extra_email_context = {"site_url": absolute_url("/").rstrip("/")}
+        return super().form_valid(form)
 
 
 class ChorusLoginView(LoginView):

@@ -80,7 +80,6 @@ def _chip(post: Post, can_move: bool) -> dict:
     local = timezone.localtime(post.scheduled_at) if post.scheduled_at else None
     status, label = post_status(post)
     variants = list(post.variants.all())
-    first = variants[0] if variants else None
     return {
         "post": post,
         "local": local,
@@ -88,7 +87,7 @@ def _chip(post: Post, can_move: bool) -> dict:
         "status": status,
         "label": label,
         "colour": post.campaign.colour if post.campaign else "",
-        "text": (first.text if first else "")[:80],
+        "text": post.main_text[:80],
         "accounts": [v.account.handle for v in variants],
         "movable": can_move and is_movable(post),
     }

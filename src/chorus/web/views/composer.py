@@ -131,8 +131,7 @@ def composer_from_post_data(data, usable_ids: set[int]) -> Composer:
 
 def composer_from_post(post: Post) -> Composer:
     variants = list(post.variants.prefetch_related("variantmedia_set").order_by("pk"))
-    texts = [v.text for v in variants]
-    shared = max(texts, key=texts.count) if texts else ""
+    shared = post.main_text
     state = Composer(
         post=post,
         accounts=[v.account_id for v in variants],
@@ -369,7 +368,11 @@ def _compose_submit(request, post: Post | None):
     # Without publish_posts (a contributor) scheduling submits the post for approval.
     try:
         saved = services.post_save(
-            actor=membership, variants=state.inputs(), post=post, campaign_id=state.campaign_id
+            actor=membership,
+            variants=state.inputs(),
+            post=post,
+            campaign_id=state.campaign_id,
+            main_text=state.text,
         )
         state.post = saved
         if action == "schedule":
@@ -431,6 +434,7 @@ def post_autosave(request):
             variants=state.inputs(),
             post=post,
             campaign_id=state.campaign_id,
+            main_text=state.text,
         )
     except ServiceError as exc:
         context["error"] = _("Not saved: %(reason)s") % {"reason": exc.message}

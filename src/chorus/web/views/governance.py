@@ -8,8 +8,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chorus.accounts.roles import Capability, role_can
@@ -55,12 +57,43 @@ def _audit_filters(request) -> tuple[AuditFilterForm, selectors.AuditFilters]:
     )
 
 
+# What a person calls each kind of audited thing, and where its page is (None: no page).
+TARGET_KINDS = {
+    "publishing.post": (gettext_lazy("Post"), "post_detail"),
+    "networks.socialaccount": (gettext_lazy("Social account"), "account_detail"),
+    "governance.policy": (gettext_lazy("Compliance policy"), "policy_edit"),
+    "publishing.approvalworkflow": (gettext_lazy("Approval workflow"), "workflow_edit"),
+    "publishing.campaign": (gettext_lazy("Campaign"), "campaign_edit"),
+    "accounts.membership": (gettext_lazy("Member"), None),
+    "accounts.invitation": (gettext_lazy("Invitation"), None),
+    "accounts.team": (gettext_lazy("Team"), None),
+    "accounts.apitoken": (gettext_lazy("API token"), None),
+    "accounts.workspace": (gettext_lazy("Workspace"), None),
+    "accounts.user": (gettext_lazy("Person"), None),
+}
+
+
+def _described(entry):
+    """`kind` ("Post") and `link` (its page) for the Target column, instead of the internal
+    "publishing.post #8"; a kind we do not know shows as it was recorded."""
+    kind, view = TARGET_KINDS.get(entry.target_type, (entry.target_type, None))
+    entry.kind = kind
+    entry.link = ""
+    if view and entry.target_id.isdigit() and entry.action != "post_deleted":
+        try:
+            entry.link = reverse(view, args=[int(entry.target_id)])
+        except NoReverseMatch:
+            entry.link = ""
+    return entry
+
+
 @member_required(Capability.VIEW_AUDIT_LOG)
 @require_GET
 def audit_log(request):
     form, filters = _audit_filters(request)
     entries = selectors.audit_entries(request.membership.workspace, filters)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = [_described(entry) for entry in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(

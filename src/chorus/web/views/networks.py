@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -58,6 +60,9 @@ def connect_password(request, provider: str):
             show_service_error(form, exc)
         else:
             messages.success(request, _("Connected %(handle)s.") % {"handle": account.handle})
+            back = request.POST.get("next", "")  # reconnecting from the account's page
+            if back and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+                return redirect(back)
             return redirect("social_accounts")
     return _page(request, {provider: form}, status=400)
 
@@ -103,6 +108,22 @@ def oauth_callback(request):
     return redirect("social_accounts")
 
 
+def _reconnect_form(account) -> dict:
+    """The network's own connect form, filled in for this account: signing in again as the
+    same account renews its token and keeps its history, access and held posts."""
+    auth = next(n["auth"] for n in services.networks_for_connect() if n["key"] == account.provider)
+    identity = account.identity or {}
+    if auth == "password":
+        form = PasswordConnectForm(
+            initial={"identifier": account.handle, "service_url": identity.get("pds_url", "")}
+        )
+        action = reverse("connect_password", args=[account.provider])
+    else:
+        form = OAuthConnectForm(initial={"server_url": identity.get("server_url", "")})
+        action = reverse("connect_oauth", args=[account.provider])
+    return {"form": form, "action": action, "auth": auth}
+
+
 @member_required()
 def account_detail(request, account_id: int):
     account = selectors.access_account(membership=request.membership, account_id=account_id)
@@ -115,13 +136,15 @@ def account_detail(request, account_id: int):
         }
         for m in account_selectors.members_of(request.membership.workspace)
     ]
+    can_manage = role_can(request.membership.role, Capability.MANAGE_ACCOUNTS)
     return render(
         request,
         "networks/account_detail.html",
         {
             "account": account,
+            "reconnect": _reconnect_form(account) if can_manage else None,
             "server_budget": budgets.usage_of(account),
-            "can_manage": role_can(request.membership.role, Capability.MANAGE_ACCOUNTS),
+            "can_manage": can_manage,
             "members": members,
             "levels": AccessLevel.choices,
         },

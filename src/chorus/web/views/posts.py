@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -61,6 +63,10 @@ STATUS_PRIORITY = [
 ]
 
 
+# A post due within this long (or being sent) updates its page live until it is out.
+LIVE_AHEAD = dt.timedelta(minutes=1)
+
+
 def post_status(post: Post) -> tuple[str, str]:
     """(status value, label) summing up a post's variants."""
     statuses = {v.status for v in post.variants.all()}
@@ -116,6 +122,12 @@ def post_detail(request, post_id: int):
             }
         )
     statuses = {v.status for v in variants}
+    soon = timezone.now() + LIVE_AHEAD
+    live = any(
+        v.status == VariantStatus.PUBLISHING
+        or (v.status == VariantStatus.SCHEDULED and v.due_at and v.due_at <= soon)
+        for v in variants
+    )
     can_create = role_can(membership.role, Capability.CREATE_POSTS)
     can_publish = role_can(membership.role, Capability.PUBLISH_POSTS)
     status, label = post_status(post)
@@ -130,6 +142,7 @@ def post_detail(request, post_id: int):
             "rows": rows,
             "status": status,
             "status_label": label,
+            "live": live,
             "zone_name": zone_name(),
             "can_create": can_create,
             "can_publish": can_publish,

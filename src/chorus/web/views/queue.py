@@ -29,9 +29,22 @@ def _slot_text(slots: list[QueueSlot], weekday: int) -> str:
     return ", ".join(s.time.strftime("%H:%M") for s in slots if s.weekday == weekday)
 
 
+class SlotsInvalid(ServiceError):
+    """Some days hold something that is not a time; `errors` per weekday."""
+
+    def __init__(self, errors: dict[int, str]):
+        super().__init__(
+            _("Nothing was saved: correct the days marked below, your other times are kept."),
+            field="slots",
+        )
+        self.errors = errors
+
+
 def parse_slots(data) -> list[tuple[int, dt.time]]:
-    """`day-0` … `day-6` holding times like "09:00, 13:30" → [(weekday, time)]."""
-    slots = []
+    """`day-0` … `day-6` holding times like "09:00, 13:30" → [(weekday, time)].
+
+    Every day is read; a wrong entry raises SlotsInvalid naming each wrong day."""
+    slots, errors = [], {}
     for weekday in range(7):
         for piece in data.get(f"day-{weekday}", "").replace(";", ",").split(","):
             piece = piece.strip()
@@ -39,37 +52,55 @@ def parse_slots(data) -> list[tuple[int, dt.time]]:
                 continue
             at = parse_time(piece if len(piece) > 2 else f"{piece}:00")
             if at is None:
-                raise ServiceError(
+                errors.setdefault(
+                    weekday,
                     _("“%(value)s” is not a time; write times like 09:00, 13:30.")
                     % {"value": piece},
-                    field="slots",
                 )
+                continue
             slots.append((weekday, at.replace(second=0, microsecond=0)))
+    if errors:
+        raise SlotsInvalid(errors)
     return slots
 
 
 @member_required(Capability.PUBLISH_POSTS)
 @require_GET
 def queue(request):
+    return _queue_page(request)
+
+
+def _queue_page(request, *, typed: dict | None = None, status: int = 200):
+    """The queue; `typed` keeps one account's refused form as written:
+    {"account": id, "data": POST, "errors": {weekday: message}}."""
     now = timezone.now()
     weekday_names = [date_format(dt.date(2024, 1, 1 + n), "l") for n in range(7)]  # Mon..Sun
     rows = []
     for account in usable_accounts(request):
         slots = list(account.slots.all())
+        mine = typed if typed and typed["account"] == account.pk else None
         rows.append(
             {
                 "account": account,
                 "network": get_provider(account.provider).name,
                 "days": [
-                    {"weekday": n, "name": weekday_names[n], "times": _slot_text(slots, n)}
+                    {
+                        "weekday": n,
+                        "name": weekday_names[n],
+                        "times": mine["data"].get(f"day-{n}", "") if mine else _slot_text(slots, n),
+                        "error": mine["errors"].get(n, "") if mine else "",
+                    }
                     for n in range(7)
                 ],
+                "error": mine["message"] if mine else "",
                 "next_free": services.next_free_slot(account, after=now),
                 "queued": list(selectors.queued_variants(account, after=now)[:20]),
                 "has_slots": bool(slots),
             }
         )
-    return render(request, "publishing/queue.html", {"rows": rows, "zone_name": zone_name()})
+    return render(
+        request, "publishing/queue.html", {"rows": rows, "zone_name": zone_name()}, status=status
+    )
 
 
 @member_required(Capability.PUBLISH_POSTS)
@@ -82,8 +113,10 @@ def queue_slots(request, account_id: int):
         services.queue_slots_set(
             actor=request.membership, account=account, slots=parse_slots(request.POST)
         )
-    except ServiceError as exc:
-        messages.error(request, exc.message)
+    except ServiceError as exc:  # show the form again as typed, the wrong days marked
+        errors = getattr(exc, "errors", {})
+        typed = {"account": account.pk, "data": request.POST, "errors": errors}
+        return _queue_page(request, typed=typed | {"message": exc.message}, status=400)
     else:
         messages.success(
             request, _("Posting times saved for %(handle)s.") % {"handle": account.handle}
