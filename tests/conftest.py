@@ -30,6 +30,9 @@ def _django_test_mode(request):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     HUEY.immediate = True
     yield
+    from django.utils import translation
+
+    translation.deactivate()  # a language a test switched to never leaks into the next one
 
 
 @pytest.fixture
