@@ -109,6 +109,49 @@ def test_403_is_auth_expired_only_when_the_token_is_the_problem(
         provider.publish(PostDraft(text="hi", idempotency_key="k"))
 
 
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (httpx.Response(400, text="Invalid Bearer token"), "Invalid Bearer token"),
+        (
+            httpx.Response(
+                400, text="Invalid Bearer token\n", headers={"content-type": "text/plain"}
+            ),
+            "Invalid Bearer token",
+        ),
+        (httpx.Response(400, json="Invalid Bearer token"), "Invalid Bearer token"),
+        (httpx.Response(422, json={"error": "The access token was revoked"}), "was revoked"),
+        (httpx.Response(403, json={"error": "Invalid token"}), "Invalid token"),
+    ],
+    ids=["400-plain", "400-text-plain", "400-json-string", "422-json", "403-json"],
+)
+def test_token_failures_in_other_dialects_are_auth_expired(api, provider, answer, said) -> None:
+    api.post("/api/v1/statuses").mock(return_value=answer)
+    with pytest.raises(AuthExpired) as caught:
+        provider.publish(PostDraft(text="hi", idempotency_key="k"))
+    assert said in caught.value.message and "reconnect" in caught.value.message
+    assert TOKEN not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (httpx.Response(400, text="Status can't be blank"), "Status can't be blank"),
+        (httpx.Response(422, text="Validation failed: too long"), "Validation failed: too long"),
+        (
+            httpx.Response(400, text="<html><body>Bad Request</body></html>"),
+            "HTTP 400 from social.example",
+        ),
+    ],
+    ids=["400-plain", "422-plain", "400-html"],
+)
+def test_plain_text_refusals_keep_the_servers_words(api, provider, answer, said) -> None:
+    api.post("/api/v1/statuses").mock(return_value=answer)
+    with pytest.raises(Rejected) as caught:
+        provider.publish(PostDraft(text="hi", idempotency_key="k"))
+    assert caught.value.message == said
+
+
 def test_404_is_rejected_with_the_servers_words(api, provider) -> None:
     api.post("/api/v1/statuses").respond(404, json={"error": "Record not found"})
     with pytest.raises(Rejected) as caught:

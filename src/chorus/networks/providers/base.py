@@ -222,6 +222,19 @@ class Provider(abc.ABC):
         """Create the post. Retrying with the same idempotency key never duplicates."""
 
     @abc.abstractmethod
+    def find_published(
+        self, draft: PostDraft, *, since: datetime, exclude: frozenset[str] = frozenset()
+    ) -> PublishedPost | None:
+        """The post an earlier `publish(draft)` already made, or None; never publishes.
+
+        For uncertain outcomes (a timeout, a lost answer, a sender that died mid-call): the
+        caller reconciles before sending again, so exactly-once never depends on a server
+        keeping its idempotency promise. `since` is when the first uncertain attempt was
+        made; `exclude` holds remote ids the caller already recorded for other posts, so
+        two identical posts are never taken for one another.
+        """
+
+    @abc.abstractmethod
     def delete(self, ref: RemoteRef) -> None:
         """Delete our post from the network; deleting a missing post is not an error."""
 
