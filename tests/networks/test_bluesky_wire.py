@@ -379,6 +379,24 @@ def test_duplicate_create_returns_the_existing_post(
     assert published.published_at == datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def test_find_published_reads_the_drafts_record_key(
+    api: respx.MockRouter, provider: Bluesky
+) -> None:
+    rkey = record_key_for("k")
+    uri = f"at://{DID}/app.bsky.feed.post/{rkey}"
+    get = api.get(f"{XRPC}/com.atproto.repo.getRecord").mock(
+        side_effect=[
+            httpx.Response(200, json={"uri": uri, "cid": "bafy1", "value": {"text": "hi"}}),
+            error(400, "RecordNotFound", "Could not locate record"),
+        ]
+    )
+    draft = PostDraft(text="hi", idempotency_key="k")
+    found = provider.find_published(draft, since=NOW)
+    assert found is not None and found.ref.remote_id == uri
+    assert get.calls[0].request.url.params["rkey"] == rkey
+    assert provider.find_published(draft, since=NOW) is None
+
+
 def test_failed_create_without_a_record_stays_transient(
     api: respx.MockRouter, provider: Bluesky
 ) -> None:

@@ -447,6 +447,46 @@ def test_exchange_code_rejects_a_bad_code_in_plain_words(api) -> None:
 # --------------------------------------------------------------------------- reading
 
 
+def test_find_published_pages_back_to_the_first_attempt_and_no_further(api, provider) -> None:
+    api.get("/api/v1/accounts/verify_credentials").respond(200, json=account())
+    newer = [
+        status_json(str(200 - n), created_at="2026-01-02T03:10:00.000Z", content="<p>other</p>")
+        for n in range(40)
+    ]
+    ours = status_json(
+        "150",
+        created_at="2026-01-02T03:03:00.000Z",  # a minute before `since`: clock drift
+        content='<p>Hi <span class="h-card"><a href="https://far.example/@bob">@<span>bob</span>'
+        "</a></span><br>there</p>",
+        media_attachments=[{"id": "9"}],
+    )
+    old = status_json("100", created_at="2026-01-01T00:00:00.000Z", content="<p>hi</p>")
+    pages = api.get("/api/v1/accounts/7/statuses").mock(
+        side_effect=[
+            httpx.Response(200, json=newer),
+            httpx.Response(200, json=[ours, old]),
+        ]
+    )
+    media = (Media(data=b"x", mime_type="image/png"),)
+    sent = PostDraft(text="Hi @bob@far.example\nthere", idempotency_key="k", media=media)
+    found = provider.find_published(sent, since=NOW)
+    assert found is not None and found.ref.remote_id == "150"
+    assert pages.calls[1].request.url.params["max_id"] == "161"
+    assert pages.calls[0].request.url.params["limit"] == "40"
+
+    pages.side_effect = [httpx.Response(200, json=[old])]
+    assert provider.find_published(sent, since=NOW) is None
+
+
+def test_find_published_never_publishes_and_fails_as_transient(api, provider) -> None:
+    api.get("/api/v1/accounts/verify_credentials").respond(200, json=account())
+    api.get("/api/v1/accounts/7/statuses").respond(503, text="Service Unavailable")
+    create = api.post("/api/v1/statuses")
+    with pytest.raises(Transient):
+        provider.find_published(PostDraft(text="hi", idempotency_key="k"), since=NOW)
+    assert not create.called
+
+
 def test_interactions_follow_the_prev_link_and_keep_the_filters(api, provider) -> None:
     provider.page_size = 2
     seen = []
