@@ -567,6 +567,85 @@ def test_metrics_read_quotes_and_batch_twenty_ids(api, provider) -> None:
     assert {(m.likes, m.reposts, m.quotes) for m in metrics} == {(1, 2, 3)}
 
 
+@pytest.mark.parametrize("status", [400, 404, 405])
+def test_metrics_fall_back_to_single_reads_where_batch_reads_are_missing(
+    api, provider, status
+) -> None:
+    api.get("/api/v1/statuses").respond(status, json={"error": "Record not found"})
+    api.get("/api/v1/statuses/1").respond(200, json=status_json("1", favourites_count=3))
+    api.get("/api/v1/statuses/2").respond(404, json={"error": "Record not found"})
+    metrics = provider.fetch_post_metrics([RemoteRef("1"), RemoteRef("2")])
+    assert [(m.ref.remote_id, m.likes) for m in metrics] == [("1", 3)]
+
+
+def test_a_batch_read_refused_for_the_token_is_auth_expired_not_a_fallback(api, provider) -> None:
+    api.get("/api/v1/statuses").respond(400, text="Invalid Bearer token")
+    single = api.get("/api/v1/statuses/1")
+    with pytest.raises(AuthExpired):
+        provider.fetch_post_metrics([RemoteRef("1")])
+    assert not single.called
+
+
+def instance_v2(**configuration: dict) -> dict:
+    return {"domain": "social.example", "version": "4.3.0", "configuration": configuration}
+
+
+def test_server_limits_come_from_the_v2_instance_and_zero_or_missing_keep_defaults(api) -> None:
+    api.get("/api/v2/instance").respond(
+        200,
+        json=instance_v2(
+            statuses={"max_characters": 5000, "characters_reserved_per_url": 0},
+            media_attachments={
+                "supported_mime_types": ["image/png", "video/mp4"],
+                "image_size_limit": 0,
+                "video_size_limit": 200 * 1024 * 1024,
+            },
+            polls={"max_options": 8, "max_characters_per_option": "100"},
+        ),
+    )
+    v1 = api.get("/api/v1/instance")
+    with httpx.Client() as http:
+        limits = Mastodon.fetch_limits({"server_url": SERVER}, http=http)
+    defaults = Mastodon.limits
+    assert limits.max_text == 5000 and limits.url_length == defaults.url_length == 23
+    assert limits.media_types == ("image/png", "video/mp4")
+    assert limits.max_image_bytes == defaults.max_image_bytes
+    assert limits.max_video_bytes == 200 * 1024 * 1024 and limits.max_media == 4
+    assert (limits.max_poll_options, limits.max_poll_option_length) == (8, 100)
+    assert limits.max_alt_text == defaults.max_alt_text
+    assert not v1.called
+
+
+def test_server_limits_fall_back_to_v1_and_its_older_spellings(api) -> None:
+    api.get("/api/v2/instance").respond(404, json={"error": "Not found"})
+    api.get("/api/v1/instance").respond(
+        200,
+        json={
+            "uri": "pleroma.example",
+            "max_toot_chars": 2000,
+            "upload_limit": 8_000_000,
+            "poll_limits": {"max_options": 20, "max_option_chars": 200},
+            "description_limit": 5000,
+        },
+    )
+    with httpx.Client() as http:
+        limits = Mastodon.fetch_limits({"server_url": SERVER}, http=http)
+    assert (limits.max_text, limits.max_image_bytes, limits.max_video_bytes) == (
+        2000,
+        8_000_000,
+        8_000_000,
+    )
+    assert (limits.max_poll_options, limits.max_poll_option_length) == (20, 200)
+    assert limits.max_alt_text == 5000 and limits.media_types == Mastodon.limits.media_types
+
+
+def test_server_limits_of_a_server_that_is_not_mastodon_are_rejected(api) -> None:
+    api.get("/api/v2/instance").respond(404, text="Not Found")
+    api.get("/api/v1/instance").respond(404, text="Not Found")
+    with httpx.Client() as http, pytest.raises(Rejected):
+        Mastodon.fetch_limits({"server_url": SERVER}, http=http)
+
+
 def test_account_metrics(api, provider) -> None:
     api.get("/api/v1/accounts/verify_credentials").respond(200, json=account())
     metrics = provider.fetch_account_metrics()

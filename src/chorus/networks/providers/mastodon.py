@@ -36,7 +36,6 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -71,6 +70,7 @@ from .wire import error_words, is_auth_failure, seconds_to_wait, send
 SCOPES = "read write"
 _NOTIFICATION_TYPES = ("mention", "quote", "reblog", "favourite", "follow")
 _STATUS_BATCH = 20  # ids per batch read: Mastodon caps id[]; its default page size is safe
+_NO_BATCH = (400, 404, 405)  # how servers without batch reads answer GET /api/v1/statuses
 _DEFAULT_RETRY_AFTER = 300.0  # Mastodon's general rate-limit window is five minutes
 _RECONCILE_PAGE = 40  # statuses per page (the API's maximum)
 _RECONCILE_PAGES = 5  # how far back a reconciliation reads: 200 statuses
@@ -250,6 +250,45 @@ def _quoted_id(status: dict[str, Any]) -> str:
     return str(quote.get("quoted_status_id") or "")
 
 
+def _count(value: Any) -> int | None:
+    """A positive whole number from an instance document (some servers send strings)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _server_values(instance: dict[str, Any]) -> dict[str, Any]:
+    """The per-server `Limits` values an instance document gives (v2, v1 or Pleroma-style);
+    missing and 0 values are left out."""
+
+    def section(parent: Any, key: str) -> dict[str, Any]:
+        value = parent.get(key) if isinstance(parent, dict) else None
+        return value if isinstance(value, dict) else {}
+
+    config = section(instance, "configuration")
+    statuses, media = section(config, "statuses"), section(config, "media_attachments")
+    polls, old_polls = section(config, "polls"), section(instance, "poll_limits")
+    upload = instance.get("upload_limit")
+    values = {
+        "max_text": _count(statuses.get("max_characters"))
+        or _count(instance.get("max_toot_chars")),
+        "url_length": _count(statuses.get("characters_reserved_per_url")),
+        "max_media": _count(statuses.get("max_media_attachments")),
+        "max_image_bytes": _count(media.get("image_size_limit")) or _count(upload),
+        "max_video_bytes": _count(media.get("video_size_limit")) or _count(upload),
+        "max_alt_text": _count(media.get("description_limit"))
+        or _count(instance.get("description_limit")),
+        "max_poll_options": _count(polls.get("max_options"))
+        or _count(old_polls.get("max_options")),
+        "max_poll_option_length": _count(polls.get("max_characters_per_option"))
+        or _count(old_polls.get("max_option_chars")),
+    }
+    types = media.get("supported_mime_types")
+    if isinstance(types, list) and types and all(isinstance(t, str) for t in types):
+        values["media_types"] = list(types)
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def _status_text(draft: PostDraft) -> str:
     """What `publish` sends as the status: the text, with the link appended if absent."""
     text = draft.text
@@ -310,8 +349,9 @@ class Mastodon(OAuthSignIn, Provider):
     key = "mastodon"
     name = "Mastodon"
     auth_kind = "oauth2"
-    # Mastodon's documented defaults (docs.joinmastodon.org, 4.2+). Servers may differ:
-    # `server_limits()` reads the real values. Before 4.2 media was 10 MB / 40 MB.
+    # Mastodon's documented defaults (docs.joinmastodon.org, 4.2+). Servers may differ
+    # (many allow 1,000 to 5,000 characters): `fetch_limits` reads a server's own values,
+    # which the composer uses. Before 4.2 media was 10 MB / 40 MB.
     limits = Limits(
         max_text=500,
         text_counting="mastodon",  # URLs count 23, mentions count only the username
@@ -350,6 +390,7 @@ class Mastodon(OAuthSignIn, Provider):
             "minutes). Server admins can change these."
         ),
     )
+    limits_per_server = True
     page_size = 40  # notifications per request (Mastodon's maximum)
     max_pages = 5  # pages per fetch_interactions call, so one poll stays bounded
 
@@ -489,33 +530,36 @@ class Mastodon(OAuthSignIn, Provider):
             posts=int(account.get("statuses_count") or 0),
         )
 
+    @classmethod
+    def fetch_limits(cls, identity: dict[str, Any], *, http: httpx.Client) -> Limits:
+        """The server's own limits: `/api/v2/instance`, then `/api/v1/instance` for what v2
+        lacks (older servers, and Pleroma-style `max_toot_chars`, `poll_limits`,
+        `upload_limit`). A missing or 0 value keeps Mastodon's documented default."""
+        server = str(identity.get("server_url") or "").rstrip("/")
+        values: dict[str, Any] = {}
+        answered = False
+        for path in ("/api/v2/instance", "/api/v1/instance"):
+            response = send(http, "GET", server + path, headers={"Accept": "application/json"})
+            if response.status_code == 429 or response.status_code >= 500:
+                _raise_for_status(response)
+            try:
+                data = response.json() if response.status_code == 200 else None
+            except ValueError:
+                data = None
+            if not isinstance(data, dict):
+                continue
+            answered = True
+            for name, value in _server_values(data).items():
+                values.setdefault(name, value)
+            if "max_text" in values:
+                break
+        if not answered:
+            raise Rejected(f"{server} published no instance document (not a Mastodon server?)")
+        return cls.limits.with_server_values(values)
+
     def server_limits(self) -> Limits:
-        """This server's real limits from its instance document (falls back to defaults)."""
-        config = _probe_instance(self.server_url, self.http).get("configuration") or {}
-        statuses = config.get("statuses") or {}
-        media = config.get("media_attachments") or {}
-        polls = config.get("polls") or {}
-        base = self.limits
-
-        def number(section: dict[str, Any], key: str, default: int) -> int:
-            value = section.get(key)
-            return value if isinstance(value, int) and value > 0 else default
-
-        types = media.get("supported_mime_types")
-        return replace(
-            base,
-            max_text=number(statuses, "max_characters", base.max_text),
-            max_media=number(statuses, "max_media_attachments", base.max_media),
-            url_length=number(statuses, "characters_reserved_per_url", base.url_length or 23),
-            media_types=tuple(types) if isinstance(types, list) and types else base.media_types,
-            max_image_bytes=number(media, "image_size_limit", base.max_image_bytes),
-            max_video_bytes=number(media, "video_size_limit", base.max_video_bytes),
-            max_alt_text=number(media, "description_limit", base.max_alt_text),
-            max_poll_options=number(polls, "max_options", base.max_poll_options),
-            max_poll_option_length=number(
-                polls, "max_characters_per_option", base.max_poll_option_length
-            ),
-        )
+        """This account's server's limits (see `fetch_limits`)."""
+        return self.fetch_limits(self.credentials.identity, http=self.http)
 
     # ----------------------------------------------------------------------- publishing
 
@@ -628,13 +672,18 @@ class Mastodon(OAuthSignIn, Provider):
         ]
 
     def _statuses(self, ids: list[str]) -> list[dict[str, Any]]:
-        """Batch reads (Mastodon 4.3+), or one read per status on older servers."""
+        """Batch reads (Mastodon 4.3+), or one read per status on servers without them
+        (404, 405, or 400 for a missing id, unless the 400 is about the token)."""
         statuses: list[Any] = []
         for start in range(0, len(ids), _STATUS_BATCH):
             chunk = ids[start : start + _STATUS_BATCH]
             params = [("id[]", i) for i in chunk]
-            response = self._call("GET", "/api/v1/statuses", params=params, ok=(404,))
-            if response.status_code != 404:
+            response = self._call("GET", "/api/v1/statuses", params=params, ok=_NO_BATCH)
+            if response.status_code in _NO_BATCH and is_auth_failure(
+                response.status_code, _error_text(response)
+            ):
+                _raise_for_status(response)
+            if response.status_code not in _NO_BATCH:
                 page = _json(response)
                 if not isinstance(page, list):
                     raise Transient("Mastodon sent an unexpected response shape")

@@ -121,6 +121,8 @@ def account_detail(request, account_id: int):
         {
             "account": account,
             "server_budget": budgets.usage_of(account),
+            "server_limits": selectors.server_limits_row(account),
+            "limits": selectors.account_limits(account),
             "can_manage": role_can(request.membership.role, Capability.MANAGE_ACCOUNTS),
             "members": members,
             "levels": AccessLevel.choices,
