@@ -155,6 +155,8 @@ CHORUS_LATE_CUTOFF_SECONDS = int(config.env("CHORUS_LATE_CUTOFF_SECONDS", "3600"
 # A claim not recorded within the lease (its dispatcher died) is taken over; first retry delay.
 CHORUS_DISPATCH_LEASE_SECONDS = int(config.env("CHORUS_DISPATCH_LEASE_SECONDS", "300"))
 CHORUS_DISPATCH_BACKOFF_SECONDS = float(config.env("CHORUS_DISPATCH_BACKOFF_SECONDS", "15"))
+# A network call with no answer after this long is an uncertain outcome (reconciled on retry).
+CHORUS_DISPATCH_TIMEOUT_SECONDS = float(config.env("CHORUS_DISPATCH_TIMEOUT_SECONDS", "30"))
 
 # Requests per window shared by all accounts on one server (a network's per-IP quota);
 # defaults come from each network's Limits.server_budget.

@@ -196,7 +196,8 @@ def test_the_sticky_action_bar_never_covers_the_focused_field(
         """() => {
             const field = document.getElementById('id_campaign');
             const bar = document.querySelector('.composer-actions').getBoundingClientRect();
-            const focusable = [...document.querySelectorAll('input, select, textarea, button, a[href], summary')]
+            const candidates = 'input, select, textarea, button, a[href], summary';
+            const focusable = [...document.querySelectorAll(candidates)]
                 .filter(el => el.tabIndex >= 0 && !el.disabled && el.checkVisibility());
             focusable[focusable.indexOf(field) - 1].focus({preventScroll: true});
             const top = field.getBoundingClientRect().top + window.scrollY;

@@ -198,6 +198,36 @@ def test_every_response_updates_the_rate_budget(api: respx.MockRouter, provider:
     assert provider.rate_budget == RateBudget(3000, 2999, datetime.fromtimestamp(reset, UTC))
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(400, text="Invalid Bearer token"),
+        httpx.Response(400, json={"message": "Invalid Bearer token"}),
+        httpx.Response(422, json={"error": "BadToken", "message": "the access token was revoked"}),
+        httpx.Response(403, text="token revoked"),
+    ],
+    ids=["400-plain", "400-message-only", "422-json", "403-plain"],
+)
+def test_token_failures_in_other_dialects_are_auth_expired(
+    api: respx.MockRouter, provider: Bluesky, answer: httpx.Response
+) -> None:
+    api.get(f"{XRPC}/app.bsky.actor.getProfile").mock(return_value=answer)
+    with pytest.raises(AuthExpired) as caught:
+        provider.fetch_account_metrics()
+    assert "oken" in caught.value.message and "reconnect" in caught.value.message
+    assert no_secrets_in(caught.value)
+
+
+def test_a_plain_text_refusal_keeps_the_servers_words(
+    api: respx.MockRouter, provider: Bluesky
+) -> None:
+    api.get(f"{XRPC}/app.bsky.actor.getProfile").mock(
+        return_value=httpx.Response(400, text="actor must be a handle or a DID")
+    )
+    with pytest.raises(Rejected, match="actor must be a handle or a DID"):
+        provider.fetch_account_metrics()
+
+
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors_are_transient(api: respx.MockRouter, provider: Bluesky, status: int) -> None:
     api.get(f"{XRPC}/app.bsky.actor.getProfile").mock(
@@ -347,6 +377,24 @@ def test_duplicate_create_returns_the_existing_post(
         extra={"cid": "bafy-existing", "root_uri": uri, "root_cid": "bafy-existing"},
     )
     assert published.published_at == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_find_published_reads_the_drafts_record_key(
+    api: respx.MockRouter, provider: Bluesky
+) -> None:
+    rkey = record_key_for("k")
+    uri = f"at://{DID}/app.bsky.feed.post/{rkey}"
+    get = api.get(f"{XRPC}/com.atproto.repo.getRecord").mock(
+        side_effect=[
+            httpx.Response(200, json={"uri": uri, "cid": "bafy1", "value": {"text": "hi"}}),
+            error(400, "RecordNotFound", "Could not locate record"),
+        ]
+    )
+    draft = PostDraft(text="hi", idempotency_key="k")
+    found = provider.find_published(draft, since=NOW)
+    assert found is not None and found.ref.remote_id == uri
+    assert get.calls[0].request.url.params["rkey"] == rkey
+    assert provider.find_published(draft, since=NOW) is None
 
 
 def test_failed_create_without_a_record_stays_transient(

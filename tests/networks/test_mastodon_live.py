@@ -401,6 +401,29 @@ def test_post_and_account_metrics(
     assert (account.followers, account.following, account.posts) == (1, 0, 2)
 
 
+def test_find_published_finds_the_status_a_draft_made_as_the_server_renders_it(
+    me: Connected, other: httpx.Client
+) -> None:
+    since = datetime.now(UTC)
+    reply_to = me.provider.publish(draft("The first one", "reconcile-0"))
+    text = "Read https://example.org/a/very/long/path?x=1 #Chorus สวัสดี\n\nsecond paragraph"
+    sent = me.provider.publish(
+        draft(text, "reconcile-1", reply_to=reply_to.ref, content_warning="spoilers")
+    )
+    other.post("/api/v1/statuses", json={"status": text})  # someone else's copy: not ours
+    again = draft(text, "reconcile-1", reply_to=reply_to.ref, content_warning="spoilers")
+    found = me.provider.find_published(again, since=since)
+    assert found is not None and found.ref.remote_id == sent.ref.remote_id
+    assert (
+        me.provider.find_published(again, since=since, exclude=frozenset({sent.ref.remote_id}))
+        is None
+    )
+    elsewhere = draft(text, "reconcile-2", content_warning="spoilers")  # not a reply
+    assert me.provider.find_published(elsewhere, since=since) is None
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    assert me.provider.find_published(again, since=later) is None
+
+
 def test_server_limits_come_from_the_instance(me: Connected) -> None:
     limits = me.provider.server_limits()
     assert limits.max_text == 500

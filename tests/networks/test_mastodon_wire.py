@@ -109,6 +109,49 @@ def test_403_is_auth_expired_only_when_the_token_is_the_problem(
         provider.publish(PostDraft(text="hi", idempotency_key="k"))
 
 
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (httpx.Response(400, text="Invalid Bearer token"), "Invalid Bearer token"),
+        (
+            httpx.Response(
+                400, text="Invalid Bearer token\n", headers={"content-type": "text/plain"}
+            ),
+            "Invalid Bearer token",
+        ),
+        (httpx.Response(400, json="Invalid Bearer token"), "Invalid Bearer token"),
+        (httpx.Response(422, json={"error": "The access token was revoked"}), "was revoked"),
+        (httpx.Response(403, json={"error": "Invalid token"}), "Invalid token"),
+    ],
+    ids=["400-plain", "400-text-plain", "400-json-string", "422-json", "403-json"],
+)
+def test_token_failures_in_other_dialects_are_auth_expired(api, provider, answer, said) -> None:
+    api.post("/api/v1/statuses").mock(return_value=answer)
+    with pytest.raises(AuthExpired) as caught:
+        provider.publish(PostDraft(text="hi", idempotency_key="k"))
+    assert said in caught.value.message and "reconnect" in caught.value.message
+    assert TOKEN not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (httpx.Response(400, text="Status can't be blank"), "Status can't be blank"),
+        (httpx.Response(422, text="Validation failed: too long"), "Validation failed: too long"),
+        (
+            httpx.Response(400, text="<html><body>Bad Request</body></html>"),
+            "HTTP 400 from social.example",
+        ),
+    ],
+    ids=["400-plain", "422-plain", "400-html"],
+)
+def test_plain_text_refusals_keep_the_servers_words(api, provider, answer, said) -> None:
+    api.post("/api/v1/statuses").mock(return_value=answer)
+    with pytest.raises(Rejected) as caught:
+        provider.publish(PostDraft(text="hi", idempotency_key="k"))
+    assert caught.value.message == said
+
+
 def test_404_is_rejected_with_the_servers_words(api, provider) -> None:
     api.post("/api/v1/statuses").respond(404, json={"error": "Record not found"})
     with pytest.raises(Rejected) as caught:
@@ -404,6 +447,46 @@ def test_exchange_code_rejects_a_bad_code_in_plain_words(api) -> None:
 # --------------------------------------------------------------------------- reading
 
 
+def test_find_published_pages_back_to_the_first_attempt_and_no_further(api, provider) -> None:
+    api.get("/api/v1/accounts/verify_credentials").respond(200, json=account())
+    newer = [
+        status_json(str(200 - n), created_at="2026-01-02T03:10:00.000Z", content="<p>other</p>")
+        for n in range(40)
+    ]
+    ours = status_json(
+        "150",
+        created_at="2026-01-02T03:03:00.000Z",  # a minute before `since`: clock drift
+        content='<p>Hi <span class="h-card"><a href="https://far.example/@bob">@<span>bob</span>'
+        "</a></span><br>there</p>",
+        media_attachments=[{"id": "9"}],
+    )
+    old = status_json("100", created_at="2026-01-01T00:00:00.000Z", content="<p>hi</p>")
+    pages = api.get("/api/v1/accounts/7/statuses").mock(
+        side_effect=[
+            httpx.Response(200, json=newer),
+            httpx.Response(200, json=[ours, old]),
+        ]
+    )
+    media = (Media(data=b"x", mime_type="image/png"),)
+    sent = PostDraft(text="Hi @bob@far.example\nthere", idempotency_key="k", media=media)
+    found = provider.find_published(sent, since=NOW)
+    assert found is not None and found.ref.remote_id == "150"
+    assert pages.calls[1].request.url.params["max_id"] == "161"
+    assert pages.calls[0].request.url.params["limit"] == "40"
+
+    pages.side_effect = [httpx.Response(200, json=[old])]
+    assert provider.find_published(sent, since=NOW) is None
+
+
+def test_find_published_never_publishes_and_fails_as_transient(api, provider) -> None:
+    api.get("/api/v1/accounts/verify_credentials").respond(200, json=account())
+    api.get("/api/v1/accounts/7/statuses").respond(503, text="Service Unavailable")
+    create = api.post("/api/v1/statuses")
+    with pytest.raises(Transient):
+        provider.find_published(PostDraft(text="hi", idempotency_key="k"), since=NOW)
+    assert not create.called
+
+
 def test_interactions_follow_the_prev_link_and_keep_the_filters(api, provider) -> None:
     provider.page_size = 2
     seen = []
@@ -482,6 +565,85 @@ def test_metrics_read_quotes_and_batch_twenty_ids(api, provider) -> None:
     assert [len(c.request.url.params.get_list("id[]")) for c in route.calls] == [20, 2]
     assert [m.ref for m in metrics] == refs
     assert {(m.likes, m.reposts, m.quotes) for m in metrics} == {(1, 2, 3)}
+
+
+@pytest.mark.parametrize("status", [400, 404, 405])
+def test_metrics_fall_back_to_single_reads_where_batch_reads_are_missing(
+    api, provider, status
+) -> None:
+    api.get("/api/v1/statuses").respond(status, json={"error": "Record not found"})
+    api.get("/api/v1/statuses/1").respond(200, json=status_json("1", favourites_count=3))
+    api.get("/api/v1/statuses/2").respond(404, json={"error": "Record not found"})
+    metrics = provider.fetch_post_metrics([RemoteRef("1"), RemoteRef("2")])
+    assert [(m.ref.remote_id, m.likes) for m in metrics] == [("1", 3)]
+
+
+def test_a_batch_read_refused_for_the_token_is_auth_expired_not_a_fallback(api, provider) -> None:
+    api.get("/api/v1/statuses").respond(400, text="Invalid Bearer token")
+    single = api.get("/api/v1/statuses/1")
+    with pytest.raises(AuthExpired):
+        provider.fetch_post_metrics([RemoteRef("1")])
+    assert not single.called
+
+
+def instance_v2(**configuration: dict) -> dict:
+    return {"domain": "social.example", "version": "4.3.0", "configuration": configuration}
+
+
+def test_server_limits_come_from_the_v2_instance_and_zero_or_missing_keep_defaults(api) -> None:
+    api.get("/api/v2/instance").respond(
+        200,
+        json=instance_v2(
+            statuses={"max_characters": 5000, "characters_reserved_per_url": 0},
+            media_attachments={
+                "supported_mime_types": ["image/png", "video/mp4"],
+                "image_size_limit": 0,
+                "video_size_limit": 200 * 1024 * 1024,
+            },
+            polls={"max_options": 8, "max_characters_per_option": "100"},
+        ),
+    )
+    v1 = api.get("/api/v1/instance")
+    with httpx.Client() as http:
+        limits = Mastodon.fetch_limits({"server_url": SERVER}, http=http)
+    defaults = Mastodon.limits
+    assert limits.max_text == 5000 and limits.url_length == defaults.url_length == 23
+    assert limits.media_types == ("image/png", "video/mp4")
+    assert limits.max_image_bytes == defaults.max_image_bytes
+    assert limits.max_video_bytes == 200 * 1024 * 1024 and limits.max_media == 4
+    assert (limits.max_poll_options, limits.max_poll_option_length) == (8, 100)
+    assert limits.max_alt_text == defaults.max_alt_text
+    assert not v1.called
+
+
+def test_server_limits_fall_back_to_v1_and_its_older_spellings(api) -> None:
+    api.get("/api/v2/instance").respond(404, json={"error": "Not found"})
+    api.get("/api/v1/instance").respond(
+        200,
+        json={
+            "uri": "pleroma.example",
+            "max_toot_chars": 2000,
+            "upload_limit": 8_000_000,
+            "poll_limits": {"max_options": 20, "max_option_chars": 200},
+            "description_limit": 5000,
+        },
+    )
+    with httpx.Client() as http:
+        limits = Mastodon.fetch_limits({"server_url": SERVER}, http=http)
+    assert (limits.max_text, limits.max_image_bytes, limits.max_video_bytes) == (
+        2000,
+        8_000_000,
+        8_000_000,
+    )
+    assert (limits.max_poll_options, limits.max_poll_option_length) == (20, 200)
+    assert limits.max_alt_text == 5000 and limits.media_types == Mastodon.limits.media_types
+
+
+def test_server_limits_of_a_server_that_is_not_mastodon_are_rejected(api) -> None:
+    api.get("/api/v2/instance").respond(404, text="Not Found")
+    api.get("/api/v1/instance").respond(404, text="Not Found")
+    with httpx.Client() as http, pytest.raises(Rejected):
+        Mastodon.fetch_limits({"server_url": SERVER}, http=http)
 
 
 def test_account_metrics(api, provider) -> None:

@@ -34,7 +34,7 @@ def database_url() -> str:
     return f"postgres://{auth}@{settings['HOST']}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
 
-def start_dispatcher() -> subprocess.Popen:
+def start_dispatcher(**settings: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -42,6 +42,7 @@ def start_dispatcher() -> subprocess.Popen:
         "CHORUS_DISPATCH_LEASE_SECONDS": "3",
         "CHORUS_DISPATCH_BACKOFF_SECONDS": "0.3",
         "CHORUS_DISPATCH_CONCURRENCY": "16",
+        **settings,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "chorus.cli", "dispatcher"],
@@ -133,6 +134,47 @@ def test_kill_9_mid_burst_then_restart_publishes_each_post_exactly_once(emulator
     assert_each_published_once(emulator, POSTS)
     abandoned = PublishAttempt.objects.filter(outcome=AttemptOutcome.STARTED).count()
     assert abandoned > 0, "the killed dispatcher left claims that were taken over"
+
+
+def test_kill_9_while_a_server_that_ignores_idempotency_keys_stalls_after_committing(
+    emulator, burst
+):
+    """The server created the posts, then stalled; the dispatcher died waiting. The next one
+    must find those posts, not send them again (the server would make second copies)."""
+    emulator.configure(
+        honour_idempotency_key=False,
+        faults=[{"route": "publish", "after_commit": True, "delay_s": 8, "times": POSTS}],
+    )
+    first = start_dispatcher()
+    try:
+        wait_for(lambda: emulator.stats()["posts_created"] >= 16, within=60, what="16 stalled")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        stop(first)
+    emulator.configure(faults=[])
+    second = start_dispatcher()
+    try:
+        wait_for(settled, within=120, what="every post to settle")
+    finally:
+        stop(second)
+    assert_each_published_once(emulator, POSTS)
+
+
+def test_timeouts_on_a_server_that_ignores_idempotency_keys_publish_each_post_once(emulator, burst):
+    """A stall past the dispatcher's timeout after the server committed: retried, found."""
+    emulator.configure(
+        honour_idempotency_key=False,
+        faults=[{"route": "publish", "after_commit": True, "delay_s": 1.5, "times": 40}],
+    )
+    process = start_dispatcher(CHORUS_DISPATCH_TIMEOUT_SECONDS="0.5")
+    try:
+        wait_for(settled, within=120, what="every post to settle")
+    finally:
+        stop(process)
+    assert_each_published_once(emulator, POSTS)
+    timed_out = PublishAttempt.objects.filter(outcome="transient", error__contains="in time")
+    assert timed_out.count() >= 40
 
 
 def test_429_with_retry_after_then_503s_then_success(emulator, burst):

@@ -258,7 +258,11 @@ def post_validate(request, payload: PostIn):
         {
             "account": item.account_id,
             "network": accounts[item.account_id].provider,
-            "lengths": part_lengths(accounts[item.account_id].provider, _parts(item)),
+            "lengths": part_lengths(
+                accounts[item.account_id].provider,
+                _parts(item),
+                account=accounts[item.account_id],
+            ),
             "problems": problems.get(item.account_id, []),
         }
         for item in known

@@ -197,3 +197,24 @@ class ServerBudget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.server}: {self.used}/{self.limit}"
+
+
+class ServerLimits(models.Model):
+    """One server's own limits, as it publishes them (a Mastodon server's instance
+    configuration: characters per post, media, polls). The composer validates against
+    these; see `chorus.networks.selectors.account_limits`. Refreshed periodically."""
+
+    provider = models.CharField(max_length=32)
+    server = models.CharField(max_length=255)
+    values = models.JSONField(default=dict)  # Limits.SERVER_FIELDS the server set
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "server"], name="one_limits_per_server")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.server} limits"

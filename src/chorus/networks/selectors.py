@@ -8,7 +8,15 @@ from django.utils.translation import gettext as _
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import NotFound
-from chorus.networks.models import AccessLevel, AccountGrant, AccountStatus, SocialAccount
+from chorus.networks.models import (
+    AccessLevel,
+    AccountGrant,
+    AccountStatus,
+    ServerLimits,
+    SocialAccount,
+)
+from chorus.networks.providers import get_provider
+from chorus.networks.providers.base import Limits
 
 
 def accounts_of(membership: Membership) -> QuerySet[SocialAccount]:
@@ -62,3 +70,22 @@ def access_account(*, membership: Membership, account_id: int) -> SocialAccount:
     if account is None:
         raise NotFound(_("No such social account."))
     return account
+
+
+def account_limits(account: SocialAccount) -> Limits:
+    """What the account's own server accepts: its published limits where Chorus has read
+    them (`services.server_limits_refresh`), else the network's documented defaults."""
+    base = get_provider(account.provider).limits
+    values = (
+        ServerLimits.objects.filter(provider=account.provider, server=account.server)
+        .values_list("values", flat=True)
+        .first()
+    )
+    return base.with_server_values(values) if values else base
+
+
+def server_limits_row(account: SocialAccount) -> ServerLimits | None:
+    """The stored limits of the account's server (when it was read, any error), or None."""
+    if not get_provider(account.provider).limits_per_server:
+        return None
+    return ServerLimits.objects.filter(provider=account.provider, server=account.server).first()

@@ -32,6 +32,7 @@ from chorus.networks.models import (
     AccountGrant,
     AccountStatus,
     OAuthClient,
+    ServerLimits,
     SocialAccount,
 )
 from chorus.networks.providers import (
@@ -207,7 +208,15 @@ def _save_account(actor: Membership, provider: Provider) -> SocialAccount:
         changes={"before": None, "after": {"provider": account.provider, "handle": account.handle}},
     )
     transaction.on_commit(lambda: account_connected.send(SocialAccount, account=account))
+    transaction.on_commit(lambda: _read_server_limits(account))
     return account
+
+
+def _read_server_limits(account: SocialAccount) -> None:
+    """A newly connected account's server limits, read in the background."""
+    from chorus.networks.tasks import refresh_server_limits_of
+
+    refresh_server_limits_of(account.provider, account.server)
 
 
 # --------------------------------------------------------------------------- use
@@ -265,6 +274,46 @@ def _record_failure(account, provider, error: ProviderError, status: str | None)
         account.rate_reset_at = provider.rate_budget.reset_at
         fields += ["rate_limit", "rate_remaining", "rate_reset_at"]
     account.save(update_fields=fields)
+
+
+def server_limits_refresh(*, provider_key: str = "", server: str = "") -> int:
+    """Read each server's own limits (one request per server, not per account) and store
+    them for the composer; a server that cannot be read keeps its last values (or the
+    network's defaults) and the failure is recorded. Returns how many servers answered.
+
+    Only networks whose servers set their own limits (`Provider.limits_per_server`) are
+    asked; `provider_key` and `server` narrow it to one server (after a connect).
+    """
+    accounts = SocialAccount.objects.filter(status=AccountStatus.ACTIVE).exclude(server="")
+    if provider_key:
+        accounts = accounts.filter(provider=provider_key)
+    if server:
+        accounts = accounts.filter(server=server)
+    identities: dict[tuple[str, str], dict] = {}
+    for key, host, identity in accounts.order_by("-last_ok_at").values_list(
+        "provider", "server", "identity"
+    ):
+        provider = PROVIDERS.get(key)
+        if provider is not None and provider.limits_per_server:
+            identities.setdefault((key, host), identity)
+    refreshed = 0
+    with http.client() as client:
+        for (key, host), identity in identities.items():
+            row, _new = ServerLimits.objects.get_or_create(provider=key, server=host)
+            try:
+                limits = get_provider(key).fetch_limits(identity, http=client)
+            except ProviderError as exc:
+                row.last_error, row.last_error_at = exc.message[:2000], timezone.now()
+                row.save(update_fields=["last_error", "last_error_at"])
+                continue
+            row.values, row.refreshed_at, row.last_error = (
+                limits.server_values(),
+                timezone.now(),
+                "",
+            )
+            row.save(update_fields=["values", "refreshed_at", "last_error"])
+            refreshed += 1
+    return refreshed
 
 
 def account_check(*, account: SocialAccount) -> SocialAccount:

@@ -25,3 +25,15 @@ def check_quiet_accounts() -> None:
         "pk", flat=True
     ):
         check_account(account_id)
+
+
+@db_task()
+def refresh_server_limits_of(provider_key: str, server: str) -> None:
+    """One server's limits, after an account on it was connected."""
+    services.server_limits_refresh(provider_key=provider_key, server=server)
+
+
+@db_periodic_task(crontab(minute="23", hour="*/6"))
+def refresh_server_limits() -> None:
+    """Every six hours: each server's own limits (characters, media, polls) for the composer."""
+    services.server_limits_refresh()

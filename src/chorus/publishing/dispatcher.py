@@ -10,8 +10,12 @@ How it keeps that promise:
 - **A crash is recoverable without duplicates.** A dispatcher that dies leaves its rows in
   `publishing` with a lease that runs out; the next claim takes them again. Every network
   call carries the variant's idempotency key (Mastodon's Idempotency-Key header, a
-  deterministic Bluesky record key), so re-sending after an unknown outcome returns the
-  post already made instead of making a second one.
+  deterministic Bluesky record key), and exactly-once does not rest on the server keeping
+  that promise: after any uncertain outcome (a timeout or lost answer, recorded as a
+  transient failure, or a lease taken over) the retry first asks the network for the post
+  already made (`Provider.find_published`, from the time of the first uncertain attempt,
+  leaving out ids recorded for other posts) and records that copy; it sends only when the
+  network confirms there is none.
 - **Checks at send time.** Inside the claim, moments before sending, it re-checks that the
   post is still scheduled and approved where approval is required, the account connected,
   the author still allowed to use the account, and that the post is not later than the late
@@ -50,7 +54,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import BooleanField, Count, F, Q
+from django.db.models import BooleanField, Count, F, Min, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,6 +133,10 @@ class Work:
     media: list[VariantMedia] = field(default_factory=list)  # in order, with their assets
     refusal: Outcome | None = None  # why it must not go out, decided when claimed
     failures: int = 0  # temporary failures so far: rate limits and waits do not count
+    # set when an earlier attempt may have reached the network (it timed out, lost its
+    # answer or was abandoned): look for the post from then on before sending again
+    reconcile_since: datetime | None = None
+    recorded: frozenset[str] = frozenset()  # this account's ids recorded for other posts
 
 
 # An account's tokens are decrypted once per process, not once per post: a burst sends
@@ -233,23 +241,19 @@ class Dispatcher:
         credentials = self._credentials({v.account for v in variants})
         allowed = authors_allowed(variants)
         blocked = policy_blocked(variants)
-        failures = dict(
-            PublishAttempt.objects.filter(
-                variant_id__in=[v.pk for v in variants if v.attempts > 1],
-                outcome=AttemptOutcome.TRANSIENT,
-            )
-            .values("variant_id")
-            .annotate(n=Count("id"))
-            .values_list("variant_id", "n")
-        )
+        earlier = _uncertain_attempts(variants, attempts)
+        recorded = _recorded_ids(variants, earlier)
         work = []
         for variant in variants:
+            failures, since = earlier.get(variant.pk, (0, None))
             item = Work(
                 variant,
                 attempts[variant.pk],
                 credentials.get(variant.account_id),
                 media=media.get(variant.pk, []),
-                failures=failures.get(variant.pk, 0),
+                failures=failures,
+                reconcile_since=since,
+                recorded=recorded.get(variant.pk, frozenset()),
             )
             item.refusal = self.refusal(
                 item,
@@ -374,7 +378,7 @@ class Dispatcher:
             )
         provider = get_provider(variant.account.provider)(work.credentials, http=http)
         try:
-            published, parts = self._send_parts(provider, work)
+            published, parts, found = self._send_parts(provider, work)
         except Exception as exc:
             outcome = self._failure(work, exc)
         else:
@@ -383,6 +387,9 @@ class Dispatcher:
                 work.attempt_id,
                 AttemptOutcome.PUBLISHED,
                 VariantStatus.PUBLISHED,
+                error=_("Already on the network after an earlier attempt: that copy is recorded.")
+                if found
+                else "",
                 published=published,
                 parts=parts,
                 account_id=variant.account_id,
@@ -429,6 +436,7 @@ class Dispatcher:
         if not isinstance(exc, ProviderError):
             log.error("publishing variant %s failed unexpectedly", variant.pk, exc_info=exc)
         message = exc.message if isinstance(exc, ProviderError) else repr(exc)
+        account_id = variant.account_id if isinstance(exc, ProviderError) else None
         if work.failures + 1 >= MAX_ATTEMPTS:
             return Outcome(
                 variant.pk,
@@ -437,6 +445,7 @@ class Dispatcher:
                 VariantStatus.FAILED,
                 error=_("Gave up after %(n)s attempts: %(error)s")
                 % {"n": work.failures + 1, "error": message},
+                account_id=account_id,
             )
         return Outcome(
             variant.pk,
@@ -445,13 +454,21 @@ class Dispatcher:
             VariantStatus.SCHEDULED,
             due_at=timezone.now() + timedelta(seconds=backoff_seconds(work.failures + 1)),
             error=message,
+            account_id=account_id,
         )
 
-    def _send_parts(self, provider, work: Work) -> tuple[PublishedPost, list[dict]]:
-        """Publish the first part, then each further part as a reply to the one before."""
+    def _send_parts(self, provider, work: Work) -> tuple[PublishedPost, list[dict], int]:
+        """Publish the first part, then each further part as a reply to the one before.
+
+        After an uncertain earlier attempt each part is first looked for on the network;
+        once one is not there, none after it can be (each replies to the one before), so
+        the rest are sent without looking. Returns the first part, every part, and how many
+        were found rather than sent.
+        """
         variant = work.variant
         done = list(variant.parts_published)
         first: PublishedPost | None = None
+        since, found = work.reconcile_since, 0
         media = tuple(
             Media(
                 data=vm.asset.file.read(),
@@ -485,7 +502,17 @@ class Dispatcher:
                 content_warning=variant.content_warning,
                 poll=_poll(variant.poll) if index == 0 else None,
             )
-            published = provider.publish(draft)
+            existing = (
+                provider.find_published(draft, since=since, exclude=work.recorded)
+                if since is not None
+                else None
+            )
+            if existing is None:
+                since = None
+                published = provider.publish(draft)
+            else:
+                found += 1
+                published = existing
             done.append(
                 {
                     "id": published.ref.remote_id,
@@ -496,7 +523,7 @@ class Dispatcher:
             first = first or published
         if first is None:  # every part was already out before a crash
             first = PublishedPost(_ref(done[0]))
-        return first, done
+        return first, done, found
 
     # ------------------------------------------------------------------ recording
 
@@ -557,7 +584,9 @@ class Dispatcher:
         expired = {o.account_id for o in outcomes if o.outcome == AttemptOutcome.AUTH_EXPIRED}
         if ok - expired:
             SocialAccount.objects.filter(  # health needs minutes, not every post: a burst
-                Q(last_ok_at__isnull=True) | Q(last_ok_at__lt=now - HEALTH_PRECISION),
+                Q(last_ok_at__isnull=True)
+                | Q(last_ok_at__lt=now - HEALTH_PRECISION)
+                | Q(last_error_at__gte=F("last_ok_at")),  # a recent failure: show recovery
                 pk__in=ok - expired,
             ).update(last_ok_at=now)
         reported = {o.account_id: o.budget for o in outcomes if o.budget and o.account_id}
@@ -583,6 +612,13 @@ class Dispatcher:
                 secrets_encrypted=crypto.encrypt(json.dumps(credentials.secrets)),
                 identity=credentials.identity,
             )
+        failing = {  # the network failed us: the account's health shows it at once
+            o.account_id: o.error
+            for o in outcomes
+            if o.outcome == AttemptOutcome.TRANSIENT and o.account_id and o.account_id not in ok
+        }
+        for pk, error in failing.items():
+            SocialAccount.objects.filter(pk=pk).update(last_error=error[:2000], last_error_at=now)
         for o in outcomes:
             if o.outcome == AttemptOutcome.RATE_LIMITED and o.account_id and o.counted:
                 SocialAccount.objects.filter(pk=o.account_id).update(
@@ -590,7 +626,9 @@ class Dispatcher:
                 )
             if o.account_id in expired and o.outcome == AttemptOutcome.AUTH_EXPIRED:
                 SocialAccount.objects.filter(pk=o.account_id).update(
-                    status=AccountStatus.NEEDS_RECONNECT, last_error=o.error, last_error_at=now
+                    status=AccountStatus.NEEDS_RECONNECT,
+                    last_error=o.error[:2000],
+                    last_error_at=now,
                 )
                 expired.discard(o.account_id)
 
@@ -663,7 +701,9 @@ class Dispatcher:
         writer.join()
 
     def _http(self) -> AsyncHTTP:
-        return AsyncHTTP(connections=self.concurrency)
+        return AsyncHTTP(
+            connections=self.concurrency, timeout=settings.CHORUS_DISPATCH_TIMEOUT_SECONDS
+        )
 
     async def _send_on_loop(self, work: Work, http: AsyncHTTP) -> Outcome:
         wait = self.delay(work)
@@ -853,6 +893,54 @@ def _charge_further_requests(variants: list[Variant], media: dict[int, list[Vari
             server = (v.account.provider, v.account.server)
             further[server] += len(v.parts()) - 1 + len(media.get(v.pk, []))
     budgets.charge(further)
+
+
+def _uncertain_attempts(
+    variants: list[Variant], current: dict[int, int]
+) -> dict[int, tuple[int, datetime | None]]:
+    """Per retried variant: its temporary failures so far, and when the first earlier
+    attempt that may have reached the network was claimed (a transient failure, which
+    includes timeouts and lost answers, or an attempt abandoned by a dead dispatcher)."""
+    retried = [v.pk for v in variants if v.attempts > 1]
+    if not retried:
+        return {}
+    rows = (
+        PublishAttempt.objects.filter(
+            variant_id__in=retried,
+            outcome__in=[AttemptOutcome.TRANSIENT, AttemptOutcome.STARTED],
+        )
+        .exclude(pk__in=[current[pk] for pk in retried])
+        .values("variant_id")
+        .annotate(
+            failures=Count("id", filter=Q(outcome=AttemptOutcome.TRANSIENT)),
+            since=Min("claimed_at"),
+        )
+        .values_list("variant_id", "failures", "since")
+    )
+    return {pk: (failures, since) for pk, failures, since in rows}
+
+
+def _recorded_ids(
+    variants: list[Variant], earlier: dict[int, tuple[int, datetime | None]]
+) -> dict[int, frozenset[str]]:
+    """For variants to reconcile: the remote ids their account's other posts published since
+    then, so that a post identical to another is not taken for it."""
+    reconciling = [v for v in variants if earlier.get(v.pk, (0, None))[1] is not None]
+    if not reconciling:
+        return {}
+    since = min(earlier[v.pk][1] for v in reconciling) - timedelta(minutes=5)
+    ids: dict[int, set[tuple[int, str]]] = {}  # account -> (variant, remote id)
+    for pk, account_id, parts in Variant.objects.filter(
+        account_id__in={v.account_id for v in reconciling},
+        status=VariantStatus.PUBLISHED,
+        published_at__gte=since,
+    ).values_list("pk", "account_id", "parts_published"):
+        for part in parts or []:
+            ids.setdefault(account_id, set()).add((pk, str(part.get("id", ""))))
+    return {
+        v.pk: frozenset(rid for pk, rid in ids.get(v.account_id, ()) if pk != v.pk)
+        for v in reconciling
+    }
 
 
 def _lock_rows(query, count: int) -> list[tuple[int, str, int, datetime]]:

@@ -94,6 +94,7 @@ def posts_import_csv(*, actor: Membership, data: bytes, commit: bool) -> ImportR
                     first_comment=item.first_comment,
                     link=item.link,
                     content_warning=item.content_warning,
+                    account=account,
                 )
             ]
         planned.append((item, when, campaign))

@@ -112,6 +112,7 @@ def problems_of(
                 MediaInfo(assets[i].mime_type, assets[i].size, alt or assets[i].alt_text)
                 for i, alt in item.media
             ],
+            account=accounts[item.account_id],
         )
         if problems:
             found[item.account_id] = problems

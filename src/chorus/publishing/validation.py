@@ -1,7 +1,9 @@
 """Each network's rules applied to a variant, counted the way that network counts.
 
 The composer calls this live as the author types; scheduling and the dispatcher call it
-again, so nothing that a network would refuse is ever scheduled.
+again, so nothing that a network would refuse is ever scheduled. Given the account, the
+limits are its own server's (`networks.selectors.account_limits`), not only the network's
+documented defaults.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from chorus.networks.models import SocialAccount
 from chorus.networks.providers import get_provider
 from chorus.networks.providers.base import Limits
+from chorus.networks.selectors import account_limits
 from chorus.text import check_length
 
 
@@ -36,12 +40,18 @@ class MediaInfo:
     alt_text: str = ""
 
 
-def limits_for(provider_key: str) -> Limits:
+def limits_for(provider_key: str, account: SocialAccount | None = None) -> Limits:
+    """The limits to check against: the account's own server's where Chorus has read them
+    (a Mastodon server may allow 5,000 characters), else the network's documented ones."""
+    if account is not None:
+        return account_limits(account)
     return get_provider(provider_key).limits
 
 
-def part_lengths(provider_key: str, parts: list[str]) -> list[PartLength]:
-    limits = limits_for(provider_key)
+def part_lengths(
+    provider_key: str, parts: list[str], *, account: SocialAccount | None = None
+) -> list[PartLength]:
+    limits = limits_for(provider_key, account)
     checks = [check_length(text, limits.text_counting, limits.max_text) for text in parts]
     return [PartLength(c.count, c.limit, c.remaining, c.over) for c in checks]
 
@@ -56,9 +66,11 @@ def check_variant(
     content_warning: str = "",
     poll: dict | None = None,
     media: list[MediaInfo] = (),
+    account: SocialAccount | None = None,
 ) -> list[Problem]:
-    """Everything this network would refuse about the variant, in plain words."""
-    limits = limits_for(provider_key)
+    """Everything this network (the account's own server, when given) would refuse about
+    the variant, in plain words."""
+    limits = limits_for(provider_key, account)
     name = get_provider(provider_key).name
     problems: list[Problem] = []
     parts = [("text", text)] + [(f"thread.{i + 1}", t) for i, t in enumerate(thread)]

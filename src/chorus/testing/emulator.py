@@ -9,7 +9,10 @@ slow requests a second.
 
 What it mimics, because the dispatcher's correctness depends on it:
 
-- Mastodon's `Idempotency-Key` (per token): the same key answers the same status.
+- Mastodon's `Idempotency-Key` (per token): the same key answers the same status; with
+  `honour_idempotency_key` off it is ignored, as some servers of the Mastodon API do, and
+  `GET /api/v1/accounts/:id/statuses` (newest first, `limit`, `max_id`) lets the client
+  find what it already posted.
 - A Bluesky `createRecord` with an `rkey` that already exists fails with HTTP 500
   `InternalServerError`, as the reference PDS does (its repository refuses the key).
 - Rate limits per account (`X-RateLimit-*` / `RateLimit-*`, 429 with `Retry-After`),
@@ -20,8 +23,9 @@ Fault scripts are a list of steps. A request takes the first step whose `route` 
 such as `mastodon.statuses.create` or `com.atproto.repo.createRecord`, a group `publish`,
 `mastodon`, `bluesky`, or `*`) and optional `account` match it; a step lasts `times` requests,
 or stays while configured when it has a `probability`. A step answers `status` (with
-`retry_after`, `error`), after waiting `delay_s`; with `after_commit` the request is carried out
-first and its answer then replaced, which is how a lost response looks to the client.
+`retry_after`, `error`, or a plain-text body `text`), after waiting `delay_s`; with
+`after_commit` the request is carried out first and its answer then replaced, which is how
+a lost response looks to the client.
 
 Every created post goes to the event log (account, idempotency key or rkey, id, `received_at`
 from `time.time()`), so a benchmark measures lateness from the server's own clock and a test
@@ -157,6 +161,7 @@ class FaultStep:
     after_commit: bool = False
     account: str = ""  # a Mastodon token, a Bluesky handle or DID
     error: str = ""  # Mastodon error text or XRPC error name, instead of the usual one
+    text: str = ""  # a plain-text body instead, as some servers of these APIs answer
 
     def matches(self, route: str, account: str) -> bool:
         if self.account and account not in (self.account, did_for_handle(self.account)):
@@ -200,10 +205,15 @@ class Settings:
     down: bool = False
     access_ttl_s: float = 7200.0
     media_processing_checks: int = 0
+    honour_idempotency_key: bool = True  # False: a server that ignores Idempotency-Key
 
 
 def _is_mastodon(request: _Request) -> bool:
     return request.path.startswith("/api/")
+
+
+class _PlainText(str):
+    """An answer sent as text/plain rather than JSON."""
 
 
 class _Reply(Exception):
@@ -417,9 +427,13 @@ class Emulator:
         else:
             status, payload, headers = await self._api(request)
             self.counters[f"status:{status}"] += 1
-        data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        if isinstance(payload, _PlainText):
+            data, kind = payload.encode(), b"text/plain; charset=utf-8"
+        else:
+            data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+            kind = b"application/json; charset=utf-8"
         raw = [
-            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-type", kind),
             (b"content-length", str(len(data)).encode()),
         ]
         raw += [(k.lower().encode(), v.encode()) for k, v in headers + request.out_headers]
@@ -475,6 +489,9 @@ class Emulator:
         if path.startswith("/did:") and method == "GET":
             request.route = "plc.did"
             return self._did_document, unquote(path[1:])
+        if method == "GET" and path.startswith("/api/v1/accounts/") and path.endswith("/statuses"):
+            request.route = "mastodon.accounts.statuses"
+            return self._m_account_statuses, path[len("/api/v1/accounts/") : -len("/statuses")]
         exact = self._mastodon.get((method, path))
         if exact is not None:
             request.route = exact[0]
@@ -517,6 +534,8 @@ class Emulator:
     def _fault(self, request: _Request, step: FaultStep) -> Reply:
         self.counters["faults_injected"] += 1
         status, payload, headers = self._error(request, step.status, step.error)
+        if step.text:
+            payload = _PlainText(step.text)
         request.out_headers.clear()
         if step.retry_after is not None:
             headers = [("Retry-After", str(math.ceil(step.retry_after)))]
@@ -626,7 +645,7 @@ class Emulator:
     def _m_post_status(self, request: _Request, _: str) -> Reply:
         token = self._m_token(request)
         key = request.headers.get("idempotency-key", "")
-        if key and (token, key) in self.idempotency:
+        if key and self.settings.honour_idempotency_key and (token, key) in self.idempotency:
             self.counters["idempotent_replays"] += 1
             return 200, self.statuses[self.idempotency[(token, key)]], []
         form = request.json()
@@ -682,6 +701,23 @@ class Emulator:
     def _m_statuses(self, request: _Request, _: str) -> Reply:
         ids = request.query.get("id[]") or request.query.get("id") or []
         return 200, [self.statuses[i] for i in ids if i in self.statuses], []
+
+    def _m_account_statuses(self, request: _Request, account_id: str) -> Reply:
+        self._m_token(request)
+        owner = next((t for t, a in self.m_accounts.items() if a["id"] == account_id), None)
+        if owner is None:
+            return 404, {"error": "Record not found"}, []
+        limit = min(int(request.arg("limit") or 20), 40)
+        before = int(request.arg("max_id") or 0)
+        found = []
+        for status_id in reversed(self.statuses):  # ids grow with time: newest first
+            if self.status_owner.get(status_id) == owner and not (
+                before and int(status_id) >= before
+            ):
+                found.append(self.statuses[status_id])
+                if len(found) == limit:
+                    break
+        return 200, found, []
 
     def _m_status(self, request: _Request, status_id: str) -> Reply:
         if request.bearer:

@@ -9,7 +9,7 @@ policy: hold, retry later, or tell the user.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -74,6 +74,39 @@ class Limits:
     # (requests, seconds) one server allows from one IP address, whatever the account:
     # the dispatcher shares it among every account hosted there (see networks.budgets)
     server_budget: tuple[int, int] | None = None
+
+    # The values a server of the network may set for itself (Mastodon's instance
+    # configuration); stored per server by chorus.networks.services.server_limits_refresh.
+    SERVER_FIELDS: ClassVar[tuple[str, ...]] = (
+        "max_text",
+        "url_length",
+        "max_media",
+        "media_types",
+        "max_image_bytes",
+        "max_video_bytes",
+        "max_alt_text",
+        "max_poll_options",
+        "max_poll_option_length",
+    )
+
+    def server_values(self) -> dict[str, Any]:
+        """The per-server values, JSON-ready."""
+        values = {name: getattr(self, name) for name in self.SERVER_FIELDS}
+        values["media_types"] = list(self.media_types)
+        return values
+
+    def with_server_values(self, values: dict[str, Any]) -> Limits:
+        """These limits with a server's stored values; anything missing or unusable (not a
+        positive number, an empty type list) keeps the documented default."""
+        changes: dict[str, Any] = {}
+        for name in self.SERVER_FIELDS:
+            value = values.get(name)
+            if name == "media_types":
+                if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                    changes[name] = tuple(value)
+            elif isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                changes[name] = value
+        return replace(self, **changes) if changes else self
 
 
 @dataclass
@@ -197,6 +230,7 @@ class Provider(abc.ABC):
     name: ClassVar[str]  # shown to users, e.g. "Bluesky"
     auth_kind: ClassVar[Literal["app_password", "oauth2"]]
     limits: ClassVar[Limits]
+    limits_per_server: ClassVar[bool] = False  # True: `fetch_limits` reads each server's own
 
     def __init__(self, credentials: Credentials, *, http: httpx.Client | None = None):
         self.credentials = credentials
@@ -209,6 +243,14 @@ class Provider(abc.ABC):
     def server_of(cls, identity: dict[str, Any]) -> str:
         """The host (and port) this account's API calls go to, from its stored identity."""
 
+    @classmethod
+    def fetch_limits(cls, identity: dict[str, Any], *, http: httpx.Client) -> Limits:
+        """The limits of the server this account is on, as it publishes them.
+
+        Networks with one set of limits everywhere keep this default: `cls.limits`.
+        """
+        return cls.limits
+
     @abc.abstractmethod
     def verify(self) -> AccountIdentity:
         """Check the credentials still work and return who they belong to."""
@@ -220,6 +262,19 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def publish(self, draft: PostDraft) -> PublishedPost:
         """Create the post. Retrying with the same idempotency key never duplicates."""
+
+    @abc.abstractmethod
+    def find_published(
+        self, draft: PostDraft, *, since: datetime, exclude: frozenset[str] = frozenset()
+    ) -> PublishedPost | None:
+        """The post an earlier `publish(draft)` already made, or None; never publishes.
+
+        For uncertain outcomes (a timeout, a lost answer, a sender that died mid-call): the
+        caller reconciles before sending again, so exactly-once never depends on a server
+        keeping its idempotency promise. `since` is when the first uncertain attempt was
+        made; `exclude` holds remote ids the caller already recorded for other posts, so
+        two identical posts are never taken for one another.
+        """
 
     @abc.abstractmethod
     def delete(self, ref: RemoteRef) -> None:

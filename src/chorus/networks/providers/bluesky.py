@@ -63,7 +63,7 @@ from .base import (
     RemoteRef,
     Transient,
 )
-from .wire import seconds_to_wait, send
+from .wire import error_words, is_auth_failure, seconds_to_wait, send
 
 DEFAULT_SERVICE_URL = "https://bsky.social"
 DEFAULT_PLC_URL = "https://plc.directory"
@@ -320,12 +320,12 @@ def _raise_for_status(response: httpx.Response) -> None:
     if 200 <= code < 300:
         return
     name, message = _xrpc_error(response)
-    said = message or name or f"HTTP {code}"
+    said = message or name or error_words(response, ("message", "error")) or f"HTTP {code}"
     if code == 429:
         raise RateLimited(
             f"Bluesky rate limit reached ({said})", retry_after=_retry_after(response.headers)
         )
-    if code == 401 or name in _AUTH_ERRORS:
+    if name in _AUTH_ERRORS or is_auth_failure(code, said):
         raise AuthExpired(f"Bluesky no longer accepts this connection ({said}); reconnect it")
     if code == 408 or code >= 500:
         raise Transient(f"Bluesky server error (HTTP {code}): {said}")
@@ -654,6 +654,15 @@ class Bluesky(PasswordSignIn, Provider):
                 raise failure from None
             return self._published(existing)
         return self._published({**created, "value": record})
+
+    def find_published(
+        self, draft: PostDraft, *, since: datetime, exclude: frozenset[str] = frozenset()
+    ) -> PublishedPost | None:
+        """The record at the draft's deterministic key, if an earlier attempt made it."""
+        existing = self._get_post(record_key_for(draft.idempotency_key))
+        if existing is None or str(existing["uri"]) in exclude:
+            return None
+        return self._published(existing)
 
     def _check_draft(self, draft: PostDraft) -> None:
         if draft.poll is not None:

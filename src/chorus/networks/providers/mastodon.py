@@ -14,6 +14,14 @@ carrying the ids of the media it already uploaded. The caller retries later with
 retry never uploads the files again. A caller that only knows the generic interface
 and retries `publish(draft)` still gets a correct post; it just uploads again.
 
+Exactly once on every server. `Idempotency-Key` is a promise some servers of this API do
+not keep. After an uncertain outcome the caller asks `find_published(draft, since=...)`,
+which reads the account's own statuses (`GET /api/v1/accounts/:id/statuses`, newest first,
+back to `since`) and returns the one this draft made: same text (HTML rendering and remote
+mentions' domains aside), reply target, content warning, number of attachments and poll,
+created at or after `since` (minus two minutes for clock drift), and not among the ids
+the caller already recorded for other posts.
+
 Interactions come from `/api/v1/notifications` (mentions, replies, DMs, quotes,
 favourites, boosts, follows). The cursor is the highest notification id seen: with a
 cursor we walk forward through the `Link: rel="prev"` pages, at most `max_pages` per
@@ -25,9 +33,10 @@ from strangers) are included, so a team inbox does not silently miss them.
 from __future__ import annotations
 
 import ipaddress
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -56,13 +65,18 @@ from .base import (
     RemoteRef,
     Transient,
 )
-from .wire import seconds_to_wait, send
+from .wire import error_words, is_auth_failure, seconds_to_wait, send
 
 SCOPES = "read write"
 _NOTIFICATION_TYPES = ("mention", "quote", "reblog", "favourite", "follow")
 _STATUS_BATCH = 20  # ids per batch read: Mastodon caps id[]; its default page size is safe
+_NO_BATCH = (400, 404, 405)  # how servers without batch reads answer GET /api/v1/statuses
 _DEFAULT_RETRY_AFTER = 300.0  # Mastodon's general rate-limit window is five minutes
-_AUTH_WORDS = ("token", "scope", "login", "account is")
+_RECONCILE_PAGE = 40  # statuses per page (the API's maximum)
+_RECONCILE_PAGES = 5  # how far back a reconciliation reads: 200 statuses
+_CLOCK_DRIFT = timedelta(minutes=2)  # our clock against the server's
+_REMOTE_MENTION = re.compile(r"(@\w+)@[\w.-]*\w")
+_SPACES = re.compile(r"\s+")
 
 
 class MediaProcessing(Transient):
@@ -107,16 +121,10 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
 
 
 def _error_text(response: httpx.Response) -> str:
-    """The server's own explanation (`error`, or OAuth's `error_description`)."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        for key in ("error_description", "error"):
-            if isinstance(data.get(key), str) and data[key].strip():
-                return data[key].strip()
-    return f"HTTP {response.status_code} from {response.url.host}"
+    """The server's own explanation (OAuth's `error_description`, `error`, or a plain-text
+    body as some servers of this API send), else the status and host."""
+    words = error_words(response, ("error_description", "error"))
+    return words or f"HTTP {response.status_code} from {response.url.host}"
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -158,7 +166,7 @@ def _raise_for_status(response: httpx.Response) -> None:
     if 200 <= code < 300:
         return
     text = _error_text(response)
-    if code == 401 or (code == 403 and any(w in text.lower() for w in _AUTH_WORDS)):
+    if is_auth_failure(code, text):
         raise AuthExpired(f"Mastodon no longer accepts this connection ({text}); reconnect it")
     if code == 429:
         raise RateLimited(
@@ -242,6 +250,96 @@ def _quoted_id(status: dict[str, Any]) -> str:
     return str(quote.get("quoted_status_id") or "")
 
 
+def _count(value: Any) -> int | None:
+    """A positive whole number from an instance document (some servers send strings)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _server_values(instance: dict[str, Any]) -> dict[str, Any]:
+    """The per-server `Limits` values an instance document gives (v2, v1 or Pleroma-style);
+    missing and 0 values are left out."""
+
+    def section(parent: Any, key: str) -> dict[str, Any]:
+        value = parent.get(key) if isinstance(parent, dict) else None
+        return value if isinstance(value, dict) else {}
+
+    config = section(instance, "configuration")
+    statuses, media = section(config, "statuses"), section(config, "media_attachments")
+    polls, old_polls = section(config, "polls"), section(instance, "poll_limits")
+    upload = instance.get("upload_limit")
+    values = {
+        "max_text": _count(statuses.get("max_characters"))
+        or _count(instance.get("max_toot_chars")),
+        "url_length": _count(statuses.get("characters_reserved_per_url")),
+        "max_media": _count(statuses.get("max_media_attachments")),
+        "max_image_bytes": _count(media.get("image_size_limit")) or _count(upload),
+        "max_video_bytes": _count(media.get("video_size_limit")) or _count(upload),
+        "max_alt_text": _count(media.get("description_limit"))
+        or _count(instance.get("description_limit")),
+        "max_poll_options": _count(polls.get("max_options"))
+        or _count(old_polls.get("max_options")),
+        "max_poll_option_length": _count(polls.get("max_characters_per_option"))
+        or _count(old_polls.get("max_option_chars")),
+    }
+    types = media.get("supported_mime_types")
+    if isinstance(types, list) and types and all(isinstance(t, str) for t in types):
+        values["media_types"] = list(types)
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _status_text(draft: PostDraft) -> str:
+    """What `publish` sends as the status: the text, with the link appended if absent."""
+    text = draft.text
+    if draft.link and draft.link not in text:
+        text = f"{text.rstrip()}\n\n{draft.link}" if text.strip() else draft.link
+    return text
+
+
+def _published(status: dict[str, Any]) -> PublishedPost:
+    return PublishedPost(
+        ref=RemoteRef(
+            remote_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or "")
+        ),
+        published_at=_parse_time(status.get("created_at")),
+    )
+
+
+def _comparable(text: str) -> str:
+    """Text as a status shows it, whatever the server's rendering: remote mentions without
+    their domain (servers render `@bob@example.social` as `@bob`), whitespace collapsed."""
+    text = _REMOTE_MENTION.sub(r"\1", unicodedata.normalize("NFC", text))
+    return _SPACES.sub(" ", text).strip()
+
+
+def _is_copy(status: dict[str, Any], draft: PostDraft, earliest: datetime) -> bool:
+    """Whether `status` is the one `draft` made (see the module docstring)."""
+    created = _parse_time(status.get("created_at"))
+    if created is None or created < earliest:
+        return False
+    parent = draft.reply_to.remote_id if draft.reply_to else ""
+    if str(status.get("in_reply_to_id") or "") != parent:
+        return False
+    if str(status.get("spoiler_text") or "") != draft.content_warning:
+        return False
+    if len(status.get("media_attachments") or []) != len(draft.media):
+        return False
+    poll = status.get("poll") if isinstance(status.get("poll"), dict) else None
+    if (poll is None) != (draft.poll is None):
+        return False
+    if poll is not None and draft.poll is not None:
+        titles = [
+            str(o.get("title") or "") if isinstance(o, dict) else str(o)
+            for o in poll.get("options") or []
+        ]
+        if titles != list(draft.poll.options):
+            return False
+    plain = status.get("text")
+    shown = plain if isinstance(plain, str) and plain else _plain_text(status.get("content"))
+    return _comparable(shown) == _comparable(_status_text(draft))
+
+
 # --------------------------------------------------------------------------- provider
 
 
@@ -251,8 +349,9 @@ class Mastodon(OAuthSignIn, Provider):
     key = "mastodon"
     name = "Mastodon"
     auth_kind = "oauth2"
-    # Mastodon's documented defaults (docs.joinmastodon.org, 4.2+). Servers may differ:
-    # `server_limits()` reads the real values. Before 4.2 media was 10 MB / 40 MB.
+    # Mastodon's documented defaults (docs.joinmastodon.org, 4.2+). Servers may differ
+    # (many allow 1,000 to 5,000 characters): `fetch_limits` reads a server's own values,
+    # which the composer uses. Before 4.2 media was 10 MB / 40 MB.
     limits = Limits(
         max_text=500,
         text_counting="mastodon",  # URLs count 23, mentions count only the username
@@ -291,6 +390,7 @@ class Mastodon(OAuthSignIn, Provider):
             "minutes). Server admins can change these."
         ),
     )
+    limits_per_server = True
     page_size = 40  # notifications per request (Mastodon's maximum)
     max_pages = 5  # pages per fetch_interactions call, so one poll stays bounded
 
@@ -430,33 +530,36 @@ class Mastodon(OAuthSignIn, Provider):
             posts=int(account.get("statuses_count") or 0),
         )
 
+    @classmethod
+    def fetch_limits(cls, identity: dict[str, Any], *, http: httpx.Client) -> Limits:
+        """The server's own limits: `/api/v2/instance`, then `/api/v1/instance` for what v2
+        lacks (older servers, and Pleroma-style `max_toot_chars`, `poll_limits`,
+        `upload_limit`). A missing or 0 value keeps Mastodon's documented default."""
+        server = str(identity.get("server_url") or "").rstrip("/")
+        values: dict[str, Any] = {}
+        answered = False
+        for path in ("/api/v2/instance", "/api/v1/instance"):
+            response = send(http, "GET", server + path, headers={"Accept": "application/json"})
+            if response.status_code == 429 or response.status_code >= 500:
+                _raise_for_status(response)
+            try:
+                data = response.json() if response.status_code == 200 else None
+            except ValueError:
+                data = None
+            if not isinstance(data, dict):
+                continue
+            answered = True
+            for name, value in _server_values(data).items():
+                values.setdefault(name, value)
+            if "max_text" in values:
+                break
+        if not answered:
+            raise Rejected(f"{server} published no instance document (not a Mastodon server?)")
+        return cls.limits.with_server_values(values)
+
     def server_limits(self) -> Limits:
-        """This server's real limits from its instance document (falls back to defaults)."""
-        config = _probe_instance(self.server_url, self.http).get("configuration") or {}
-        statuses = config.get("statuses") or {}
-        media = config.get("media_attachments") or {}
-        polls = config.get("polls") or {}
-        base = self.limits
-
-        def number(section: dict[str, Any], key: str, default: int) -> int:
-            value = section.get(key)
-            return value if isinstance(value, int) and value > 0 else default
-
-        types = media.get("supported_mime_types")
-        return replace(
-            base,
-            max_text=number(statuses, "max_characters", base.max_text),
-            max_media=number(statuses, "max_media_attachments", base.max_media),
-            url_length=number(statuses, "characters_reserved_per_url", base.url_length or 23),
-            media_types=tuple(types) if isinstance(types, list) and types else base.media_types,
-            max_image_bytes=number(media, "image_size_limit", base.max_image_bytes),
-            max_video_bytes=number(media, "video_size_limit", base.max_video_bytes),
-            max_alt_text=number(media, "description_limit", base.max_alt_text),
-            max_poll_options=number(polls, "max_options", base.max_poll_options),
-            max_poll_option_length=number(
-                polls, "max_characters_per_option", base.max_poll_option_length
-            ),
-        )
+        """This account's server's limits (see `fetch_limits`)."""
+        return self.fetch_limits(self.credentials.identity, http=self.http)
 
     # ----------------------------------------------------------------------- publishing
 
@@ -476,10 +579,7 @@ class Mastodon(OAuthSignIn, Provider):
                 f"Mastodon is still processing {len(pending)} media file(s)", media_ids=ids
             )
 
-        text = draft.text
-        if draft.link and draft.link not in text:
-            text = f"{text.rstrip()}\n\n{draft.link}" if text.strip() else draft.link
-        body: dict[str, Any] = {"status": text, "visibility": draft.visibility}
+        body: dict[str, Any] = {"status": _status_text(draft), "visibility": draft.visibility}
         if ids:
             body["media_ids"] = list(ids)
         if draft.content_warning:
@@ -504,12 +604,35 @@ class Mastodon(OAuthSignIn, Provider):
         status = _json_object(response)
         if not status.get("id"):
             raise Transient("Mastodon accepted the post but sent no status id")
-        return PublishedPost(
-            ref=RemoteRef(
-                remote_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or "")
-            ),
-            published_at=_parse_time(status.get("created_at")),
-        )
+        return _published(status)
+
+    def find_published(
+        self, draft: PostDraft, *, since: datetime, exclude: frozenset[str] = frozenset()
+    ) -> PublishedPost | None:
+        """The status an earlier attempt made from this draft, from the account's own
+        statuses (see the module docstring); None when it is not there."""
+        me = str(self._account().get("id") or "")
+        if not me:
+            raise Transient("Mastodon did not say which account this token belongs to")
+        earliest = since - _CLOCK_DRIFT
+        params: dict[str, Any] = {"limit": _RECONCILE_PAGE, "exclude_reblogs": "true"}
+        for _ in range(_RECONCILE_PAGES):
+            page = _json(self._call("GET", f"/api/v1/accounts/{me}/statuses", params=params))
+            if not isinstance(page, list):
+                raise Transient("Mastodon sent an unexpected response shape")
+            statuses = [s for s in page if isinstance(s, dict) and s.get("id")]
+            for status in statuses:
+                if str(status["id"]) not in exclude and _is_copy(status, draft, earliest):
+                    return _published(status)
+            times = [_parse_time(s.get("created_at")) for s in statuses]
+            if (
+                len(page) < _RECONCILE_PAGE
+                or not statuses
+                or any(t and t < earliest for t in times)
+            ):
+                return None
+            params["max_id"] = str(statuses[-1]["id"])  # newest first: page further back
+        return None
 
     def _upload(self, media: Media) -> tuple[str, bool]:
         """Upload one file; returns its id and whether it is ready to attach."""
@@ -549,13 +672,18 @@ class Mastodon(OAuthSignIn, Provider):
         ]
 
     def _statuses(self, ids: list[str]) -> list[dict[str, Any]]:
-        """Batch reads (Mastodon 4.3+), or one read per status on older servers."""
+        """Batch reads (Mastodon 4.3+), or one read per status on servers without them
+        (404, 405, or 400 for a missing id, unless the 400 is about the token)."""
         statuses: list[Any] = []
         for start in range(0, len(ids), _STATUS_BATCH):
             chunk = ids[start : start + _STATUS_BATCH]
             params = [("id[]", i) for i in chunk]
-            response = self._call("GET", "/api/v1/statuses", params=params, ok=(404,))
-            if response.status_code != 404:
+            response = self._call("GET", "/api/v1/statuses", params=params, ok=_NO_BATCH)
+            if response.status_code in _NO_BATCH and is_auth_failure(
+                response.status_code, _error_text(response)
+            ):
+                _raise_for_status(response)
+            if response.status_code not in _NO_BATCH:
                 page = _json(response)
                 if not isinstance(page, list):
                     raise Transient("Mastodon sent an unexpected response shape")

@@ -196,7 +196,7 @@ def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> l
         if item.first_comment:
             parts.append(item.first_comment)
             labels.append(_("First comment"))
-        lengths = part_lengths(account.provider, parts)
+        lengths = part_lengths(account.provider, parts, account=account)
         media = [
             {"asset": assets[i], "alt": alt or assets[i].alt_text}
             for i, alt in item.media
@@ -211,6 +211,7 @@ def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> l
             content_warning=item.content_warning,
             poll=item.poll,
             media=[MediaInfo(m["asset"].mime_type, m["asset"].size, m["alt"]) for m in media],
+            account=account,
         )
         cards.append(
             {
@@ -256,7 +257,7 @@ def _sections(accounts: list, state: Composer, problems: dict) -> list[dict]:
     sections = []
     for account in accounts:
         provider = get_provider(account.provider)
-        limits = provider.limits
+        limits = network_selectors.account_limits(account)
         draft = state.drafts.get(account.pk) or AccountDraft()
         slots = max(limits.max_poll_options, 0)
         sections.append(

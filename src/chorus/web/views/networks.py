@@ -145,6 +145,8 @@ def account_detail(request, account_id: int):
             "reconnect": _reconnect_form(account) if can_manage else None,
             "server_budget": budgets.usage_of(account),
             "can_manage": can_manage,
+            "server_limits": selectors.server_limits_row(account),
+            "limits": selectors.account_limits(account),
             "members": members,
             "levels": AccessLevel.choices,
         },
