@@ -20,12 +20,6 @@ ALL_LINES = {line for kinds in LINES.values() for lines in kinds.values() for li
 
 
 @pytest.fixture
-def sandbox(tmp_path) -> Iterator[SandboxServer]:
-    with SandboxServer(pace_s=0, seed=7, state=tmp_path / "sandbox.pickle") as running:
-        yield running
-
-
-@pytest.fixture
 def http() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=10) as client:
         yield client

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,11 @@ class SandboxServer(EmulatorServer):
         if self.app is not None and self.state is not None:
             self.app.save(self.state)
 
+    @property
+    def child(self):
+        """The sandbox's process (`process=True`), for a supervisor to watch."""
+        return self._child
+
     def act(self, times: int = 1, *, account: str = "", kinds: list[str] | None = None) -> list:
         """Make the audience do `times` things now (to one account, of some kinds)."""
         body: dict[str, Any] = {"act": times, "account": account}
@@ -93,5 +99,9 @@ def main(argv: list[str] | None = None) -> None:
         watch = threading.Thread(target=_exit_with_parent, args=(args.parent_pid, server))
         watch.daemon = True
         watch.start()
+    # uvicorn re-raises the signal that stopped it once it has shut down; with these
+    # handlers that ends `serve` normally, so the state is saved before the process exits.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda signum, frame: None)
     print(json.dumps({"base_url": base_url, "pid": os.getpid()}), flush=True)
     asyncio.run(serve(app, server, sock, args.state))
