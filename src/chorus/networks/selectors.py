@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Membership
@@ -62,3 +62,16 @@ def access_account(*, membership: Membership, account_id: int) -> SocialAccount:
     if account is None:
         raise NotFound(_("No such social account."))
     return account
+
+
+def accounts_needing_attention(membership: Membership) -> list[SocialAccount]:
+    """Connected accounts to reconnect, or whose latest call to the network failed."""
+    failing = Q(last_error_at__isnull=False) & (
+        Q(last_ok_at__isnull=True) | Q(last_ok_at__lt=F("last_error_at"))
+    )
+    return list(
+        SocialAccount.objects.filter(workspace=membership.workspace)
+        .exclude(status=AccountStatus.DISCONNECTED)
+        .filter(Q(status=AccountStatus.NEEDS_RECONNECT) | failing)
+        .order_by("provider", "handle")
+    )

@@ -103,8 +103,10 @@ def percentile(sorted_values: list[float], share: float) -> float:
 def on_time_record(
     membership: Membership, *, by: str = "account", since: timedelta = timedelta(days=30)
 ) -> list[OnTimeSummary]:
-    """Lateness p50/p90/p99/max of published variants, per account or per network."""
-    key = "account__handle" if by == "account" else "account__provider"
+    """Lateness p50/p90/p99/max of published variants, per account or per network, or for
+    the whole workspace (`by="all"`, one summary named "all", none when nothing went out)."""
+    keys = {"account": "account__handle", "network": "account__provider", "all": "post__workspace"}
+    key = keys[by]
     rows = Variant.objects.filter(
         post__workspace=membership.workspace,
         status__in=[VariantStatus.PUBLISHED, VariantStatus.DELETED],
@@ -113,7 +115,8 @@ def on_time_record(
     ).values_list(key, "scheduled_at", "published_at")
     groups: dict[str, list[float]] = {}
     for group, scheduled, published in rows:
-        groups.setdefault(group, []).append(max((published - scheduled).total_seconds(), 0.0))
+        name = "all" if by == "all" else group
+        groups.setdefault(name, []).append(max((published - scheduled).total_seconds(), 0.0))
     summaries = []
     for group, values in sorted(groups.items()):
         values.sort()
@@ -141,4 +144,84 @@ def queued_variants(account, *, after: datetime | None = None) -> QuerySet[Varia
         )
         .select_related("post", "post__campaign")
         .order_by("scheduled_at")
+    )
+
+
+# --------------------------------------------------------------------------- the overview
+
+
+def posts_going_out(membership: Membership, *, start: datetime, end: datetime) -> list[Post]:
+    """Posts with a variant armed to go out between `start` and `end`, soonest first."""
+    posts = posts_of(
+        membership,
+        start=start,
+        end=end,
+        statuses=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING],
+    )
+    return list(posts.order_by("scheduled_at", "pk"))
+
+
+TROUBLE = (VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT)
+
+
+def variants_in_trouble(
+    membership: Membership, *, since: timedelta = timedelta(days=7), limit: int = 20
+) -> list[Variant]:
+    """Recent variants that did not go out (failed, held, waiting for a reconnect)."""
+    return list(
+        Variant.objects.filter(
+            post__workspace=membership.workspace,
+            status__in=TROUBLE,
+            scheduled_at__gte=timezone.now() - since,
+        )
+        .select_related("post", "account")
+        .order_by("-scheduled_at")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A new workspace's first steps; each ticks itself off once done."""
+
+    account: bool
+    post: bool
+    teammate: bool
+    policy: bool
+
+    @property
+    def done(self) -> bool:
+        return self.account and self.post and self.teammate and self.policy
+
+
+def setup_checklist(membership: Membership) -> Checklist:
+    """Whether the workspace has connected an account, written a post, invited someone
+    (or has a second member) and set a compliance policy: one query."""
+    from django.db.models import Exists, OuterRef
+
+    from chorus.accounts.models import Invitation, Workspace
+    from chorus.governance.models import Policy
+    from chorus.networks.models import SocialAccount
+
+    def within(model, **extra):
+        return Exists(model.objects.filter(workspace=OuterRef("pk"), **extra))
+
+    row = (
+        Workspace.objects.filter(pk=membership.workspace_id)
+        .annotate(
+            has_account=within(SocialAccount),
+            has_post=within(Post),
+            has_invitation=within(Invitation),
+            has_teammate=Exists(
+                Membership.objects.filter(workspace=OuterRef("pk")).exclude(pk=membership.pk)
+            ),
+            has_policy=within(Policy),
+        )
+        .values("has_account", "has_post", "has_invitation", "has_teammate", "has_policy")
+        .get()
+    )
+    return Checklist(
+        account=row["has_account"],
+        post=row["has_post"],
+        teammate=row["has_teammate"] or row["has_invitation"],
+        policy=row["has_policy"],
     )
