@@ -109,3 +109,10 @@ def test_an_account_on_another_server_is_not_a_sandbox_account(db, sandbox, owne
         service_url=sandbox.base_url,
     )
     assert again.pk == account.pk and again.sandbox is True
+
+
+def test_the_api_says_which_accounts_are_sandbox_accounts(demo, api, api_token_for):
+    token = api_token_for(demo)
+    response = api.get("/social-accounts", token=token)
+    assert response.status_code == 200
+    assert [a["sandbox"] for a in response.json()] == [True, True, True]

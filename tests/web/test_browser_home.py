@@ -23,7 +23,7 @@ def test_the_demo_overview_shows_the_day_the_week_approvals_and_punctuality(demo
 
     assert page.locator("#checklist").count() == 0  # the demo has done every first step
     assert int(page.inner_text("#week-count")) >= 6
-    # due in two minutes: today, unless this runs at midnight in Phnom Penh
+    # due in a minute: today, unless this runs at midnight in Phnom Penh
     soon = page.locator("[data-post]", has_text="Fresh Mondulkiri beans")
     assert soon.count() == 1
     assert soon.locator(".sandbox-badge").count() == 3  # each of its accounts is labelled

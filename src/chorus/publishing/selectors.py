@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chorus.accounts.models import Membership
+from chorus.accounts.models import Invitation, Membership, Workspace
 from chorus.core.errors import NotFound
+from chorus.governance.models import Policy
+from chorus.networks.models import SocialAccount
 from chorus.publishing.models import Campaign, Post, Variant, VariantStatus
 
 
@@ -196,11 +198,6 @@ class Checklist:
 def setup_checklist(membership: Membership) -> Checklist:
     """Whether the workspace has connected an account, written a post, invited someone
     (or has a second member) and set a compliance policy: one query."""
-    from django.db.models import Exists, OuterRef
-
-    from chorus.accounts.models import Invitation, Workspace
-    from chorus.governance.models import Policy
-    from chorus.networks.models import SocialAccount
 
     def within(model, **extra):
         return Exists(model.objects.filter(workspace=OuterRef("pk"), **extra))

@@ -66,7 +66,7 @@ HISTORY = (
         False,
     ),
 )
-UPCOMING = (  # (days from today, local time or None for "in a few minutes", ...)
+UPCOMING = (  # (days from today, local time or None for "in a minute", ...)
     (
         0,
         None,
@@ -198,7 +198,7 @@ def _grant(owner: Membership, accounts: dict[str, SocialAccount], members: dict)
 
 def _when(days: int, clock: str | None, zone: ZoneInfo) -> datetime:
     if clock is None:
-        return timezone.now() + timedelta(minutes=2)
+        return timezone.now() + timedelta(minutes=1)  # goes out while the newcomer looks
     day = timezone.localdate(timezone=zone) + timedelta(days=days)
     hour, minute = (int(part) for part in clock.split(":"))
     moment = datetime.combine(day, time(hour, minute), tzinfo=zone)
