@@ -115,4 +115,4 @@ def test_the_api_says_which_accounts_are_sandbox_accounts(demo, api, api_token_f
     token = api_token_for(demo)
     response = api.get("/social-accounts", token=token)
     assert response.status_code == 200
-    assert [a["sandbox"] for a in response.json()] == [True, True, True]
+    assert [a["sandbox"] for a in response.json()["items"]] == [True, True, True]
