@@ -156,3 +156,31 @@ def test_the_audience_acts_on_its_own_at_its_pace(tmp_path):
     notes = sum(len(v) for v in app.m_notifications.values())
     notes += sum(len(v) for v in app.b_notifications.values())
     assert notes == total
+
+
+def test_mastodon_paging_hands_over_every_interaction_once(sandbox, http):
+    provider = mastodon_sign_in(sandbox, http, "cafe")
+    provider.publish(PostDraft(text="Hello", idempotency_key="k1"))
+    sandbox.act(45, account="cafe", kinds=["like"])
+    first = provider.fetch_interactions()
+    assert len(first.items) == provider.page_size  # without a cursor: the newest page only
+
+    sandbox.act(100, account="cafe", kinds=["like", "reply", "mention", "direct_message"])
+    later = provider.fetch_interactions(first.cursor)  # walks forward through 3 pages
+    assert len(later.items) == 100
+    assert len({item.remote_id for item in later.items}) == 100
+    assert [i.created_at for i in later.items] == sorted(i.created_at for i in later.items)
+    assert provider.fetch_interactions(later.cursor).items == ()
+
+
+def test_bluesky_paging_reads_back_to_the_cursor(sandbox, http):
+    provider = bluesky_sign_in(sandbox, http, "cafe.sandbox")
+    provider.publish(PostDraft(text="Hello", idempotency_key="k1"))
+    sandbox.act(1, account="cafe.sandbox", kinds=["like"])
+    first = provider.fetch_interactions()
+    assert len(first.items) == 1
+
+    sandbox.act(120, account="cafe.sandbox", kinds=["like", "reply", "mention", "repost"])
+    later = provider.fetch_interactions(first.cursor)  # three pages of 50
+    assert len(later.items) == 120
+    assert len({item.remote_id for item in later.items}) == 120
