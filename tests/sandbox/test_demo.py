@@ -79,6 +79,7 @@ def test_sandbox_accounts_are_labelled_on_every_page_that_shows_them(demo, clien
         reverse("queue"),
         reverse("calendar") + "?view=list",
         reverse("approval_edit", args=[pending.pk]),
+        reverse("on_time"),
     ]
     for url in pages:
         response = client.get(url)

@@ -92,6 +92,7 @@ class OnTimeSummary:
     p90: float
     p99: float
     worst: float
+    sandbox: bool = False  # by account: the account is on the sandbox network
 
 
 def percentile(sorted_values: list[float], share: float) -> float:
@@ -114,11 +115,14 @@ def on_time_record(
         status__in=[VariantStatus.PUBLISHED, VariantStatus.DELETED],
         published_at__gte=timezone.now() - since,
         scheduled_at__isnull=False,
-    ).values_list(key, "scheduled_at", "published_at")
+    ).values_list(key, "scheduled_at", "published_at", "account__sandbox")
     groups: dict[str, list[float]] = {}
-    for group, scheduled, published in rows:
+    sandbox: set[str] = set()
+    for group, scheduled, published, on_sandbox in rows:
         name = "all" if by == "all" else group
         groups.setdefault(name, []).append(max((published - scheduled).total_seconds(), 0.0))
+        if on_sandbox and by == "account":
+            sandbox.add(name)
     summaries = []
     for group, values in sorted(groups.items()):
         values.sort()
@@ -130,6 +134,7 @@ def on_time_record(
                 p90=percentile(values, 0.90),
                 p99=percentile(values, 0.99),
                 worst=values[-1],
+                sandbox=group in sandbox,
             )
         )
     return summaries
