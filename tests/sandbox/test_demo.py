@@ -117,3 +117,15 @@ def test_the_api_says_which_accounts_are_sandbox_accounts(demo, api, api_token_f
     response = api.get("/social-accounts", token=token)
     assert response.status_code == 200
     assert [a["sandbox"] for a in response.json()["items"]] == [True, True, True]
+
+
+def test_a_demo_with_nothing_left_to_publish_gets_its_coming_days_again(demo, sandbox):
+    from chorus.sandbox.demo import UPCOMING
+
+    # a week later: everything has gone out (here: cancelled, the same for the demo)
+    Variant.objects.filter(status="scheduled").update(status="cancelled")
+    assert demo_content_ensure(sandbox_url=sandbox.base_url) is False
+    fresh = Post.objects.filter(workspace=demo.workspace, variants__status="scheduled").distinct()
+    assert fresh.count() == len(UPCOMING)
+    demo_content_ensure(sandbox_url=sandbox.base_url)  # and only once
+    assert fresh.count() == len(UPCOMING)

@@ -29,10 +29,11 @@ from chorus.networks import services as networks
 from chorus.networks.models import AccessLevel, SocialAccount
 from chorus.networks.providers.base import PostDraft
 from chorus.publishing import approvals, services
-from chorus.publishing.models import Post, PostState, VariantStatus
+from chorus.publishing.models import Campaign, Post, PostState, Variant, VariantStatus
 from chorus.publishing.services import VariantInput
 
 BLUESKY_HANDLE = "mekongcoffee.sandbox"
+CAMPAIGN = "Cold brew season"
 MASTODON_USERS = ("mekongcoffee", "mekongcoffee_kh")
 
 # (days from today, local time, language, accounts (b = Bluesky, m = Mastodon, k = Khmer
@@ -105,9 +106,13 @@ def _owner() -> Membership | None:
 
 
 def demo_content_ensure(*, sandbox_url: str) -> bool:
-    """Fill the demo workspace once (False if it already has sandbox accounts)."""
+    """Fill the demo workspace once (False if it already has sandbox accounts; then only
+    schedule the coming days again when nothing is left to go out, e.g. a week later)."""
     owner = _owner()
-    if owner is None or SocialAccount.objects.filter(workspace=owner.workspace, sandbox=True):
+    if owner is None:
+        return False
+    if SocialAccount.objects.filter(workspace=owner.workspace, sandbox=True).exists():
+        _top_up(owner)
         return False
     accounts = _connect(owner, sandbox_url)
     members = {
@@ -117,7 +122,7 @@ def demo_content_ensure(*, sandbox_url: str) -> bool:
     _grant(owner, accounts, members)
     campaign = services.campaign_save(
         actor=owner,
-        name="Cold brew season",
+        name=CAMPAIGN,
         description="Rainy-season cold brew launch across Phnom Penh, Bangkok and online.",
         colour="#1098ad",
         starts_on=timezone.localdate() - timedelta(days=3),
@@ -154,6 +159,31 @@ def demo_content_ensure(*, sandbox_url: str) -> bool:
     with httpx.Client(base_url=sandbox_url, timeout=30) as control:  # a week of reactions
         control.post("/_emulator/audience", json={"act": 60}).raise_for_status()
     return True
+
+
+def _top_up(owner: Membership) -> None:
+    """A demo made long ago has nothing left to publish: schedule the coming days again."""
+    workspace = owner.workspace
+    if Variant.objects.filter(
+        post__workspace=workspace, status=VariantStatus.SCHEDULED, scheduled_at__gte=timezone.now()
+    ).exists():
+        return
+    found = SocialAccount.objects.filter(workspace=workspace, sandbox=True, status="active")
+    handles = {
+        "b": BLUESKY_HANDLE,
+        "m": f"{MASTODON_USERS[0]}@",
+        "k": f"{MASTODON_USERS[1]}@",
+    }
+    accounts = {
+        key: next((a for a in found if a.handle == start or a.handle.startswith(start)), None)
+        for key, start in handles.items()
+    }
+    if not all(accounts.values()):
+        return  # the owner changed the demo's accounts: leave their workspace alone
+    campaign = Campaign.objects.filter(workspace=workspace, name=CAMPAIGN).first()
+    for days, clock, language, keys, text, in_campaign in UPCOMING:
+        row = (days, clock, language, keys, text, in_campaign and campaign is not None)
+        _scheduled(owner, accounts, campaign, row, ZoneInfo(workspace.timezone))
 
 
 def _connect(owner: Membership, sandbox_url: str) -> dict[str, SocialAccount]:
