@@ -1,6 +1,7 @@
 """The `chorus` command: run everything on one machine, or each part on its own.
 
-    chorus run       migrate, create the demo workspace, serve web + worker (one process group)
+    chorus run       migrate, start the sandbox network, create the demo workspace, serve
+                     web + worker + dispatcher (one process group)
     chorus web       serve the web app only (production: behind a reverse proxy)
     chorus worker    run background tasks only (start as many as you need)
     chorus dispatcher publish due posts (start one or many; they share the work)
@@ -177,20 +178,66 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_port(args.host, args.port)
     print("chorus: preparing the database…", flush=True)
     migrate()
-    if not args.no_demo:
-        _print_demo()
-    env = {**os.environ, "CHORUS_SKIP_CHECKS": "1"}
-    base = [sys.executable, "-m", "chorus.cli"]
-    children = [
-        subprocess.Popen([*base, "worker"], env=env),
-        subprocess.Popen([*base, "dispatcher"], env=env),
-        subprocess.Popen(
-            [*base, "web", "--host", args.host, "--port", str(args.port), "--workers", "2"],
-            env=env,
-        ),
-    ]
-    print(f"chorus: open http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-    return _supervise(children)
+    sandbox = _start_sandbox(args.port, process=True) if _sandbox_wanted(args.no_demo) else None
+    try:
+        env = {**os.environ, "CHORUS_SKIP_CHECKS": "1"}
+        if sandbox is not None:
+            env["CHORUS_SANDBOX_URL"] = sandbox.base_url
+        if not args.no_demo:
+            _print_demo(sandbox.base_url if sandbox else "")
+        base = [sys.executable, "-m", "chorus.cli"]
+        children = [
+            subprocess.Popen([*base, "worker"], env=env),
+            subprocess.Popen([*base, "dispatcher"], env=env),
+            subprocess.Popen(
+                [*base, "web", "--host", args.host, "--port", str(args.port), "--workers", "2"],
+                env=env,
+            ),
+        ]
+        if sandbox is not None:
+            children.append(sandbox.child)
+        print(f"chorus: open http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+        return _supervise(children)
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+
+
+def _sandbox_wanted(no_demo: bool) -> bool:
+    """The sandbox runs with the demo unless CHORUS_SANDBOX=false; without, only if true."""
+    from chorus.config import env_bool
+
+    return env_bool("CHORUS_SANDBOX", not no_demo)
+
+
+def _start_sandbox(web_port: int, *, process: bool):
+    """Start the sandbox network on loopback; its address goes into CHORUS_SANDBOX_URL.
+
+    It listens on CHORUS_SANDBOX_PORT, else the port after the web app's, so accounts
+    connected in one run find it at the same address in the next.
+    """
+    from django.conf import settings
+
+    from chorus.config import env
+    from chorus.sandbox.server import SandboxServer
+
+    raw = env("CHORUS_SANDBOX_PORT") or str(web_port + 1)
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise StartupError(f"CHORUS_SANDBOX_PORT={raw!r} is not a port number (1-65535).")
+    sandbox = SandboxServer(
+        process=process, port=int(raw), state=settings.DATA_DIR / "sandbox.pickle"
+    )
+    try:
+        sandbox.start()
+    except (OSError, RuntimeError) as exc:
+        raise StartupError(
+            f"the sandbox network cannot listen on 127.0.0.1:{raw} ({exc}). Stop what uses "
+            "it, pick another port with CHORUS_SANDBOX_PORT, or turn it off with "
+            "CHORUS_SANDBOX=false."
+        ) from exc
+    settings.CHORUS_SANDBOX_URL = os.environ["CHORUS_SANDBOX_URL"] = sandbox.base_url
+    print(f"chorus: sandbox network at {sandbox.base_url} (no internet needed)", flush=True)
+    return sandbox
 
 
 def _supervise(children: list[subprocess.Popen]) -> int:
@@ -277,14 +324,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     setup_django()
     check_database()
     migrate()
-    _print_demo()
+    if not _sandbox_wanted(False):
+        _print_demo("")
+        return 0
+    port = int(os.environ.get("CHORUS_PORT", DEFAULT_PORT))
+    sandbox = _start_sandbox(port, process=False)
+    try:
+        _print_demo(sandbox.base_url)
+    finally:
+        sandbox.stop()
     return 0
 
 
-def _print_demo() -> None:
+def _print_demo(sandbox_url: str) -> None:
+    """The demo workspace (with sandbox accounts and a week of posts when the sandbox runs)."""
     from chorus.accounts.demo import ensure_demo
 
     email, password = ensure_demo()
+    if sandbox_url:
+        from chorus.sandbox.demo import demo_content_ensure
+
+        if demo_content_ensure(sandbox_url=sandbox_url):
+            print("chorus: demo workspace filled: 3 sandbox accounts, a week of posts", flush=True)
     print(f"chorus: demo sign-in: {email} / {password}", flush=True)
 
 

@@ -142,6 +142,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "huey": {"level": "INFO", "propagate": False},  # run_huey adds its own handler
+        "httpx": {"level": "WARNING"},  # one line per network request is noise, not news
     },
 }
 
@@ -166,3 +167,11 @@ CHORUS_SERVER_BUDGETS = config.server_budgets("CHORUS_SERVER_BUDGETS")
 CHORUS_NETWORK_OPTIONS = {
     "bluesky": {"plc_url": config.env("CHORUS_ATPROTO_PLC_URL")},
 }
+
+# The sandbox network (chorus.sandbox): practice Bluesky and Mastodon servers on loopback.
+# `chorus run` starts it with the demo unless CHORUS_SANDBOX=false; elsewhere it is off
+# unless CHORUS_SANDBOX=true. CHORUS_SANDBOX_URL is its address, set by `chorus run` once it
+# listens (or by you, when you run `python -m chorus.sandbox` yourself): accounts on that
+# server are flagged as sandbox accounts, and loopback checks may allow exactly this address.
+CHORUS_SANDBOX = config.env_bool("CHORUS_SANDBOX", False)
+CHORUS_SANDBOX_URL = config.env("CHORUS_SANDBOX_URL").rstrip("/")

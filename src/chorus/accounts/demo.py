@@ -12,6 +12,7 @@ from chorus.accounts.models import Membership, Team, User
 from chorus.accounts.roles import Role
 
 DEMO_EMAIL = "demo@chorus.localhost"
+BRAND = "Mekong Coffee Co."  # the workspace chorus.sandbox.demo fills with accounts and posts
 CREDENTIALS_FILE = "demo-sign-in.txt"
 
 TEAMMATES = [
@@ -42,9 +43,7 @@ def ensure_demo() -> tuple[str, str]:
 
 def _create(password: str) -> None:
     owner = User.objects.create_user(DEMO_EMAIL, password, full_name="Demo Owner")
-    brand = services.workspace_create(
-        name="Mekong Coffee Co.", owner=owner, workspace_timezone="Asia/Phnom_Penh"
-    )
+    brand = services.workspace_create(name=BRAND, owner=owner, workspace_timezone="Asia/Phnom_Penh")
     services.workspace_create(
         name="Client: Yerevan Books", owner=owner, workspace_timezone="Asia/Yerevan"
     )

@@ -25,6 +25,7 @@ class SocialAccountOut(Schema):
     handle: str
     display_name: str
     profile_url: str
+    sandbox: bool  # on the sandbox network: practice, never public
     status: str
     healthy: bool = Field(..., alias="is_healthy")
     connected_at: datetime

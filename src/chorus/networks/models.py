@@ -6,6 +6,7 @@ import json
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from chorus.accounts.models import Membership, User, Workspace
@@ -32,6 +33,8 @@ class SocialAccount(models.Model):
     profile_url = models.URLField(max_length=1000, blank=True)
     identity = models.JSONField(default=dict)  # server URL, DID, ... (not secret)
     server = models.CharField(max_length=255, blank=True)  # host its API calls go to
+    # Connected on the sandbox network (settings.CHORUS_SANDBOX_URL): practice, not public
+    sandbox = models.BooleanField(default=False)
     secrets_encrypted = models.TextField(blank=True)  # Fernet token of a JSON object
     status = models.CharField(
         max_length=20, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
@@ -62,7 +65,7 @@ class SocialAccount(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.handle} ({self.provider})"
+        return f"{self.label} ({self.provider})"
 
     def save(self, *args, **kwargs) -> None:
         """Keep `server` in step with the identity it comes from."""
@@ -74,6 +77,13 @@ class SocialAccount(models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "server"}
         super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        """The handle as lists show it, marked when the account is on the sandbox network."""
+        if self.sandbox:
+            return gettext("%(handle)s (sandbox)") % {"handle": self.handle}
+        return self.handle
 
     @property
     def is_healthy(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Membership
@@ -89,3 +89,16 @@ def server_limits_row(account: SocialAccount) -> ServerLimits | None:
     if not get_provider(account.provider).limits_per_server:
         return None
     return ServerLimits.objects.filter(provider=account.provider, server=account.server).first()
+
+
+def accounts_needing_attention(membership: Membership) -> list[SocialAccount]:
+    """Connected accounts to reconnect, or whose latest call to the network failed."""
+    failing = Q(last_error_at__isnull=False) & (
+        Q(last_ok_at__isnull=True) | Q(last_ok_at__lt=F("last_error_at"))
+    )
+    return list(
+        SocialAccount.objects.filter(workspace=membership.workspace)
+        .exclude(status=AccountStatus.DISCONNECTED)
+        .filter(Q(status=AccountStatus.NEEDS_RECONNECT) | failing)
+        .order_by("provider", "handle")
+    )

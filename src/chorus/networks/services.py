@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -71,10 +72,23 @@ def _provider_class(key: str, kind: type) -> type[Provider]:
     return provider
 
 
-def _options(provider_key: str) -> dict[str, str]:
-    """Connect options from settings.CHORUS_NETWORK_OPTIONS, without empty values."""
+def _options(provider_key: str, service_url: str = "") -> dict[str, str]:
+    """Connect options from settings.CHORUS_NETWORK_OPTIONS, without empty values.
+
+    An account on the sandbox network finds its identity in the sandbox's own directory.
+    """
     options = settings.CHORUS_NETWORK_OPTIONS.get(provider_key, {})
-    return {name: value for name, value in options.items() if value}
+    found = {name: value for name, value in options.items() if value}
+    on_sandbox = bool(service_url) and is_sandbox_server(urlsplit(service_url).netloc)
+    if provider_key == "bluesky" and on_sandbox:
+        found["plc_url"] = settings.CHORUS_SANDBOX_URL
+    return found
+
+
+def is_sandbox_server(server: str) -> bool:
+    """Whether `server` (host:port, as `Provider.server_of` gives it) is the sandbox network."""
+    sandbox = urlsplit(settings.CHORUS_SANDBOX_URL).netloc if settings.CHORUS_SANDBOX_URL else ""
+    return bool(sandbox) and server.lower() == sandbox.lower()
 
 
 def oauth_redirect_uri() -> str:
@@ -99,7 +113,7 @@ def account_connect_with_password(
                 password,
                 service_url=service_url.strip(),
                 http=client,
-                **_options(provider.key),
+                **_options(provider.key, service_url.strip()),
             )
             return _save_account(actor, provider(credentials, http=client))
         except ProviderError as exc:
@@ -193,6 +207,7 @@ def _save_account(actor: Membership, provider: Provider) -> SocialAccount:
     account.avatar_url = identity.avatar_url[:1000]
     account.profile_url = identity.profile_url[:1000]
     account.identity = provider.credentials.identity
+    account.sandbox = is_sandbox_server(provider.server_of(account.identity))
     account.secrets = provider.credentials.secrets
     account.status = AccountStatus.ACTIVE
     account.connected_by = actor.user

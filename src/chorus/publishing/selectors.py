@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chorus.accounts.models import Membership
+from chorus.accounts.models import Invitation, Membership, Workspace
 from chorus.core.errors import NotFound
+from chorus.governance.models import Policy
+from chorus.networks.models import SocialAccount
 from chorus.publishing.models import Campaign, Post, Variant, VariantStatus
 
 
@@ -90,6 +92,7 @@ class OnTimeSummary:
     p90: float
     p99: float
     worst: float
+    sandbox: bool = False  # by account: the account is on the sandbox network
 
 
 def percentile(sorted_values: list[float], share: float) -> float:
@@ -103,17 +106,23 @@ def percentile(sorted_values: list[float], share: float) -> float:
 def on_time_record(
     membership: Membership, *, by: str = "account", since: timedelta = timedelta(days=30)
 ) -> list[OnTimeSummary]:
-    """Lateness p50/p90/p99/max of published variants, per account or per network."""
-    key = "account__handle" if by == "account" else "account__provider"
+    """Lateness p50/p90/p99/max of published variants, per account or per network, or for
+    the whole workspace (`by="all"`, one summary named "all", none when nothing went out)."""
+    keys = {"account": "account__handle", "network": "account__provider", "all": "post__workspace"}
+    key = keys[by]
     rows = Variant.objects.filter(
         post__workspace=membership.workspace,
         status__in=[VariantStatus.PUBLISHED, VariantStatus.DELETED],
         published_at__gte=timezone.now() - since,
         scheduled_at__isnull=False,
-    ).values_list(key, "scheduled_at", "published_at")
+    ).values_list(key, "scheduled_at", "published_at", "account__sandbox")
     groups: dict[str, list[float]] = {}
-    for group, scheduled, published in rows:
-        groups.setdefault(group, []).append(max((published - scheduled).total_seconds(), 0.0))
+    sandbox: set[str] = set()
+    for group, scheduled, published, on_sandbox in rows:
+        name = "all" if by == "all" else group
+        groups.setdefault(name, []).append(max((published - scheduled).total_seconds(), 0.0))
+        if on_sandbox and by == "account":
+            sandbox.add(name)
     summaries = []
     for group, values in sorted(groups.items()):
         values.sort()
@@ -125,6 +134,7 @@ def on_time_record(
                 p90=percentile(values, 0.90),
                 p99=percentile(values, 0.99),
                 worst=values[-1],
+                sandbox=group in sandbox,
             )
         )
     return summaries
@@ -141,4 +151,79 @@ def queued_variants(account, *, after: datetime | None = None) -> QuerySet[Varia
         )
         .select_related("post", "post__campaign")
         .order_by("scheduled_at")
+    )
+
+
+# --------------------------------------------------------------------------- the overview
+
+
+def posts_going_out(membership: Membership, *, start: datetime, end: datetime) -> list[Post]:
+    """Posts with a variant armed to go out between `start` and `end`, soonest first."""
+    posts = posts_of(
+        membership,
+        start=start,
+        end=end,
+        statuses=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING],
+    )
+    return list(posts.order_by("scheduled_at", "pk"))
+
+
+TROUBLE = (VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT)
+
+
+def variants_in_trouble(
+    membership: Membership, *, since: timedelta = timedelta(days=7), limit: int = 20
+) -> list[Variant]:
+    """Recent variants that did not go out (failed, held, waiting for a reconnect)."""
+    return list(
+        Variant.objects.filter(
+            post__workspace=membership.workspace,
+            status__in=TROUBLE,
+            scheduled_at__gte=timezone.now() - since,
+        )
+        .select_related("post", "account")
+        .order_by("-scheduled_at")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A new workspace's first steps; each ticks itself off once done."""
+
+    account: bool
+    post: bool
+    teammate: bool
+    policy: bool
+
+    @property
+    def done(self) -> bool:
+        return self.account and self.post and self.teammate and self.policy
+
+
+def setup_checklist(membership: Membership) -> Checklist:
+    """Whether the workspace has connected an account, written a post, invited someone
+    (or has a second member) and set a compliance policy: one query."""
+
+    def within(model, **extra):
+        return Exists(model.objects.filter(workspace=OuterRef("pk"), **extra))
+
+    row = (
+        Workspace.objects.filter(pk=membership.workspace_id)
+        .annotate(
+            has_account=within(SocialAccount),
+            has_post=within(Post),
+            has_invitation=within(Invitation),
+            has_teammate=Exists(
+                Membership.objects.filter(workspace=OuterRef("pk")).exclude(pk=membership.pk)
+            ),
+            has_policy=within(Policy),
+        )
+        .values("has_account", "has_post", "has_invitation", "has_teammate", "has_policy")
+        .get()
+    )
+    return Checklist(
+        account=row["has_account"],
+        post=row["has_post"],
+        teammate=row["has_teammate"] or row["has_invitation"],
+        policy=row["has_policy"],
     )

@@ -1003,6 +1003,8 @@ class EmulatorServer:
     `configure` settings applied at start, e.g. `EmulatorServer(latency=100)`.
     """
 
+    module = "chorus.testing.emulator"  # what `process=True` runs with `python -m`
+
     def __init__(self, *, process: bool = False, port: int = 0, **settings: Any):
         self.process = process
         self.port = port
@@ -1032,7 +1034,7 @@ class EmulatorServer:
     def _run_thread(self) -> None:
         sock = _listen(self.port)
         self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self._server = _uvicorn(Emulator())
+        self._server = _uvicorn(self._app())
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="emulator", daemon=True
         )
@@ -1043,12 +1045,20 @@ class EmulatorServer:
                 raise RuntimeError("the emulator did not start")
             time.sleep(0.01)
 
+    def _app(self) -> Emulator:
+        """The app a thread serves (a subclass may serve a richer one)."""
+        return Emulator()
+
+    def _process_args(self) -> list[str]:
+        """Extra command-line arguments for `process=True`."""
+        return []
+
     def _spawn(self) -> None:
         src = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
-        command = [sys.executable, "-m", "chorus.testing.emulator", "--port", str(self.port)]
+        command = [sys.executable, "-m", self.module, "--port", str(self.port)]
         self._child = subprocess.Popen(
-            [*command, "--parent-pid", str(os.getpid())],
+            [*command, *self._process_args(), "--parent-pid", str(os.getpid())],
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": path},
         )

@@ -43,7 +43,7 @@ class CalendarFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         everything = [("", _("All"))]
         self.fields["account"].choices = everything + [
-            (a.pk, a.handle) for a in network_selectors.accounts_of(membership)
+            (a.pk, a.label) for a in network_selectors.accounts_of(membership)
         ]
         self.fields["campaign"].choices = everything + [
             (c.pk, c.name) for c in selectors.campaigns_of(membership)
@@ -88,7 +88,7 @@ def _chip(post: Post, can_move: bool) -> dict:
         "label": label,
         "colour": post.campaign.colour if post.campaign else "",
         "text": post.main_text[:80],
-        "accounts": [v.account.handle for v in variants],
+        "accounts": [v.account.label for v in variants],
         "movable": can_move and is_movable(post),
     }
 

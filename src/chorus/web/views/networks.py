@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,7 @@ def _page(request, forms_by_network=None, status=200):
             "usable": set(selectors.accounts_usable_by(membership).values_list("pk", flat=True)),
             "can_manage": role_can(membership.role, Capability.MANAGE_ACCOUNTS),
             "networks": networks,
+            "sandbox_url": settings.CHORUS_SANDBOX_URL,
         },
         status=status,
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,20 +15,40 @@ from chorus.accounts import selectors, services
 from chorus.accounts.middleware import SESSION_WORKSPACE_KEY
 from chorus.accounts.roles import Capability, role_can, roles_assignable_by
 from chorus.core.errors import ServiceError
+from chorus.networks.selectors import accounts_needing_attention
+from chorus.publishing import selectors as publishing
+from chorus.publishing.approvals import approvals_waiting_for
 from chorus.web.forms import InvitationForm, RoleForm, TeamForm, WorkspaceForm
 from chorus.web.views.common import member_required, show_service_error, signed_in_required
 
 
 @member_required()
 def home(request):
-    workspace = request.membership.workspace
+    """What a social media manager opens the app for: what goes out, what waits for them,
+    what needs fixing, how punctual publishing was; a new workspace's first steps."""
+    membership = request.membership
+    workspace = membership.workspace
+    now = timezone.now()
+    tomorrow = timezone.localdate(now) + timedelta(days=1)
+    end_of_today = datetime.combine(tomorrow, time.min, tzinfo=timezone.get_current_timezone())
+    week = publishing.posts_going_out(membership, start=now, end=now + timedelta(days=7))
+    on_time = publishing.on_time_record(membership, by="all", since=timedelta(days=7))
+    attention = accounts_needing_attention(membership)
+    trouble = publishing.variants_in_trouble(membership)
     return render(
         request,
         "web/home.html",
         {
+            "today": [post for post in week if post.scheduled_at < end_of_today],
+            "week": week,
+            "waiting": approvals_waiting_for(membership),
+            "attention": attention,
+            "trouble": trouble,
+            "attention_count": len(attention) + len(trouble),
+            "on_time": on_time[0] if on_time else None,
+            "checklist": publishing.setup_checklist(membership),
             "members": selectors.members_of(workspace),
             "teams": selectors.teams_of(workspace),
-            "invitations": selectors.open_invitations(workspace),
         },
     )
 

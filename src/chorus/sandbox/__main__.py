@@ -1,0 +1,3 @@
+from chorus.sandbox.server import main
+
+main()
