@@ -6,6 +6,7 @@ import pytest
 
 from chorus.text import COUNTINGS, LengthCheck, check_length, count
 from chorus.text.counting import mastodon_countable_text
+from tests.text import corpus
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦
 THUMBS_MEDIUM = "\U0001f44d\U0001f3fd"  # 👍🏽
@@ -42,21 +43,21 @@ def test_graphemes_follow_uax29(text, expected):
     assert count(text, "graphemes") == expected
 
 
-def test_graphemes_on_khmer_seed_count_every_non_mark(seed_line):
-    line = seed_line("khmer", "ប្រសិទ្ធភាពសម្គាល់")
+def test_graphemes_on_khmer_post_count_every_non_mark(post_text):
+    line = post_text("km", "អាជីវកម្ម")
     assert count(line, "graphemes") == _not_marks(line)
     assert count(line, "graphemes") < len(line)
 
 
-def test_graphemes_on_thai_seed_treat_sara_am_as_spacing_mark(seed_line):
-    line = seed_line("thai", "โซเชียลมีเดีย")
+def test_graphemes_on_thai_post_treat_sara_am_as_spacing_mark(post_text):
+    line = post_text("th", "ข้อมูลประชากร")
     expected = sum(unicodedata.category(c) not in MARKS and c != "\u0e33" for c in line)
     assert count(line, "graphemes") == expected
 
 
-@pytest.mark.parametrize("language", ["armenian", "swahili"])
-def test_graphemes_equal_code_points_without_combining_marks(seeds, language):
-    line = next(s for s in seeds[language].splitlines() if len(s) > 40)
+@pytest.mark.parametrize("language", ["hy", "sw"])
+def test_graphemes_equal_code_points_without_combining_marks(language):
+    line = next(p.text for p in corpus.posts(language) if len(p.text) > 40)
     assert all(unicodedata.category(c) not in MARKS for c in line)
     assert count(line, "graphemes") == len(line)
 
@@ -99,8 +100,8 @@ def test_mastodon_email_is_not_a_mention():
     assert count("mail alice@example.com", "mastodon") == len("mail alice@example.com")
 
 
-def test_mastodon_on_swahili_seed_with_url(seed_line):
-    line = seed_line("swahili", "Elimu ya Masoko")
+def test_mastodon_on_swahili_post_with_url(post_text):
+    line = post_text("sw", "Habari wateja")
     text = f"{line} https://blog.example.org/makala/elimu-ya-masoko?ref=chorus"
     assert count(text, "mastodon") == len(line) + 1 + 23
 
@@ -155,13 +156,13 @@ def test_x_mixed_text():
     assert count(text, "x-weighted") == 3 + 4 + 1 + 2 + 1 + 23
 
 
-def test_x_khmer_seed_weighs_two_per_khmer_code_point(seed_line):
-    line = seed_line("khmer", "ប្រសិទ្ធភាពសម្គាល់")
+def test_x_khmer_post_weighs_two_per_khmer_code_point(post_text):
+    line = post_text("km", "អាជីវកម្ម")
     assert count(line, "x-weighted") == _x_weight(line) == 2 * len(line)
 
 
-def test_x_thai_seed_weighs_one_per_code_point(seed_line):
-    line = seed_line("thai", "โซเชียลมีเดีย")
+def test_x_thai_post_weighs_one_per_code_point(post_text):
+    line = post_text("th", "ข้อมูลประชากร").split(" ")[0]
     assert count(line, "x-weighted") == _x_weight(line) == len(line)
 
 

@@ -46,7 +46,8 @@ def words(text: str, locale: str = "") -> list[Span]:
     return spans
 
 
-def _fold_term(term: str) -> str:
+def fold_term(term: str) -> str:
+    """A term as the matcher compares it: folded, whitespace runs made one space."""
     return " ".join(_icu.fold(term).split())
 
 
@@ -62,7 +63,7 @@ class TermMatcher:
         self.locale = locale
         self._terms: dict[str, list[str]] = {}
         for term in terms:
-            key = _fold_term(term)
+            key = fold_term(term)
             if not key:
                 raise ValueError(f"term {term!r} is empty after normalisation")
             originals = self._terms.setdefault(key, [])
