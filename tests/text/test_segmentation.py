@@ -130,3 +130,37 @@ def test_matcher_is_reusable_across_texts(all_posts):
     found = {m.term for line in all_posts for m in matcher.find(line)}
     assert {"សង្គម", "ลูกค้า", "Kijamii"} <= found
     assert not any(term.startswith("term") for term in found)
+
+
+def test_thai_loanword_is_not_cut_into_known_syllables():
+    text = "รับสมัครฟรีแลนซ์เขียนคอนเทนต์ ส่งฟรีทั่วประเทศ"
+    assert [m.text for m in find_terms(text, ["ฟรี"])] == ["ฟรี"]
+    assert [(m.start, m.text) for m in find_terms(text, ["ฟรี"])] == [(text.rindex("ฟรี"), "ฟรี")]
+    assert [m.text for m in find_terms(text, ["ฟรีแลนซ์", "คอนเทนต์"])] == ["ฟรีแลนซ์", "คอนเทนต์"]
+    assert find_terms(text, ["แลน", "เทนต์"]) == []
+
+
+def test_thai_compound_of_two_words_still_matches_its_parts():
+    text = "ร้านกาแฟของเราเปิดแล้ว"
+    assert [m.text for m in find_terms(text, ["กาแฟ", "ร้าน"])] == ["ร้าน", "กาแฟ"]
+
+
+def test_a_term_matches_the_word_of_a_handle():
+    text = "Thanks @chorus! Ask @chorus_support or @hr.chorus.example, not @choruses"
+    matches = find_terms(text, ["chorus"])
+    assert [text[m.start - 1 : m.end + 1] for m in matches] == ["@chorus!", "@chorus_", ".chorus."]
+    assert [m.text for m in find_terms(text, ["chorus support"])] == []  # `_` is no space
+    assert [m.text for m in find_terms("3.5 or 50,000", ["5", "000"])] == []  # numbers stay whole
+
+
+def test_armenian_ligature_matches_its_capital_spelling():
+    assert [m.text for m in find_terms("ԵՐԵՎԱՆ, ԳՅՈՒՄՐԻ", ["Երևան"])] == ["ԵՐԵՎԱՆ"]
+    assert [m.text for m in find_terms("Բարև Երևանից", ["ԵՐԵՎԱՆԻՑ"])] == ["Երևանից"]
+    assert [m.text for m in find_terms("Երեւան", ["Երևան"])] == ["Երեւան"]  # old spelling
+
+
+def test_a_phrase_with_a_space_matches_words_joined_by_a_zero_width_space():
+    text = "ទីផ្សារ\u200bសង្គម\u200bថ្ងៃនេះ"
+    assert [m.text for m in find_terms(text, ["ទីផ្សារ សង្គម"])] == ["ទីផ្សារ\u200bសង្គម"]
+    assert [m.text for m in find_terms("ขายของออนไลน์", ["ขาย ของ"])] == ["ขายของ"]
+    assert find_terms("social\u200bmedia", ["social media"]) == []  # Latin needs its space

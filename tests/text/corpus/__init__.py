@@ -30,22 +30,43 @@ class Post:
     text: str
     words: tuple[tuple[int, int], ...]
     line: int
+    optional: tuple[tuple[int, int], ...] = ()  # parts of a compound marked with `¦`
 
     def word_texts(self) -> list[str]:
         return [self.text[start:end] for start, end in self.words]
 
 
 def parse(language: str, labelled: str, line: int = 0) -> Post:
-    """One labelled post: `|` marks an unspaced boundary, `<zwsp>` a ZERO WIDTH SPACE."""
+    """One labelled post: `|` marks an unspaced boundary, `¦` the parts of a compound that a
+    search may find or not, `<zwsp>` a ZERO WIDTH SPACE."""
     labelled = labelled.replace("<zwsp>", ZWSP)
-    text = labelled.replace("|", "")
-    words = []
+    text = labelled.replace("|", "").replace("¦", "")
+    hard: set[int] = set()
+    soft: set[int] = set()
     position = 0
-    for piece in labelled.split("|"):
-        for match in _WORD.finditer(piece):
-            words.append((position + match.start(), position + match.end()))
-        position += len(piece)
-    return Post(language, text, tuple(words), line)
+    for char in labelled:
+        if char == "|":
+            hard.add(position)
+        elif char == "¦":
+            soft.add(position)
+        else:
+            position += 1
+    words: list[tuple[int, int]] = []
+    optional: list[tuple[int, int]] = []
+    for match in _WORD.finditer(text):
+        edges = [match.start(), *sorted(c for c in hard if match.start() < c < match.end())]
+        edges.append(match.end())
+        for start, end in zip(edges, edges[1:], strict=False):
+            words.append((start, end))
+            parts = [start, *sorted(c for c in soft if start < c < end), end]
+            if len(parts) > 2:
+                optional += [
+                    (a, b)
+                    for i, a in enumerate(parts)
+                    for b in parts[i + 1 :]
+                    if (a, b) != (start, end)
+                ]
+    return Post(language, text, tuple(words), line, tuple(optional))
 
 
 @cache
