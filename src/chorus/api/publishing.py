@@ -258,7 +258,12 @@ def post_validate(request, payload: PostIn):
         {
             "account": item.account_id,
             "network": accounts[item.account_id].provider,
-            "lengths": part_lengths(accounts[item.account_id].provider, _parts(item)),
+            "lengths": part_lengths(
+                accounts[item.account_id].provider,
+                _parts(item),
+                content_warning=item.content_warning,
+                warned=1 + len(item.thread),
+            ),
             "problems": problems.get(item.account_id, []),
         }
         for item in known

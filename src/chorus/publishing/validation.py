@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from chorus.networks.providers import get_provider
 from chorus.networks.providers.base import Limits
 from chorus.text import check_length
+from chorus.text.counting import utf8_length
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,22 @@ def limits_for(provider_key: str) -> Limits:
     return get_provider(provider_key).limits
 
 
-def part_lengths(provider_key: str, parts: list[str]) -> list[PartLength]:
+def part_lengths(
+    provider_key: str, parts: list[str], *, content_warning: str = "", warned: int | None = None
+) -> list[PartLength]:
+    """Each part's length; the first `warned` parts (all by default) carry the content
+    warning, which Mastodon counts together with the text."""
     limits = limits_for(provider_key)
-    checks = [check_length(text, limits.text_counting, limits.max_text) for text in parts]
+    warned = len(parts) if warned is None else warned
+    checks = [
+        check_length(
+            text,
+            limits.text_counting,
+            limits.max_text,
+            content_warning=content_warning if i < warned else "",
+        )
+        for i, text in enumerate(parts)
+    ]
     return [PartLength(c.count, c.limit, c.remaining, c.over) for c in checks]
 
 
@@ -68,8 +82,23 @@ def check_variant(
         problems.append(Problem("text", _("Write something or add an image.")))
     if thread and not limits.supports_threads:
         problems.append(Problem("thread", _("%(net)s has no threads.") % {"net": name}))
+    warning = content_warning if limits.supports_content_warning else ""
     for field_name, part in parts:
-        check = check_length(part, limits.text_counting, limits.max_text)
+        check = check_length(
+            part,
+            limits.text_counting,
+            limits.max_text,
+            content_warning="" if field_name == "first_comment" else warning,
+        )
+        size = utf8_length(part)
+        if limits.max_text_bytes and size > limits.max_text_bytes:
+            problems.append(
+                Problem(
+                    field_name,
+                    _("%(size)s bytes of text on %(net)s, which takes at most %(limit)s.")
+                    % {"size": size, "net": name, "limit": limits.max_text_bytes},
+                )
+            )
         if check.over:
             problems.append(
                 Problem(

@@ -197,7 +197,12 @@ def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> l
         if item.first_comment:
             parts.append(item.first_comment)
             labels.append(_("First comment"))
-        lengths = part_lengths(account.provider, parts)
+        lengths = part_lengths(
+            account.provider,
+            parts,
+            content_warning=item.content_warning,
+            warned=1 + len(item.thread),
+        )
         media = [
             {"asset": assets[i], "alt": alt or assets[i].alt_text}
             for i, alt in item.media
