@@ -1,6 +1,9 @@
 """The composer counts as each network counts today: Khmer by Unicode 17, Bluesky's byte cap,
 Mastodon's content warning counted with the text."""
 
+import pytest
+
+from chorus.networks.models import SocialAccount
 from chorus.publishing.validation import check_variant, part_lengths
 
 KHMER_300 = "ខ្មែរ" * 150  # 300 graphemes for Bluesky today (ICU 72 would say 450)
@@ -35,3 +38,23 @@ def test_mastodon_counts_the_content_warning_with_the_text():
     assert problem.field == "text" and "501" in problem.message
     lengths = part_lengths("mastodon", [text, "c"], content_warning="b" * 11, warned=1)
     assert [length.count for length in lengths] == [501, 1]
+
+
+@pytest.mark.django_db
+def test_composer_preview_counts_the_content_warning_on_mastodon(owner):
+    from tests.publishing.test_views import client_for
+
+    account = SocialAccount.objects.create(
+        workspace=owner.workspace,
+        provider="mastodon",
+        remote_id="cw@mastodon.example",
+        handle="cw@mastodon.example",
+        identity={"server_url": "https://mastodon.example"},
+    )
+    data = {"accounts": [account.pk], "text": "a" * 490, "action": "save"}
+    client = client_for(owner)
+    body = client.post("/posts/preview/", data).content.decode()
+    assert "490 / 500" in body and "counter over" not in body
+    data[f"v{account.pk}-cw"] = "spoilers ahead"  # 14 more: 504
+    body = client.post("/posts/preview/", data).content.decode()
+    assert "504 / 500" in body and "counter over" in body and "4 too many" in body
