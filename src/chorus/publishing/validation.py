@@ -14,6 +14,7 @@ from chorus.networks.providers import get_provider
 from chorus.networks.providers.base import Limits
 from chorus.text import check_length
 from chorus.text.counting import utf8_length
+from chorus.text.language import known_languages
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def check_variant(
     content_warning: str = "",
     poll: dict | None = None,
     media: list[MediaInfo] = (),
+    language: str = "",
 ) -> list[Problem]:
     """Everything this network would refuse about the variant, in plain words."""
     limits = limits_for(provider_key)
@@ -115,6 +117,13 @@ def check_variant(
     if content_warning and not limits.supports_content_warning:
         problems.append(
             Problem("content_warning", _("%(net)s has no content warnings.") % {"net": name})
+        )
+    if language and language not in known_languages():
+        problems.append(
+            Problem(
+                "language",
+                _("“%(code)s” is not a language code Chorus knows.") % {"code": language},
+            )
         )
     problems += _check_poll(limits, name, poll, media)
     problems += _check_media(limits, name, media)
