@@ -2,10 +2,12 @@
 
 Thai, Khmer, Lao and Burmese are written without spaces between words, so "whole word"
 cannot mean "between spaces". ICU's word BreakIterator finds word boundaries with its
-dictionaries for those scripts (and UAX #29 rules elsewhere); a term matches only where
-it starts and ends on such a boundary. Both sides are compared after NFKC_Casefold, which
-folds case, compatibility forms (full-width letters, ligatures) and erases invisible
-characters such as ZERO WIDTH SPACE, which Khmer writers put between words.
+dictionaries for those scripts (and UAX #29 rules elsewhere); PyThaiNLP's dictionary
+second-guesses it on Thai (see :mod:`._thai`), and handles and domains are cut at `@`, `_`
+and `.`. A term matches only where it starts and ends on such a boundary. Both sides are
+compared after NFKC_Casefold, which folds case, compatibility forms (full-width letters,
+ligatures) and erases invisible characters such as ZERO WIDTH SPACE, which Khmer writers put
+between words; Armenian և is compared as its capital spelling ԵՎ.
 """
 
 from collections.abc import Iterable
