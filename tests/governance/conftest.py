@@ -1,31 +1,24 @@
-"""Fixtures for governance: seed texts, a connected social account, raw-SQL tampering."""
-
-from pathlib import Path
+"""Fixtures for governance: corpus posts, a connected social account, raw-SQL tampering."""
 
 import pytest
 from django.db import connection
 
-SEEDS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "mission" / "seeds"
+from tests.text import corpus
 
 
 @pytest.fixture(scope="session")
 def seed_text():
-    """The first line of a seed file that contains `needle` (fails if shared/ is absent)."""
+    """The first post of the repository's corpus (tests/text/corpus) in `language` that
+    contains `needle`."""
 
-    def find(name: str, needle: str) -> str:
-        path = SEEDS_DIR / name
-        if not path.is_file():
-            pytest.fail(f"seed corpus file missing: {path}")
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if needle in line:
-                return line
-        pytest.fail(f"no line of {name} contains {needle!r}")
+    def find(language: str, needle: str) -> str:
+        return corpus.post_with(language, needle).text
 
     return find
 
 
-THAI = "002_f804fe1111210d43.txt"
-KHMER = "000_bcce0f13532bbee7.txt"
+THAI = "th"
+KHMER = "km"
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import unicodedata
 import pytest
 
 from chorus.text import COUNTINGS, LengthCheck, check_length, count
-from chorus.text.counting import mastodon_countable_text
+from chorus.text.counting import mastodon_countable_text, utf8_length
+from tests.text import corpus
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦
 THUMBS_MEDIUM = "\U0001f44d\U0001f3fd"  # 👍🏽
@@ -31,8 +32,10 @@ def _not_marks(text: str) -> int:
         ("1\ufe0f\u20e3", 1),  # keycap
         ("e\u0301", 1),  # combining acute
         ("\r\n", 1),
-        ("ក្មេង", 3),  # ក្ | មេ | ង: the coeng attaches left, the subscript starts a cluster
-        ("ប្រព័ន្ធ", 5),  # ប្ | រ | ព័ | ន្ | ធ
+        ("ក្មេង", 2),  # ក្មេ | ង: Unicode 17 keeps a coeng and its subscript in one cluster
+        ("ស្ត្រី", 1),  # two subscripts and a vowel: one cluster since Unicode 17
+        ("ខ្មែរ", 2),
+        ("ប្រព័ន្ធ", 3),  # ប្រ | ព័ | ន្ធ
         ("น้ำ", 1),  # tone mark and SARA AM join the consonant
         ("สวัสดีครับ", 7),
         ("", 0),
@@ -42,21 +45,22 @@ def test_graphemes_follow_uax29(text, expected):
     assert count(text, "graphemes") == expected
 
 
-def test_graphemes_on_khmer_seed_count_every_non_mark(seed_line):
-    line = seed_line("khmer", "ប្រសិទ្ធភាពសម្គាល់")
-    assert count(line, "graphemes") == _not_marks(line)
+def test_graphemes_on_khmer_post_count_every_non_mark_but_subscripts(post_text):
+    line = post_text("km", "អាជីវកម្ម")
+    subscripts = line.count("\u17d2")  # each coeng joins the next consonant to its cluster
+    assert count(line, "graphemes") == _not_marks(line) - subscripts
     assert count(line, "graphemes") < len(line)
 
 
-def test_graphemes_on_thai_seed_treat_sara_am_as_spacing_mark(seed_line):
-    line = seed_line("thai", "โซเชียลมีเดีย")
+def test_graphemes_on_thai_post_treat_sara_am_as_spacing_mark(post_text):
+    line = post_text("th", "ข้อมูลประชากร")
     expected = sum(unicodedata.category(c) not in MARKS and c != "\u0e33" for c in line)
     assert count(line, "graphemes") == expected
 
 
-@pytest.mark.parametrize("language", ["armenian", "swahili"])
-def test_graphemes_equal_code_points_without_combining_marks(seeds, language):
-    line = next(s for s in seeds[language].splitlines() if len(s) > 40)
+@pytest.mark.parametrize("language", ["hy", "sw"])
+def test_graphemes_equal_code_points_without_combining_marks(language):
+    line = next(p.text for p in corpus.posts(language) if len(p.text) > 40)
     assert all(unicodedata.category(c) not in MARKS for c in line)
     assert count(line, "graphemes") == len(line)
 
@@ -99,8 +103,8 @@ def test_mastodon_email_is_not_a_mention():
     assert count("mail alice@example.com", "mastodon") == len("mail alice@example.com")
 
 
-def test_mastodon_on_swahili_seed_with_url(seed_line):
-    line = seed_line("swahili", "Elimu ya Masoko")
+def test_mastodon_on_swahili_post_with_url(post_text):
+    line = post_text("sw", "Habari wateja")
     text = f"{line} https://blog.example.org/makala/elimu-ya-masoko?ref=chorus"
     assert count(text, "mastodon") == len(line) + 1 + 23
 
@@ -155,13 +159,13 @@ def test_x_mixed_text():
     assert count(text, "x-weighted") == 3 + 4 + 1 + 2 + 1 + 23
 
 
-def test_x_khmer_seed_weighs_two_per_khmer_code_point(seed_line):
-    line = seed_line("khmer", "ប្រសិទ្ធភាពសម្គាល់")
+def test_x_khmer_post_weighs_two_per_khmer_code_point(post_text):
+    line = post_text("km", "អាជីវកម្ម")
     assert count(line, "x-weighted") == _x_weight(line) == 2 * len(line)
 
 
-def test_x_thai_seed_weighs_one_per_code_point(seed_line):
-    line = seed_line("thai", "โซเชียลมีเดีย")
+def test_x_thai_post_weighs_one_per_code_point(post_text):
+    line = post_text("th", "ข้อมูลประชากร").split(" ")[0]
     assert count(line, "x-weighted") == _x_weight(line) == len(line)
 
 
@@ -184,6 +188,22 @@ def test_unknown_counting_is_rejected():
 
 def test_counts_differ_per_network_on_the_same_post():
     text = f"ក្មេង {FAMILY} https://example.com/long/path"
-    assert count(text, "graphemes") == 3 + 1 + 1 + 1 + len("https://example.com/long/path")
-    assert count(text, "mastodon") == 3 + 1 + 1 + 1 + 23
+    assert count(text, "graphemes") == 2 + 1 + 1 + 1 + len("https://example.com/long/path")
+    assert count(text, "mastodon") == 2 + 1 + 1 + 1 + 23
     assert count(text, "x-weighted") == 10 + 1 + 2 + 1 + 23
+
+
+def test_bluesky_khmer_limit_counts_as_unicode_17():
+    assert check_length("ខ្មែរ" * 150, "graphemes", 300) == LengthCheck(300, 300, 0, False)
+    assert check_length("ខ្មែរ" * 150 + "ក", "graphemes", 300).over
+
+
+def test_utf8_length_is_bytes():
+    assert utf8_length("ស្ត្រី") == 18 and utf8_length(FAMILY) == 25 and utf8_length("ok") == 2
+
+
+def test_mastodon_counts_the_content_warning_with_the_text():
+    assert count("hello", "mastodon", content_warning="spoiler") == 12
+    assert count("e\u0301", "mastodon", content_warning="caf") == 4  # joined, then clustered
+    assert check_length("a" * 490, "mastodon", 500, content_warning="b" * 11).over
+    assert count("hello", "graphemes", content_warning="ignored") == 5

@@ -58,8 +58,8 @@ def test_hashtag_rules_that_differ():
     assert len(find_hashtags("#" + "a" * 65, "mastodon")) == 1
 
 
-def test_hashtags_in_seed_text(seed_line):
-    line = seed_line("swahili", "#nisaidie")
+def test_hashtags_in_corpus_post(post_text):
+    line = post_text("sw", "#nisaidie")
     for network in NETWORKS:
         tags = find_hashtags(line, network)
         assert [t.value for t in tags] == ["nisaidie"]
@@ -92,10 +92,10 @@ def test_mastodon_mention_after_khmer_text_has_byte_offsets():
     assert mention.byte_start > mention.start  # Khmer takes 3 bytes per code point
 
 
-def test_mentions_in_seed_text(seed_line):
-    line = seed_line("khmer", "@just4victor")
+def test_mentions_in_corpus_post(post_text):
+    line = post_text("km", "@chorus")
     (mention,) = find_mentions(line, "mastodon")
-    assert mention.text == "@just4victor"
+    assert mention.text == "@chorus"
     _assert_offsets(line, [mention])
     assert find_mentions(line, "bluesky") == []  # not a domain handle
 

@@ -34,6 +34,7 @@ class VariantIn(Schema):
     content_warning: str | None = None
     poll: PollIn | None = None
     media: list[int] = []
+    language: str = Field("", description="ISO 639-1 code; blank: detected from the text")
 
 
 class PostIn(Schema):
@@ -63,6 +64,7 @@ class VariantOut(Schema):
     first_comment: str
     link: str
     content_warning: str
+    language: str
     poll: dict | None
     status: str
     scheduled_at: dt.datetime | None
@@ -187,6 +189,7 @@ def _inputs(payload: PostIn) -> list[services.VariantInput]:
                 content_warning=pick("content_warning"),
                 poll=own.poll.dict() if own and own.poll else None,
                 media=[(asset, "") for asset in (own.media if own else [])],
+                language=own.language.strip() if own else "",
             )
         )
     return inputs
@@ -262,6 +265,8 @@ def post_validate(request, payload: PostIn):
                 accounts[item.account_id].provider,
                 _parts(item),
                 account=accounts[item.account_id],
+                content_warning=item.content_warning,
+                warned=1 + len(item.thread),
             ),
             "problems": problems.get(item.account_id, []),
         }

@@ -87,6 +87,7 @@ from chorus.publishing.models import (
     VariantMedia,
     VariantStatus,
 )
+from chorus.text.language import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -478,6 +479,7 @@ class Dispatcher:
             )
             for vm in work.media
         )
+        language = variant.language or detect_language(variant.text)
         for index, text in enumerate(variant.parts()):
             if index < len(done):
                 continue
@@ -500,6 +502,7 @@ class Dispatcher:
                 link=variant.link if index == 0 else "",
                 reply_to=parent,
                 content_warning=variant.content_warning,
+                language=language,
                 poll=_poll(variant.poll) if index == 0 else None,
             )
             existing = (

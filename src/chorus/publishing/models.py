@@ -145,6 +145,8 @@ class Variant(models.Model):
     first_comment = models.TextField(blank=True)
     link = models.URLField(max_length=2000, blank=True)
     content_warning = models.CharField(max_length=500, blank=True)
+    # ISO 639-1 code the author chose; blank: detected from the text when it is sent
+    language = models.CharField(max_length=16, blank=True)
     poll = models.JSONField(null=True, blank=True)  # {"options": [...], "expires_in": s}
     media = models.ManyToManyField(MediaAsset, through="VariantMedia", blank=True)
 

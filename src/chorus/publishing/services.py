@@ -61,6 +61,7 @@ class VariantInput:
     content_warning: str = ""
     poll: dict | None = None
     media: list[tuple[int, str]] = field(default_factory=list)  # (asset id, alt text)
+    language: str = ""  # ISO 639-1; blank: detected from the text when sent
 
 
 class InvalidPost(ServiceError):
@@ -107,6 +108,7 @@ def problems_of(
             first_comment=item.first_comment,
             link=item.link,
             content_warning=item.content_warning,
+            language=item.language,
             poll=item.poll,
             media=[
                 MediaInfo(assets[i].mime_type, assets[i].size, alt or assets[i].alt_text)
@@ -208,6 +210,7 @@ def write_variants(post: Post, variants: list[VariantInput], assets: dict) -> No
         variant.first_comment = item.first_comment
         variant.link = item.link
         variant.content_warning = item.content_warning
+        variant.language = item.language
         variant.poll = item.poll or None
         if post.state == PostState.SCHEDULED and variant.status != VariantStatus.SCHEDULED:
             variant.status = VariantStatus.SCHEDULED
@@ -234,6 +237,7 @@ def content_of(post: Post) -> dict[str, dict]:
             "first_comment": v.first_comment,
             "link": v.link,
             "content_warning": v.content_warning,
+            "language": v.language,
             "poll": v.poll,
             "media": [[vm.asset_id, vm.alt_text] for vm in v.variantmedia_set.all()],
         }
@@ -270,6 +274,7 @@ def _inputs_of(post: Post) -> list[VariantInput]:
             first_comment=v.first_comment,
             link=v.link,
             content_warning=v.content_warning,
+            language=v.language,
             poll=v.poll,
             media=[(vm.asset_id, vm.alt_text) for vm in v.variantmedia_set.all()],
         )

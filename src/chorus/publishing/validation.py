@@ -17,6 +17,8 @@ from chorus.networks.providers import get_provider
 from chorus.networks.providers.base import Limits
 from chorus.networks.selectors import account_limits
 from chorus.text import check_length
+from chorus.text.counting import utf8_length
+from chorus.text.language import known_languages
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,26 @@ def limits_for(provider_key: str, account: SocialAccount | None = None) -> Limit
 
 
 def part_lengths(
-    provider_key: str, parts: list[str], *, account: SocialAccount | None = None
+    provider_key: str,
+    parts: list[str],
+    *,
+    account: SocialAccount | None = None,
+    content_warning: str = "",
+    warned: int | None = None,
 ) -> list[PartLength]:
+    """Each part's length; the first `warned` parts (all by default) carry the content
+    warning, which Mastodon counts together with the text."""
     limits = limits_for(provider_key, account)
-    checks = [check_length(text, limits.text_counting, limits.max_text) for text in parts]
+    warned = len(parts) if warned is None else warned
+    checks = [
+        check_length(
+            text,
+            limits.text_counting,
+            limits.max_text,
+            content_warning=content_warning if i < warned else "",
+        )
+        for i, text in enumerate(parts)
+    ]
     return [PartLength(c.count, c.limit, c.remaining, c.over) for c in checks]
 
 
@@ -67,6 +85,7 @@ def check_variant(
     poll: dict | None = None,
     media: list[MediaInfo] = (),
     account: SocialAccount | None = None,
+    language: str = "",
 ) -> list[Problem]:
     """Everything this network (the account's own server, when given) would refuse about
     the variant, in plain words."""
@@ -80,8 +99,23 @@ def check_variant(
         problems.append(Problem("text", _("Write something or add an image.")))
     if thread and not limits.supports_threads:
         problems.append(Problem("thread", _("%(net)s has no threads.") % {"net": name}))
+    warning = content_warning if limits.supports_content_warning else ""
     for field_name, part in parts:
-        check = check_length(part, limits.text_counting, limits.max_text)
+        check = check_length(
+            part,
+            limits.text_counting,
+            limits.max_text,
+            content_warning="" if field_name == "first_comment" else warning,
+        )
+        size = utf8_length(part)
+        if limits.max_text_bytes and size > limits.max_text_bytes:
+            problems.append(
+                Problem(
+                    field_name,
+                    _("%(size)s bytes of text on %(net)s, which takes at most %(limit)s.")
+                    % {"size": size, "net": name, "limit": limits.max_text_bytes},
+                )
+            )
         if check.over:
             problems.append(
                 Problem(
@@ -98,6 +132,13 @@ def check_variant(
     if content_warning and not limits.supports_content_warning:
         problems.append(
             Problem("content_warning", _("%(net)s has no content warnings.") % {"net": name})
+        )
+    if language and language not in known_languages():
+        problems.append(
+            Problem(
+                "language",
+                _("“%(code)s” is not a language code Chorus knows.") % {"code": language},
+            )
         )
     problems += _check_poll(limits, name, poll, media)
     problems += _check_media(limits, name, media)

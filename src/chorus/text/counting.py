@@ -3,17 +3,18 @@
 Three rules, named by the ``counting`` argument:
 
 ``"graphemes"`` (Bluesky)
-    Extended grapheme clusters (UAX #29). Counted with PyICU's character BreakIterator, the
-    same engine as ``Intl.Segmenter`` in the Bluesky app. The ``regex`` module's ``\\X`` was
-    rejected: it glues a Khmer coeng and the following consonant into one cluster (``ក្មេង``
-    is 2 there, 3 in ICU and in UAX #29), so it would undercount Khmer and let through posts
-    Bluesky rejects. ICU is needed for word breaking anyway.
+    Extended grapheme clusters as Bluesky's server counts them today: ``Intl.Segmenter`` of
+    the Node that runs it (Node 24, ICU 78, Unicode 17). Unicode 17's UAX #29 keeps a Khmer
+    coeng and its subscript consonant in one cluster (``ក្មេង`` is 2, ``ស្ត្រី`` is 1), which
+    the ICU 72 that PyICU links on Debian bookworm does not (3 and 3), so counting uses the
+    ``regex`` module's ``\\X``, which follows current Unicode. A post is also refused over
+    3,000 UTF-8 bytes (``maxLength``): see :func:`utf8_length`.
 
 ``"mastodon"``
     Mastodon's ``StatusLengthValidator``: every URL written with a protocol becomes 23
     characters, a remote mention ``@user@domain`` counts as ``@user``, and the result is
     counted in grapheme clusters (Ruby's ``each_grapheme_cluster``). The content warning is
-    counted raw on top: pass it through ``"graphemes"`` and add.
+    counted with the text: ``[spoiler_text, text].join`` (pass ``content_warning``).
 
 ``"x-weighted"``
     twitter-text v3 (``config/v3.json``): text is NFC-normalised; each URL (bare domains too)
@@ -25,6 +26,8 @@ Three rules, named by the ``counting`` argument:
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+
+import regex
 
 from . import _icu
 from ._urls import mastodon_urls, x_urls
@@ -53,9 +56,17 @@ class LengthCheck:
     over: bool
 
 
+_GRAPHEME = regex.compile(r"\X")
+
+
 def grapheme_count(text: str) -> int:
-    """Bluesky length: extended grapheme clusters."""
-    return _icu.grapheme_count(text)
+    """Bluesky length: extended grapheme clusters under current Unicode (17)."""
+    return sum(1 for _ in _GRAPHEME.finditer(text))
+
+
+def utf8_length(text: str) -> int:
+    """Length in UTF-8 bytes (Bluesky's ``maxLength: 3000`` on a post's text)."""
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def mastodon_countable_text(text: str) -> str:
@@ -78,9 +89,9 @@ def mastodon_countable_text(text: str) -> str:
     return "".join(pieces)
 
 
-def mastodon_count(text: str) -> int:
-    """Mastodon length of a status body (without its content warning)."""
-    return grapheme_count(mastodon_countable_text(text))
+def mastodon_count(text: str, content_warning: str = "") -> int:
+    """Mastodon length of a status: ``[spoiler_text, countable_text(text)].join``."""
+    return grapheme_count(content_warning + mastodon_countable_text(text))
 
 
 @cache
@@ -142,16 +153,21 @@ _COUNTERS = {
 }
 
 
-def count(text: str, counting: str) -> int:
-    """Length of ``text`` under one of :data:`COUNTINGS`."""
+def count(text: str, counting: str, *, content_warning: str = "") -> int:
+    """Length of ``text`` under one of :data:`COUNTINGS`.
+
+    ``content_warning`` counts where the network counts it with the text (Mastodon).
+    """
     try:
         counter = _COUNTERS[counting]
     except KeyError:
         raise ValueError(f"unknown counting {counting!r}; expected one of {COUNTINGS}") from None
+    if counting == MASTODON:
+        return mastodon_count(text, content_warning)
     return counter(text)
 
 
-def check_length(text: str, counting: str, limit: int) -> LengthCheck:
+def check_length(text: str, counting: str, limit: int, *, content_warning: str = "") -> LengthCheck:
     """Count ``text`` and compare it with ``limit`` (e.g. 300, 500, 280)."""
-    used = count(text, counting)
+    used = count(text, counting, content_warning=content_warning)
     return LengthCheck(count=used, limit=limit, remaining=limit - used, over=used > limit)

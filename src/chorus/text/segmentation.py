@@ -2,16 +2,32 @@
 
 Thai, Khmer, Lao and Burmese are written without spaces between words, so "whole word"
 cannot mean "between spaces". ICU's word BreakIterator finds word boundaries with its
-dictionaries for those scripts (and UAX #29 rules elsewhere); a term matches only where
-it starts and ends on such a boundary. Both sides are compared after NFKC_Casefold, which
-folds case, compatibility forms (full-width letters, ligatures) and erases invisible
-characters such as ZERO WIDTH SPACE, which Khmer writers put between words.
+dictionaries for those scripts (and UAX #29 rules elsewhere); PyThaiNLP's dictionary
+second-guesses it on Thai (see :mod:`._thai`), and handles and domains are cut at `@`, `_`
+and `.`. A term matches only where it starts and ends on such a boundary. Both sides are
+compared after NFKC_Casefold, which folds case, compatibility forms (full-width letters,
+ligatures) and erases invisible characters such as ZERO WIDTH SPACE, which Khmer writers put
+between words; Armenian և is compared as its capital spelling ԵՎ.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import _icu
+import regex
+
+from . import _icu, _thai
+
+# Scripts written without spaces between words: a space typed between two of their letters in
+# a search phrase may stand for no space or a ZERO WIDTH SPACE in the text.
+_UNSPACED = r"\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+_UNSPACED_GAP = regex.compile(rf"(?<=[{_UNSPACED}]\p{{M}}*) (?=[{_UNSPACED}])")
+_THAI_RUN = regex.compile(r"\p{Thai}+")
+# Inside an ICU word, handles and domains keep their words apart: `@chorus_support`,
+# `chorus.example`. A `.` or `,` between digits stays (3.5, 50,000).
+_JOINER = regex.compile(r"[@_]|(?<!\p{N})\.|\.(?!\p{N})")
+# Armenian: the ligature և folds to ե + ւ, but its capital spelling is ԵՎ (ե + վ).
+_ARMENIAN_EW = "\u0565\u0582"
+_ARMENIAN_EV = "\u0565\u057e"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,20 +50,55 @@ class Match:
     term: str
 
 
+def _is_word(segment: str) -> bool:
+    return any(char.isalnum() for char in segment)
+
+
+def boundaries(text: str, locale: str = "") -> list[int]:
+    """Word boundaries of ``text`` after 0, in order (the last one is ``len(text)``).
+
+    ICU's word BreakIterator, then: handles and domains cut at ``@``, ``_`` and ``.``; Thai
+    runs checked against PyThaiNLP's dictionary (see :mod:`._thai`).
+    """
+    icu_boundaries = [index for index, _status in _icu.boundaries(text, "word", locale)]
+    cuts = set(icu_boundaries)
+    previous = 0
+    for boundary in icu_boundaries:
+        segment = text[previous:boundary]
+        if len(segment) > 1:
+            for match in _JOINER.finditer(segment):
+                cuts.add(previous + match.start())
+                cuts.add(previous + match.end())
+        previous = boundary
+    for run in _THAI_RUN.finditer(text):
+        start, end = run.span()
+        inside = {cut - start for cut in cuts if start < cut < end}
+        refined = _thai.refine(run.group(), inside)
+        cuts.difference_update(cut + start for cut in inside - refined)
+        cuts.update(cut + start for cut in refined)
+    cuts.discard(0)
+    return sorted(cuts)
+
+
 def words(text: str, locale: str = "") -> list[Span]:
-    """Split ``text`` at ICU word boundaries (``locale`` is an ICU id such as ``"th"``)."""
+    """Split ``text`` at word boundaries (``locale`` is an ICU id such as ``"th"``)."""
     spans = []
     previous = 0
-    for boundary, status in _icu.boundaries(text, "word", locale):
-        spans.append(
-            Span(previous, boundary, text[previous:boundary], status >= _icu.WORD_STATUS_MIN)
-        )
+    for boundary in boundaries(text, locale):
+        segment = text[previous:boundary]
+        spans.append(Span(previous, boundary, segment, _is_word(segment)))
         previous = boundary
     return spans
 
 
-def _fold_term(term: str) -> str:
-    return " ".join(_icu.fold(term).split())
+def fold(text: str) -> str:
+    """NFKC_Casefold, with Armenian և compared as its capital spelling ԵՎ."""
+    return _icu.fold(text).replace(_ARMENIAN_EW, _ARMENIAN_EV)
+
+
+def fold_term(term: str) -> str:
+    """A term as the matcher compares it: folded, whitespace runs made one space."""
+    return " ".join(fold(term).split())
 
 
 class TermMatcher:
@@ -62,12 +113,13 @@ class TermMatcher:
         self.locale = locale
         self._terms: dict[str, list[str]] = {}
         for term in terms:
-            key = _fold_term(term)
+            key = fold_term(term)
             if not key:
                 raise ValueError(f"term {term!r} is empty after normalisation")
-            originals = self._terms.setdefault(key, [])
-            if term not in originals:
-                originals.append(term)
+            for variant in dict.fromkeys((key, _UNSPACED_GAP.sub("", key))):
+                originals = self._terms.setdefault(variant, [])
+                if term not in originals:
+                    originals.append(term)
         self._lengths = frozenset(len(key) for key in self._terms)
         self._first_chars = frozenset(key[0] for key in self._terms)
         self._max_length = max(self._lengths, default=0)
@@ -105,13 +157,13 @@ class TermMatcher:
         ends = {0: 0}
         previous = 0
         last_was_space = False
-        for boundary, _status in _icu.boundaries(text, "word", self.locale):
+        for boundary in boundaries(text, self.locale):
             segment = text[previous:boundary]
             if segment.isspace():
                 piece = "" if last_was_space else " "
                 last_was_space = True
             else:
-                piece = _icu.fold(segment)
+                piece = fold(segment)
                 last_was_space = last_was_space and not piece
             pieces.append(piece)
             length += len(piece)

@@ -62,6 +62,7 @@ class Limits:
     media_types: tuple[str, ...]
     max_image_bytes: int
     max_video_bytes: int = 0
+    max_text_bytes: int = 0  # a limit in UTF-8 bytes on top of max_text (Bluesky: 3,000)
     max_alt_text: int = 0
     supports_polls: bool = False
     max_poll_options: int = 0

@@ -403,7 +403,8 @@ class Bluesky(PasswordSignIn, Provider):
     name = "Bluesky"
     auth_kind = "app_password"
     limits = Limits(
-        max_text=300,
+        max_text=300,  # app.bsky.feed.post text: maxGraphemes 300 ...
+        max_text_bytes=3000,  # ... and maxLength 3000 (UTF-8 bytes)
         text_counting="graphemes",
         max_media=4,
         media_types=("image/jpeg", "image/png", "image/webp", "image/gif"),

@@ -27,7 +27,9 @@ from chorus.publishing.models import (
 from chorus.publishing.services import EDITABLE, InvalidPost, VariantInput
 from chorus.publishing.validation import MediaInfo, check_variant, part_lengths
 from chorus.text import NETWORKS, find_entities
+from chorus.text.language import detect_language
 from chorus.web.views.common import member_required
+from chorus.web.views.languages import language_choices, language_name
 from chorus.web.views.timeinput import when_from, zone_name
 
 POLL_DURATIONS = [
@@ -54,6 +56,7 @@ class AccountDraft:
     content_warning: str = ""
     poll_options: list[str] = field(default_factory=list)
     poll_duration: int = 86400
+    language: str = ""  # blank: detected from the text
 
 
 @dataclass
@@ -84,6 +87,7 @@ class Composer:
                     content_warning=d.content_warning.strip(),
                     poll={"options": options, "expires_in": d.poll_duration} if options else None,
                     media=list(self.media),
+                    language=d.language,
                 )
             )
         return result
@@ -123,6 +127,7 @@ def composer_from_post_data(data, usable_ids: set[int]) -> Composer:
             first_comment=data.get(prefix + "first_comment", ""),
             link=data.get(prefix + "link", ""),
             content_warning=data.get(prefix + "cw", ""),
+            language=data.get(prefix + "language", "").strip(),
             poll_options=data.getlist(prefix + "poll"),
             poll_duration=_int(data.get(prefix + "poll_duration"), 86400),
         )
@@ -148,6 +153,7 @@ def composer_from_post(post: Post) -> Composer:
             first_comment=v.first_comment,
             link=v.link,
             content_warning=v.content_warning,
+            language=v.language,
             poll_options=list(poll.get("options", [])),
             poll_duration=int(poll.get("expires_in", 86400)),
         )
@@ -196,7 +202,13 @@ def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> l
         if item.first_comment:
             parts.append(item.first_comment)
             labels.append(_("First comment"))
-        lengths = part_lengths(account.provider, parts, account=account)
+        lengths = part_lengths(
+            account.provider,
+            parts,
+            account=account,
+            content_warning=item.content_warning,
+            warned=1 + len(item.thread),
+        )
         media = [
             {"asset": assets[i], "alt": alt or assets[i].alt_text}
             for i, alt in item.media
@@ -209,6 +221,7 @@ def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> l
             first_comment=item.first_comment,
             link=item.link,
             content_warning=item.content_warning,
+            language=item.language,
             poll=item.poll,
             media=[MediaInfo(m["asset"].mime_type, m["asset"].size, m["alt"]) for m in media],
             account=account,
@@ -224,6 +237,8 @@ def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> l
                 "counter": lengths[0],
                 "problems": problems,
                 "content_warning": item.content_warning,
+                "language": language_name(item.language or detect_language(item.text)),
+                "language_chosen": bool(item.language),
                 "link": item.link,
                 "poll": item.poll,
                 "media": media,
@@ -260,6 +275,7 @@ def _sections(accounts: list, state: Composer, problems: dict) -> list[dict]:
         limits = network_selectors.account_limits(account)
         draft = state.drafts.get(account.pk) or AccountDraft()
         slots = max(limits.max_poll_options, 0)
+        text = draft.text if draft.text.strip() else state.text
         sections.append(
             {
                 "account": account,
@@ -268,6 +284,8 @@ def _sections(accounts: list, state: Composer, problems: dict) -> list[dict]:
                 "selected": account.pk in state.accounts,
                 "draft": draft,
                 "poll_slots": (draft.poll_options + [""] * slots)[:slots],
+                "detected_language": language_name(detect_language(text)),
+                "languages": language_choices(),
                 "problems": problems.get(account.pk, []),
             }
         )

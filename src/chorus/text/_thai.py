@@ -1,0 +1,44 @@
+"""A second opinion on Thai word boundaries: PyThaiNLP's dictionary and its `newmm` tokenizer.
+
+ICU's Thai dictionary cuts loanwords into syllables it happens to know (`ฟรีแลนซ์`
+"freelance" becomes `ฟรี|แลน|ซ์`, so a banned `ฟรี` "free" would match inside it) and glues some
+pairs of words (`ไม่มี`). PyThaiNLP ships a 62,000-word dictionary in its package (no download)
+and a maximal-matching tokenizer over it. :func:`refine` merges both: every boundary either one
+puts, except an ICU boundary inside a PyThaiNLP word that leaves a piece which is no word at all.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def _dictionary() -> frozenset[str]:
+    from pythainlp.corpus import thai_words
+
+    return thai_words()
+
+
+def _tokens(run: str) -> list[str]:
+    from pythainlp.tokenize import word_tokenize
+
+    return word_tokenize(run, engine="newmm", keep_whitespace=True)
+
+
+def refine(run: str, icu_cuts: set[int]) -> set[int]:
+    """Boundaries inside a run of Thai letters (offsets 1..len-1), from ICU's and PyThaiNLP's."""
+    words = _dictionary()
+    cuts = set(icu_cuts)
+    start = 0
+    for token in _tokens(run):
+        end = start + len(token)
+        inner = sorted(cut for cut in icu_cuts if start < cut < end)
+        if inner:
+            edges = [start, *inner, end]
+            pieces = [run[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+            if any(piece not in words for piece in pieces):
+                cuts.difference_update(inner)
+        if 0 < end < len(run):
+            cuts.add(end)
+        start = end
+    return cuts
