@@ -123,6 +123,25 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(config.env("CHORUS_MEDIA_ROOT") or DATA_DIR / "media")
 MEDIA_URL = "media/"
 
+# Uploads (see docs/security.md): files over 2.5 MB stream to a temporary file on disk, never
+# into memory, and reading stops once one passes CHORUS_UPLOAD_MAX_BYTES (the largest video a
+# network takes, 99 MiB, plus room for the multipart envelope). Images are refused above
+# CHORUS_MEDIA_MAX_PIXELS (Mastodon's own limit, 7680 × 4320) before any pixel is decoded.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "chorus.core.uploads.CappedUploadHandler",
+]
+CHORUS_UPLOAD_MAX_BYTES = int(config.env("CHORUS_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)))
+CHORUS_MEDIA_MAX_PIXELS = int(config.env("CHORUS_MEDIA_MAX_PIXELS", "33177600"))
+CHORUS_MEDIA_MAX_FRAMES = int(config.env("CHORUS_MEDIA_MAX_FRAMES", "1000"))
+CHORUS_MEDIA_MAX_ANIMATION_PIXELS = int(
+    config.env("CHORUS_MEDIA_MAX_ANIMATION_PIXELS", str(20 * 33177600))
+)
+# The most a workspace's media library may hold (bytes); 0 means no limit.
+CHORUS_WORKSPACE_MEDIA_QUOTA = int(config.env("CHORUS_WORKSPACE_MEDIA_QUOTA", str(5 * 1024**3)))
+
 globals().update(config.email(config.env("DEFAULT_FROM_EMAIL", "Chorus <chorus@localhost>")))
 
 HUEY = config.queue(DATA_DIR)

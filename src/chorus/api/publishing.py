@@ -4,12 +4,15 @@ import datetime as dt
 from typing import Literal
 
 from django.utils import timezone
-from ninja import Field, File, Query, Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from chorus.accounts.scopes import Scope
 from chorus.api.auth import member
+from chorus.core.errors import ServiceError
+from chorus.core.uploads import upload_limit_megabytes, upload_too_large
 from chorus.networks import selectors as network_selectors
 from chorus.publishing import imports, selectors, services
 from chorus.publishing.validation import part_lengths
@@ -158,6 +161,16 @@ class OnTimeOut(Schema):
     worst: float
 
 
+class MediaOut(Schema):
+    id: int
+    mime_type: str
+    size: int
+    width: int | None
+    height: int | None
+    alt_text: str
+    created_at: dt.datetime
+
+
 class PostFilters(Schema):
     start: dt.datetime | None = None
     end: dt.datetime | None = None
@@ -279,6 +292,34 @@ def post_import(request, file: File[UploadedFile], commit: bool = False):
         "post_ids": report.post_ids,
         "rows": report.rows,
     }
+
+
+@router.post("/media", response={201: MediaOut}, auth=member(Scope.POSTS_WRITE))
+def media_upload(request, file: File[UploadedFile | None] = None, alt_text: Form[str] = ""):
+    """Add an image or video to the media library (multipart `file`); attach it by id.
+
+    The type is read from the content: JPEG, PNG, GIF, WebP, AVIF images (stored
+    re-encoded, without metadata) and MP4, MOV, WebM videos; anything else, files over the
+    networks' size limits, images over the pixel limit and uploads past the workspace's
+    quota are refused with 422 and a message naming `file`.
+    """
+    try:
+        if upload_too_large(request, "file"):
+            raise ServiceError(
+                _("This file is larger than %(limit)s MB, more than any network takes.")
+                % {"limit": upload_limit_megabytes()},
+                code="too_large",
+            )
+        asset = services.media_asset_create(
+            actor=request.membership, upload=file, alt_text=alt_text
+        )
+    except ServiceError as exc:
+        if exc.field in (None, "upload"):
+            exc.field = "file"
+        if exc.status == 400:
+            exc.status = 422
+        raise
+    return Status(201, asset)
 
 
 @router.get("/posts/{post_id}", response=PostOut, auth=member(Scope.POSTS_READ))

@@ -46,6 +46,7 @@ EDITABLE = {
 }
 RETRYABLE = {VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT}
 QUEUE_HORIZON_DAYS = 60
+MAX_ALT_TEXT = 5_000
 
 
 @dataclass
@@ -636,27 +637,55 @@ def queue_slots_set(
 
 
 def media_asset_create(*, actor: Membership, upload, alt_text: str = "") -> MediaAsset:
-    """Store an uploaded file in the workspace's media library (default storage).
+    """Check an uploaded file and store a safe copy in the workspace's media library.
 
-    The type is read from the file's first bytes, not the browser's word for it; width and
-    height are kept for the image formats whose headers carry them.
+    What the file is comes from its content (publishing.media.check_upload): images are
+    decoded and written again without metadata, videos checked by their container; SVG,
+    HTML and anything else are refused, as are files over the networks' size limits,
+    images with too many pixels and uploads that would pass the workspace's quota.
     """
-    from chorus.publishing.media import HEAD_BYTES, sniff
+    from django.conf import settings
+    from django.db.models import Sum
+
+    from chorus.accounts.models import Workspace
+    from chorus.publishing.media import MediaRefused, check_upload
 
     check_capability(actor, Capability.CREATE_POSTS)
     if not upload or not upload.size:
         raise ServiceError(_("Choose a file to upload."), field="upload")
-    upload.seek(0)
-    head = upload.read(HEAD_BYTES)
-    upload.seek(0)
-    found = sniff(head, upload.name or "", getattr(upload, "content_type", "") or "")
-    return MediaAsset.objects.create(
-        workspace=actor.workspace,
-        file=upload,
-        mime_type=found.mime_type,
-        size=upload.size,
-        width=found.width,
-        height=found.height,
-        alt_text=alt_text,
-        uploaded_by=actor.user,
-    )
+    if len(alt_text) > MAX_ALT_TEXT:
+        raise ServiceError(
+            _("Alt text may be at most %(limit)s characters.") % {"limit": MAX_ALT_TEXT},
+            field="upload_alt",
+        )
+    checked = check_upload(upload)
+    name = f"{uuid.uuid4().hex}.{checked.extension}"
+    with transaction.atomic():
+        Workspace.objects.select_for_update().get(pk=actor.workspace_id)  # one upload at a time
+        quota = settings.CHORUS_WORKSPACE_MEDIA_QUOTA
+        used = MediaAsset.objects.filter(workspace=actor.workspace).aggregate(t=Sum("size"))["t"]
+        if quota and (used or 0) + checked.size > quota:
+            raise MediaRefused(
+                _(
+                    "The media library is full (%(used)s of %(quota)s MB used); "
+                    "this file needs %(size)s MB. Ask an admin to remove old files."
+                )
+                % {
+                    "used": round((used or 0) / 1_000_000),
+                    "quota": round(quota / 1_000_000),
+                    "size": round(checked.size / 1_000_000, 1),
+                },
+                code="quota_exceeded",
+            )
+        asset = MediaAsset(
+            workspace=actor.workspace,
+            mime_type=checked.mime_type,
+            size=checked.size,
+            width=checked.width,
+            height=checked.height,
+            alt_text=alt_text,
+            uploaded_by=actor.user,
+        )
+        asset.file.save(name, checked.content, save=False)
+        asset.save()
+    return asset

@@ -10,28 +10,46 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chorus.accounts.roles import Capability
 from chorus.core.errors import ServiceError
+from chorus.core.uploads import upload_limit_megabytes, upload_too_large
 from chorus.publishing import services
-from chorus.publishing.models import (
-    MediaAsset,
-)
+from chorus.publishing.media import EXTENSIONS, SERVABLE_TYPES
+from chorus.publishing.models import MediaAsset
 from chorus.web.views.common import member_required
+
+# A served file may not run script, load anything, submit forms or be framed, even if a
+# browser were to render it as a document (GitHub's raw files use the same policy).
+MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @member_required(Capability.CREATE_POSTS)
 @require_POST
 def media_upload(request):
-    """Add a file to the library (htmx); answers with its tile, already attached."""
-    upload = request.FILES.get("upload")
+    """Add a file to the library (htmx); answers with its tile, already attached.
+
+    A refusal answers 200 with the message retargeted to the composer's upload status
+    (htmx swaps no error responses), and 422 to anything that is not htmx.
+    """
     try:
+        if upload_too_large(request, "upload"):
+            raise ServiceError(
+                _("This file is larger than %(limit)s MB, more than any network takes.")
+                % {"limit": upload_limit_megabytes()},
+                code="too_large",
+                field="upload",
+            )
         asset = services.media_asset_create(
             actor=request.membership,
-            upload=upload,
+            upload=request.FILES.get("upload"),
             alt_text=request.POST.get("upload_alt", ""),
         )
     except ServiceError as exc:
-        return HttpResponse(
-            format_html('<p class="errorlist" role="alert">{}</p>', exc.message), status=400
-        )
+        body = format_html('<p class="errorlist" role="alert">{}</p>', exc.message)
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(body)
+            response["HX-Retarget"] = "#upload-status"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        return HttpResponse(body, status=422 if exc.status == 400 else exc.status)
     return render(
         request,
         "publishing/_media_item.html",
@@ -42,11 +60,23 @@ def media_upload(request):
 @member_required()
 @require_GET
 def media_file(request, asset_id: int):
-    """A library file, to members of its workspace only."""
+    """A library file, to members of its workspace only, never as a page of our origin.
+
+    It is served with the type checked at upload, `nosniff`, and a sandboxing
+    Content-Security-Policy; a file stored before uploads were checked (any other type)
+    is only offered as a download.
+    """
     asset = MediaAsset.objects.filter(workspace=request.membership.workspace, pk=asset_id).first()
     if asset is None or not asset.file or not asset.file.storage.exists(asset.file.name):
         raise Http404(_("No such file."))
-    response = FileResponse(asset.file.open("rb"), content_type=asset.mime_type)
+    servable = asset.mime_type in SERVABLE_TYPES
+    response = FileResponse(
+        asset.file.open("rb"),
+        content_type=asset.mime_type if servable else "application/octet-stream",
+        as_attachment=not servable,
+        filename=f"chorus-media-{asset.pk}.{EXTENSIONS.get(asset.mime_type, 'bin')}",
+    )
     response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = MEDIA_CSP
     return response
