@@ -15,6 +15,9 @@ DEBUG = config.env_bool("CHORUS_DEBUG", False)
 ALLOWED_HOSTS = config.env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = config.env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = config.env("CHORUS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A separate origin for user media (e.g. https://media.chorus.example.org, routed to this
+# app): files are then served there through signed links, never from the app's origin.
+CHORUS_MEDIA_URL = config.env("CHORUS_MEDIA_URL").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -23,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # serves the API docs' scripts from our origin (the CSP allows no CDN)
     "chorus.accounts",
     "chorus.networks",
     "chorus.governance",
@@ -32,6 +36,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -44,6 +49,24 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy for every page (django-csp; see docs/security.md): scripts and
+# styles only from our own origin, so no inline script, event handler or style attribute
+# runs; htmx is told not to inject its indicator <style> (see web/templates/web/base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *config.media_origins(CHORUS_MEDIA_URL)],
+        "media-src": ["'self'", *config.media_origins(CHORUS_MEDIA_URL)],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "chorus.urls"
 WSGI_APPLICATION = "chorus.wsgi.application"
@@ -93,8 +116,9 @@ CHORUS_TRUSTED_PROXIES = config.env_list("CHORUS_TRUSTED_PROXIES", [])
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = config.env_bool("CHORUS_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it: pages carry the token themselves
+# Secure cookies, HSTS and the proxy's X-Forwarded-Proto when CHORUS_SITE_URL is https.
+globals().update(config.https_settings(SITE_URL))
 
 # Store UTC; show each user's (else the workspace's) zone.
 USE_TZ = True

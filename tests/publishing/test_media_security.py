@@ -208,3 +208,27 @@ def test_api_upload_over_the_cap_gets_a_json_refusal(owner, api, api_token_for, 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "too_large"
     assert response.json()["error"]["fields"] == {"file": [response.json()["error"]["message"]]}
+
+
+def test_a_separate_media_origin_gets_signed_links_for_one_file(owner, settings, make_member):
+    client = client_for(owner)
+    upload(client, "dot.png", samples.png())
+    other = MediaAsset.objects.get()
+    upload(client, "dot2.png", samples.png(3, 3))
+    asset = MediaAsset.objects.latest("pk")
+    settings.CHORUS_MEDIA_URL = "http://media.testserver"
+    settings.ALLOWED_HOSTS = ["testserver", "media.testserver"]
+    redirect = client.get(f"/media/{asset.pk}/")
+    assert redirect.status_code == 302
+    location = redirect["Location"]
+    assert location.startswith(f"http://media.testserver/media/{asset.pk}/")
+    path = location.removeprefix("http://media.testserver")
+    signed_out = Client(HTTP_HOST="media.testserver")
+    served = signed_out.get(path)
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"
+    assert "sandbox" in served["Content-Security-Policy"]
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    assert signed_out.get(f"/media/{other.pk}/{token}/").status_code == 404  # another file
+    assert signed_out.get(f"/media/{asset.pk}/{token[:-2]}xx/").status_code == 404  # tampered
+    stranger = client_for(make_member(Role.OWNER))
+    assert stranger.get(f"/media/{asset.pk}/").status_code == 404  # no link for outsiders

@@ -1,4 +1,5 @@
-"""What an uploaded file really is, decided from its content, and a safe copy to store.
+"""The media library: what an uploaded file really is, decided from its content, and a
+safe copy of it stored in the workspace's library (`media_asset_create`).
 
 Only what the networks take is accepted: still and animated images that Pillow decodes
 (JPEG, PNG, GIF, WebP, AVIF) and MP4/QuickTime/WebM videos recognised by their container
@@ -13,17 +14,25 @@ from __future__ import annotations
 
 import io
 import struct
+import uuid
 import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
+from django.db import transaction
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from chorus.accounts.models import Membership, Workspace
+from chorus.accounts.roles import Capability
+from chorus.accounts.services import check_capability
 from chorus.core.errors import ServiceError
 from chorus.networks.providers import PROVIDERS
+from chorus.publishing.models import MediaAsset
 
 HEAD_BYTES = 64 * 1024
+MAX_ALT_TEXT = 5_000
 
 # Pillow format name → (MIME type, file extension); the only decoders ever tried.
 IMAGE_FORMATS = {
@@ -63,6 +72,58 @@ class CheckedMedia:
     @property
     def is_image(self) -> bool:
         return self.mime_type.startswith("image/")
+
+
+# --------------------------------------------------------------------------- the library
+
+
+def media_asset_create(*, actor: Membership, upload, alt_text: str = "") -> MediaAsset:
+    """Check an uploaded file and store a safe copy in the workspace's media library.
+
+    What the file is comes from its content (publishing.media.check_upload): images are
+    decoded and written again without metadata, videos checked by their container; SVG,
+    HTML and anything else are refused, as are files over the networks' size limits,
+    images with too many pixels and uploads that would pass the workspace's quota.
+    """
+    check_capability(actor, Capability.CREATE_POSTS)
+    if not upload or not upload.size:
+        raise ServiceError(_("Choose a file to upload."), field="upload")
+    if len(alt_text) > MAX_ALT_TEXT:
+        raise ServiceError(
+            _("Alt text may be at most %(limit)s characters.") % {"limit": MAX_ALT_TEXT},
+            field="upload_alt",
+        )
+    checked = check_upload(upload)
+    name = f"{uuid.uuid4().hex}.{checked.extension}"
+    with transaction.atomic():
+        Workspace.objects.select_for_update().get(pk=actor.workspace_id)  # one upload at a time
+        quota = settings.CHORUS_WORKSPACE_MEDIA_QUOTA
+        used = MediaAsset.objects.filter(workspace=actor.workspace).aggregate(t=Sum("size"))["t"]
+        if quota and (used or 0) + checked.size > quota:
+            raise MediaRefused(
+                _(
+                    "The media library is full (%(used)s of %(quota)s MB used); "
+                    "this file needs %(size)s MB. Ask an admin to remove old files."
+                )
+                % {
+                    "used": round((used or 0) / 1_000_000),
+                    "quota": round(quota / 1_000_000),
+                    "size": round(checked.size / 1_000_000, 1),
+                },
+                code="quota_exceeded",
+            )
+        asset = MediaAsset(
+            workspace=actor.workspace,
+            mime_type=checked.mime_type,
+            size=checked.size,
+            width=checked.width,
+            height=checked.height,
+            alt_text=alt_text,
+            uploaded_by=actor.user,
+        )
+        asset.file.save(name, checked.content, save=False)
+        asset.save()
+    return asset
 
 
 # --------------------------------------------------------------------------- limits

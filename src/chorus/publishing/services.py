@@ -46,7 +46,12 @@ EDITABLE = {
 }
 RETRYABLE = {VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT}
 QUEUE_HORIZON_DAYS = 60
-MAX_ALT_TEXT = 5_000
+# Storage bounds on a draft, far above any network's limits (those are checked when it is
+# scheduled): a post is refused, not stored, past them. See docs/security.md.
+MAX_PART_CHARACTERS = 10_000
+MAX_THREAD_PARTS = 100
+MAX_LINK_CHARACTERS = 2_048
+MAX_MEDIA_PER_VARIANT = 20
 
 
 @dataclass
@@ -95,9 +100,52 @@ def _assets(actor: Membership, inputs: list[VariantInput]) -> dict[int, MediaAss
     return assets
 
 
+def check_draft_bounds(inputs: list[VariantInput]) -> None:
+    """Refuse a draft too large to store (1 MB of text, 10,000 thread parts were tried)."""
+    too_long = _("%(what)s has %(count)s characters; at most %(limit)s can be saved.")
+    for item in inputs:
+        if len(item.thread) > MAX_THREAD_PARTS:
+            raise ServiceError(
+                _("A thread may have at most %(limit)s parts; this one has %(count)s.")
+                % {"limit": MAX_THREAD_PARTS, "count": len(item.thread)},
+                code="too_long",
+                field="thread",
+            )
+        parts = [("text", _("The text"), item.text)]
+        parts += [
+            (f"thread.{i + 1}", _("Thread part %(n)s") % {"n": i + 1}, part)
+            for i, part in enumerate(item.thread)
+        ]
+        parts += [
+            ("first_comment", _("The first comment"), item.first_comment),
+            ("content_warning", _("The content warning"), item.content_warning),
+        ]
+        for field_name, what, part in parts:
+            if len(part) > MAX_PART_CHARACTERS:
+                raise ServiceError(
+                    too_long % {"what": what, "count": len(part), "limit": MAX_PART_CHARACTERS},
+                    code="too_long",
+                    field=field_name,
+                )
+        if len(item.link) > MAX_LINK_CHARACTERS:
+            raise ServiceError(
+                too_long
+                % {"what": _("The link"), "count": len(item.link), "limit": MAX_LINK_CHARACTERS},
+                code="too_long",
+                field="link",
+            )
+        if len(item.media) > MAX_MEDIA_PER_VARIANT:
+            raise ServiceError(
+                _("At most %(limit)s files can be attached.") % {"limit": MAX_MEDIA_PER_VARIANT},
+                code="too_long",
+                field="media",
+            )
+
+
 def problems_of(
     inputs: list[VariantInput], accounts: dict[int, SocialAccount], assets: dict[int, MediaAsset]
 ) -> dict[int, list[Problem]]:
+    check_draft_bounds(inputs)
     found = {}
     for item in inputs:
         problems = check_variant(
@@ -136,6 +184,7 @@ def post_save(
     from chorus.publishing import approvals
 
     check_capability(actor, Capability.CREATE_POSTS)
+    check_draft_bounds(variants)
     accounts = _usable_accounts(actor, [v.account_id for v in variants])
     assets = _assets(actor, variants)
     campaign = _campaign(actor, campaign_id)
@@ -631,61 +680,3 @@ def queue_slots_set(
     return QueueSlot.objects.bulk_create(
         [QueueSlot(account=account, weekday=w, time=t) for w, t in sorted(set(slots))]
     )
-
-
-# --------------------------------------------------------------------------- media library
-
-
-def media_asset_create(*, actor: Membership, upload, alt_text: str = "") -> MediaAsset:
-    """Check an uploaded file and store a safe copy in the workspace's media library.
-
-    What the file is comes from its content (publishing.media.check_upload): images are
-    decoded and written again without metadata, videos checked by their container; SVG,
-    HTML and anything else are refused, as are files over the networks' size limits,
-    images with too many pixels and uploads that would pass the workspace's quota.
-    """
-    from django.conf import settings
-    from django.db.models import Sum
-
-    from chorus.accounts.models import Workspace
-    from chorus.publishing.media import MediaRefused, check_upload
-
-    check_capability(actor, Capability.CREATE_POSTS)
-    if not upload or not upload.size:
-        raise ServiceError(_("Choose a file to upload."), field="upload")
-    if len(alt_text) > MAX_ALT_TEXT:
-        raise ServiceError(
-            _("Alt text may be at most %(limit)s characters.") % {"limit": MAX_ALT_TEXT},
-            field="upload_alt",
-        )
-    checked = check_upload(upload)
-    name = f"{uuid.uuid4().hex}.{checked.extension}"
-    with transaction.atomic():
-        Workspace.objects.select_for_update().get(pk=actor.workspace_id)  # one upload at a time
-        quota = settings.CHORUS_WORKSPACE_MEDIA_QUOTA
-        used = MediaAsset.objects.filter(workspace=actor.workspace).aggregate(t=Sum("size"))["t"]
-        if quota and (used or 0) + checked.size > quota:
-            raise MediaRefused(
-                _(
-                    "The media library is full (%(used)s of %(quota)s MB used); "
-                    "this file needs %(size)s MB. Ask an admin to remove old files."
-                )
-                % {
-                    "used": round((used or 0) / 1_000_000),
-                    "quota": round(quota / 1_000_000),
-                    "size": round(checked.size / 1_000_000, 1),
-                },
-                code="quota_exceeded",
-            )
-        asset = MediaAsset(
-            workspace=actor.workspace,
-            mime_type=checked.mime_type,
-            size=checked.size,
-            width=checked.width,
-            height=checked.height,
-            alt_text=alt_text,
-            uploaded_by=actor.user,
-        )
-        asset.file.save(name, checked.content, save=False)
-        asset.save()
-    return asset

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpResponse
+from django.conf import settings
+from django.core import signing
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -11,14 +13,18 @@ from django.views.decorators.http import require_GET, require_POST
 from chorus.accounts.roles import Capability
 from chorus.core.errors import ServiceError
 from chorus.core.uploads import upload_limit_megabytes, upload_too_large
-from chorus.publishing import services
+from chorus.publishing import media
 from chorus.publishing.media import EXTENSIONS, SERVABLE_TYPES
 from chorus.publishing.models import MediaAsset
-from chorus.web.views.common import member_required
+from chorus.web.views.common import member_required, public
 
 # A served file may not run script, load anything, submit forms or be framed, even if a
 # browser were to render it as a document (GitHub's raw files use the same policy).
 MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+# With CHORUS_MEDIA_URL (a separate origin for user media), members' requests for a file are
+# redirected there with a signed link that opens that one file for a day.
+MEDIA_LINK_SALT = "chorus.media-link"
+MEDIA_LINK_MAX_AGE = 24 * 3600
 
 
 @member_required(Capability.CREATE_POSTS)
@@ -37,7 +43,7 @@ def media_upload(request):
                 code="too_large",
                 field="upload",
             )
-        asset = services.media_asset_create(
+        asset = media.media_asset_create(
             actor=request.membership,
             upload=request.FILES.get("upload"),
             alt_text=request.POST.get("upload_alt", ""),
@@ -69,6 +75,29 @@ def media_file(request, asset_id: int):
     asset = MediaAsset.objects.filter(workspace=request.membership.workspace, pk=asset_id).first()
     if asset is None or not asset.file or not asset.file.storage.exists(asset.file.name):
         raise Http404(_("No such file."))
+    if settings.CHORUS_MEDIA_URL:
+        token = signing.dumps(asset.pk, salt=MEDIA_LINK_SALT)
+        response = HttpResponseRedirect(f"{settings.CHORUS_MEDIA_URL}/media/{asset.pk}/{token}/")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+    return _serve(asset)
+
+
+@public
+@require_GET
+def media_file_signed(request, asset_id: int, token: str):
+    """A file on the separate media origin, opened by the signed link `media_file` made."""
+    try:
+        signed_id = signing.loads(token, salt=MEDIA_LINK_SALT, max_age=MEDIA_LINK_MAX_AGE)
+    except signing.BadSignature:
+        raise Http404(_("This link has expired or is not valid.")) from None
+    asset = MediaAsset.objects.filter(pk=asset_id).first() if signed_id == asset_id else None
+    if asset is None or not asset.file or not asset.file.storage.exists(asset.file.name):
+        raise Http404(_("No such file."))
+    return _serve(asset)
+
+
+def _serve(asset: MediaAsset) -> FileResponse:
     servable = asset.mime_type in SERVABLE_TYPES
     response = FileResponse(
         asset.file.open("rb"),
