@@ -232,3 +232,13 @@ def test_a_separate_media_origin_gets_signed_links_for_one_file(owner, settings,
     assert signed_out.get(f"/media/{asset.pk}/{token[:-2]}xx/").status_code == 404  # tampered
     stranger = client_for(make_member(Role.OWNER))
     assert stranger.get(f"/media/{asset.pk}/").status_code == 404  # no link for outsiders
+
+
+@pytest.mark.parametrize("kind", ["WEBP", "AVIF", "PNG"])
+def test_other_image_formats_are_accepted_and_rewritten(owner, kind):
+    out = io.BytesIO()
+    Image.new("RGBA", (5, 4), (0, 128, 0, 200)).save(out, kind)
+    response = upload(client_for(owner), "picture", out.getvalue())
+    assert response.status_code == 200, response.content
+    asset = MediaAsset.objects.get()
+    assert asset.mime_type == f"image/{kind.lower()}" and (asset.width, asset.height) == (5, 4)

@@ -197,7 +197,13 @@ def _unsupported() -> MediaRefused:
     )
 
 
+BINARY_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"\x1a\x45\xdf\xa3")
+
+
 def _looks_like_markup(head: bytes) -> bool:
+    """SVG, HTML or XML (named in the refusal); an image's own XMP metadata does not count."""
+    if head.startswith(BINARY_SIGNATURES) or head[4:8] == b"ftyp":
+        return False
     text = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").lower()
     return text.startswith((b"<", b"<\x00")) or b"<svg" in text[:1024] or b"<html" in text[:1024]
 
@@ -269,6 +275,8 @@ def _save_clean(image, out, image_ops) -> None:
     elif kind == "WEBP":
         frames.save(out, "WEBP", quality=90, **options)
     elif kind == "AVIF":
+        if frames.mode not in ("RGB", "RGBA"):
+            frames = frames.convert("RGBA")
         frames.save(out, "AVIF", quality=90, **options)
     elif kind == "GIF":
         frames.save(out, "GIF", **options)
