@@ -210,3 +210,42 @@ def email(default_from: str) -> dict:
         "EMAIL_USE_TLS": parts.scheme != "smtps",
         "DEFAULT_FROM_EMAIL": default_from,
     }
+
+
+def media_origins(url: str) -> list[str]:
+    """The origin of CHORUS_MEDIA_URL (a separate host for user media), if one is set."""
+    if not url:
+        return []
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(
+            f"CHORUS_MEDIA_URL={url!r} is not an http(s) URL such as https://media.example.org."
+        )
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
+def https_settings(site_url: str) -> dict:
+    """Cookie and transport settings that follow the site address (CHORUS_SITE_URL).
+
+    Served over https (behind a proxy that terminates TLS and sets X-Forwarded-Proto),
+    cookies are Secure and browsers are told to use https only (HSTS, one year by
+    default); over plain http (development) neither applies. Each can be overridden:
+    CHORUS_SECURE_COOKIES, CHORUS_HSTS_SECONDS, CHORUS_TRUST_X_FORWARDED_PROTO.
+    """
+    parts = urlsplit(site_url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(
+            f"CHORUS_SITE_URL={site_url!r} is not an http(s) URL such as https://chorus.example.org."
+        )
+    https = parts.scheme == "https"
+    secure = env_bool("CHORUS_SECURE_COOKIES", https)
+    raw_hsts = env("CHORUS_HSTS_SECONDS", "31536000" if https else "0")
+    if not raw_hsts.isdigit():
+        raise ConfigError(f"CHORUS_HSTS_SECONDS={raw_hsts!r} is not a number of seconds.")
+    proxy = env_bool("CHORUS_TRUST_X_FORWARDED_PROTO", https)
+    return {
+        "SESSION_COOKIE_SECURE": secure,
+        "CSRF_COOKIE_SECURE": secure,
+        "SECURE_HSTS_SECONDS": int(raw_hsts),
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https") if proxy else None,
+    }

@@ -16,6 +16,9 @@ ALLOWED_HOSTS = config.env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::
 CSRF_TRUSTED_ORIGINS = config.env_list("CSRF_TRUSTED_ORIGINS", [])
 # Every e-mailed link starts with this; `chorus run`/`chorus web` default it to what they serve.
 SITE_URL = config.site_url("CHORUS_SITE_URL", "http://127.0.0.1:8000")
+# A separate origin for user media (e.g. https://media.chorus.example.org, routed to this
+# app): files are then served there through signed links, never from the app's origin.
+CHORUS_MEDIA_URL = config.env("CHORUS_MEDIA_URL").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -24,7 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
-    "ninja",  # serves Swagger UI's assets from our static files: /api/v1/docs works offline
+    "ninja",  # Swagger UI's assets from our own static files: offline, and no CDN for the CSP
     "chorus.accounts",
     "chorus.networks",
     "chorus.governance",
@@ -34,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -46,6 +50,24 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy for every page (django-csp; see docs/security.md): scripts and
+# styles only from our own origin, so no inline script, event handler or style attribute
+# runs; htmx is told not to inject its indicator <style> (see web/templates/web/base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *config.media_origins(CHORUS_MEDIA_URL)],
+        "media-src": ["'self'", *config.media_origins(CHORUS_MEDIA_URL)],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "chorus.urls"
 WSGI_APPLICATION = "chorus.wsgi.application"
@@ -95,8 +117,9 @@ CHORUS_TRUSTED_PROXIES = config.env_list("CHORUS_TRUSTED_PROXIES", [])
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = config.env_bool("CHORUS_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it: pages carry the token themselves
+# Secure cookies, HSTS and the proxy's X-Forwarded-Proto when CHORUS_SITE_URL is https.
+globals().update(config.https_settings(SITE_URL))
 
 # Store UTC; show each user's (else the workspace's) zone.
 USE_TZ = True
@@ -126,6 +149,25 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(config.env("CHORUS_MEDIA_ROOT") or DATA_DIR / "media")
 MEDIA_URL = "media/"
+
+# Uploads (see docs/security.md): files over 2.5 MB stream to a temporary file on disk, never
+# into memory, and reading stops once one passes CHORUS_UPLOAD_MAX_BYTES (the largest video a
+# network takes, 99 MiB, plus room for the multipart envelope). Images are refused above
+# CHORUS_MEDIA_MAX_PIXELS (Mastodon's own limit, 7680 × 4320) before any pixel is decoded.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "chorus.core.uploads.CappedUploadHandler",
+]
+CHORUS_UPLOAD_MAX_BYTES = int(config.env("CHORUS_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)))
+CHORUS_MEDIA_MAX_PIXELS = int(config.env("CHORUS_MEDIA_MAX_PIXELS", "33177600"))
+CHORUS_MEDIA_MAX_FRAMES = int(config.env("CHORUS_MEDIA_MAX_FRAMES", "1000"))
+CHORUS_MEDIA_MAX_ANIMATION_PIXELS = int(
+    config.env("CHORUS_MEDIA_MAX_ANIMATION_PIXELS", str(20 * 33177600))
+)
+# The most a workspace's media library may hold (bytes); 0 means no limit.
+CHORUS_WORKSPACE_MEDIA_QUOTA = int(config.env("CHORUS_WORKSPACE_MEDIA_QUOTA", str(5 * 1024**3)))
 
 globals().update(config.email(config.env("DEFAULT_FROM_EMAIL", "Chorus <chorus@localhost>")))
 

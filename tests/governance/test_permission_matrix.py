@@ -28,6 +28,7 @@ from chorus.publishing import services as publishing
 from chorus.publishing.models import MediaAsset
 from chorus.web.views.common import PUBLIC, SIGNED_IN
 from tests.conftest import Upload
+from tests.publishing import samples
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +107,10 @@ API_RULES = {
         Capability.PUBLISH_POSTS,
         Upload(file=("posts.csv", b"account,text,scheduled_at\n", "text/csv")),
     ),
+    ("POST", "/media"): (
+        Capability.CREATE_POSTS,
+        Upload(file=("dot.png", samples.png(), "image/png")),
+    ),
     ("PUT", "/posts/{post_id}"): (Capability.CREATE_POSTS, {"accounts": [1], "text": "Hi"}),
     ("DELETE", "/posts/{post_id}"): (Capability.CREATE_POSTS, None),
     # Without publish_posts, scheduling submits the post for approval instead.
@@ -148,6 +153,11 @@ API_RULES = {
     ("DELETE", "/approval-workflows/{workflow_id}"): (Capability.MANAGE_APPROVALS, None),
 }
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # POST /media stores a file
 
 
 # --------------------------------------------------------------------------- discovery

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -56,3 +62,23 @@ def install(api: NinjaAPI) -> None:
     def permission_denied(request, exc):
         message = str(exc) or _("Your role does not allow this.")
         return api.create_response(request, error_body("permission_denied", message), status=403)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request, exc):
+        from django.conf import settings
+
+        message = _(
+            "The request body is larger than %(limit)s MB; send files as multipart uploads."
+        ) % {"limit": round(settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000, 1)}
+        return api.create_response(request, error_body("too_large", message), status=413)
+
+    @api.exception_handler(TooManyFieldsSent)
+    @api.exception_handler(TooManyFilesSent)
+    def too_many_parts(request, exc):
+        message = _("The request has too many fields or files.")
+        return api.create_response(request, error_body("too_large", message), status=413)
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request, exc):
+        message = _("The request could not be read.")
+        return api.create_response(request, error_body("invalid", message), status=400)

@@ -1,17 +1,25 @@
 """API for posts: compose, validate, schedule, queue, retry, import, campaigns, on-time record."""
 
 import datetime as dt
+import hashlib
+import json
 from typing import Literal
 
+from django.http import JsonResponse
 from django.utils import timezone
-from ninja import Field, File, Query, Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
+from ninja.responses import NinjaJSONEncoder
 
+from chorus.accounts import idempotency
 from chorus.accounts.scopes import Scope
 from chorus.api.auth import member
+from chorus.core.errors import ServiceError
+from chorus.core.uploads import upload_limit_megabytes, upload_too_large
 from chorus.networks import selectors as network_selectors
-from chorus.publishing import imports, selectors, services
+from chorus.publishing import imports, media, selectors, services
 from chorus.publishing.validation import part_lengths
 
 router = Router(tags=["publishing"])
@@ -160,6 +168,16 @@ class OnTimeOut(Schema):
     worst: float
 
 
+class MediaOut(Schema):
+    id: int
+    mime_type: str
+    size: int
+    width: int | None
+    height: int | None
+    alt_text: str
+    created_at: dt.datetime
+
+
 class PostFilters(Schema):
     start: dt.datetime | None = None
     end: dt.datetime | None = None
@@ -237,12 +255,41 @@ def post_list(request, filters: Query[PostFilters]):
 
 
 @router.post("/posts", response={201: PostOut}, auth=member(Scope.POSTS_WRITE))
-def post_create(request, payload: PostIn):
-    post = services.post_save(
-        actor=request.membership, variants=_inputs(payload), campaign_id=payload.campaign
-    )
-    post = _apply_schedule(request, post, payload)
-    return Status(201, _reload(request, post))
+def post_create(
+    request,
+    payload: PostIn,
+    idempotency_key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description="A unique value per intended post: a retry with the same key and body "
+        "returns the first response instead of creating a second post (24 hours).",
+    ),
+):
+    membership = request.membership
+    if idempotency_key:
+        request_hash = hashlib.sha256(request.method.encode() + request.body).hexdigest()
+        replay = idempotency.idempotency_begin(
+            membership=membership, key=idempotency_key, request_hash=request_hash
+        )
+        if replay:
+            response = JsonResponse(replay.body, status=replay.status_code)
+            response["Idempotent-Replayed"] = "true"
+            return response
+    try:
+        post = services.post_save(
+            actor=membership, variants=_inputs(payload), campaign_id=payload.campaign
+        )
+        post = _reload(request, _apply_schedule(request, post, payload))
+    except BaseException:
+        if idempotency_key:
+            idempotency.idempotency_release(membership=membership, key=idempotency_key)
+        raise
+    if idempotency_key:
+        body = json.loads(json.dumps(PostOut.from_orm(post).model_dump(), cls=NinjaJSONEncoder))
+        idempotency.idempotency_finish(
+            membership=membership, key=idempotency_key, status_code=201, body=body
+        )
+    return Status(201, post)
 
 
 @router.post("/posts/validate", response=list[ValidationOut], auth=member(Scope.POSTS_READ))
@@ -288,6 +335,32 @@ def post_import(request, file: File[UploadedFile], commit: bool = False):
         "post_ids": report.post_ids,
         "rows": report.rows,
     }
+
+
+@router.post("/media", response={201: MediaOut}, auth=member(Scope.POSTS_WRITE))
+def media_upload(request, file: File[UploadedFile | None] = None, alt_text: Form[str] = ""):
+    """Add an image or video to the media library (multipart `file`); attach it by id.
+
+    The type is read from the content: JPEG, PNG, GIF, WebP, AVIF images (stored
+    re-encoded, without metadata) and MP4, MOV, WebM videos; anything else, files over the
+    networks' size limits, images over the pixel limit and uploads past the workspace's
+    quota are refused with 422 and a message naming `file`.
+    """
+    try:
+        if upload_too_large(request, "file"):
+            raise ServiceError(
+                _("This file is larger than %(limit)s MB, more than any network takes.")
+                % {"limit": upload_limit_megabytes()},
+                code="too_large",
+            )
+        asset = media.media_asset_create(actor=request.membership, upload=file, alt_text=alt_text)
+    except ServiceError as exc:
+        if exc.field in (None, "upload"):
+            exc.field = "file"
+        if exc.status == 400:
+            exc.status = 422
+        raise
+    return Status(201, asset)
 
 
 @router.get("/posts/{post_id}", response=PostOut, auth=member(Scope.POSTS_READ))

@@ -47,6 +47,12 @@ EDITABLE = {
 }
 RETRYABLE = {VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT}
 QUEUE_HORIZON_DAYS = 60
+# Storage bounds on a draft, far above any network's limits (those are checked when it is
+# scheduled): a post is refused, not stored, past them. See docs/security.md.
+MAX_PART_CHARACTERS = 10_000
+MAX_THREAD_PARTS = 100
+MAX_LINK_CHARACTERS = 2_048
+MAX_MEDIA_PER_VARIANT = 20
 
 
 @dataclass
@@ -96,9 +102,52 @@ def _assets(actor: Membership, inputs: list[VariantInput]) -> dict[int, MediaAss
     return assets
 
 
+def check_draft_bounds(inputs: list[VariantInput]) -> None:
+    """Refuse a draft too large to store (1 MB of text, 10,000 thread parts were tried)."""
+    too_long = _("%(what)s has %(count)s characters; at most %(limit)s can be saved.")
+    for item in inputs:
+        if len(item.thread) > MAX_THREAD_PARTS:
+            raise ServiceError(
+                _("A thread may have at most %(limit)s parts; this one has %(count)s.")
+                % {"limit": MAX_THREAD_PARTS, "count": len(item.thread)},
+                code="too_long",
+                field="thread",
+            )
+        parts = [("text", _("The text"), item.text)]
+        parts += [
+            (f"thread.{i + 1}", _("Thread part %(n)s") % {"n": i + 1}, part)
+            for i, part in enumerate(item.thread)
+        ]
+        parts += [
+            ("first_comment", _("The first comment"), item.first_comment),
+            ("content_warning", _("The content warning"), item.content_warning),
+        ]
+        for field_name, what, part in parts:
+            if len(part) > MAX_PART_CHARACTERS:
+                raise ServiceError(
+                    too_long % {"what": what, "count": len(part), "limit": MAX_PART_CHARACTERS},
+                    code="too_long",
+                    field=field_name,
+                )
+        if len(item.link) > MAX_LINK_CHARACTERS:
+            raise ServiceError(
+                too_long
+                % {"what": _("The link"), "count": len(item.link), "limit": MAX_LINK_CHARACTERS},
+                code="too_long",
+                field="link",
+            )
+        if len(item.media) > MAX_MEDIA_PER_VARIANT:
+            raise ServiceError(
+                _("At most %(limit)s files can be attached.") % {"limit": MAX_MEDIA_PER_VARIANT},
+                code="too_long",
+                field="media",
+            )
+
+
 def problems_of(
     inputs: list[VariantInput], accounts: dict[int, SocialAccount], assets: dict[int, MediaAsset]
 ) -> dict[int, list[Problem]]:
+    check_draft_bounds(inputs)
     found = {}
     for item in inputs:
         problems = check_variant(
@@ -141,6 +190,7 @@ def post_save(
     from chorus.publishing import approvals
 
     check_capability(actor, Capability.CREATE_POSTS)
+    check_draft_bounds(variants)
     accounts = _usable_accounts(actor, [v.account_id for v in variants])
     assets = _assets(actor, variants)
     campaign = _campaign(actor, campaign_id)
@@ -679,34 +729,4 @@ def queue_slots_set(
     account.slots.all().delete()
     return QueueSlot.objects.bulk_create(
         [QueueSlot(account=account, weekday=w, time=t) for w, t in sorted(set(slots))]
-    )
-
-
-# --------------------------------------------------------------------------- media library
-
-
-def media_asset_create(*, actor: Membership, upload, alt_text: str = "") -> MediaAsset:
-    """Store an uploaded file in the workspace's media library (default storage).
-
-    The type is read from the file's first bytes, not the browser's word for it; width and
-    height are kept for the image formats whose headers carry them.
-    """
-    from chorus.publishing.media import HEAD_BYTES, sniff
-
-    check_capability(actor, Capability.CREATE_POSTS)
-    if not upload or not upload.size:
-        raise ServiceError(_("Choose a file to upload."), field="upload")
-    upload.seek(0)
-    head = upload.read(HEAD_BYTES)
-    upload.seek(0)
-    found = sniff(head, upload.name or "", getattr(upload, "content_type", "") or "")
-    return MediaAsset.objects.create(
-        workspace=actor.workspace,
-        file=upload,
-        mime_type=found.mime_type,
-        size=upload.size,
-        width=found.width,
-        height=found.height,
-        alt_text=alt_text,
-        uploaded_by=actor.user,
     )
