@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 BIG = "https://big.example"
 ZERO = "https://zero.example"
+SHORT_URLS = "https://short-urls.example"
 DOWN = "https://down.example"
 
 
@@ -34,12 +35,16 @@ def mastodon_account(owner, server_url: str, name: str) -> SocialAccount:
     return account
 
 
-def instance(max_characters: int) -> dict:
+def instance(max_characters: int, per_url: int = 23) -> dict:
     return {
         "domain": "example",
         "version": "4.3.0",
         "configuration": {
-            "statuses": {"max_characters": max_characters, "max_media_attachments": 4},
+            "statuses": {
+                "max_characters": max_characters,
+                "max_media_attachments": 4,
+                "characters_reserved_per_url": per_url,
+            },
             "polls": {"max_options": 6, "max_characters_per_option": 80},
         },
     }
@@ -52,6 +57,7 @@ def servers():
         api.get(f"{ZERO}/api/v2/instance").respond(200, json=instance(0))
         api.get(f"{ZERO}/api/v1/instance").respond(404, json={"error": "Not found"})
         api.get(f"{DOWN}/api/v2/instance").respond(503, text="Service Unavailable")
+        api.get(f"{SHORT_URLS}/api/v2/instance").respond(200, json=instance(500, per_url=10))
         yield big
 
 
@@ -170,3 +176,12 @@ def test_the_account_page_shows_its_servers_limits(owner, client):
     client.force_login(owner.user)
     page = client.get(f"/social-accounts/{account.pk}/").content.decode()
     assert "up to 5000 characters and 4 attachments per post" in page
+
+
+def test_a_url_weighs_what_the_server_reserves_for_it(owner, servers):
+    short = mastodon_account(owner, SHORT_URLS, "short")
+    text = "See https://example.org/a/very/long/path/that/goes/on/and/on/for/ever"
+    before = part_lengths("mastodon", [text], account=short)[0].count
+    assert before == len("See ") + 23, "Mastodon's documented 23 until the server is read"
+    services.server_limits_refresh()
+    assert part_lengths("mastodon", [text], account=short)[0].count == len("See ") + 10

@@ -17,7 +17,7 @@ from chorus.networks.providers import get_provider
 from chorus.networks.providers.base import Limits
 from chorus.networks.selectors import account_limits
 from chorus.text import check_length
-from chorus.text.counting import utf8_length
+from chorus.text.counting import URL_LENGTH, utf8_length
 from chorus.text.language import known_languages
 
 
@@ -68,6 +68,7 @@ def part_lengths(
             limits.text_counting,
             limits.max_text,
             content_warning=content_warning if i < warned else "",
+            url_length=limits.url_length or URL_LENGTH,
         )
         for i, text in enumerate(parts)
     ]
@@ -106,6 +107,7 @@ def check_variant(
             limits.text_counting,
             limits.max_text,
             content_warning="" if field_name == "first_comment" else warning,
+            url_length=limits.url_length or URL_LENGTH,
         )
         size = utf8_length(part)
         if limits.max_text_bytes and size > limits.max_text_bytes:

@@ -39,7 +39,6 @@ X_WEIGHTED = "x-weighted"
 COUNTINGS = (GRAPHEMES, MASTODON, X_WEIGHTED)
 
 URL_LENGTH = 23
-_MASTODON_URL_PLACEHOLDER = "x" * URL_LENGTH
 
 _X_SCALE = 100
 _X_DEFAULT_WEIGHT = 200
@@ -69,8 +68,9 @@ def utf8_length(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def mastodon_countable_text(text: str) -> str:
-    """The text Mastodon measures: URLs replaced by 23 x's, remote mentions cut to @user."""
+def mastodon_countable_text(text: str, url_length: int = URL_LENGTH) -> str:
+    """The text Mastodon measures: URLs replaced by `url_length` x's (23, or the server's
+    `characters_reserved_per_url`), remote mentions cut to @user."""
     entities = [(start, end, True) for start, end in mastodon_urls(text)]
     entities += [(start, end, False) for start, end in mastodon_mention_spans(text)]
     entities.sort()
@@ -81,7 +81,7 @@ def mastodon_countable_text(text: str) -> str:
             continue
         pieces.append(text[cursor:start])
         if is_url:
-            pieces.append(_MASTODON_URL_PLACEHOLDER)
+            pieces.append("x" * url_length)
         else:
             pieces.append("@" + text[start + 1 : end].split("@")[0])
         cursor = end
@@ -89,9 +89,9 @@ def mastodon_countable_text(text: str) -> str:
     return "".join(pieces)
 
 
-def mastodon_count(text: str, content_warning: str = "") -> int:
+def mastodon_count(text: str, content_warning: str = "", url_length: int = URL_LENGTH) -> int:
     """Mastodon length of a status: ``[spoiler_text, countable_text(text)].join``."""
-    return grapheme_count(content_warning + mastodon_countable_text(text))
+    return grapheme_count(content_warning + mastodon_countable_text(text, url_length))
 
 
 @cache
@@ -153,21 +153,31 @@ _COUNTERS = {
 }
 
 
-def count(text: str, counting: str, *, content_warning: str = "") -> int:
+def count(
+    text: str, counting: str, *, content_warning: str = "", url_length: int = URL_LENGTH
+) -> int:
     """Length of ``text`` under one of :data:`COUNTINGS`.
 
-    ``content_warning`` counts where the network counts it with the text (Mastodon).
+    ``content_warning`` counts where the network counts it with the text (Mastodon), and so
+    does ``url_length``, the weight of a URL on the account's server.
     """
     try:
         counter = _COUNTERS[counting]
     except KeyError:
         raise ValueError(f"unknown counting {counting!r}; expected one of {COUNTINGS}") from None
     if counting == MASTODON:
-        return mastodon_count(text, content_warning)
+        return mastodon_count(text, content_warning, url_length)
     return counter(text)
 
 
-def check_length(text: str, counting: str, limit: int, *, content_warning: str = "") -> LengthCheck:
+def check_length(
+    text: str,
+    counting: str,
+    limit: int,
+    *,
+    content_warning: str = "",
+    url_length: int = URL_LENGTH,
+) -> LengthCheck:
     """Count ``text`` and compare it with ``limit`` (e.g. 300, 500, 280)."""
-    used = count(text, counting, content_warning=content_warning)
+    used = count(text, counting, content_warning=content_warning, url_length=url_length)
     return LengthCheck(count=used, limit=limit, remaining=limit - used, over=used > limit)
