@@ -51,8 +51,9 @@ def test_invitation_link_and_expiry_for_a_newcomer(site, owner, django_capture_o
     owner.workspace.save()
     message = invite(owner, "new@example.org", django_capture_on_commit_callbacks)
     assert [link.startswith(SITE + "/invitations/") for link in links_in(message.body)] == [True]
-    # the workspace's zone (a newcomer has none yet), named; one full stop after "p.m."
-    assert "Dec. 9, 2026, 3:38 p.m. (Asia/Phnom_Penh)." in message.body
+    # the workspace's zone (a newcomer has none yet), named, in the app's one date format;
+    # one full stop at the end (Django's "p.m." used to give "p.m..")
+    assert "until Wed 9 Dec 2026, 15:38 (Asia/Phnom_Penh).\n" in message.body
     assert ".." not in message.body
 
 
