@@ -156,6 +156,11 @@ CHORUS_DISPATCH_BACKOFF_SECONDS = float(config.env("CHORUS_DISPATCH_BACKOFF_SECO
 # defaults come from each network's Limits.server_budget.
 CHORUS_SERVER_BUDGETS = config.server_budgets("CHORUS_SERVER_BUDGETS")
 
+# Outgoing requests to addresses users chose reach public addresses only (core/egress.py);
+# these are the exceptions, for local test servers. A local service that Chorus itself starts
+# (a sandbox network in demo mode) appends its base URL: CHORUS_OUTBOUND_ALLOW.append(url).
+CHORUS_OUTBOUND_ALLOW = config.outbound_allow("CHORUS_OUTBOUND_ALLOW")
+
 # Network-specific connect options, e.g. a private AT Protocol network's own PLC directory.
 CHORUS_NETWORK_OPTIONS = {
     "bluesky": {"plc_url": config.env("CHORUS_ATPROTO_PLC_URL")},
