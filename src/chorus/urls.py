@@ -30,7 +30,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        auth.ChorusPasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -40,7 +40,7 @@ urlpatterns = [
     ),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(),
+        auth.ChorusPasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

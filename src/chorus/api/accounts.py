@@ -196,6 +196,7 @@ def token_create(request, payload: TokenIn):
         name=payload.name,
         scopes=[scope.value for scope in payload.scopes],
         expires_at=payload.expires_at,
+        via=getattr(request, "api_token", None),
     )
     token.secret = secret
     return Status(201, token)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus.accounts.roles import Role
@@ -90,14 +93,27 @@ class PreferencesForm(forms.Form):
         self.fields["timezone"].choices = [("", _("The workspace's zone"))] + timezones.choices()
 
 
+SUGGESTED_TOKEN_DAYS = 90
+
+
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80)
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"), choices=Scope.choices, widget=forms.CheckboxSelectMultiple
     )
     expires_at = forms.DateTimeField(
-        label=_("Expires"), required=False, widget=forms.DateTimeInput(attrs={"type": "date"})
+        label=_("Expires"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        suggested = timezone.localdate() + timedelta(days=SUGGESTED_TOKEN_DAYS)
+        self.fields["expires_at"].initial = suggested
+        self.fields["expires_at"].help_text = _(
+            "We suggest %(days)s days from today; leave it empty for a token that never expires."
+        ) % {"days": SUGGESTED_TOKEN_DAYS}
 
 
 class PasswordConnectForm(forms.Form):
