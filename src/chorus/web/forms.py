@@ -23,15 +23,18 @@ class EmailAuthenticationForm(AuthenticationForm):
     throttled = False
 
     def clean(self):
-        """Refuse before checking the password while this email or address is throttled."""
+        """Admit the attempt (counted atomically) before checking the password, or refuse it
+        while this email or address is throttled."""
         from chorus.core.errors import ServiceError
         from chorus.governance.context import client_ip
-        from chorus.governance.services import login_throttle_check
+        from chorus.governance.services import login_attempt_begin
 
         email = self.cleaned_data.get("username")
         if email and self.request is not None:
             try:
-                login_throttle_check(email=email, ip_address=client_ip(self.request))
+                self.request.chorus_login_attempt = login_attempt_begin(
+                    email=email, ip_address=client_ip(self.request)
+                )
             except ServiceError as exc:
                 self.throttled = True
                 raise forms.ValidationError(exc.message, code="throttled") from exc
