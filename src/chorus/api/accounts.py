@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 from chorus.accounts import selectors, services
 from chorus.accounts.roles import Capability, Role
 from chorus.accounts.scopes import Scope
-from chorus.api.auth import member
+from chorus.api.auth import WORKSPACE_TIME, member
 
 router = Router(tags=["workspace"])
 
@@ -74,7 +74,7 @@ class TeamMembersIn(Schema):
 class TokenIn(Schema):
     name: str = Field(..., min_length=1, max_length=80)
     scopes: list[Scope]
-    expires_at: datetime | None = None
+    expires_at: datetime | None = Field(None, description=WORKSPACE_TIME)
 
 
 class TokenOut(Schema):

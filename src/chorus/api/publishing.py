@@ -9,7 +9,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from chorus.accounts.scopes import Scope
-from chorus.api.auth import member
+from chorus.api.auth import WORKSPACE_TIME, member
 from chorus.networks import selectors as network_selectors
 from chorus.publishing import imports, selectors, services
 from chorus.publishing.validation import part_lengths
@@ -46,13 +46,13 @@ class PostIn(Schema):
     campaign: int | None = None
     variants: list[VariantIn] = []
     schedule: Literal["draft", "at", "now", "queue"] = "draft"
-    scheduled_at: dt.datetime | None = None
+    scheduled_at: dt.datetime | None = Field(None, description=WORKSPACE_TIME)
     repeat_every_days: int | None = Field(None, ge=1, le=365)
-    repeat_until: dt.datetime | None = None
+    repeat_until: dt.datetime | None = Field(None, description=WORKSPACE_TIME)
 
 
 class ScheduleIn(Schema):
-    scheduled_at: dt.datetime
+    scheduled_at: dt.datetime = Field(..., description=WORKSPACE_TIME)
 
 
 class VariantOut(Schema):
@@ -159,8 +159,8 @@ class OnTimeOut(Schema):
 
 
 class PostFilters(Schema):
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
+    start: dt.datetime | None = Field(None, description=WORKSPACE_TIME)
+    end: dt.datetime | None = Field(None, description=WORKSPACE_TIME)
     account: list[int] | None = None
     campaign: int | None = None
     status: list[str] | None = None
@@ -211,7 +211,7 @@ def _apply_schedule(request, post, payload: PostIn):
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
-    """A time without an offset is read in the workspace's zone (the active one)."""
+    """A time without an offset is read in the workspace's zone (made active by api.auth)."""
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
