@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from chorus import __version__
 from chorus.api import accounts, approvals, errors, governance, networks, publishing
 
-api = NinjaAPI(
+api = errors.ChorusAPI(
+    parser=errors.TextParser(),
     title="Chorus API",
     version=__version__,
     urls_namespace="api-v1",

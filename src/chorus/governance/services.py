@@ -215,7 +215,10 @@ def policy_update(
     check_capability(actor, Capability.MANAGE_POLICIES)
     if policy.workspace_id != actor.workspace_id:
         raise NotFound(_("No such policy."))
-    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    try:
+        policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    except Policy.DoesNotExist as exc:  # deleted by someone else meanwhile
+        raise NotFound(_("No such policy.")) from exc
     before = _policy_snapshot(policy)
     given = {
         "name": name,
