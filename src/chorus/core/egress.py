@@ -214,12 +214,15 @@ class _PinnedBackend(httpcore.SyncBackend):
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport over the pinned socket layer; no proxies, no Unix sockets."""
+    """httpx's transport over the pinned socket layer; no proxies, no Unix sockets (the
+    client that uses it sets trust_env=False, so no proxy comes from the environment)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(trust_env=False, **kwargs)
-        ssl_context = httpx.create_ssl_context(trust_env=False)
-        limits = kwargs.get("limits", httpx.Limits(max_connections=100))
+        super().__init__(**kwargs)
+        ssl_context = httpx.create_ssl_context()  # httpx's CA bundle (and SSL_CERT_FILE)
+        limits = kwargs.get(
+            "limits", httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        )
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,
