@@ -64,6 +64,7 @@ def fresh_database(url: str) -> str:
 
 def setup_django(url: str, data_dir: str) -> None:
     os.environ.update(DATABASE_URL=url, CHORUS_DATA_DIR=data_dir, CHORUS_LOG_LEVEL="WARNING")
+    os.environ["CHORUS_OUTBOUND_ALLOW"] = "127.0.0.1"  # the emulator, on loopback
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chorus.settings")
     import django
     from django.core.management import call_command

@@ -71,6 +71,22 @@ def server_budgets(name: str) -> dict[str, tuple[int, int] | None]:
     return budgets
 
 
+def outbound_allow(name: str) -> list[str]:
+    """Exceptions to the outbound guard (chorus.core.egress): `127.0.0.1:8765,10.1.0.0/16`."""
+    from chorus.core.egress import AllowEntry
+
+    entries = env_list(name, [])
+    for entry in entries:
+        try:
+            AllowEntry.parse(entry)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{name}: {entry!r} is not an IP address, network, host[:port] or URL "
+                "(e.g. 127.0.0.1:8765 or http://127.0.0.1:8765)."
+            ) from exc
+    return entries
+
+
 def data_dir() -> Path:
     """Where the embedded database, queue and secret key live (CHORUS_DATA_DIR)."""
     path = Path(env("CHORUS_DATA_DIR") or Path.cwd() / "data").expanduser().resolve()

@@ -188,7 +188,7 @@ LOGGING = {
     },
 }
 
-NINJA_PAGINATION_CLASS = "ninja.pagination.PageNumberPagination"
+NINJA_PAGINATION_CLASS = "chorus.api.inputs.Pagination"
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 
@@ -205,6 +205,11 @@ CHORUS_DISPATCH_TIMEOUT_SECONDS = float(config.env("CHORUS_DISPATCH_TIMEOUT_SECO
 # defaults come from each network's Limits.server_budget.
 CHORUS_SERVER_BUDGETS = config.server_budgets("CHORUS_SERVER_BUDGETS")
 
+# Outgoing requests to addresses users chose reach public addresses only (core/egress.py);
+# these are the exceptions, for local test servers. A local service that Chorus itself starts
+# (a sandbox network in demo mode) appends its base URL: CHORUS_OUTBOUND_ALLOW.append(url).
+CHORUS_OUTBOUND_ALLOW = config.outbound_allow("CHORUS_OUTBOUND_ALLOW")
+
 # Network-specific connect options, e.g. a private AT Protocol network's own PLC directory.
 CHORUS_NETWORK_OPTIONS = {
     "bluesky": {"plc_url": config.env("CHORUS_ATPROTO_PLC_URL")},
@@ -217,3 +222,5 @@ CHORUS_NETWORK_OPTIONS = {
 # server are flagged as sandbox accounts, and loopback checks may allow exactly this address.
 CHORUS_SANDBOX = config.env_bool("CHORUS_SANDBOX", False)
 CHORUS_SANDBOX_URL = config.env("CHORUS_SANDBOX_URL").rstrip("/")
+if CHORUS_SANDBOX_URL:  # the one loopback address Chorus itself started for users
+    CHORUS_OUTBOUND_ALLOW.append(CHORUS_SANDBOX_URL)

@@ -31,7 +31,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        auth.ChorusPasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -41,7 +41,7 @@ urlpatterns = [
     ),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(),
+        auth.ChorusPasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

@@ -84,7 +84,7 @@ def test_member_of_other_workspace_is_404(api, owner, make_member, api_token_for
 
 
 def test_tokens_api_shows_secret_once_and_never_lists_it(api, owner, api_token_for):
-    token = api_token_for(owner, scopes=["tokens:write"])
+    token = api_token_for(owner, scopes=["tokens:write", "workspace:read"])
     created = api.post("/tokens", {"name": "zapier", "scopes": ["workspace:read"]}, token=token)
     assert created.status_code == 201
     secret = created.json()["secret"]

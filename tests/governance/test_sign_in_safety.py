@@ -152,3 +152,58 @@ def test_a_password_change_keeps_the_new_session_tracked(owner):
     assert UserSession.objects.filter(user=owner.user, session_key=new_key).exists()
     accounts.user_deactivate(user=owner.user)
     assert not Session.objects.filter(session_key=new_key).exists()
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wrong_passwords_get_no_more_password_checks_than_the_limit(
+    owner, settings, monkeypatch
+):
+    """30 simultaneous guesses for one email (issue 10.7): admitting an attempt and counting
+    it are one step, so at most the limit reach the password check."""
+    import threading
+
+    from django.db import connections
+
+    from chorus.accounts.models import User
+
+    checks = []
+    real_check = User.check_password
+
+    def counting(self, raw):
+        checks.append(raw)
+        return real_check(self, raw)
+
+    monkeypatch.setattr(User, "check_password", counting)
+    limit = settings.CHORUS_LOGIN_MAX_FAILURES_PER_EMAIL
+    barrier = threading.Barrier(30)
+    statuses, errors = [], []
+
+    def guess(n):
+        try:
+            barrier.wait()
+            response = attempt(Client(), owner.user.email, f"guess-{n}", ip=f"198.51.100.{n + 1}")
+            statuses.append(response.status_code)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(statuses) == 30 and set(statuses) <= {200, 429}
+    assert len(checks) <= limit  # (the old check-then-record let 11 through)
+    assert statuses.count(200) == len(checks)
+    assert LoginFailure.objects.filter(email=owner.user.email).count() == len(checks)
+    # Attempts that follow fill the window up to the limit exactly, never past it, and
+    # then the right password is refused too while the lock holds.
+    for n in range(10):
+        attempt(Client(), owner.user.email, f"later-{n}", ip="203.0.113.8")
+    assert len(checks) == limit
+    assert attempt(Client(), owner.user.email, PASSWORD, ip="203.0.113.9").status_code == 429

@@ -413,9 +413,18 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
 
 @transaction.atomic
 def api_token_create(
-    *, membership: Membership, name: str, scopes: list[str], expires_at: datetime | None = None
+    *,
+    membership: Membership,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+    via: ApiToken | None = None,
 ) -> tuple[ApiToken, str]:
-    """Returns the token row and the raw secret, which is shown once and never stored."""
+    """Returns the token row and the raw secret, which is shown once and never stored.
+
+    `via` is the token the request came with, if any: a token can only hand out what it
+    holds, so the new one carries a subset of its scopes and expires no later than it.
+    """
     if not name.strip():
         raise ServiceError(_("A token needs a name."), field="name")
     unknown = sorted(set(scopes) - set(Scope.values))
@@ -426,6 +435,8 @@ def api_token_create(
         )
     if expires_at and expires_at <= timezone.now():
         raise ServiceError(_("The expiry date must be in the future."), field="expires_at")
+    if via is not None:
+        _check_within(via, scopes=scopes, expires_at=expires_at)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=membership.user,
@@ -447,6 +458,44 @@ def api_token_create(
         },
     )
     return token, raw
+
+
+def _check_within(via: ApiToken, *, scopes: list[str], expires_at: datetime | None) -> None:
+    beyond = sorted(set(scopes) - set(via.scopes))
+    if beyond:
+        raise NotAllowed(
+            _("A token can only create tokens with its own scopes; this one lacks: %(scopes)s")
+            % {"scopes": ", ".join(beyond)},
+            field="scopes",
+        )
+    if via.expires_at and (expires_at is None or expires_at > via.expires_at):
+        raise NotAllowed(
+            _("A token created with this token must expire by %(date)s, as this one does.")
+            % {"date": via.expires_at.isoformat()},
+            field="expires_at",
+        )
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    """After a password change or reset: every API token of the user stops working."""
+    now = timezone.now()
+    revoked = 0
+    for token in ApiToken.objects.filter(user=user, revoked_at=None).select_related("workspace"):
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            action=AuditAction.API_TOKEN_REVOKED,
+            actor=user,
+            workspace=token.workspace,
+            target=token,
+            changes={
+                "before": {"name": token.name, "owner": user.email},
+                "after": None,
+                "reason": "password changed",
+            },
+        )
+        revoked += 1
+    return revoked
 
 
 @transaction.atomic

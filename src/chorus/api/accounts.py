@@ -10,7 +10,8 @@ from ninja.pagination import paginate
 from chorus.accounts import selectors, services
 from chorus.accounts.roles import Capability, Role
 from chorus.accounts.scopes import Scope
-from chorus.api.auth import member
+from chorus.api.auth import WORKSPACE_TIME, member
+from chorus.api.inputs import Moment, PathId, RefId
 
 router = Router(tags=["workspace"])
 
@@ -42,7 +43,7 @@ class RoleIn(Schema):
 class InvitationIn(Schema):
     email: str = Field(..., max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     role: Role
-    teams: list[int] = []
+    teams: list[RefId] = []
 
 
 class InvitationOut(Schema):
@@ -68,13 +69,13 @@ class TeamOut(Schema):
 
 
 class TeamMembersIn(Schema):
-    members: list[int]
+    members: list[RefId]
 
 
 class TokenIn(Schema):
     name: str = Field(..., min_length=1, max_length=80)
     scopes: list[Scope]
-    expires_at: datetime | None = None
+    expires_at: Moment | None = Field(None, description=WORKSPACE_TIME)
 
 
 class TokenOut(Schema):
@@ -109,7 +110,7 @@ def member_list(request):
 
 
 @router.patch("/members/{member_id}", response=MemberOut, auth=member(Scope.MEMBERS_WRITE))
-def member_update(request, member_id: int, payload: RoleIn):
+def member_update(request, member_id: PathId, payload: RoleIn):
     target = selectors.access_member(
         workspace=request.membership.workspace, membership_id=member_id
     )
@@ -119,7 +120,7 @@ def member_update(request, member_id: int, payload: RoleIn):
 
 
 @router.delete("/members/{member_id}", response={204: None}, auth=member(Scope.MEMBERS_WRITE))
-def member_delete(request, member_id: int):
+def member_delete(request, member_id: PathId):
     target = selectors.access_member(
         workspace=request.membership.workspace, membership_id=member_id
     )
@@ -147,7 +148,7 @@ def invitation_create(request, payload: InvitationIn):
 @router.delete(
     "/invitations/{invitation_id}", response={204: None}, auth=member(Scope.MEMBERS_WRITE)
 )
-def invitation_delete(request, invitation_id: int):
+def invitation_delete(request, invitation_id: PathId):
     invitation = selectors.access_invitation(
         workspace=request.membership.workspace, invitation_id=invitation_id
     )
@@ -167,7 +168,7 @@ def team_create(request, payload: TeamIn):
 
 
 @router.put("/teams/{team_id}/members", response=TeamOut, auth=member(Scope.MEMBERS_WRITE))
-def team_members_set(request, team_id: int, payload: TeamMembersIn):
+def team_members_set(request, team_id: PathId, payload: TeamMembersIn):
     workspace = request.membership.workspace
     team = selectors.access_team(workspace=workspace, team_id=team_id)
     chosen = [
@@ -177,7 +178,7 @@ def team_members_set(request, team_id: int, payload: TeamMembersIn):
 
 
 @router.delete("/teams/{team_id}", response={204: None}, auth=member(Scope.MEMBERS_WRITE))
-def team_delete(request, team_id: int):
+def team_delete(request, team_id: PathId):
     team = selectors.access_team(workspace=request.membership.workspace, team_id=team_id)
     services.team_delete(actor=request.membership, team=team)
     return Status(204, None)
@@ -196,13 +197,14 @@ def token_create(request, payload: TokenIn):
         name=payload.name,
         scopes=[scope.value for scope in payload.scopes],
         expires_at=payload.expires_at,
+        via=getattr(request, "api_token", None),
     )
     token.secret = secret
     return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, auth=member(Scope.TOKENS_WRITE))
-def token_delete(request, token_id: int):
+def token_delete(request, token_id: PathId):
     token = selectors.access_token(membership=request.membership, token_id=token_id)
     services.api_token_revoke(membership=request.membership, token=token)
     return Status(204, None)

@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from chorus.accounts.scopes import Scope
 from chorus.api.auth import member
+from chorus.api.inputs import PathId, RefId
 from chorus.api.publishing import PostOut, VariantIn, _reload
 from chorus.core.site import absolute_url
 from chorus.publishing import approvals, selectors
@@ -53,13 +54,13 @@ class ReviewLinkOut(Schema):
 
 class StepIn(Schema):
     role: str = ""
-    members: list[int] = []
+    members: list[RefId] = []
 
 
 class WorkflowIn(Schema):
     name: str = Field(..., min_length=1, max_length=120)
-    account: int | None = None
-    campaign: int | None = None
+    account: RefId | None = None
+    campaign: RefId | None = None
     applies_to_all: bool = False
     authors_approve_own: bool = False
     steps: list[StepIn] = Field(..., min_length=1, max_length=approvals.MAX_STEPS)
@@ -119,14 +120,14 @@ def _edited_inputs(post, payload: EditApproveIn) -> list[VariantInput] | None:
 
 
 @router.post("/posts/{post_id}/approve", response=PostOut, auth=member(Scope.APPROVALS_WRITE))
-def post_approve(request, post_id: int, payload: DecisionIn):
+def post_approve(request, post_id: PathId, payload: DecisionIn):
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     approvals.post_approve(actor=request.membership, post=post, comment=payload.comment)
     return _reload(request, post)
 
 
 @router.post("/posts/{post_id}/edit-approve", response=PostOut, auth=member(Scope.APPROVALS_WRITE))
-def post_edit_approve(request, post_id: int, payload: EditApproveIn):
+def post_edit_approve(request, post_id: PathId, payload: EditApproveIn):
     """Edit the post's text (all accounts, or per account in `variants`) and approve it."""
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     approvals.post_approve(
@@ -139,7 +140,7 @@ def post_edit_approve(request, post_id: int, payload: EditApproveIn):
 
 
 @router.post("/posts/{post_id}/reject", response=PostOut, auth=member(Scope.APPROVALS_WRITE))
-def post_reject(request, post_id: int, payload: DecisionIn):
+def post_reject(request, post_id: PathId, payload: DecisionIn):
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     approvals.post_reject(actor=request.membership, post=post, comment=payload.comment)
     return _reload(request, post)
@@ -150,7 +151,7 @@ def post_reject(request, post_id: int, payload: DecisionIn):
     response={201: ReviewLinkOut},
     auth=member(Scope.APPROVALS_WRITE),
 )
-def review_link_create(request, post_id: int, payload: ReviewLinkIn):
+def review_link_create(request, post_id: PathId, payload: ReviewLinkIn):
     """A one-time link for an outside reviewer (valid until the post's time, at most 7 days)."""
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     link, token = approvals.review_link_create(
@@ -176,7 +177,7 @@ def workflow_list(request):
 @router.get(
     "/approval-workflows/{workflow_id}", response=WorkflowOut, auth=member(Scope.POSTS_READ)
 )
-def workflow_detail(request, workflow_id: int):
+def workflow_detail(request, workflow_id: PathId):
     return approvals.access_workflow(membership=request.membership, workflow_id=workflow_id)
 
 
@@ -201,7 +202,7 @@ def workflow_create(request, payload: WorkflowIn):
 @router.put(
     "/approval-workflows/{workflow_id}", response=WorkflowOut, auth=member(Scope.WORKFLOWS_WRITE)
 )
-def workflow_update(request, workflow_id: int, payload: WorkflowIn):
+def workflow_update(request, workflow_id: PathId, payload: WorkflowIn):
     workflow = approvals.access_workflow(membership=request.membership, workflow_id=workflow_id)
     return _save(request, payload, workflow)
 
@@ -211,7 +212,7 @@ def workflow_update(request, workflow_id: int, payload: WorkflowIn):
     response={204: None},
     auth=member(Scope.WORKFLOWS_WRITE),
 )
-def workflow_delete(request, workflow_id: int):
+def workflow_delete(request, workflow_id: PathId):
     workflow = approvals.access_workflow(membership=request.membership, workflow_id=workflow_id)
     approvals.workflow_delete(actor=request.membership, workflow=workflow)
     return Status(204, None)

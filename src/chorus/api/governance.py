@@ -11,6 +11,7 @@ from chorus.accounts.roles import Capability
 from chorus.accounts.scopes import Scope
 from chorus.accounts.services import check_capability
 from chorus.api.auth import member
+from chorus.api.inputs import Day, PathId, RefId
 from chorus.governance import export, selectors, services
 from chorus.governance.models import AuditAction, PolicyAction, PolicyKind
 from chorus.networks import selectors as network_selectors
@@ -27,15 +28,15 @@ class AuditFiltersIn(Schema):
     target: str = Field(
         "", max_length=255, description="part of the target's label, or its type or id"
     )
-    date_from: dt.date | None = Field(None, description="first day, in the workspace's zone")
-    date_to: dt.date | None = Field(None, description="last day (included), workspace's zone")
+    date_from: Day | None = Field(None, description="first day, in the workspace's zone")
+    date_to: Day | None = Field(None, description="last day (included), workspace's zone")
 
 
 class AuditEntryOut(Schema):
     id: int
     created_at: dt.datetime
-    workspace_id: int | None
-    actor_id: int | None
+    workspace_id: PathId | None
+    actor_id: PathId | None
     actor_email: str
     action: str
     target_type: str
@@ -118,7 +119,7 @@ class PolicyIn(Schema):
     patterns: list[str] = []
     disclaimer: str = Field("", max_length=5000)
     domains: list[str] = []
-    accounts: list[int] = Field([], description="social account ids; empty: every account")
+    accounts: list[RefId] = Field([], description="social account ids; empty: every account")
     is_active: bool = True
 
 
@@ -130,7 +131,7 @@ class PolicyPatch(Schema):
     patterns: list[str] | None = None
     disclaimer: str | None = Field(None, max_length=5000)
     domains: list[str] | None = None
-    accounts: list[int] | None = None
+    accounts: list[RefId] | None = None
     is_active: bool | None = None
 
 
@@ -155,7 +156,7 @@ class PolicyOut(Schema):
 
 class CheckIn(Schema):
     text: str = Field(..., max_length=20000)
-    account: int | None = Field(None, description="social account id the post goes out as")
+    account: RefId | None = Field(None, description="social account id the post goes out as")
     links: list[str] = Field([], description="links the post carries outside its text")
 
 
@@ -222,12 +223,12 @@ def policy_create(request, payload: PolicyIn):
 
 
 @router.get("/policies/{policy_id}", response=PolicyOut, auth=member(Scope.WORKSPACE_READ))
-def policy_detail(request, policy_id: int):
+def policy_detail(request, policy_id: PathId):
     return selectors.access_policy(workspace=request.membership.workspace, policy_id=policy_id)
 
 
 @router.patch("/policies/{policy_id}", response=PolicyOut, auth=member(Scope.POLICIES_WRITE))
-def policy_update(request, policy_id: int, payload: PolicyPatch):
+def policy_update(request, policy_id: PathId, payload: PolicyPatch):
     policy = selectors.access_policy(workspace=request.membership.workspace, policy_id=policy_id)
     data = {key: value for key, value in payload.dict(exclude_unset=True).items()}
     if data.get("accounts") is not None:
@@ -240,7 +241,7 @@ def policy_update(request, policy_id: int, payload: PolicyPatch):
 
 
 @router.delete("/policies/{policy_id}", response={204: None}, auth=member(Scope.POLICIES_WRITE))
-def policy_delete(request, policy_id: int):
+def policy_delete(request, policy_id: PathId):
     policy = selectors.access_policy(workspace=request.membership.workspace, policy_id=policy_id)
     services.policy_delete(actor=request.membership, policy=policy)
     return Status(204, None)

@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from chorus.accounts import selectors as account_selectors
 from chorus.accounts.scopes import Scope
 from chorus.api.auth import member
+from chorus.api.inputs import PathId, RefId
 from chorus.networks import selectors, services
 from chorus.networks.models import POSTING_LEVELS, AccessLevel
 from chorus.networks.providers import PROVIDERS
@@ -69,7 +70,7 @@ class OAuthStartOut(Schema):
 
 
 class MemberLevelsIn(Schema):
-    member: int
+    member: RefId
     publish: bool = False
     draft: bool = False
     reply: bool = False
@@ -79,7 +80,7 @@ class MemberLevelsIn(Schema):
 class MembersIn(Schema):
     """The older body: these members may publish, the others lose access."""
 
-    members: list[int]
+    members: list[RefId]
 
 
 class NetworkOut(Schema):
@@ -106,7 +107,7 @@ def account_list(request):
 @router.get(
     "/social-accounts/{account_id}", response=SocialAccountOut, auth=member(Scope.ACCOUNTS_READ)
 )
-def account_detail(request, account_id: int):
+def account_detail(request, account_id: PathId):
     return selectors.access_account(membership=request.membership, account_id=account_id)
 
 
@@ -142,7 +143,7 @@ def account_connect_oauth(request, payload: OAuthConnectIn):
     response=SocialAccountOut,
     auth=member(Scope.ACCOUNTS_READ),
 )
-def account_check(request, account_id: int):
+def account_check(request, account_id: PathId):
     account = selectors.access_account(membership=request.membership, account_id=account_id)
     return services.account_check(account=account)
 
@@ -152,7 +153,7 @@ def account_check(request, account_id: int):
     response=SocialAccountOut,
     auth=member(Scope.ACCOUNTS_WRITE),
 )
-def account_members_set(request, account_id: int, payload: list[MemberLevelsIn] | MembersIn):
+def account_members_set(request, account_id: PathId, payload: list[MemberLevelsIn] | MembersIn):
     """Each member's levels: `[{"member", "publish", "draft", "reply", "analytics"}]`.
     Members left out lose access. `{"members": [ids]}` (older) grants publish to those."""
     workspace = request.membership.workspace
@@ -179,7 +180,7 @@ def account_members_set(request, account_id: int, payload: list[MemberLevelsIn] 
 @router.delete(
     "/social-accounts/{account_id}", response={204: None}, auth=member(Scope.ACCOUNTS_WRITE)
 )
-def account_disconnect(request, account_id: int):
+def account_disconnect(request, account_id: PathId):
     account = selectors.access_account(membership=request.membership, account_id=account_id)
     services.account_disconnect(actor=request.membership, account=account)
     return Status(204, None)

@@ -15,7 +15,8 @@ from ninja.responses import NinjaJSONEncoder
 
 from chorus.accounts import idempotency
 from chorus.accounts.scopes import Scope
-from chorus.api.auth import member
+from chorus.api.auth import WORKSPACE_TIME, member
+from chorus.api.inputs import Day, Moment, PathId, RefId, TimeOfDay
 from chorus.core.errors import ServiceError
 from chorus.core.uploads import upload_limit_megabytes, upload_too_large
 from chorus.networks import selectors as network_selectors
@@ -34,34 +35,34 @@ class PollIn(Schema):
 class VariantIn(Schema):
     """One account's version; empty fields fall back to the post's shared ones."""
 
-    account: int
+    account: RefId
     text: str | None = None
     thread: list[str] | None = None
     first_comment: str | None = None
     link: str | None = None
     content_warning: str | None = None
     poll: PollIn | None = None
-    media: list[int] = []
+    media: list[RefId] = []
     language: str = Field("", description="ISO 639-1 code; blank: detected from the text")
 
 
 class PostIn(Schema):
-    accounts: list[int] = Field(..., min_length=1)
+    accounts: list[RefId] = Field(..., min_length=1)
     text: str = ""
     thread: list[str] = []
     first_comment: str = ""
     link: str = ""
     content_warning: str = ""
-    campaign: int | None = None
+    campaign: RefId | None = None
     variants: list[VariantIn] = []
     schedule: Literal["draft", "at", "now", "queue"] = "draft"
-    scheduled_at: dt.datetime | None = None
+    scheduled_at: Moment | None = Field(None, description=WORKSPACE_TIME)
     repeat_every_days: int | None = Field(None, ge=1, le=365)
-    repeat_until: dt.datetime | None = None
+    repeat_until: Moment | None = Field(None, description=WORKSPACE_TIME)
 
 
 class ScheduleIn(Schema):
-    scheduled_at: dt.datetime
+    scheduled_at: Moment = Field(..., description=WORKSPACE_TIME)
 
 
 class VariantOut(Schema):
@@ -146,8 +147,8 @@ class CampaignIn(Schema):
     name: str = Field(..., min_length=1, max_length=120)
     description: str = ""
     colour: str = Field("#3b5bdb", pattern=r"^#[0-9a-fA-F]{6}$")
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
 
 
 class CampaignOut(CampaignIn):
@@ -156,7 +157,7 @@ class CampaignOut(CampaignIn):
 
 class SlotIn(Schema):
     weekday: int = Field(..., ge=0, le=6)
-    time: dt.time
+    time: TimeOfDay
 
 
 class OnTimeOut(Schema):
@@ -179,12 +180,12 @@ class MediaOut(Schema):
 
 
 class PostFilters(Schema):
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
-    account: list[int] | None = None
-    campaign: int | None = None
+    start: Moment | None = Field(None, description=WORKSPACE_TIME)
+    end: Moment | None = Field(None, description=WORKSPACE_TIME)
+    account: list[RefId] | None = None
+    campaign: RefId | None = None
     status: list[str] | None = None
-    author: int | None = None
+    author: RefId | None = None
 
 
 def _inputs(payload: PostIn) -> list[services.VariantInput]:
@@ -232,7 +233,7 @@ def _apply_schedule(request, post, payload: PostIn):
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
-    """A time without an offset is read in the workspace's zone (the active one)."""
+    """A time without an offset is read in the workspace's zone (made active by api.auth)."""
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
@@ -364,12 +365,12 @@ def media_upload(request, file: File[UploadedFile | None] = None, alt_text: Form
 
 
 @router.get("/posts/{post_id}", response=PostOut, auth=member(Scope.POSTS_READ))
-def post_detail(request, post_id: int):
+def post_detail(request, post_id: PathId):
     return selectors.access_post(membership=request.membership, post_id=post_id)
 
 
 @router.put("/posts/{post_id}", response=PostOut, auth=member(Scope.POSTS_WRITE))
-def post_update(request, post_id: int, payload: PostIn):
+def post_update(request, post_id: PathId, payload: PostIn):
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     post = services.post_save(
         actor=request.membership,
@@ -381,14 +382,14 @@ def post_update(request, post_id: int, payload: PostIn):
 
 
 @router.delete("/posts/{post_id}", response={204: None}, auth=member(Scope.POSTS_WRITE))
-def post_delete(request, post_id: int):
+def post_delete(request, post_id: PathId):
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     services.post_delete(actor=request.membership, post=post)
     return Status(204, None)
 
 
 @router.post("/posts/{post_id}/schedule", response=PostOut, auth=member(Scope.POSTS_WRITE))
-def post_schedule(request, post_id: int, payload: ScheduleIn):
+def post_schedule(request, post_id: PathId, payload: ScheduleIn):
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     post = services.post_schedule(
         actor=request.membership, post=post, at=_aware(payload.scheduled_at)
@@ -397,38 +398,38 @@ def post_schedule(request, post_id: int, payload: ScheduleIn):
 
 
 @router.post("/posts/{post_id}/publish-now", response=PostOut, auth=member(Scope.POSTS_WRITE))
-def post_publish_now(request, post_id: int):
+def post_publish_now(request, post_id: PathId):
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     return _reload(request, services.post_publish_now(actor=request.membership, post=post))
 
 
 @router.post("/posts/{post_id}/queue", response=PostOut, auth=member(Scope.POSTS_WRITE))
-def post_queue(request, post_id: int):
+def post_queue(request, post_id: PathId):
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     return _reload(request, services.post_add_to_queue(actor=request.membership, post=post))
 
 
 @router.post("/posts/{post_id}/unschedule", response=PostOut, auth=member(Scope.POSTS_WRITE))
-def post_unschedule(request, post_id: int):
+def post_unschedule(request, post_id: PathId):
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     return _reload(request, services.post_unschedule(actor=request.membership, post=post))
 
 
 @router.post("/posts/{post_id}/cancel", response=PostOut, auth=member(Scope.POSTS_WRITE))
-def post_cancel(request, post_id: int):
+def post_cancel(request, post_id: PathId):
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     return _reload(request, services.post_cancel(actor=request.membership, post=post))
 
 
 @router.post("/posts/{post_id}/duplicate", response={201: PostOut}, auth=member(Scope.POSTS_WRITE))
-def post_duplicate(request, post_id: int):
+def post_duplicate(request, post_id: PathId):
     post = selectors.access_post(membership=request.membership, post_id=post_id)
     copy = services.post_duplicate(actor=request.membership, post=post)
     return Status(201, _reload(request, copy))
 
 
 @router.post("/variants/{variant_id}/retry", response=VariantOut, auth=member(Scope.POSTS_WRITE))
-def variant_retry(request, variant_id: int):
+def variant_retry(request, variant_id: PathId):
     variant = selectors.access_variant(membership=request.membership, variant_id=variant_id)
     return services.variant_retry(actor=request.membership, variant=variant)
 
@@ -436,7 +437,7 @@ def variant_retry(request, variant_id: int):
 @router.post(
     "/variants/{variant_id}/delete-remote", response=VariantOut, auth=member(Scope.POSTS_WRITE)
 )
-def variant_delete_remote(request, variant_id: int):
+def variant_delete_remote(request, variant_id: PathId):
     variant = selectors.access_variant(membership=request.membership, variant_id=variant_id)
     return services.variant_delete_remote(actor=request.membership, variant=variant)
 
@@ -453,7 +454,7 @@ def campaign_create(request, payload: CampaignIn):
 
 
 @router.put("/campaigns/{campaign_id}", response=CampaignOut, auth=member(Scope.POSTS_WRITE))
-def campaign_update(request, campaign_id: int, payload: CampaignIn):
+def campaign_update(request, campaign_id: PathId, payload: CampaignIn):
     campaign = selectors.access_campaign(membership=request.membership, campaign_id=campaign_id)
     return services.campaign_save(actor=request.membership, campaign=campaign, **payload.dict())
 
@@ -461,7 +462,7 @@ def campaign_update(request, campaign_id: int, payload: CampaignIn):
 @router.get(
     "/social-accounts/{account_id}/slots", response=list[SlotIn], auth=member(Scope.POSTS_READ)
 )
-def slot_list(request, account_id: int):
+def slot_list(request, account_id: PathId):
     account = network_selectors.access_account(membership=request.membership, account_id=account_id)
     return list(account.slots.all())
 
@@ -469,7 +470,7 @@ def slot_list(request, account_id: int):
 @router.put(
     "/social-accounts/{account_id}/slots", response=list[SlotIn], auth=member(Scope.POSTS_WRITE)
 )
-def slot_set(request, account_id: int, payload: list[SlotIn]):
+def slot_set(request, account_id: PathId, payload: list[SlotIn]):
     account = network_selectors.access_account(membership=request.membership, account_id=account_id)
     return services.queue_slots_set(
         actor=request.membership, account=account, slots=[(s.weekday, s.time) for s in payload]

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from chorus import __version__
 from chorus.api import accounts, approvals, errors, governance, networks, publishing
 
-api = NinjaAPI(
+api = errors.ChorusAPI(
+    parser=errors.TextParser(),
     title="Chorus API",
     version=__version__,
     urls_namespace="api-v1",
     description=(
         "Authenticate with a personal API token: `Authorization: Bearer chorus_...`. "
         'Errors are always `{"error": {"code", "message", "fields"}}`. '
-        "Lists are paginated with `page` and `page_size` (at most 200)."
+        "Lists are paginated with `page` and `page_size` (at most 200). "
+        "Times are ISO 8601; a time without an offset (`2026-12-01T09:30:00`) is read in the "
+        "workspace's time zone, whether you call with a token or from a signed-in browser; "
+        "times in answers carry their offset (UTC)."
     ),
 )
 errors.install(api)

@@ -39,7 +39,7 @@ __all__ = [
     "Violation",
     "audit_record",
     "login_failure_record",
-    "login_throttle_check",
+    "login_attempt_begin",
     "policy_check",
     "policy_create",
     "policy_delete",
@@ -215,7 +215,10 @@ def policy_update(
     check_capability(actor, Capability.MANAGE_POLICIES)
     if policy.workspace_id != actor.workspace_id:
         raise NotFound(_("No such policy."))
-    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    try:
+        policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    except Policy.DoesNotExist as exc:  # deleted by someone else meanwhile
+        raise NotFound(_("No such policy.")) from exc
     before = _policy_snapshot(policy)
     given = {
         "name": name,
@@ -320,14 +323,22 @@ def _normalise_email(email: str) -> str:
     return (email or "").strip().lower()[:254]
 
 
-def login_throttle_check(*, email: str, ip_address: str) -> None:
-    """Refuse a sign-in attempt when this email or this address failed too often lately.
+def login_attempt_begin(*, email: str, ip_address: str) -> int:
+    """Admit one sign-in attempt, or refuse it while this email or address failed too often.
 
-    Failures are rows in the database, so every web process (and machine) counts the same
-    ones; the limit lifts by itself once the oldest failure leaves the window.
+    The attempt is written as a failure *before* the password is checked, then the recent
+    failures are counted, this one included. Each step commits on its own, so of any number
+    of concurrent attempts, the last to count sees every admitted one: at most the limit get
+    through, on SQLite and PostgreSQL alike, with no lock held while the password is
+    hashed. A refused attempt removes its row (refusals do not extend the lock); a correct
+    password forgets the email's failures (`login_succeeded`); a wrong one leaves the row as
+    the failure it is. Returns the row's id. The limit lifts by itself once the oldest
+    failure leaves the window.
     """
-    since = timezone.now() - _window()
     email = _normalise_email(email)
+    now = timezone.now()
+    row = LoginFailure.objects.create(email=email, ip_address=ip_address, created_at=now)
+    since = now - _window()
     checks = [("email", email, settings.CHORUS_LOGIN_MAX_FAILURES_PER_EMAIL)]
     if ip_address:
         checks.append(("ip_address", ip_address, settings.CHORUS_LOGIN_MAX_FAILURES_PER_IP))
@@ -335,23 +346,29 @@ def login_throttle_check(*, email: str, ip_address: str) -> None:
         if not value:
             continue
         recent = LoginFailure.objects.filter(**{column: value}, created_at__gte=since)
-        times = list(recent.order_by("-created_at").values_list("created_at", flat=True)[:limit])
-        if len(times) >= limit:
-            wait = max(times[-1] + _window() - timezone.now(), timedelta(seconds=60))
-            minutes = -(-int(wait.total_seconds()) // 60)
-            raise Throttled(
-                ngettext(
-                    "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
-                    "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
-                    minutes,
-                )
-                % {"minutes": minutes}
+        if recent.count() <= limit:
+            continue
+        others = recent.exclude(pk=row.pk).order_by("-created_at")
+        times = list(others.values_list("created_at", flat=True)[:limit])
+        LoginFailure.objects.filter(pk=row.pk).delete()
+        wait = max(times[-1] + _window() - timezone.now(), timedelta(seconds=60))
+        minutes = -(-int(wait.total_seconds()) // 60)
+        raise Throttled(
+            ngettext(
+                "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+                "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+                minutes,
             )
+            % {"minutes": minutes}
+        )
+    return row.pk
 
 
-def login_failure_record(*, email: str, ip_address: str) -> None:
+def login_failure_record(*, email: str, ip_address: str, admitted: bool = False) -> None:
+    """A wrong password: audited, and counted unless `login_attempt_begin` already did."""
     email = _normalise_email(email)
-    LoginFailure.objects.create(email=email, ip_address=ip_address, created_at=timezone.now())
+    if not admitted:
+        LoginFailure.objects.create(email=email, ip_address=ip_address, created_at=timezone.now())
     user = User.objects.filter(email=email).first()
     audit_record(action=AuditAction.LOGIN_FAILED, actor=user or email, workspace=None)
 

@@ -25,7 +25,8 @@ def on_login(sender, request, user, **kwargs):
 def on_login_failed(sender, credentials, request=None, **kwargs):
     email = credentials.get("username") or credentials.get("email") or ""
     ip_address = request_context.client_ip(request) if request is not None else ""
-    services.login_failure_record(email=email, ip_address=ip_address)
+    admitted = getattr(request, "chorus_login_attempt", None) is not None
+    services.login_failure_record(email=email, ip_address=ip_address, admitted=admitted)
 
 
 @receiver(user_logged_out, dispatch_uid="governance.logout")

@@ -161,6 +161,9 @@ def _parse_time(raw: str, zone: zoneinfo.ZoneInfo, errors: list[str]) -> datetim
     except ValueError:
         errors.append(_("scheduled_at must look like 2026-12-01 09:30."))
         return None
+    if not 1900 <= when.year <= 8999:  # any zone or offset keeps these a valid time
+        errors.append(_("scheduled_at must be a date between the years 1900 and 8999."))
+        return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=zone)
         if when.replace(fold=1).utcoffset() != when.utcoffset():

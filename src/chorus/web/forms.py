@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chorus.accounts.roles import Role
@@ -20,15 +23,18 @@ class EmailAuthenticationForm(AuthenticationForm):
     throttled = False
 
     def clean(self):
-        """Refuse before checking the password while this email or address is throttled."""
+        """Admit the attempt (counted atomically) before checking the password, or refuse it
+        while this email or address is throttled."""
         from chorus.core.errors import ServiceError
         from chorus.governance.context import client_ip
-        from chorus.governance.services import login_throttle_check
+        from chorus.governance.services import login_attempt_begin
 
         email = self.cleaned_data.get("username")
         if email and self.request is not None:
             try:
-                login_throttle_check(email=email, ip_address=client_ip(self.request))
+                self.request.chorus_login_attempt = login_attempt_begin(
+                    email=email, ip_address=client_ip(self.request)
+                )
             except ServiceError as exc:
                 self.throttled = True
                 raise forms.ValidationError(exc.message, code="throttled") from exc
@@ -90,14 +96,27 @@ class PreferencesForm(forms.Form):
         self.fields["timezone"].choices = [("", _("The workspace's zone"))] + timezones.choices()
 
 
+SUGGESTED_TOKEN_DAYS = 90
+
+
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80)
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"), choices=Scope.choices, widget=forms.CheckboxSelectMultiple
     )
     expires_at = forms.DateTimeField(
-        label=_("Expires"), required=False, widget=forms.DateTimeInput(attrs={"type": "date"})
+        label=_("Expires"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        suggested = timezone.localdate() + timedelta(days=SUGGESTED_TOKEN_DAYS)
+        self.fields["expires_at"].initial = suggested
+        self.fields["expires_at"].help_text = _(
+            "We suggest %(days)s days from today; leave it empty for a token that never expires."
+        ) % {"days": SUGGESTED_TOKEN_DAYS}
 
 
 class PasswordConnectForm(forms.Form):

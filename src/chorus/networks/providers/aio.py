@@ -28,6 +28,8 @@ import aiohttp
 import greenlet
 import httpx
 
+from chorus.core import egress
+
 T = TypeVar("T")
 
 
@@ -71,7 +73,11 @@ class AsyncHTTP:
     async def __aenter__(self) -> AsyncHTTP:
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
-                limit=self.connections, limit_per_host=0, ssl=self.tls, ttl_dns_cache=300
+                limit=self.connections,
+                limit_per_host=0,
+                ssl=self.tls,
+                ttl_dns_cache=300,
+                resolver=egress.GuardedResolver(),  # checked answers only, pinned
             ),
             timeout=self.timeout,
             auto_decompress=False,  # httpx.Response decodes the body itself
@@ -102,6 +108,10 @@ class AsyncHTTP:
         if self._session is None:
             raise RuntimeError("AsyncHTTP is not open; use `async with`")
         try:
+            egress.check_url(request.url)  # IP literals skip the resolver
+        except egress.AddressRefused as exc:
+            raise httpx.ConnectError(egress.REFUSED, request=request) from exc
+        try:
             async with self._session.request(
                 request.method,
                 str(request.url),
@@ -113,6 +123,8 @@ class AsyncHTTP:
         except TimeoutError as exc:  # aiohttp's timeouts derive from it
             raise httpx.ReadTimeout(str(exc) or "timed out", request=request) from exc
         except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, egress.AddressRefused):
+                raise httpx.ConnectError(egress.REFUSED, request=request) from exc
             raise httpx.ConnectError(str(exc), request=request) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc

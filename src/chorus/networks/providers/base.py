@@ -235,7 +235,11 @@ class Provider(abc.ABC):
 
     def __init__(self, credentials: Credentials, *, http: httpx.Client | None = None):
         self.credentials = credentials
-        self.http = http or httpx.Client(timeout=httpx.Timeout(20.0, connect=10.0))
+        if http is None:
+            from chorus.networks.http import client
+
+            http = client()
+        self.http = http
         self.credentials_changed = False
         self.rate_budget: RateBudget | None = None
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.views import LoginView, PasswordResetView
+from django.contrib.auth.views import (
+    LoginView,
+    PasswordChangeView,
+    PasswordResetConfirmView,
+    PasswordResetView,
+)
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -39,6 +44,25 @@ class ChorusLoginView(LoginView):
         response = super().form_invalid(form)
         if getattr(form, "throttled", False):
             response.status_code = 429
+        return response
+
+
+class ChorusPasswordChangeView(PasswordChangeView):
+    """Django's password change; the user's API tokens are revoked with the old password
+    (Django already ends the other sessions)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.api_tokens_revoke_all(user=form.user)
+        return response
+
+
+class ChorusPasswordResetConfirmView(PasswordResetConfirmView):
+    """Django's password reset; as for a change, every API token of the user is revoked."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.api_tokens_revoke_all(user=form.user)
         return response
 
 
