@@ -61,6 +61,7 @@ def queue(request):
     accounts = list(
         network_selectors.accounts_usable_by(request.membership)
         .select_related("workspace")
+        .prefetch_related(None)  # who may use each account is not shown here
         .prefetch_related("slots")
     )
     ids = [a.pk for a in accounts]
