@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +17,7 @@ from django.db.models import (
     QuerySet,
     Window,
 )
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -85,9 +86,8 @@ def with_details(posts: QuerySet[Post], *, brief: bool = False) -> QuerySet[Post
 
 def posts_of(membership: Membership, **filters) -> QuerySet[Post]:
     """The workspace's posts, newest schedule first, filtered as the calendar asks."""
-    return with_details(posts_filtered(membership, **filters)).order_by(
-        "-scheduled_at", "-created_at", "-pk"
-    )
+    # (scheduled_at, id) follows the (workspace, scheduled_at) index, so a page needs no sort.
+    return with_details(posts_filtered(membership, **filters)).order_by("-scheduled_at", "-pk")
 
 
 def access_post(*, membership: Membership, post_id: int) -> Post:
@@ -284,14 +284,44 @@ class Buckets:
         return self.counts[index] - len(self.shown[index])
 
 
-def _bucket(bounds: list[datetime]) -> RawSQL:
-    """Which piece [bounds[i], bounds[i + 1]) a post's time falls in, as an integer: one
-    CASE over the sorted bounds (written as SQL: a week has 168 of them, and building as
-    many ORM lookups would cost more than the query)."""
-    column = f'"{Post._meta.db_table}"."scheduled_at"'
-    cases = " ".join(f"WHEN {column} < %s THEN {i}" for i in range(len(bounds) - 1))
-    params = [connection.ops.adapt_datetimefield_value(bound) for bound in bounds[1:]]
-    return RawSQL(f"CASE {cases} END", params, output_field=IntegerField())  # noqa: S611
+class _Bucket(Expression):
+    """Which piece [bounds[i], bounds[i + 1]) a post's time falls in, as an integer.
+
+    A balanced tree of CASEs (a binary search: 6 comparisons a row for a month's 42 days,
+    8 for a week's 168 hours, rather than half the list on average), compiled directly:
+    building as many ORM lookups would cost more than running the query. Rows outside the
+    bounds are filtered out by the caller."""
+
+    output_field = IntegerField()
+
+    def __init__(self, bounds: list[datetime]):
+        super().__init__()
+        self.bounds = bounds
+        self.column = F("scheduled_at")
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def as_sql(self, compiler, connection):
+        column, column_params = compiler.compile(self.column)
+        params: list = []
+
+        def tree(low: int, high: int) -> str:
+            if high - low == 1:
+                return str(low)
+            middle = (low + high) // 2
+            params.extend(column_params)
+            params.append(connection.ops.adapt_datetimefield_value(self.bounds[middle]))
+            return f"CASE WHEN {column} < %s THEN {tree(low, middle)} ELSE {tree(middle, high)} END"
+
+        return tree(0, len(self.bounds) - 1), params
+
+
+def _bucket(bounds: list[datetime]) -> _Bucket:
+    return _Bucket(bounds)
 
 
 def posts_per_bucket(membership: Membership, *, bounds: list[datetime], **filters) -> list[int]:
@@ -318,22 +348,24 @@ def posts_in_buckets(
     shown: list[list[Post]] = [[] for _ in counts]
     if any(counts):
         bucket = _bucket(bounds)
-        base = posts_filtered(membership, start=bounds[0], end=bounds[-1], **filters)
-        ranked = with_details(
-            base.annotate(
-                bucket=bucket,
+        # Rank only ids (a narrow sort), then load the few chosen posts with their details.
+        chosen = (
+            posts_filtered(membership, start=bounds[0], end=bounds[-1], **filters)
+            .annotate(
                 rank=Window(
                     RowNumber(),
                     partition_by=[bucket],
                     order_by=[F("scheduled_at").asc(), F("pk").asc()],
-                ),
+                )
             )
             .filter(rank__lte=per_bucket)
-            .order_by("scheduled_at", "pk"),
-            brief=True,
+            .values("pk")
         )
-        for post in ranked:
-            shown[post.bucket].append(post)
+        posts = with_details(
+            Post.objects.filter(pk__in=chosen).order_by("scheduled_at", "pk"), brief=True
+        )
+        for post in posts:
+            shown[bisect_right(bounds, post.scheduled_at) - 1].append(post)
     return Buckets(counts, shown)
 
 
