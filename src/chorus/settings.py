@@ -190,7 +190,7 @@ LOGGING = {
 
 NINJA_PAGINATION_CLASS = "chorus.api.inputs.Pagination"
 NINJA_PAGINATION_PER_PAGE = 50
-NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
+NINJA_MAX_PER_PAGE_SIZE = 200  # the name django-ninja reads (not NINJA_PAGINATION_…)
 
 # Publishing: how many network calls one dispatcher makes at once, and how late is too late.
 CHORUS_DISPATCH_CONCURRENCY = int(config.env("CHORUS_DISPATCH_CONCURRENCY", "200"))

@@ -137,3 +137,30 @@ def test_drag_an_unscheduled_draft_onto_a_day(signed_in_page, scheduled):
     local = draft.scheduled_at.astimezone(ZONE)
     assert (local.date(), local.time()) == (target, dt.time(9, 0))
     assert Post.objects.count() == 2
+
+
+def test_a_busy_day_shows_what_fits_and_more_opens_the_whole_day(
+    signed_in_page, owner, mastodon_account, scheduled
+):
+    post, day, _draft = scheduled  # 14:45 on `day`
+    for n in range(4):
+        extra = services.post_save(
+            actor=owner,
+            variants=[services.VariantInput(account_id=mastodon_account.pk, text=f"Heat {n + 1}")],
+        )
+        at = dt.datetime.combine(day, dt.time(9 + n, 0), tzinfo=ZONE)
+        services.post_schedule(actor=owner, post=extra, at=at)
+    page = signed_in_page
+    page.goto(f"/calendar/?view=month&date={day.isoformat()}")
+    cell = page.locator(f'td[data-date="{day.isoformat()}"]')
+    expect(cell.locator(".cal-post")).to_have_count(3)  # 09:00, 10:00, 11:00 fit
+    more = cell.get_by_role("link", name=re.compile(r"2 more posts on"))
+    expect(more.locator("[aria-hidden=true]")).to_have_text("+2 more")  # what is seen
+    shot(page, "calendar-more")
+    more.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"view=day&date={day.isoformat()}"))
+    expect(page.locator("#calendar-title")).to_contain_text(str(day.day))
+    expect(page.locator(".cal-list .cal-post")).to_have_count(5)
+    expect(page.locator(".cal-list")).to_contain_text("Boat races")
+    expect(page.locator(".cal-list h2")).to_contain_text("5 posts")

@@ -101,7 +101,7 @@ def network_list(request):
 @router.get("/social-accounts", response=list[SocialAccountOut], auth=member(Scope.ACCOUNTS_READ))
 @paginate
 def account_list(request):
-    return selectors.accounts_of(request.membership)
+    return selectors.accounts_of(request.membership).prefetch_related("grants")
 
 
 @router.get(

@@ -272,17 +272,47 @@ def policy_delete(*, actor: Membership, policy: Policy) -> None:
     policy.delete()
 
 
+def _applies(policy, account: SocialAccount | None) -> bool:
+    chosen = {a.pk for a in policy.accounts.all()}
+    return not chosen or (account is not None and account.pk in chosen)
+
+
 def policies_applying(*, workspace: Workspace, account: SocialAccount | None = None):
     """Active policies for a post in `workspace` (as `account`, when one is chosen)."""
     from chorus.governance.selectors import policies_of
 
-    policies = policies_of(workspace).filter(is_active=True)
-    result = []
-    for policy in policies:
-        chosen = {a.pk for a in policy.accounts.all()}
-        if not chosen or (account is not None and account.pk in chosen):
-            result.append(policy)
-    return result
+    return [p for p in policies_of(workspace).filter(is_active=True) if _applies(p, account)]
+
+
+class PolicyChecker:
+    """`policy_check` for many texts of one workspace (a page of posts waiting for
+    approval, say): the active policies are loaded once, in two queries, and each distinct
+    text is evaluated once against the policies that apply to it."""
+
+    def __init__(self, workspace: Workspace):
+        from chorus.governance.selectors import policies_of
+
+        self.workspace = workspace
+        self.policies = list(policies_of(workspace).filter(is_active=True))
+        self._seen: dict[tuple, list[Violation]] = {}
+
+    def check(
+        self, *, text: str, account: SocialAccount | None = None, links: list[str] | None = None
+    ) -> list[Violation]:
+        if account is not None and account.workspace_id != self.workspace.pk:
+            raise NotFound(_("No such social account."), field="account")
+        applying = [p for p in self.policies if _applies(p, account)]
+        key = (text, tuple(p.pk for p in applying), tuple(links or ()))
+        if key not in self._seen:
+            violations = [
+                violation
+                for policy in applying
+                if (violation := evaluate(policy, text, links)) is not None
+            ]
+            self._seen[key] = sorted(
+                violations, key=lambda v: (not v.blocks, v.policy.name.lower())
+            )
+        return self._seen[key]
 
 
 def policy_check(
@@ -297,14 +327,7 @@ def policy_check(
     Policies limited to some social accounts apply only when `account` is one of them;
     `links` are URLs the post carries outside its text (a link card, say).
     """
-    if account is not None and account.workspace_id != workspace.pk:
-        raise NotFound(_("No such social account."), field="account")
-    violations = [
-        violation
-        for policy in policies_applying(workspace=workspace, account=account)
-        if (violation := evaluate(policy, text, links)) is not None
-    ]
-    return sorted(violations, key=lambda v: (not v.blocks, v.policy.name.lower()))
+    return PolicyChecker(workspace).check(text=text, account=account, links=links)
 
 
 # --------------------------------------------------------------------------- sign-in safety

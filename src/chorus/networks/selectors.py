@@ -61,8 +61,12 @@ def draft_only_accounts(membership: Membership, account_ids) -> set[int]:
 
 
 def account_grants(account: SocialAccount) -> dict[int, set[str]]:
-    """{membership id: levels} of the members granted something on the account."""
-    return {g.membership_id: g.levels for g in AccountGrant.every.filter(socialaccount=account)}
+    """{membership id: levels} of the members granted something on the account (from
+    `prefetch_related("grants")` when a list of accounts loaded them)."""
+    grants = getattr(account, "_prefetched_objects_cache", {}).get("grants")
+    if grants is None:
+        grants = AccountGrant.every.filter(socialaccount=account)
+    return {g.membership_id: g.levels for g in grants}
 
 
 def access_account(*, membership: Membership, account_id: int) -> SocialAccount:

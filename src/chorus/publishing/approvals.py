@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 
 from django.core import signing
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -56,6 +57,7 @@ from chorus.publishing.models import (
     PostApproval,
     PostState,
     ReviewLink,
+    Variant,
     VariantStatus,
 )
 
@@ -179,6 +181,10 @@ def approval_requirement(*, post: Post, actor: Membership) -> Requirement:
 def plan_of(workflow: ApprovalWorkflow | None) -> list[dict]:
     if workflow is None:
         return [dict(DEFAULT_STEP)]
+    if "steps" in getattr(workflow, "_prefetched_objects_cache", {}):
+        steps = sorted(workflow.steps.all(), key=lambda s: s.order)  # a list of workflows
+    else:
+        steps = workflow.steps.prefetch_related("members")
     return [
         {
             "order": n,
@@ -186,7 +192,7 @@ def plan_of(workflow: ApprovalWorkflow | None) -> list[dict]:
             "members": sorted(m.pk for m in s.members.all()),
             "authors_approve_own": workflow.authors_approve_own,
         }
-        for n, s in enumerate(workflow.steps.prefetch_related("members"), start=1)
+        for n, s in enumerate(steps, start=1)
     ]
 
 
@@ -841,19 +847,53 @@ def workflow_delete(*, actor: Membership, workflow: ApprovalWorkflow) -> None:
 # --------------------------------------------------------------------------- reads
 
 
-def approvals_waiting_for(membership: Membership) -> list[Post]:
-    """Posts whose current step this member may approve, soonest first."""
-    from chorus.publishing.selectors import posts_of
+def approvals_waiting_for(
+    membership: Membership, *, members: list[Membership] | None = None, details: bool = True
+) -> list[Post]:
+    """Posts whose current step this member may approve, soonest first.
 
-    members = _members(membership.workspace_id)
-    posts = posts_of(membership).filter(state=PostState.PENDING_APPROVAL)
+    With `details`, variants (with accounts and media) and approval history come
+    prefetched, so the list costs a fixed number of queries; a page showing only some of
+    them passes `details=False` and calls `with_approval_details` on those. `members`
+    (the active ones) may be passed in when the caller has them already."""
+    from chorus.publishing.selectors import posts_filtered
+
+    members = _members(membership.workspace_id) if members is None else members
+    posts = (
+        posts_filtered(membership)
+        .filter(state=PostState.PENDING_APPROVAL)
+        .select_related("author", "campaign", "workspace")
+    )
     waiting = [
         p for p in posts if any(m.pk == membership.pk for m in approvers_for(p, members).members)
     ]
-    return sorted(waiting, key=lambda p: p.scheduled_at or p.created_at)
+    waiting.sort(key=lambda p: p.scheduled_at or p.created_at)
+    return with_approval_details(waiting) if details else waiting
+
+
+def with_approval_details(posts: list[Post]) -> list[Post]:
+    """Load the posts' variants (accounts, media) and approval history: three queries."""
+    prefetch_related_objects(
+        posts,
+        Prefetch(
+            "variants",
+            queryset=Variant.objects.select_related("account")
+            .prefetch_related("variantmedia_set")
+            .order_by("pk"),
+        ),
+        Prefetch(
+            "approvals",
+            queryset=PostApproval.objects.select_related("membership__user").order_by(
+                "created_at", "pk"
+            ),
+        ),
+    )
+    return posts
 
 
 def approval_history(post: Post) -> list[PostApproval]:
+    if "approvals" in getattr(post, "_prefetched_objects_cache", {}):
+        return list(post.approvals.all())
     return list(post.approvals.select_related("membership__user").order_by("created_at", "pk"))
 
 

@@ -1,11 +1,24 @@
-"""Reads for publishing: posts a member may see, the calendar, and the on-time record."""
+"""Reads for publishing: posts a member may see, the calendar, queues and the on-time record."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Window,
+)
+from django.db.models.expressions import Expression
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,10 +26,10 @@ from chorus.accounts.models import Invitation, Membership, Workspace
 from chorus.core.errors import NotFound
 from chorus.governance.models import Policy
 from chorus.networks.models import SocialAccount
-from chorus.publishing.models import Campaign, Post, Variant, VariantStatus
+from chorus.publishing.models import Campaign, MediaAsset, Post, PostState, Variant, VariantStatus
 
 
-def posts_of(
+def posts_filtered(
     membership: Membership,
     *,
     start: datetime | None = None,
@@ -26,26 +39,57 @@ def posts_of(
     statuses: list[str] | None = None,
     author_id: int | None = None,
 ) -> QuerySet[Post]:
-    """The workspace's posts, newest schedule first, filtered as the calendar asks."""
-    posts = Post.objects.filter(workspace=membership.workspace)
+    """The workspace's posts filtered as the calendar asks, unordered and without joins.
+
+    Account and status filters test the variants with EXISTS (one variant on one of the
+    accounts with one of the statuses), so no join multiplies rows and nothing needs
+    DISTINCT: counting and paging stay index-friendly however many variants there are.
+    """
+    posts = Post.objects.filter(workspace_id=membership.workspace_id)
     if start:
         posts = posts.filter(scheduled_at__gte=start)
     if end:
         posts = posts.filter(scheduled_at__lt=end)
-    if account_ids:
-        posts = posts.filter(variants__account_id__in=account_ids)
+    if account_ids or statuses:
+        variants = Variant.objects.filter(post_id=OuterRef("pk"))
+        if account_ids:
+            variants = variants.filter(account_id__in=account_ids)
+        if statuses:
+            variants = variants.filter(status__in=statuses)
+        posts = posts.filter(Exists(variants))
     if campaign_id:
         posts = posts.filter(campaign_id=campaign_id)
-    if statuses:
-        posts = posts.filter(variants__status__in=statuses)
     if author_id:
         posts = posts.filter(author_id=author_id)
-    return (
-        posts.distinct()
-        .select_related("author", "campaign")
-        .prefetch_related(Prefetch("variants", queryset=Variant.objects.select_related("account")))
-        .order_by("-scheduled_at", "-created_at")
+    return posts
+
+
+def with_details(posts: QuerySet[Post], *, brief: bool = False) -> QuerySet[Post]:
+    """Author, campaign and variants (with their accounts) loaded in two more queries;
+    `brief` leaves out what a calendar chip never shows (threads, polls, approval plans)."""
+    variants = Variant.objects.select_related("account").order_by("pk")
+    if brief:
+        posts = posts.defer("approval_plan", "approval_reasons")
+        variants = variants.defer(
+            "thread",
+            "first_comment",
+            "link",
+            "content_warning",
+            "poll",
+            "parts_published",
+            "last_error",
+            "account__identity",
+            "account__secrets_encrypted",
+        )
+    return posts.select_related("author", "campaign").prefetch_related(
+        Prefetch("variants", queryset=variants)
     )
+
+
+def posts_of(membership: Membership, **filters) -> QuerySet[Post]:
+    """The workspace's posts, newest schedule first, filtered as the calendar asks."""
+    # (scheduled_at, id) follows the (workspace, scheduled_at) index, so a page needs no sort.
+    return with_details(posts_filtered(membership, **filters)).order_by("-scheduled_at", "-pk")
 
 
 def access_post(*, membership: Membership, post_id: int) -> Post:
@@ -77,6 +121,14 @@ def access_campaign(*, membership: Membership, campaign_id: int) -> Campaign:
     return campaign
 
 
+def assets_by_id(membership: Membership, ids) -> dict[int, MediaAsset]:
+    """The workspace's media assets with these ids, in one query."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {a.pk: a for a in MediaAsset.objects.filter(workspace=membership.workspace, pk__in=ids)}
+
+
 def lateness_seconds(variant: Variant) -> float | None:
     """How long after its promised time the network confirmed the post."""
     if not (variant.published_at and variant.scheduled_at):
@@ -95,63 +147,247 @@ class OnTimeSummary:
     sandbox: bool = False  # by account: the account is on the sandbox network
 
 
+PERCENTS = (50, 90, 99)
+
+
 def percentile(sorted_values: list[float], share: float) -> float:
-    """Nearest-rank percentile of already sorted values (the same everywhere it is shown)."""
+    """Nearest-rank percentile of already sorted values: the value at rank ceil(share * n)
+    (the database computes the same rank with integer arithmetic in `on_time_record`)."""
     if not sorted_values:
         return 0.0
-    rank = max(1, int(-(-share * len(sorted_values) // 1)))  # ceil(share * n)
+    percent = round(share * 100)
+    rank = max(1, (len(sorted_values) * percent + 99) // 100)
     return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def _lateness_sql() -> str:
+    """Seconds from promised to confirmed time, never negative, in the database's dialect."""
+    if connection.vendor == "postgresql":
+        return "GREATEST(EXTRACT(EPOCH FROM (v.published_at - v.scheduled_at))::float8, 0.0)"
+    # SQLite keeps UTC datetimes as text "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds by
+    # strftime, microseconds from the text, so the difference is exact (julianday is not).
+    return (
+        "MAX((CAST(strftime('%%s', v.published_at) AS INTEGER)"
+        " - CAST(strftime('%%s', v.scheduled_at) AS INTEGER))"
+        " + (CAST(substr(v.published_at, 21, 6) AS INTEGER)"
+        " - CAST(substr(v.scheduled_at, 21, 6) AS INTEGER)) / 1000000.0, 0.0)"
+    )
 
 
 def on_time_record(
     membership: Membership, *, by: str = "account", since: timedelta = timedelta(days=30)
 ) -> list[OnTimeSummary]:
     """Lateness p50/p90/p99/max of published variants, per account or per network, or for
-    the whole workspace (`by="all"`, one summary named "all", none when nothing went out)."""
-    keys = {"account": "account__handle", "network": "account__provider", "all": "post__workspace"}
-    key = keys[by]
-    rows = Variant.objects.filter(
-        post__workspace=membership.workspace,
-        status__in=[VariantStatus.PUBLISHED, VariantStatus.DELETED],
-        published_at__gte=timezone.now() - since,
-        scheduled_at__isnull=False,
-    ).values_list(key, "scheduled_at", "published_at", "account__sandbox")
-    groups: dict[str, list[float]] = {}
-    sandbox: set[str] = set()
-    for group, scheduled, published, on_sandbox in rows:
-        name = "all" if by == "all" else group
-        groups.setdefault(name, []).append(max((published - scheduled).total_seconds(), 0.0))
-        if on_sandbox and by == "account":
-            sandbox.add(name)
-    summaries = []
-    for group, values in sorted(groups.items()):
-        values.sort()
-        summaries.append(
-            OnTimeSummary(
-                group=group,
-                published=len(values),
-                p50=percentile(values, 0.50),
-                p90=percentile(values, 0.90),
-                p99=percentile(values, 0.99),
-                worst=values[-1],
-                sandbox=group in sandbox,
-            )
+    the whole workspace (`by="all"`, one summary named "all", none when nothing went out).
+
+    Computed in the database in one query on both PostgreSQL and SQLite: each group's
+    values are ranked by a window function and the nearest-rank pick for p is the row at
+    rank ceil(n * p / 100), in integer arithmetic, so both databases agree to the row.
+    """
+    key = {"account": "a.handle", "network": "a.provider", "all": "'all'"}[by]
+    picks = ", ".join(f"MAX(CASE WHEN rn = (n * {p} + 99) / 100 THEN lat END)" for p in PERCENTS)
+    # Only constants are interpolated (table names, the dialect's expression, the percents).
+    sql = f"""
+        WITH t AS (
+            SELECT {key} AS grp, {_lateness_sql()} AS lat,
+                   CASE WHEN a.sandbox THEN 1 ELSE 0 END AS sb
+            FROM {Variant._meta.db_table} v
+            JOIN {Post._meta.db_table} p ON p.id = v.post_id
+            JOIN {SocialAccount._meta.db_table} a ON a.id = v.account_id
+            WHERE p.workspace_id = %s AND v.status IN (%s, %s)
+              AND v.published_at >= %s AND v.scheduled_at IS NOT NULL
+        ), r AS (
+            SELECT grp, lat, sb,
+                   ROW_NUMBER() OVER (PARTITION BY grp ORDER BY lat) AS rn,
+                   COUNT(*) OVER (PARTITION BY grp) AS n
+            FROM t
         )
-    return summaries
+        SELECT grp, n, {picks}, MAX(lat), MAX(sb) FROM r GROUP BY grp, n
+    """  # noqa: S608
+    params = [
+        membership.workspace_id,
+        VariantStatus.PUBLISHED.value,
+        VariantStatus.DELETED.value,
+        timezone.now() - since,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        OnTimeSummary(
+            group=group,
+            published=n,
+            p50=float(p50),
+            p90=float(p90),
+            p99=float(p99),
+            worst=float(worst),
+            sandbox=by == "account" and bool(on_sandbox),
+        )
+        for group, n, p50, p90, p99, worst, on_sandbox in sorted(rows, key=lambda r: r[0])
+    ]
 
 
-def queued_variants(account, *, after: datetime | None = None) -> QuerySet[Variant]:
-    """An account's posts waiting in its queue (times from queue slots), soonest first."""
-    return (
+# --------------------------------------------------------------------------- queues
+
+
+def queued_counts(account_ids: list[int], *, after: datetime | None = None) -> dict[int, int]:
+    """How many posts wait in each account's queue, in one aggregate query."""
+    rows = (
         Variant.objects.filter(
-            account=account,
+            account_id__in=account_ids,
             status=VariantStatus.SCHEDULED,
             post__via_queue=True,
             scheduled_at__gte=after or timezone.now(),
         )
-        .select_related("post", "post__campaign")
-        .order_by("scheduled_at")
+        .values_list("account_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
+    return dict(rows)
+
+
+def queued_variants_by_account(
+    account_ids: list[int], *, after: datetime | None = None, limit: int = 20
+) -> dict[int, list[Variant]]:
+    """Each account's first `limit` posts waiting in its queue, soonest first, in one query."""
+    rows = (
+        Variant.objects.filter(
+            account_id__in=account_ids,
+            status=VariantStatus.SCHEDULED,
+            post__via_queue=True,
+            scheduled_at__gte=after or timezone.now(),
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("account_id")],
+                order_by=[F("scheduled_at").asc(), F("pk").asc()],
+            )
+        )
+        .filter(rank__lte=limit)
+        .select_related("post", "post__campaign")
+        .order_by("account_id", "scheduled_at", "pk")
+    )
+    found: dict[int, list[Variant]] = {pk: [] for pk in account_ids}
+    for variant in rows:
+        found[variant.account_id].append(variant)
+    return found
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+@dataclass
+class Buckets:
+    """Posts cut at `bounds`: how many fall in each piece, and the first few of each."""
+
+    counts: list[int]
+    shown: list[list[Post]]
+
+    def more(self, index: int) -> int:
+        return self.counts[index] - len(self.shown[index])
+
+
+class _Bucket(Expression):
+    """Which piece [bounds[i], bounds[i + 1]) a post's time falls in, as an integer.
+
+    A balanced tree of CASEs (a binary search: 6 comparisons a row for a month's 42 days,
+    8 for a week's 168 hours, rather than half the list on average), compiled directly:
+    building as many ORM lookups would cost more than running the query. Rows outside the
+    bounds are filtered out by the caller."""
+
+    output_field = IntegerField()
+
+    def __init__(self, bounds: list[datetime]):
+        super().__init__()
+        self.bounds = bounds
+        self.column = F("scheduled_at")
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def as_sql(self, compiler, connection):
+        column, column_params = compiler.compile(self.column)
+        params: list = []
+
+        def tree(low: int, high: int) -> str:
+            if high - low == 1:
+                return str(low)
+            middle = (low + high) // 2
+            params.extend(column_params)
+            params.append(connection.ops.adapt_datetimefield_value(self.bounds[middle]))
+            return f"CASE WHEN {column} < %s THEN {tree(low, middle)} ELSE {tree(middle, high)} END"
+
+        return tree(0, len(self.bounds) - 1), params
+
+
+def _bucket(bounds: list[datetime]) -> _Bucket:
+    return _Bucket(bounds)
+
+
+def posts_per_bucket(membership: Membership, *, bounds: list[datetime], **filters) -> list[int]:
+    """How many posts are scheduled in each piece between `bounds`, in one aggregate query."""
+    counts = [0] * max(len(bounds) - 1, 0)
+    if not counts:
+        return counts
+    base = posts_filtered(membership, start=bounds[0], end=bounds[-1], **filters)
+    rows = base.annotate(bucket=_bucket(bounds)).values_list("bucket").annotate(n=Count("id"))
+    for index, n in rows.order_by():
+        if index is not None:
+            counts[index] = n
+    return counts
+
+
+def posts_in_buckets(
+    membership: Membership, *, bounds: list[datetime], per_bucket: int, **filters
+) -> Buckets:
+    """The posts scheduled in [bounds[0], bounds[-1]), cut into pieces at `bounds` (local
+    midnights for a month, local hours for a week, so DST is exact), in at most four
+    queries whatever the number of posts: counts per piece from one aggregate, the first
+    `per_bucket` posts of each piece ranked by a window function, and their variants."""
+    counts = posts_per_bucket(membership, bounds=bounds, **filters)
+    shown: list[list[Post]] = [[] for _ in counts]
+    if any(counts):
+        bucket = _bucket(bounds)
+        # Rank only ids (a narrow sort), then load the few chosen posts with their details.
+        chosen = (
+            posts_filtered(membership, start=bounds[0], end=bounds[-1], **filters)
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=[bucket],
+                    order_by=[F("scheduled_at").asc(), F("pk").asc()],
+                )
+            )
+            .filter(rank__lte=per_bucket)
+            .values("pk")
+        )
+        posts = with_details(
+            Post.objects.filter(pk__in=chosen).order_by("scheduled_at", "pk"), brief=True
+        )
+        for post in posts:
+            shown[bisect_right(bounds, post.scheduled_at) - 1].append(post)
+    return Buckets(counts, shown)
+
+
+def posts_between(membership: Membership, **filters) -> QuerySet[Post]:
+    """Scheduled posts in time order (the list and day views page through these)."""
+    return with_details(
+        posts_filtered(membership, **filters).filter(scheduled_at__isnull=False), brief=True
+    ).order_by("scheduled_at", "pk")
+
+
+def unscheduled_drafts(membership: Membership, **filters) -> QuerySet[Post]:
+    """Drafts without a time, newest first (the calendar shows the first few)."""
+    return with_details(
+        posts_filtered(membership, **filters).filter(
+            scheduled_at__isnull=True, state=PostState.DRAFT
+        ),
+        brief=True,
+    ).order_by("-created_at", "-pk")
 
 
 # --------------------------------------------------------------------------- the overview

@@ -7,9 +7,8 @@ that its role may do this and that it may use each social account involved.
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -35,6 +34,7 @@ from chorus.publishing.models import (
     VariantMedia,
     VariantStatus,
 )
+from chorus.publishing.queues import next_free_slot
 from chorus.publishing.validation import MediaInfo, Problem, check_variant
 
 EDITABLE = {
@@ -46,7 +46,6 @@ EDITABLE = {
     VariantStatus.CANCELLED,
 }
 RETRYABLE = {VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT}
-QUEUE_HORIZON_DAYS = 60
 # Storage bounds on a draft, far above any network's limits (those are checked when it is
 # scheduled): a post is refused, not stored, past them. See docs/security.md.
 MAX_PART_CHARACTERS = 10_000
@@ -435,35 +434,6 @@ def post_add_to_queue(*, actor: Membership, post: Post) -> Post:
             )
         times[variant.account_id] = slot
     return post_schedule(actor=actor, post=post, at=times, via_queue=True)
-
-
-def next_free_slot(
-    account: SocialAccount, *, after: datetime, exclude_post: Post | None = None
-) -> datetime | None:
-    """The first weekly slot after `after` (in the workspace's zone, DST-correct) not taken."""
-    slots = list(account.slots.all())
-    if not slots:
-        return None
-    zone = zoneinfo.ZoneInfo(account.workspace.timezone)
-    taken = set(
-        Variant.objects.filter(
-            account=account,
-            status__in=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING],
-            scheduled_at__gt=after,
-        )
-        .exclude(post=exclude_post)
-        .values_list("scheduled_at", flat=True)
-    )
-    local_day = after.astimezone(zone).date()
-    for offset in range(QUEUE_HORIZON_DAYS):
-        day = local_day + timedelta(days=offset)
-        for slot in slots:
-            if slot.weekday != day.weekday():
-                continue
-            when = datetime.combine(day, slot.time, tzinfo=zone).astimezone(UTC)
-            if when > after and when not in taken:
-                return when
-    return None
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
 from chorus.core.site import absolute_url
+from chorus.governance.services import PolicyChecker
 from chorus.networks import selectors as network_selectors
 from chorus.publishing import approvals, selectors
 from chorus.publishing.models import Post, PostState
@@ -31,19 +33,21 @@ from chorus.web.views.common import member_required, public, show_service_error
 from chorus.web.views.composer import composer_from_post, preview_cards
 from chorus.web.views.timeinput import zone_name
 
+APPROVALS_PAGE_SIZE = 20  # posts waiting for approval shown per page, with their previews
+MINE_SHOWN = 50  # the member's own posts in review
 
-def _cards(post: Post, membership=None) -> list[dict]:
+
+def _cards(post: Post, membership=None, *, assets=None, checker=None) -> list[dict]:
     """The composer's per-network previews of a saved post."""
-    accounts = {v.account_id: v.account for v in post.variants.select_related("account")}
+    accounts = {v.account_id: v.account for v in post.variants.all()}
     viewer = membership or SimpleNamespace(workspace=post.workspace)
-    return preview_cards(viewer, composer_from_post(post), accounts)
+    return preview_cards(viewer, composer_from_post(post), accounts, assets=assets, checker=checker)
 
 
-def _plan(post: Post, members_by_id: dict[int, Membership]) -> list[dict]:
+def _plan(post: Post, members_by_id: dict[int, Membership], history=None) -> list[dict]:
+    history = approvals.approval_history(post) if history is None else history
     done = {
-        a.step: a
-        for a in approvals.approval_history(post)
-        if a.round == post.approval_round and a.decision == "approved"
+        a.step: a for a in history if a.round == post.approval_round and a.decision == "approved"
     }
     return [
         {
@@ -57,13 +61,19 @@ def _plan(post: Post, members_by_id: dict[int, Membership]) -> list[dict]:
     ]
 
 
-def approval_context(post: Post, membership: Membership) -> dict:
-    """What the queue and the post page show about a post's approval."""
-    members = {m.pk: m for m in account_selectors.members_of(post.workspace)}
-    approvers = approvals.approvers_for(post)
+def approval_context(
+    post: Post, membership: Membership, members: list[Membership] | None = None
+) -> dict:
+    """What the queue and the post page show about a post's approval. A page of many posts
+    passes the workspace's `members` (with their users), loaded once."""
+    if members is None:
+        members = list(account_selectors.members_of(post.workspace))
+    members_by_id = {m.pk: m for m in members}
+    approvers = approvals.approvers_for(post, [m for m in members if m.user.is_active])
+    history = approvals.approval_history(post)
     return {
-        "plan": _plan(post, members),
-        "history": approvals.approval_history(post),
+        "plan": _plan(post, members_by_id, history),
+        "history": history,
         "approvers": approvers.members,
         "fallback": approvers.fallback,
         "only_author": approvers.only_author,
@@ -82,24 +92,57 @@ def approval_context(post: Post, membership: Membership) -> dict:
 @member_required()
 @require_GET
 def approvals_queue(request):
+    """Posts waiting for this member, a page at a time, with previews and approval state,
+    in a fixed number of queries: the page's variants, media and history prefetched;
+    members, media assets and policies loaded once; each distinct text checked once."""
     membership = request.membership
+    members = list(account_selectors.members_of(membership.workspace).prefetch_related(None))
+    pending = approvals.approvals_waiting_for(
+        membership, members=[m for m in members if m.user.is_active], details=False
+    )
+    paginator = Paginator(pending, APPROVALS_PAGE_SIZE)
+    asked = _page_number(request.GET.get("page"))
+    page = paginator.page(min(asked, paginator.num_pages))
+    posts = approvals.with_approval_details(list(page.object_list))
+    checker = PolicyChecker(membership.workspace)
+    assets = selectors.assets_by_id(
+        membership,
+        {vm.asset_id for p in posts for v in p.variants.all() for vm in v.variantmedia_set.all()},
+    )
     waiting = [
-        {"post": post, "cards": _cards(post, membership), **approval_context(post, membership)}
-        for post in approvals.approvals_waiting_for(membership)
+        {
+            "post": post,
+            "cards": _cards(post, membership, assets=assets, checker=checker),
+            **approval_context(post, membership, members),
+        }
+        for post in posts
     ]
     mine = selectors.posts_of(membership, author_id=membership.user_id).filter(
         state__in=[PostState.PENDING_APPROVAL, PostState.REJECTED]
-    )
+    )[:MINE_SHOWN]
     return render(
         request,
         "publishing/approvals.html",
         {
             "waiting": waiting,
+            "page": page,
+            "total": paginator.count,
+            "page_notice": _("There is no page %(asked)s; this is the last page, %(last)s.")
+            % {"asked": asked, "last": page.number}
+            if asked > page.number
+            else "",
             "mine": mine,
             "zone_name": zone_name(),
             "can_manage": role_can(membership.role, Capability.MANAGE_APPROVALS),
         },
     )
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(int(value or 1), 1)
+    except ValueError:
+        return 1
 
 
 def _pending_post(request, post_id: int) -> Post:

@@ -8,12 +8,14 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chorus.accounts import selectors as account_selectors
@@ -23,14 +25,17 @@ from chorus.networks import selectors as network_selectors
 from chorus.publishing import selectors, services
 from chorus.publishing.models import (
     Post,
-    PostState,
     VariantStatus,
 )
 from chorus.web.views.common import member_required
 from chorus.web.views.posts import is_movable, post_status
 from chorus.web.views.timeinput import parse_day, zone_name
 
-VIEWS = ("month", "week", "list")
+VIEWS = ("month", "week", "day", "list")
+MONTH_PER_DAY = 3  # chips that fit in a month cell; the rest behind "+N more"
+WEEK_PER_HOUR = 1  # chips in a week-view hour cell
+LIST_PAGE_SIZE = 50  # posts per page of the list and day views
+DRAFTS_SHOWN = 30
 
 
 class CalendarFilterForm(forms.Form):
@@ -43,7 +48,8 @@ class CalendarFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         everything = [("", _("All"))]
         self.fields["account"].choices = everything + [
-            (a.pk, a.label) for a in network_selectors.accounts_of(membership)
+            (a.pk, a.label)
+            for a in network_selectors.accounts_of(membership).prefetch_related(None)
         ]
         self.fields["campaign"].choices = everything + [
             (c.pk, c.name) for c in selectors.campaigns_of(membership)
@@ -51,12 +57,15 @@ class CalendarFilterForm(forms.Form):
         self.fields["status"].choices = everything + list(VariantStatus.choices)
         self.fields["author"].choices = everything + [
             (m.user_id, m.user.display_name)
-            for m in account_selectors.members_of(membership.workspace)
+            for m in account_selectors.members_of(membership.workspace).prefetch_related(None)
         ]
 
 
 def _range(view: str, anchor: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.date]:
     """(first day shown, day after the last, previous anchor, next anchor)."""
+    if view == "day":
+        one = dt.timedelta(days=1)
+        return anchor, anchor + one, anchor - one, anchor + one
     if view == "week":
         start = anchor - dt.timedelta(days=anchor.weekday())
         return (
@@ -76,26 +85,67 @@ def _range(view: str, anchor: dt.date) -> tuple[dt.date, dt.date, dt.date, dt.da
     return start, end, previous, after
 
 
-def _chip(post: Post, can_move: bool) -> dict:
+def _url_of(name: str):
+    """A function of a post id giving the named URL, reversing once per page (hundreds of
+    chips would otherwise reverse two URLs each)."""
+    head, tail = reverse(name, args=[999999999]).split("999999999")
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _chip(post: Post, can_move: bool, urls: dict | None = None) -> dict:
     local = timezone.localtime(post.scheduled_at) if post.scheduled_at else None
     status, label = post_status(post)
     variants = list(post.variants.all())
+    urls = urls or {"detail": _url_of("post_detail"), "move": _url_of("post_move")}
+    movable = can_move and is_movable(post)
     return {
         "post": post,
+        "url": urls["detail"](post.pk),
+        "move_url": urls["move"](post.pk) if movable else "",
         "local": local,
         "time": local.strftime("%H:%M") if local else "",
         "status": status,
         "label": label,
-        "colour": post.campaign.colour if post.campaign else "",
+        "colour": post.campaign.colour if post.campaign else "#8a94a6",
         "text": post.main_text[:80],
         "accounts": [v.account.label for v in variants],
-        "movable": can_move and is_movable(post),
+        "movable": movable,
+        "title": " · ".join(
+            [", ".join(v.account.label for v in variants)]
+            + ([post.campaign.name] if post.campaign else [])
+        ),
     }
+
+
+def _more(n: int, day: dt.date) -> dict | None:
+    """The "+N more" link of a month or week cell (None when everything fits)."""
+    if n <= 0:
+        return None
+    return {
+        "n": n,
+        "date": day.isoformat(),
+        "label": ngettext("+%(n)s more", "+%(n)s more", n) % {"n": n},
+        "hint": ngettext("%(n)s more post on %(day)s", "%(n)s more posts on %(day)s", n)
+        % {"n": n, "day": date_format(day, "j F")},
+    }
+
+
+def _midnight(day: dt.date, zone) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(int(value or 1), 1)
+    except ValueError:
+        return 1
 
 
 @member_required()
 @require_GET
 def calendar(request):
+    """Month and week show what fits in a cell and "+N more" (opening the day); the day and
+    list views page through posts. Every view runs a fixed number of queries."""
     membership = request.membership
     view = request.GET.get("view") if request.GET.get("view") in VIEWS else "month"
     today = timezone.localdate()
@@ -110,24 +160,10 @@ def calendar(request):
         "statuses": [filters["status"]] if filters.get("status") else None,
         "author_id": filters.get("author") or None,
     }
-    posts = selectors.posts_of(
-        membership,
-        start=dt.datetime.combine(start, dt.time.min, tzinfo=zone),
-        end=dt.datetime.combine(end, dt.time.min, tzinfo=zone),
-        **filter_args,
-    )
     can_move = role_can(membership.role, Capability.PUBLISH_POSTS)
-    chips = sorted((_chip(p, can_move) for p in posts), key=lambda c: c["local"])
-    by_day: dict[dt.date, list] = {}
-    for chip in chips:
-        by_day.setdefault(chip["local"].date(), []).append(chip)
-    unscheduled = [
-        _chip(p, can_move)
-        for p in selectors.posts_of(membership, **filter_args).filter(
-            scheduled_at__isnull=True, state=PostState.DRAFT
-        )[:30]
-    ]
+    urls = {"detail": _url_of("post_detail"), "move": _url_of("post_move")}
     days = [start + dt.timedelta(days=n) for n in range((end - start).days)]
+    query = _query(request, exclude=("view", "date", "page"))
     context = {
         "view": view,
         "anchor": anchor,
@@ -136,27 +172,38 @@ def calendar(request):
         "zone_name": zone_name(zone),
         "previous": previous.isoformat(),
         "following": following.isoformat(),
-        "unscheduled": unscheduled,
         "can_move": can_move,
         "title": _title(view, start, end, anchor),
-        "query": _query(request, exclude=("view", "date")),
+        "query": query,
         "weekdays": [date_format(start + dt.timedelta(days=n), "D") for n in range(7)]
-        if view != "list"
+        if view in ("month", "week")
         else [],
     }
     if view == "month":
-        context["weeks"] = [
-            [
-                {
-                    "date": day,
-                    "in_month": day.month == anchor.month,
-                    "posts": by_day.get(day, []),
-                }
-                for day in days[i : i + 7]
-            ]
-            for i in range(0, len(days), 7)
+        bounds = [_midnight(day, zone) for day in [*days, end]]
+        found = selectors.posts_in_buckets(
+            membership, bounds=bounds, per_bucket=MONTH_PER_DAY, **filter_args
+        )
+        cells = [
+            {
+                "date": day,
+                "in_month": day.month == anchor.month,
+                "posts": [_chip(p, can_move, urls) for p in found.shown[i]],
+                "count": found.counts[i],
+                "more": _more(found.more(i), day),
+            }
+            for i, day in enumerate(days)
         ]
+        context["weeks"] = [cells[i : i + 7] for i in range(0, len(cells), 7)]
     elif view == "week":
+        bounds = [
+            dt.datetime.combine(day, dt.time(hour), tzinfo=zone)
+            for day in days
+            for hour in range(24)
+        ] + [_midnight(end, zone)]
+        found = selectors.posts_in_buckets(
+            membership, bounds=bounds, per_bucket=WEEK_PER_HOUR, **filter_args
+        )
         context["days"] = days
         context["hours"] = [
             {
@@ -165,19 +212,63 @@ def calendar(request):
                 "cells": [
                     {
                         "date": day,
-                        "posts": [c for c in by_day.get(day, []) if c["local"].hour == hour],
+                        "posts": [_chip(p, can_move, urls) for p in found.shown[d * 24 + hour]],
+                        "more": _more(found.more(d * 24 + hour), day),
                     }
-                    for day in days
+                    for d, day in enumerate(days)
                 ],
             }
             for hour in range(24)
         ]
     else:
-        context["list_days"] = [(day, by_day[day]) for day in days if day in by_day]
+        context.update(_listing(request, membership, days, end, zone, filter_args, can_move, urls))
+    context["unscheduled"] = [
+        _chip(p, can_move, urls)
+        for p in selectors.unscheduled_drafts(membership, **filter_args)[:DRAFTS_SHOWN]
+    ]
     return render(request, "publishing/calendar.html", context)
 
 
+def _listing(request, membership, days, end, zone, filter_args, can_move, urls) -> dict:
+    """The list and day views: one page of posts in time order, grouped by local day, with
+    each day's total from one aggregate query. A page past the end shows the last page."""
+    posts = selectors.posts_between(
+        membership, start=_midnight(days[0], zone), end=_midnight(end, zone), **filter_args
+    )
+    paginator = Paginator(posts, LIST_PAGE_SIZE)
+    asked = _page_number(request.GET.get("page"))
+    number = min(asked, paginator.num_pages)
+    notice = ""
+    if asked > number:
+        notice = _("There is no page %(asked)s; this is the last page, %(last)s.") % {
+            "asked": asked,
+            "last": number,
+        }
+    page = paginator.page(number)
+    chips = [_chip(p, can_move, urls) for p in page.object_list]
+    counts: list[int] = []
+    if chips:
+        bounds = [_midnight(day, zone) for day in [*days, end]]
+        counts = selectors.posts_per_bucket(membership, bounds=bounds, **filter_args)
+    by_day: dict[dt.date, list] = {}
+    for chip in chips:
+        by_day.setdefault(chip["local"].date(), []).append(chip)
+    index = {day: i for i, day in enumerate(days)}
+    return {
+        "list_days": [
+            (day, by_day[day], counts[index[day]] if day in index and counts else len(by_day[day]))
+            for day in sorted(by_day)
+        ],
+        "page": page,
+        "total": paginator.count,
+        "page_notice": notice,
+        "page_query": _query(request, exclude=("page",)),
+    }
+
+
 def _title(view: str, start: dt.date, end: dt.date, anchor: dt.date) -> str:
+    if view == "day":
+        return date_format(anchor, "l j F Y")
     if view == "week":
         last = end - dt.timedelta(days=1)
         return f"{date_format(start, 'j M')} – {date_format(last, 'j M Y')}"

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
 from chorus.governance.policies import highlight
-from chorus.governance.services import policy_check
+from chorus.governance.services import PolicyChecker
 from chorus.networks import selectors as network_selectors
 from chorus.networks.providers import get_provider
 from chorus.publishing import selectors, services
@@ -135,7 +135,11 @@ def composer_from_post_data(data, usable_ids: set[int]) -> Composer:
 
 
 def composer_from_post(post: Post) -> Composer:
-    variants = list(post.variants.prefetch_related("variantmedia_set").order_by("pk"))
+    prefetched = getattr(post, "_prefetched_objects_cache", {}).get("variants")
+    if prefetched is not None:  # a page of posts loaded them (with their media) at once
+        variants = sorted(prefetched, key=lambda v: v.pk)
+    else:
+        variants = list(post.variants.prefetch_related("variantmedia_set").order_by("pk"))
     shared = post.main_text
     state = Composer(
         post=post,
@@ -186,9 +190,15 @@ def _assets_by_id(membership, ids) -> dict[int, MediaAsset]:
     return {a.pk: a for a in MediaAsset.objects.filter(workspace=membership.workspace, pk__in=ids)}
 
 
-def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> list[dict]:
-    """Per chosen account: counters as its network counts, its problems, and a preview."""
-    assets = _assets_by_id(membership, [i for i, _alt in state.media])
+def preview_cards(
+    membership, state: Composer, accounts: dict[int, object], *, assets=None, checker=None
+) -> list[dict]:
+    """Per chosen account: counters as its network counts, its problems, and a preview.
+
+    A page of many posts passes the media `assets` by id and a `PolicyChecker`, loaded
+    once for all of them."""
+    if assets is None:
+        assets = _assets_by_id(membership, [i for i, _alt in state.media])
     cards = []
     for item in state.inputs():
         account = accounts.get(item.account_id)
@@ -242,22 +252,18 @@ def preview_cards(membership, state: Composer, accounts: dict[int, object]) -> l
                 "link": item.link,
                 "poll": item.poll,
                 "media": media,
-                **_policy_context(membership, account, parts, item.link),
+                **_policy_context(membership, account, parts, item.link, checker),
             }
         )
     return cards
 
 
-def _policy_context(membership, account, parts: list[str], link: str) -> dict:
+def _policy_context(membership, account, parts: list[str], link: str, checker=None) -> dict:
     """The compliance policies this variant breaks, with the offending words marked
     (shown here; enforced on submit, on approval and at publish time)."""
     text = "\n\n".join(p for p in parts if p)
-    violations = policy_check(
-        workspace=membership.workspace,
-        text=text,
-        account=account,
-        links=[link] if link else None,
-    )
+    checker = checker or PolicyChecker(membership.workspace)
+    violations = checker.check(text=text, account=account, links=[link] if link else None)
     return {"violations": violations, "marked": highlight(text, violations) if violations else []}
 
 

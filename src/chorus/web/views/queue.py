@@ -15,14 +15,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chorus.accounts.roles import Capability
 from chorus.core.errors import ServiceError
+from chorus.networks import selectors as network_selectors
 from chorus.networks.providers import get_provider
-from chorus.publishing import imports, selectors, services
+from chorus.publishing import imports, queues, selectors, services
 from chorus.publishing.models import (
     QueueSlot,
 )
 from chorus.web.views.common import member_required
 from chorus.web.views.composer import usable_accounts
 from chorus.web.views.timeinput import parse_time, zone_name
+
+QUEUED_SHOWN = 10  # queued posts listed per account; the rest are counted
 
 
 def _slot_text(slots: list[QueueSlot], weekday: int) -> str:
@@ -71,12 +74,25 @@ def queue(request):
 
 
 def _queue_page(request, *, typed: dict | None = None, status: int = 200):
-    """The queue; `typed` keeps one account's refused form as written:
-    {"account": id, "data": POST, "errors": {weekday: message}}."""
+    """Every usable account's slots, next free slot and queued posts, in a fixed number of
+    queries however many accounts there are; `typed` keeps one account's refused form as
+    written: {"account": id, "data": POST, "errors": {weekday: message}}."""
     now = timezone.now()
     weekday_names = [date_format(dt.date(2024, 1, 1 + n), "l") for n in range(7)]  # Mon..Sun
+    accounts = list(
+        network_selectors.accounts_usable_by(request.membership)
+        .select_related("workspace")
+        .prefetch_related(None)  # who may use each account is not shown here
+        .prefetch_related("slots")
+    )
+    ids = [a.pk for a in accounts]
+    next_free = queues.next_free_slots(accounts, after=now)
+    queued = selectors.queued_variants_by_account(ids, after=now, limit=QUEUED_SHOWN)
+    counts = selectors.queued_counts(ids, after=now)
+    detail = reverse("post_detail", args=[999999999]).split("999999999")
+    calendar = reverse("calendar")
     rows = []
-    for account in usable_accounts(request):
+    for account in accounts:
         slots = list(account.slots.all())
         mine = typed if typed and typed["account"] == account.pk else None
         rows.append(
@@ -93,8 +109,19 @@ def _queue_page(request, *, typed: dict | None = None, status: int = 200):
                     for n in range(7)
                 ],
                 "error": mine["message"] if mine else "",
-                "next_free": services.next_free_slot(account, after=now),
-                "queued": list(selectors.queued_variants(account, after=now)[:20]),
+                "next_free": next_free.get(account.pk),
+                "queued": [
+                    {
+                        "url": f"{detail[0]}{v.post_id}{detail[1]}",
+                        "when": date_format(
+                            timezone.localtime(v.scheduled_at), "SHORT_DATETIME_FORMAT"
+                        ),
+                        "text": v.text,
+                    }
+                    for v in queued.get(account.pk, [])
+                ],
+                "more": max(counts.get(account.pk, 0) - len(queued.get(account.pk, [])), 0),
+                "more_url": f"{calendar}?view=list&account={account.pk}",
                 "has_slots": bool(slots),
             }
         )

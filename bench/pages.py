@@ -1,0 +1,233 @@
+"""Every page of the navigation and every list endpoint of the API at an agency's volume.
+
+Seeds two workspaces in a fresh database: a small one (10 posts, 2 accounts) and an agency (50
+accounts, 50,000 posts over nine months, 20 campaigns, 50 posts waiting for approval, a day
+with 300 posts; `--scale 5` multiplies posts), then asks each page and endpoint `--repeat`
+times in-process through Django's test client, signed in as each workspace's owner, and
+prints p50/p95 server time (wall clock, and the median CPU time of the Django process, which
+includes SQLite's work but not a PostgreSQL server's: on a shared machine the wall clock
+also counts waiting for a core), response size and query count, with the query count of the same
+request in the small workspace beside it: a count that grows with the data is an N+1.
+
+    python bench/pages.py
+    python bench/pages.py --scale 5
+    python bench/pages.py --database-url postgres://postgres@127.0.0.1:5432/chorus_pages_bench
+
+Goal (issue 11): p95 <= 200 ms for every row at 50,000 posts, and the same query count at
+both sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dispatch import fresh_database, setup_django  # noqa: E402
+
+DEFAULT_SQLITE = f"sqlite:///{ROOT / 'var' / 'bench' / 'pages.sqlite3'}"
+GOAL_MS = 200.0
+
+
+def requests_to_measure(agency) -> list[tuple[str, str]]:
+    """(label, path) for each page of the navigation and each list endpoint of the API."""
+    from django.urls import reverse
+
+    busy = agency.busy_day.isoformat()
+    account = agency.account_ids[0]
+    return [
+        ("Overview", "/"),
+        ("Compose", reverse("post_new")),
+        ("Calendar month", "/calendar/"),
+        ("Calendar month, busy day", f"/calendar/?view=month&date={busy}"),
+        ("Calendar week, busy day", f"/calendar/?view=week&date={busy}"),
+        ("Calendar day, busy day", f"/calendar/?view=day&date={busy}"),
+        ("Calendar list", "/calendar/?view=list"),
+        ("Calendar list, page 40", "/calendar/?view=list&page=40"),
+        ("Calendar list, past the end", "/calendar/?view=list&page=99999"),
+        ("Calendar list, failed filter", "/calendar/?view=list&status=failed"),
+        ("Campaigns", reverse("campaigns")),
+        ("Queue", reverse("queue")),
+        ("Bulk import", reverse("bulk_import")),
+        ("On-time record", reverse("on_time")),
+        ("Approvals", reverse("approvals")),
+        ("Social accounts", reverse("social_accounts")),
+        ("Members & teams", reverse("members")),
+        ("Policies", reverse("policies")),
+        ("Audit log", reverse("audit_log")),
+        ("Workspace", reverse("workspace_settings")),
+        ("API posts", "/api/v1/posts"),
+        ("API posts, page_size=200", "/api/v1/posts?page_size=200"),
+        ("API posts, page 200", "/api/v1/posts?page=200"),
+        ("API posts, account filter", f"/api/v1/posts?account={account}"),
+        ("API posts, status filter", "/api/v1/posts?status=failed"),
+        ("API posts, past the end", "/api/v1/posts?page=99999"),
+        ("API campaigns", "/api/v1/campaigns"),
+        ("API on-time", "/api/v1/on-time"),
+        ("API on-time by network", "/api/v1/on-time?by=network"),
+        ("API approvals", "/api/v1/approvals"),
+        ("API approval workflows", "/api/v1/approval-workflows"),
+        ("API social accounts", "/api/v1/social-accounts"),
+        ("API account slots", f"/api/v1/social-accounts/{account}/slots"),
+        ("API networks", "/api/v1/networks"),
+        ("API members", "/api/v1/members"),
+        ("API invitations", "/api/v1/invitations"),
+        ("API teams", "/api/v1/teams"),
+        ("API tokens", "/api/v1/tokens"),
+        ("API policies", "/api/v1/policies"),
+        ("API audit", "/api/v1/audit"),
+    ]
+
+
+def nav_paths() -> set[str]:
+    """The navigation's pages, to check that the list above misses none."""
+    from django.urls import reverse
+
+    from chorus.web.context_processors import NAVIGATION
+
+    return {reverse(name) for name, _label, _capability in NAVIGATION}
+
+
+def client_for(membership):
+    from django.test import Client
+
+    from chorus.accounts import services
+
+    _token, raw = services.api_token_create(
+        membership=membership, name="bench", scopes=_all_scopes()
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.force_login(membership.user)
+    return client
+
+
+def _all_scopes() -> list[str]:
+    from chorus.accounts.scopes import Scope
+
+    return list(Scope.values)
+
+
+def measure(client, path: str, repeat: int) -> dict:
+    from django.db import connection
+
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    client.get(path)  # warm: caches, and the token's once-a-while "last used" write
+    with connection.execute_wrapper(count):
+        response = client.get(path)
+    if response.status_code != 200:
+        raise SystemExit(f"{path}: HTTP {response.status_code}\n{response.content[:500]!r}")
+    timings, cpu = [], []
+    for _ in range(repeat):
+        started, used = time.perf_counter(), time.process_time()
+        client.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - used) * 1000)
+    timings.sort()
+    return {
+        "cpu": statistics.median(cpu) if cpu else 0.0,
+        "p50": statistics.median(timings) if timings else 0.0,
+        "p95": timings[min(len(timings) - 1, max(0, round(0.95 * len(timings)) - 1))]
+        if timings
+        else 0.0,
+        "bytes": len(response.content),
+        "queries": len(executed),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=DEFAULT_SQLITE)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies the 50,000 posts")
+    parser.add_argument("--repeat", type=int, default=20, help="timed requests per row")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the workspaces a previous run seeded"
+    )
+    args = parser.parse_args()
+
+    where = args.database_url if args.reuse else fresh_database(args.database_url)
+    setup_django(args.database_url, tempfile.mkdtemp(prefix="chorus-pages-"))
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+
+    from chorus.testing.load import agency_of, seed_agency
+
+    posts = round(50_000 * args.scale)
+    started = time.perf_counter()
+    if args.reuse:
+        small, agency = agency_of("small"), agency_of("agency")
+    else:
+        small = seed_agency(  # 10 posts around now, so that every view has some to show
+            posts=8,
+            accounts=2,
+            campaigns=1,
+            pending=2,
+            busy_day_posts=2,
+            months_back=1,
+            months_ahead=1,
+            label="small",
+        )
+        agency = seed_agency(posts=posts, label="agency")
+    seeded = time.perf_counter() - started
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(f"database     {where}")
+    print(f"seeded       {agency.posts:,} + {small.posts} posts (small workspace), {seeded:.0f} s")
+
+    rows = requests_to_measure(agency)
+    missing = nav_paths() - {path.split("?")[0] for _label, path in rows}
+    if missing:
+        raise SystemExit(f"pages of the navigation not measured: {sorted(missing)}")
+    small_client, big_client = client_for(small.owner), client_for(agency.owner)
+    print()
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(
+        f"| page or endpoint | p50 ms | p95 ms | CPU ms (app) | KB | queries at {small.posts} "
+        f"posts | queries at {agency.posts:,} posts |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    worst, grew = 0.0, []
+    for label, path in rows:
+        few = measure(
+            small_client,
+            path.replace(str(agency.busy_day), str(small.busy_day))
+            .replace(f"/{agency.account_ids[0]}/", f"/{small.account_ids[0]}/")
+            .replace(f"account={agency.account_ids[0]}", f"account={small.account_ids[0]}"),
+            1,
+        )
+        many = measure(big_client, path, args.repeat)
+        worst = max(worst, many["p95"])
+        if many["queries"] != few["queries"]:
+            grew.append(label)
+        print(
+            f"| {label} | {many['p50']:.1f} | {many['p95']:.1f} | {many['cpu']:.1f} "
+            f"| {many['bytes'] / 1024:.0f} "
+            f"| {few['queries']} | {many['queries']} |"
+        )
+    print()
+    print(
+        f"worst p95    {worst:.1f} ms (goal <= {GOAL_MS:.0f} ms): "
+        f"{'met' if worst <= GOAL_MS else 'NOT met'}"
+    )
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"query counts that differ between the sizes: {', '.join(grew) or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
