@@ -143,27 +143,36 @@ def check_draft_bounds(inputs: list[VariantInput]) -> None:
             )
 
 
+def input_problems(
+    item: VariantInput, account: SocialAccount, assets: dict[int, MediaAsset]
+) -> list[Problem]:
+    """What the account's network (its own server's limits) would refuse about one variant
+    as written: the composer's live check and scheduling share it."""
+    return check_variant(
+        provider_key=account.provider,
+        text=item.text,
+        thread=item.thread,
+        first_comment=item.first_comment,
+        link=item.link,
+        content_warning=item.content_warning,
+        language=item.language,
+        poll=item.poll,
+        media=[
+            MediaInfo(asset.mime_type, asset.size, alt or asset.alt_text)
+            for i, alt in item.media
+            if (asset := assets.get(i)) is not None
+        ],
+        account=account,
+    )
+
+
 def problems_of(
     inputs: list[VariantInput], accounts: dict[int, SocialAccount], assets: dict[int, MediaAsset]
 ) -> dict[int, list[Problem]]:
     check_draft_bounds(inputs)
     found = {}
     for item in inputs:
-        problems = check_variant(
-            provider_key=accounts[item.account_id].provider,
-            text=item.text,
-            thread=item.thread,
-            first_comment=item.first_comment,
-            link=item.link,
-            content_warning=item.content_warning,
-            language=item.language,
-            poll=item.poll,
-            media=[
-                MediaInfo(assets[i].mime_type, assets[i].size, alt or assets[i].alt_text)
-                for i, alt in item.media
-            ],
-            account=accounts[item.account_id],
-        )
+        problems = input_problems(item, accounts[item.account_id], assets)
         if problems:
             found[item.account_id] = problems
     return found

@@ -33,23 +33,28 @@ def seed_accounts(*, count: int, provider: str, server_url: str, label: str = "l
         Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)
     accounts = []
     for i in range(count):
-        identity, secrets = _credentials(provider, server_url, i, label)
-        account = SocialAccount(
-            workspace=workspace,
-            provider=provider,
-            remote_id=identity.get("did") or identity["account_id"],
-            handle=identity.get("handle") or identity["acct"],
-            identity=identity,
-            server=get_provider(provider).server_of(identity),
-            status=AccountStatus.ACTIVE,
-            connected_by=owner,
-        )
-        account.secrets_encrypted = crypto.encrypt(json.dumps(secrets))
-        accounts.append(account)
+        accounts.append(_unsaved_account(workspace, owner, provider, server_url, i, label))
     created = []
     for start in range(0, len(accounts), CHUNK):
         created += SocialAccount.objects.bulk_create(accounts[start : start + CHUNK])
     return [a.pk for a in created]
+
+
+def _unsaved_account(workspace, owner, provider: str, server_url: str, i: int, label: str):
+    """The i-th synthetic connected account of a load workspace, for bulk_create."""
+    identity, secrets = _credentials(provider, server_url, i, label)
+    account = SocialAccount(
+        workspace=workspace,
+        provider=provider,
+        remote_id=identity.get("did") or identity["account_id"],
+        handle=identity.get("handle") or identity["acct"],
+        identity=identity,
+        server=get_provider(provider).server_of(identity),
+        status=AccountStatus.ACTIVE,
+        connected_by=owner,
+    )
+    account.secrets_encrypted = crypto.encrypt(json.dumps(secrets))
+    return account
 
 
 def _credentials(provider: str, server_url: str, i: int, label: str) -> tuple[dict, dict]:
@@ -198,19 +203,9 @@ def seed_agency(
     made = []
     for i in range(accounts):
         provider = "mastodon" if i % 2 == 0 else "bluesky"
-        identity, secrets = _credentials(provider, "https://social.load.test", i, label)
-        account = SocialAccount(
-            workspace=workspace,
-            provider=provider,
-            remote_id=identity.get("did") or identity["account_id"],
-            handle=identity.get("handle") or identity["acct"],
-            identity=identity,
-            server=get_provider(provider).server_of(identity),
-            status=AccountStatus.ACTIVE,
-            connected_by=owner_user,
+        made.append(
+            _unsaved_account(workspace, owner_user, provider, "https://social.load.test", i, label)
         )
-        account.secrets_encrypted = crypto.encrypt(json.dumps(secrets))
-        made.append(account)
     made = SocialAccount.objects.bulk_create(made)
     account_ids = [a.pk for a in made]
     QueueSlot.objects.bulk_create(

@@ -25,7 +25,7 @@ from chorus.publishing.models import (
     PostState,
 )
 from chorus.publishing.services import EDITABLE, InvalidPost, VariantInput
-from chorus.publishing.validation import MediaInfo, check_variant, part_lengths
+from chorus.publishing.validation import part_lengths
 from chorus.text import NETWORKS, find_entities
 from chorus.text.language import detect_language
 from chorus.web.views.common import member_required
@@ -224,18 +224,7 @@ def preview_cards(
             for i, alt in item.media
             if i in assets
         ]
-        problems = check_variant(
-            provider_key=account.provider,
-            text=item.text,
-            thread=item.thread,
-            first_comment=item.first_comment,
-            link=item.link,
-            content_warning=item.content_warning,
-            language=item.language,
-            poll=item.poll,
-            media=[MediaInfo(m["asset"].mime_type, m["asset"].size, m["alt"]) for m in media],
-            account=account,
-        )
+        problems = services.input_problems(item, account, assets)
         cards.append(
             {
                 "account": account,
