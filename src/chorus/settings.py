@@ -206,8 +206,8 @@ CHORUS_DISPATCH_TIMEOUT_SECONDS = float(config.env("CHORUS_DISPATCH_TIMEOUT_SECO
 CHORUS_SERVER_BUDGETS = config.server_budgets("CHORUS_SERVER_BUDGETS")
 
 # Outgoing requests to addresses users chose reach public addresses only (core/egress.py);
-# these are the exceptions, for local test servers. A local service that Chorus itself starts
-# (a sandbox network in demo mode) appends its base URL: CHORUS_OUTBOUND_ALLOW.append(url).
+# these are the exceptions, for local test servers. The sandbox network that Chorus itself
+# starts in demo mode (CHORUS_SANDBOX_URL) is allowed too, read when a request is made.
 CHORUS_OUTBOUND_ALLOW = config.outbound_allow("CHORUS_OUTBOUND_ALLOW")
 
 # Network-specific connect options, e.g. a private AT Protocol network's own PLC directory.
@@ -222,5 +222,3 @@ CHORUS_NETWORK_OPTIONS = {
 # server are flagged as sandbox accounts, and loopback checks may allow exactly this address.
 CHORUS_SANDBOX = config.env_bool("CHORUS_SANDBOX", False)
 CHORUS_SANDBOX_URL = config.env("CHORUS_SANDBOX_URL").rstrip("/")
-if CHORUS_SANDBOX_URL:  # the one loopback address Chorus itself started for users
-    CHORUS_OUTBOUND_ALLOW.append(CHORUS_SANDBOX_URL)

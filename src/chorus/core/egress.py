@@ -143,10 +143,16 @@ class AllowEntry:
 
 
 def exceptions() -> list[AllowEntry]:
-    """The configured exceptions, read at call time (tests and settings may change them)."""
+    """The configured exceptions, read at call time (tests and settings may change them),
+    and the sandbox network's address when Chorus itself started one (`chorus run` sets
+    CHORUS_SANDBOX_URL once the sandbox listens)."""
     from django.conf import settings
 
-    entries = getattr(settings, "CHORUS_OUTBOUND_ALLOW", []) if settings.configured else []
+    if not settings.configured:
+        return []
+    entries = list(getattr(settings, "CHORUS_OUTBOUND_ALLOW", []))
+    if sandbox := getattr(settings, "CHORUS_SANDBOX_URL", ""):
+        entries.append(sandbox)
     return [AllowEntry.parse(entry) for entry in entries]
 
 
