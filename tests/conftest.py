@@ -11,6 +11,9 @@ from tests.servers.bluesky_server import bluesky_server  # noqa: F401  (real loc
 from tests.servers.mastodon_server import mastodon_server  # noqa: F401  shared by the session)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API in tests
+# The local test servers live on loopback; processes the tests start (a dispatcher, `chorus
+# run`) read the outbound guard's exceptions from the environment.
+os.environ.setdefault("CHORUS_OUTBOUND_ALLOW", "127.0.0.1")
 
 PASSWORD = "a-Long-and-unusual-passphrase-42"
 

@@ -35,7 +35,7 @@ def test_expiry_notice_shows_the_time_in_the_authors_zone_and_language(
     with django_capture_on_commit_callbacks(execute=True):
         assert approvals.approvals_expire(now=due(post)) == 1
     (message,) = [m for m in mail.outbox if m.to == [contributor.user.email]]
-    assert "15:38 (Asia/Bangkok)" in message.body  # 08:38 UTC, read in Bangkok
+    assert "15:38 น. (Asia/Bangkok)" in message.body  # 08:38 UTC, read in Bangkok, in Thai
     assert f"{SITE}/posts/{post.pk}/" in message.body
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -80,12 +82,28 @@ def account_limits(account: SocialAccount) -> Limits:
     """What the account's own server accepts: its published limits where Chorus has read
     them (`services.server_limits_refresh`), else the network's documented defaults."""
     base = get_provider(account.provider).limits
-    values = (
-        ServerLimits.objects.filter(provider=account.provider, server=account.server)
-        .values_list("values", flat=True)
-        .first()
-    )
+    if hasattr(account, "_server_limits"):  # loaded with a page's other accounts
+        values = account._server_limits
+    else:
+        values = (
+            ServerLimits.objects.filter(provider=account.provider, server=account.server)
+            .values_list("values", flat=True)
+            .first()
+        )
     return base.with_server_values(values) if values else base
+
+
+def load_server_limits(accounts: Iterable[SocialAccount]) -> None:
+    """Read the stored limits of all these accounts' servers in one query, so that
+    `account_limits` asks nothing more for them (a page showing many posts' previews)."""
+    accounts = list(accounts)
+    servers = {a.server for a in accounts}
+    rows = ServerLimits.objects.filter(server__in=servers).values_list(
+        "provider", "server", "values"
+    )
+    found = {(provider, server): values for provider, server, values in rows}
+    for account in accounts:
+        account._server_limits = found.get((account.provider, account.server))
 
 
 def server_limits_row(account: SocialAccount) -> ServerLimits | None:

@@ -104,6 +104,7 @@ def approvals_queue(request):
     asked = _page_number(request.GET.get("page"))
     page = paginator.page(min(asked, paginator.num_pages))
     posts = approvals.with_approval_details(list(page.object_list))
+    network_selectors.load_server_limits(v.account for p in posts for v in p.variants.all())
     checker = PolicyChecker(membership.workspace)
     assets = selectors.assets_by_id(
         membership,
