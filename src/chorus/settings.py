@@ -115,6 +115,8 @@ CHORUS_LOGIN_MAX_FAILURES_PER_IP = int(config.env("CHORUS_LOGIN_MAX_FAILURES_PER
 # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
 CHORUS_TRUSTED_PROXIES = config.env_list("CHORUS_TRUSTED_PROXIES", [])
 
+# Database sessions that refuse keys Django never issues (see accounts/sessions.py).
+SESSION_ENGINE = "chorus.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it: pages carry the token themselves

@@ -118,3 +118,19 @@ def test_an_unexpected_failure_is_answered_in_the_json_shape(api, token, monkeyp
     monkeypatch.setattr(selectors, "tokens_of", broken)
     error = _error(api.get("/tokens", token=token), 500)
     assert error["code"] == "server_error" and "boom" not in error["message"]
+
+
+def test_a_session_cookie_django_never_issued_is_no_session(client, owner):
+    """`sessionid="\\000…"`: the cookie parser decodes the octal escape to NUL, which
+    PostgreSQL refuses in a query; the request must stay an anonymous one, not a 500."""
+    from chorus.accounts.sessions import SessionStore
+
+    for key in ("\x00" * 32, "abc\x00defghijk", "ABCDEFGHIJKLMNOP", "a" * 7):
+        assert SessionStore(key).session_key is None
+    hostile = {"HTTP_COOKIE": 'sessionid="' + "\\000" * 9 + '"'}
+    assert client.get("/api/v1/posts", **hostile).status_code == 401
+    assert client.get("/", **hostile).status_code == 302
+    client.force_login(owner.user)
+    issued = client.cookies["sessionid"].value
+    assert SessionStore(issued).session_key == issued
+    assert client.get("/api/v1/posts").status_code == 200
