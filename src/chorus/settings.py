@@ -206,6 +206,9 @@ CHORUS_DISPATCH_TIMEOUT_SECONDS = float(config.env("CHORUS_DISPATCH_TIMEOUT_SECO
 # Requests per window shared by all accounts on one server (a network's per-IP quota);
 # defaults come from each network's Limits.server_budget.
 CHORUS_SERVER_BUDGETS = config.server_budgets("CHORUS_SERVER_BUDGETS")
+# The share of each account's and server's budget that background readers (inbox pollers,
+# metrics collectors) leave to publishing: they stop short of it (networks/budgets.py).
+CHORUS_PUBLISHING_RESERVE = float(config.env("CHORUS_PUBLISHING_RESERVE", "0.3"))
 
 # Outgoing requests to addresses users chose reach public addresses only (core/egress.py);
 # these are the exceptions, for local test servers. The sandbox network that Chorus itself

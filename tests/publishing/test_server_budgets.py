@@ -113,3 +113,31 @@ def test_account_page_shows_its_servers_shared_budget(owner, settings):
     client.force_login(owner.user)
     page = client.get(reverse("account_detail", args=[account.pk])).content.decode()
     assert "5 of 2700 requests per 300 s used" in page and "pds.example:2583" in page
+
+
+@pytest.mark.django_db
+def test_background_readers_leave_publishing_its_reserve(owner, mastodon_account, settings):
+    """A poller stops at 70% of the server's window; the dispatcher may still use the rest."""
+    settings.CHORUS_SERVER_BUDGETS = {"mastodon": (10, 60)}
+    settings.CHORUS_PUBLISHING_RESERVE = 0.3
+    now = timezone.now()
+    granted = [budgets.reserve_background(mastodon_account, 1, now) for _ in range(9)]
+    assert granted[:7] == [None] * 7
+    window_end = ServerBudget.objects.get(server=mastodon_account.server).window_ends_at
+    assert granted[7:] == [window_end, window_end], "readers wait for the next window"
+    server = ("mastodon", mastodon_account.server)
+    assert budgets.reserve(Counter({server: 5}), now)[server] == 3, "publishing gets the rest"
+    assert budgets.reserve_background(mastodon_account, 1, window_end) is None
+
+
+@pytest.mark.django_db
+def test_background_readers_stop_short_of_the_accounts_own_budget(owner, mastodon_account):
+    now = timezone.now()
+    reset = now + timedelta(minutes=5)
+    SocialAccount.objects.filter(pk=mastodon_account.pk).update(
+        rate_limit=300, rate_remaining=91, rate_reset_at=reset
+    )
+    mastodon_account.refresh_from_db()
+    assert budgets.reserve_background(mastodon_account, 1, now) is None
+    assert budgets.reserve_background(mastodon_account, 2, now) == reset
+    assert budgets.reserve_background(mastodon_account, 2, reset) is None, "a new window"

@@ -19,8 +19,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from math import ceil
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -59,19 +61,51 @@ def reserve(wanted: Counter[Server], now: datetime) -> Counter[Server]:
         if budget is None:
             granted[server] = wanted[server]
             continue
-        limit, seconds = budget
-        row, _created = ServerBudget.objects.select_for_update().get_or_create(
-            provider=server[0],
-            server=server[1],
-            defaults={"limit": limit, "window_ends_at": now + timedelta(seconds=seconds)},
-        )
-        if row.window_ends_at <= now:
-            row.used, row.window_ends_at = 0, now + timedelta(seconds=seconds)
-        row.limit = limit
-        granted[server] = max(0, min(wanted[server], limit - row.used))
+        row = _current_window(server, budget, now)
+        granted[server] = max(0, min(wanted[server], row.limit - row.used))
         row.used += granted[server]
         row.save(update_fields=["limit", "used", "window_ends_at"])
     return granted
+
+
+def _current_window(server: Server, budget: tuple[int, int], now: datetime) -> ServerBudget:
+    """The server's budget row for the window open at `now`, locked until the caller commits."""
+    limit, seconds = budget
+    row, _created = ServerBudget.objects.select_for_update().get_or_create(
+        provider=server[0],
+        server=server[1],
+        defaults={"limit": limit, "window_ends_at": now + timedelta(seconds=seconds)},
+    )
+    if row.window_ends_at <= now:
+        row.used, row.window_ends_at = 0, now + timedelta(seconds=seconds)
+    row.limit = limit
+    return row
+
+
+def reserve_background(account: SocialAccount, requests: int, now: datetime) -> datetime | None:
+    """Let a background reader (inbox poller, metrics collector, listening backfill) spend
+    `requests` of the account's and its server's budgets; None when granted, else when to try.
+
+    Readers stop short of the last `CHORUS_PUBLISHING_RESERVE` share of either budget, which
+    only the dispatcher may use, so polling never starves publishing. The account's share is
+    read from the network's latest rate-limit headers (kept by `services.provider_for`).
+    """
+    reserve = settings.CHORUS_PUBLISHING_RESERVE
+    if account.rate_limit and account.rate_remaining is not None:
+        if account.rate_reset_at and account.rate_reset_at > now:
+            if account.rate_remaining - requests < ceil(account.rate_limit * reserve):
+                return account.rate_reset_at
+    budget = budget_for(account.provider)
+    if budget is None or not account.server:
+        return None
+    with transaction.atomic():
+        row = _current_window((account.provider, account.server), budget, now)
+        if row.used + requests > int(row.limit * (1 - reserve)):
+            row.save(update_fields=["limit", "used", "window_ends_at"])
+            return row.window_ends_at
+        row.used += requests
+        row.save(update_fields=["limit", "used", "window_ends_at"])
+    return None
 
 
 def charge(extra: Counter[Server]) -> None:
