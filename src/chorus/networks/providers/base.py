@@ -289,6 +289,23 @@ class Provider(abc.ABC):
     def fetch_interactions(self, cursor: str = "") -> InteractionPage:
         """Replies, mentions, quotes, likes, reposts, follows and DMs newer than cursor."""
 
+    def fetch_thread(self, ref: RemoteRef) -> tuple[Interaction, ...]:
+        """The posts around `ref` in its thread, oldest first, for context in the inbox.
+
+        Networks with no thread reading keep this default: no context.
+        """
+        return ()
+
+    def send_direct_message(
+        self, conversation_id: str, text: str, *, idempotency_key: str
+    ) -> RemoteRef:
+        """Answer the direct-message conversation `conversation_id` (as in `Interaction`).
+
+        Retrying with the same key never sends twice, as with `publish`. Networks whose
+        `limits.supports_direct_messages` is False keep this default and refuse.
+        """
+        raise Rejected(f"{self.name} has no direct messages that Chorus can send.")
+
     @abc.abstractmethod
     def fetch_post_metrics(self, refs: list[RemoteRef]) -> list[PostMetrics]:
         """Current counts for our posts."""
