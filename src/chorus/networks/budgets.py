@@ -82,6 +82,15 @@ def _current_window(server: Server, budget: tuple[int, int], now: datetime) -> S
     return row
 
 
+def _own_budget_short(account: SocialAccount, requests: int, now: datetime, reserve: float) -> bool:
+    """Would `requests` more dip into the reserve of the account's current rate window?"""
+    if account.rate_reset_at is None or account.rate_reset_at <= now:
+        return False  # no window known, or it has reset: the network will tell us again
+    if not account.rate_limit or account.rate_remaining is None:
+        return False
+    return account.rate_remaining - requests < ceil(account.rate_limit * reserve)
+
+
 def reserve_background(account: SocialAccount, requests: int, now: datetime) -> datetime | None:
     """Let a background reader (inbox poller, metrics collector, listening backfill) spend
     `requests` of the account's and its server's budgets; None when granted, else when to try.
@@ -91,10 +100,8 @@ def reserve_background(account: SocialAccount, requests: int, now: datetime) -> 
     read from the network's latest rate-limit headers (kept by `services.provider_for`).
     """
     reserve = settings.CHORUS_PUBLISHING_RESERVE
-    if account.rate_limit and account.rate_remaining is not None:
-        if account.rate_reset_at and account.rate_reset_at > now:
-            if account.rate_remaining - requests < ceil(account.rate_limit * reserve):
-                return account.rate_reset_at
+    if _own_budget_short(account, requests, now, reserve):
+        return account.rate_reset_at
     budget = budget_for(account.provider)
     if budget is None or not account.server:
         return None
