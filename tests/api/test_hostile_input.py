@@ -134,3 +134,16 @@ def test_a_session_cookie_django_never_issued_is_no_session(client, owner):
     issued = client.cookies["sessionid"].value
     assert SessionStore(issued).session_key == issued
     assert client.get("/api/v1/posts").status_code == 200
+
+
+def test_a_nul_character_is_refused_naming_the_field_on_every_database(client, token):
+    body = '{"name": "Launch\\u0000", "description": "ok"}'
+    response = client.post(
+        "/api/v1/campaigns",
+        data=body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert "name" in _error(response, 422)["fields"]
+    listed = client.get("/api/v1/campaigns", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert listed.status_code == 200, "the connection is still usable afterwards"

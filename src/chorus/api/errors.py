@@ -75,12 +75,21 @@ class ChorusAPI(NinjaAPI):
         return document_errors(schema)
 
 
-class UnpairedSurrogate(ValueError):
-    """Text with a lone UTF-16 surrogate (`"\\ud800"` in JSON): not storable, not sendable."""
+class UnstorableText(ValueError):
+    """Text in a JSON body that no database can store; names where it was found."""
 
     def __init__(self, location: list[str]):
         super().__init__(".".join(location) or "__all__")
         self.location = location
+
+
+class UnpairedSurrogate(UnstorableText):
+    """A lone UTF-16 surrogate (`"\\ud800"` in JSON): not storable, not sendable."""
+
+
+class NulCharacter(UnstorableText):
+    """A NUL (`"\\u0000"` in JSON): PostgreSQL cannot store it and Django's forms refuse it,
+    so the API answers as the forms do, on every database."""
 
 
 def _check_text(value: Any, location: list[str]) -> None:
@@ -89,6 +98,8 @@ def _check_text(value: Any, location: list[str]) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise UnpairedSurrogate(location) from exc
+        if "\x00" in value:
+            raise NulCharacter(location)
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key, location)
@@ -141,6 +152,10 @@ def install(api: NinjaAPI) -> None:
     def http_error(request, exc: HttpError):
         if isinstance(exc.__cause__, UnpairedSurrogate):
             message = _("This text contains an invalid character (an unpaired surrogate).")
+            body = error_body("validation_error", message, {str(exc.__cause__): [message]})
+            return api.create_response(request, body, status=422)
+        if isinstance(exc.__cause__, NulCharacter):
+            message = _("This text contains an invalid character (a NUL character).")
             body = error_body("validation_error", message, {str(exc.__cause__): [message]})
             return api.create_response(request, body, status=422)
         if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
