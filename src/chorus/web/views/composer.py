@@ -218,6 +218,7 @@ def preview_cards(
             account=account,
             content_warning=item.content_warning,
             warned=1 + len(item.thread),
+            with_media=bool(item.media),
         )
         media = [
             {"asset": assets[i], "alt": alt or assets[i].alt_text}
