@@ -41,34 +41,41 @@ def _inside_word(text: str, start: int, end: int) -> bool:
     return bool(before or after)
 
 
-def telegram_entities(text: str) -> tuple[str, list[dict]]:
-    """The text without its marks and the Bot API entities they stand for."""
-    plain: list[str] = []
-    entities: list[dict] = []
-    offset = 0  # UTF-16 units written so far
+def telegram_runs(text: str) -> list[tuple[str, str, str]]:
+    """The text as runs of (entity type or "", text shown, link URL or ""): what the
+    composer's preview draws and what :func:`telegram_entities` sends."""
+    runs: list[tuple[str, str, str]] = []
     position = 0
     for match in _MARK.finditer(text):
         mark = match.group("mark")
         if mark == "__" and _inside_word(text, match.start(), match.end()):
             continue
-        before = text[position : match.start()]
-        plain.append(before)
-        offset += utf16_length(before)
+        if match.start() > position:
+            runs.append(("", text[position : match.start()], ""))
         if match.group("link"):
-            inner = match.group("label")
-            entity = {"type": "text_link", "url": match.group("url")}
+            runs.append(("text_link", match.group("label"), match.group("url")))
         elif mark:
-            inner = match.group("inner")
-            entity = {"type": _PAIRS[mark]}
+            runs.append((_PAIRS[mark], match.group("inner"), ""))
         else:
-            inner = match.group("code")
-            entity = {"type": "code"}
-        length = utf16_length(inner)
-        entities.append({**entity, "offset": offset, "length": length})
-        plain.append(inner)
-        offset += length
+            runs.append(("code", match.group("code"), ""))
         position = match.end()
-    plain.append(text[position:])
+    if position < len(text):
+        runs.append(("", text[position:], ""))
+    return runs
+
+
+def telegram_entities(text: str) -> tuple[str, list[dict]]:
+    """The text without its marks and the Bot API entities they stand for."""
+    plain: list[str] = []
+    entities: list[dict] = []
+    offset = 0  # UTF-16 units written so far
+    for kind, shown, url in telegram_runs(text):
+        length = utf16_length(shown)
+        if kind:
+            entity = {"type": kind, "offset": offset, "length": length}
+            entities.append({**entity, "url": url} if url else entity)
+        plain.append(shown)
+        offset += length
     return "".join(plain), entities
 
 
