@@ -149,8 +149,14 @@ def test_comments_arrive_as_replies_and_can_be_answered(emulator, http):
     answer = bot.publish(draft("Thank you", reply_to=RemoteRef(comment.remote_id)))
     group = bot.credentials.identity["linked_chat_id"]
     assert answer.ref.remote_id.startswith(f"{group}:")
-    control(emulator, "comment", chat="@brandnews", post=int(post.ref.remote_id),
-            reply_to=int(answer.ref.remote_id.split(":")[1]), text="You're welcome")
+    control(
+        emulator,
+        "comment",
+        chat="@brandnews",
+        post=int(post.ref.remote_id),
+        reply_to=int(answer.ref.remote_id.split(":")[1]),
+        text="You're welcome",
+    )
     later = bot.fetch_interactions(page.cursor)
     assert [i.text for i in later.items] == ["You're welcome"]
     assert later.items[0].subject.remote_id == answer.ref.remote_id

@@ -316,8 +316,9 @@ class TelegramBotApi:
 
     def _send_file(self, bot: dict, params: dict, request: _Request, kind: str) -> Any:
         data = self._attached(params, params.get(kind), kind)
-        content = _file_content(kind, data, str(params.get("caption") or ""),
-                                params.get("caption_entities"))
+        content = _file_content(
+            kind, data, str(params.get("caption") or ""), params.get("caption_entities")
+        )
         return self._post(bot, params, [{**content, **_present(params, "has_spoiler")}], request)[0]
 
     def _attached(self, params: dict, ref: Any, kind: str) -> bytes:
@@ -370,7 +371,11 @@ class TelegramBotApi:
             sent.append(message)
         answer = [{k: v for k, v in m.items() if k != "silent"} for m in sent]
         self.emulator._published(
-            "telegram", bot["token"], "", f"{chat['id']}:{sent[0]['message_id']}", now,
+            "telegram",
+            bot["token"],
+            "",
+            f"{chat['id']}:{sent[0]['message_id']}",
+            now,
             str(sent[0].get("text") or sent[0].get("caption") or ""),
         )
         if chat["type"] == "channel" and chat.get("linked_chat_id"):
@@ -507,8 +512,11 @@ def _check_entities(text: str, entities: Any) -> None:
         if not isinstance(entity, dict) or not isinstance(entity.get("type"), str):
             raise Refused(400, "Bad Request: can't parse entities: wrong entity")
         start, length = entity.get("offset"), entity.get("length")
-        if not isinstance(start, int) or not isinstance(length, int) or start < 0 or (
-            length < 1 or start + length > size
+        if (
+            not isinstance(start, int)
+            or not isinstance(length, int)
+            or start < 0
+            or (length < 1 or start + length > size)
         ):
             raise Refused(400, "Bad Request: can't parse entities: entity beyond the end of text")
         if entity["type"] == "text_link" and not str(entity.get("url") or "").startswith(

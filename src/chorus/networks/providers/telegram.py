@@ -138,9 +138,7 @@ class Telegram(PasswordSignIn, Provider):
         sends every post without a notification."""
         token = password.strip()
         if ":" not in token:
-            raise Rejected(
-                "That is not a bot token: @BotFather gives one like 123456789:AAE..."
-            )
+            raise Rejected("That is not a bot token: @BotFather gives one like 123456789:AAE...")
         api_url = _api_url(service_url)
         identity: dict[str, Any] = {"chat_id": _chat_ref(identifier)}
         if api_url != API_URL:
@@ -300,7 +298,9 @@ class Telegram(PasswordSignIn, Provider):
         elif len(draft.media) == 1:
             item = draft.media[0]
             method, field = (
-                ("sendVideo", "video") if item.mime_type.startswith("video/") else ("sendPhoto", "photo")
+                ("sendVideo", "video")
+                if item.mime_type.startswith("video/")
+                else ("sendPhoto", "photo")
             )
             params = {**common, "caption": plain}
             if entities:

@@ -108,4 +108,3 @@ def typed(refusal: Refusal, *, chat: str, headers: httpx.Headers | None = None) 
     if code == 408 or code >= 500:
         return Transient(f"Telegram server error (HTTP {code}): {said}")
     return Rejected(f"Telegram refused this: {said}")
-

@@ -26,8 +26,8 @@ from chorus.publishing.models import (
 )
 from chorus.publishing.services import EDITABLE, InvalidPost, VariantInput
 from chorus.publishing.validation import part_lengths
-from chorus.text.formatting import telegram_runs
 from chorus.text import NETWORKS, find_entities
+from chorus.text.formatting import telegram_runs
 from chorus.text.language import detect_language
 from chorus.web.views.common import member_required
 from chorus.web.views.languages import language_choices, language_name

@@ -62,7 +62,9 @@ def connect_password(request, provider: str):
         fields = dict(form.cleaned_data)
         credentials = {name: fields.pop(name) for name in ("identifier", "password")}
         service_url = fields.pop("service_url", "")
-        choices = {name: "true" if value is True else str(value or "") for name, value in fields.items()}
+        choices = {
+            name: "true" if value is True else str(value or "") for name, value in fields.items()
+        }
         try:
             account = services.account_connect_with_password(
                 actor=request.membership,
