@@ -374,7 +374,7 @@ class TelegramBotApi:
             "telegram",
             bot["token"],
             "",
-            f"{chat['id']}:{sent[0]['message_id']}",
+            str(sent[0]["message_id"]),
             now,
             str(sent[0].get("text") or sent[0].get("caption") or ""),
         )

@@ -100,6 +100,7 @@ class Telegram(PasswordSignIn, Provider):
     name = "Telegram"
     auth_kind = "app_password"  # the bot token, from @BotFather
     setup_guide = "docs/networks/telegram.md"
+    connect_options = ("silent",)  # send every post without a notification
     # core.telegram.org/bots/api#sendmessage (1-4096 characters after entities parsing),
     # #sendphoto (caption 0-1024; photo at most 10 MB), #sendmediagroup (2-10 items),
     # #sending-files (other files at most 50 MB through multipart uploads).
