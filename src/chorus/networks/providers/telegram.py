@@ -384,7 +384,7 @@ class Telegram(PasswordSignIn, Provider):
 
     def delete(self, ref: RemoteRef) -> None:
         """Every message of the post (an album is several); already gone is fine. Telegram
-        lets bots delete messages in groups only within 48 hours: older ones are Rejected."""
+        may refuse messages older than 48 hours: that is Rejected, in its words."""
         chat = ref.extra.get("chat_id") or ref.remote_id.rpartition(":")[0] or self.chat_id
         ids = [int(i) for i in ref.extra.get("message_ids", "").split(",") if i.strip()]
         if not ids:
