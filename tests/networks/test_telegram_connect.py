@@ -163,3 +163,18 @@ def test_the_api_lists_telegram_and_what_it_lacks(client, owner, api_token_for):
     telegram = next(n for n in networks if n["key"] == "telegram")
     assert telegram["needs_setup"] is False and telegram["missing_settings"] == []
     assert telegram["limits"]["max_text"] == 4096 and telegram["limits"]["max_caption"] == 1024
+
+
+def test_the_composer_checks_a_caption_against_1024_and_a_message_against_4096():
+    from chorus.publishing.validation import MediaInfo, check_variant, part_lengths
+
+    text = "ก" * 1100
+    photo = [MediaInfo("image/jpeg", 1000)]
+    assert check_variant(provider_key="telegram", text=text) == []
+    [problem] = check_variant(provider_key="telegram", text=text, media=photo)
+    assert problem.field == "text" and "1100 of 1024" in problem.message
+    [alone] = part_lengths("telegram", [text])
+    [caption, reply] = part_lengths("telegram", [text, text], with_media=True)
+    assert (alone.limit, caption.limit, reply.limit) == (4096, 1024, 4096)
+    too_big = [MediaInfo("image/png", 11 * 1024 * 1024)]
+    assert check_variant(provider_key="telegram", text="x", media=too_big)
