@@ -178,3 +178,21 @@ def test_the_composer_checks_a_caption_against_1024_and_a_message_against_4096()
     assert (alone.limit, caption.limit, reply.limit) == (4096, 1024, 4096)
     too_big = [MediaInfo("image/png", 11 * 1024 * 1024)]
     assert check_variant(provider_key="telegram", text="x", media=too_big)
+
+
+def test_the_account_page_offers_reconnecting_with_the_bot_form(client, owner, emulator):
+    account = connect(owner, emulator, silent="true")
+    client.force_login(owner.user)
+    page = client.get(f"/social-accounts/{account.pk}/").content.decode()
+    assert "Bot token" in page and 'value="brandnews"' in page
+    assert 'name="silent"' in page and "checked" in page.split('name="silent"')[1][:80]
+
+
+def test_the_preview_draws_telegram_formatting():
+    from chorus.web.views.composer import segments
+
+    assert segments("**Hi** <b>x</b> ||a||", "telegram") == [
+        {"kind": "bold", "text": "Hi", "value": ""},
+        {"kind": "", "text": " <b>x</b> ", "value": ""},
+        {"kind": "spoiler", "text": "a", "value": ""},
+    ]
