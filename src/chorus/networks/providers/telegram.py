@@ -166,33 +166,30 @@ class Telegram(PasswordSignIn, Provider):
         identity = self.credentials.identity
         return f"@{identity['username']}" if identity.get("username") else self.chat_id
 
-    def _call(self, method: str, *, files: dict | None = None, **params: Any) -> Any:
-        """One Bot API method. JSON for plain calls; multipart form fields (objects as JSON
-        strings, as the Bot API reads them) when files are attached."""
+    def _url(self, method: str) -> str:
+        """The method's address; it carries the token, so it is never put in a message."""
         base = str(self.credentials.identity.get("api_url") or API_URL)
-        url = f"{base}/bot{self.credentials.secrets['bot_token']}/{method}"
+        return f"{base}/bot{self.credentials.secrets['bot_token']}/{method}"
+
+    def _call(
+        self, method: str, *, files: dict | None = None, gone_ok: bool = False, **params: Any
+    ) -> Any:
+        """One Bot API method. JSON for plain calls; multipart form fields (objects as JSON
+        strings, as the Bot API reads them) when files are attached. With `gone_ok`, a
+        refusal saying the message is already gone is returned rather than raised."""
         if files:
             form = {
                 name: value if isinstance(value, str) else json.dumps(value)
                 for name, value in params.items()
             }
-            response = send(self.http, "POST", url, data=form, files=files)
+            response = send(self.http, "POST", self._url(method), data=form, files=files)
         else:
-            response = send(self.http, "POST", url, json=params)
+            response = send(self.http, "POST", self._url(method), json=params)
         try:
             return result(response)
         except Refusal as refusal:
-            raise typed(refusal, chat=self._chat_name, headers=response.headers) from None
-
-    def _call_or_refusal(self, method: str, **params: Any) -> Any:
-        """Like `_call`, but the refusal itself is returned for the caller to judge."""
-        base = str(self.credentials.identity.get("api_url") or API_URL)
-        url = f"{base}/bot{self.credentials.secrets['bot_token']}/{method}"
-        response = send(self.http, "POST", url, json=params)
-        try:
-            return result(response)
-        except Refusal as refusal:
-            if refusal.code == 400 and any(g in refusal.description.lower() for g in _GONE):
+            words = refusal.description.lower()
+            if gone_ok and refusal.code == 400 and any(g in words for g in _GONE):
                 return refusal
             raise typed(refusal, chat=self._chat_name, headers=response.headers) from None
 
@@ -208,14 +205,17 @@ class Telegram(PasswordSignIn, Provider):
         if not isinstance(chat, dict) or "id" not in chat:
             raise Transient("Telegram sent no chat")
         identity = self.credentials.identity
-        identity.update(
-            bot_id=str(me["id"]),
-            bot_username=str(me.get("username") or ""),
-            chat_id=str(chat["id"]),
-            chat_type=str(chat.get("type") or ""),
-            username=str(chat.get("username") or ""),
-            linked_chat_id=str(chat.get("linked_chat_id") or ""),
-        )
+        known = {
+            "bot_id": str(me["id"]),
+            "bot_username": str(me.get("username") or ""),
+            "chat_id": str(chat["id"]),
+            "chat_type": str(chat.get("type") or ""),
+            "username": str(chat.get("username") or ""),
+            "linked_chat_id": str(chat.get("linked_chat_id") or ""),
+        }
+        if any(identity.get(name) != value for name, value in known.items()):
+            identity.update(known)  # e.g. a discussion group linked since: kept by the caller
+            self.credentials_changed = True
         self._check_rights(chat)
         return AccountIdentity(
             remote_id=str(chat["id"]),
@@ -272,6 +272,8 @@ class Telegram(PasswordSignIn, Provider):
         if reply_to is None:
             return self.chat_id, {}
         chat, _, message = reply_to.remote_id.rpartition(":")
+        if not message.isdigit():
+            raise Rejected(f"{reply_to.remote_id!r} is not a Telegram message to reply to")
         return chat or self.chat_id, {
             "reply_parameters": {"message_id": int(message), "allow_sending_without_reply": False}
         }
@@ -389,7 +391,7 @@ class Telegram(PasswordSignIn, Provider):
         ids = [int(i) for i in ref.extra.get("message_ids", "").split(",") if i.strip()]
         if not ids:
             ids = [int(ref.remote_id.rpartition(":")[2])]
-        answer = self._call_or_refusal("deleteMessages", chat_id=chat, message_ids=ids)
+        answer = self._call("deleteMessages", chat_id=chat, message_ids=ids, gone_ok=True)
         if isinstance(answer, Refusal) and "found" not in answer.description.lower():
             raise Rejected(f"Telegram will not delete this post: {answer.description}")
 
