@@ -217,3 +217,30 @@ def test_without_a_discussion_group_a_retry_is_refused_not_repeated(emulator, ht
     with pytest.raises(Unconfirmed):
         bot.find_published(draft("x"), since=datetime.now(UTC))
     assert control(emulator, "messages", chat="@solo")["messages"] == []
+
+
+def test_in_a_group_replies_to_the_bot_and_mentions_count(emulator, http):
+    httpx.post(f"{emulator.base_url}/bot{TOKEN}/getMe")
+    control(emulator, "chat", username="club", type="supergroup", discussion=False)
+    bot = connect(emulator, http, chat="@club")
+    ours = bot.publish(draft("Meeting at six"))
+    control(emulator, "comment", chat="@club", reply_to=int(ours.ref.remote_id), text="Coming!")
+    control(emulator, "comment", chat="@club", text="Ask @chorus4242_bot please")
+    control(emulator, "comment", chat="@club", text="unrelated chatter")
+    page = bot.fetch_interactions("")
+    assert [(i.kind, i.text) for i in page.items] == [
+        ("reply", "Coming!"),
+        ("mention", "Ask @chorus4242_bot please"),
+    ]
+    assert page.items[0].subject.remote_id == ours.ref.remote_id
+
+
+def test_a_discussion_group_linked_later_is_learnt_on_the_next_check(emulator, http):
+    httpx.post(f"{emulator.base_url}/bot{TOKEN}/getMe")
+    control(emulator, "chat", username="later", discussion=False)
+    bot = connect(emulator, http, chat="@later")
+    assert bot.credentials.identity["linked_chat_id"] == ""
+    bot.credentials_changed = False
+    control(emulator, "chat", username="later", discussion=True)
+    bot.refresh()
+    assert bot.credentials.identity["linked_chat_id"] and bot.credentials_changed
