@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import itertools
 import json
 import time
 from collections.abc import Callable
@@ -99,11 +98,25 @@ class TelegramBotApi:
         self.names: dict[str, int] = {}  # username (lower case) -> chat id
         self.members: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, bot) -> member
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
-        self.counters: dict[int, itertools.count] = {}
+        self.last_ids: dict[str, int] = {"update": 100000, "chat": 1000000000}  # and per chat
         self.updates: dict[int, list[dict[str, Any]]] = {}  # bot id -> pending updates
-        self._update_ids = itertools.count(100000)
-        self._chat_ids = itertools.count(1000000001)
         self.photo_bytes, self.file_bytes = _PHOTO_BYTES, _FILE_BYTES
+
+    def _next(self, sequence: str) -> int:
+        """The next id of a sequence: updates, chats, or one chat's messages."""
+        self.last_ids[sequence] = self.last_ids.get(sequence, 0) + 1
+        return self.last_ids[sequence]
+
+    _STATE = ("bots", "chats", "names", "members", "messages", "updates", "last_ids")
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state as plain data (the sandbox keeps it between runs)."""
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        for name in self._STATE:
+            if name in state:
+                setattr(self, name, state[name])
 
     # ----------------------------------------------------------------- routing
 
@@ -174,13 +187,12 @@ class TelegramBotApi:
         name = str(spec["username"]).lstrip("@")
         chat = self.chats.get(self.names.get(name.lower(), 0))
         if chat is None:
-            chat_id = -(10**12) - next(self._chat_ids)  # -100xxxxxxxxxx, like supergroups
+            chat_id = -(10**12) - self._next("chat")  # -100xxxxxxxxxx, like supergroups
             chat = {"id": chat_id, "type": spec.get("type", "channel"), "title": name.title()}
             chat["username"] = name
             chat["member_count"] = 0
             self.chats[chat_id] = chat
             self.names[name.lower()] = chat_id
-            self.counters[chat_id] = itertools.count(1)
         if "type" in spec:
             chat["type"] = spec["type"]
         chat["member_count"] = int(spec.get("members", chat["member_count"] or 120))
@@ -260,7 +272,7 @@ class TelegramBotApi:
         media = params.get("media")
         if not isinstance(media, list) or not 2 <= len(media) <= 10:
             raise Refused(400, "Bad Request: wrong number of media specified")
-        group_id = str(next(self._update_ids))
+        group_id = str(self._next("update"))
         contents = []
         for item in media:
             if not isinstance(item, dict) or item.get("type") not in ("photo", "video"):
@@ -352,7 +364,7 @@ class TelegramBotApi:
         sent = []
         for content in contents:
             message: dict[str, Any] = {
-                "message_id": next(self.counters[chat["id"]]),
+                "message_id": self._next(str(chat["id"])),
                 "date": int(now),
                 "chat": _public(chat),
                 **content,
@@ -390,7 +402,7 @@ class TelegramBotApi:
             k: v for k, v in post.items() if k in ("text", "caption", "entities", "photo", "video")
         }
         message = {
-            "message_id": next(self.counters[group["id"]]),
+            "message_id": self._next(str(group["id"])),
             "from": SERVICE_USER,
             "sender_chat": _public(channel),
             "chat": _public(group),
@@ -410,7 +422,7 @@ class TelegramBotApi:
     def _deliver(self, chat: dict, message: dict) -> None:
         for (chat_id, bot_id), member in self.members.items():
             if chat_id == chat["id"] and member["status"] in ("administrator", "creator", "member"):
-                update = {"update_id": next(self._update_ids), "message": message}
+                update = {"update_id": self._next("update"), "message": message}
                 self.updates.setdefault(bot_id, []).append(update)
 
     # ----------------------------------------------------------------- control
@@ -455,7 +467,7 @@ class TelegramBotApi:
             group, thread = chat, 0
             parent = self.messages.get((chat["id"], int(body.get("reply_to") or 0)))
         message: dict[str, Any] = {
-            "message_id": next(self.counters[group["id"]]),
+            "message_id": self._next(str(group["id"])),
             "from": user,
             "chat": _public(group),
             "date": int(time.time()),
