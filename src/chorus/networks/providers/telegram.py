@@ -109,7 +109,7 @@ class Telegram(PasswordSignIn, Provider):
         max_caption=1024,
         text_counting="telegram",
         max_media=10,
-        media_types=("image/jpeg", "image/png", "image/webp", "video/mp4"),
+        media_types=("image/jpeg", "image/png", "video/mp4"),
         max_image_bytes=10 * 1024 * 1024,
         max_video_bytes=50 * 1024 * 1024,
         supports_threads=True,
