@@ -132,6 +132,18 @@ def test_network_faults_are_transient_and_name_no_token(api, bot):
         assert TOKEN not in raised.value.message and "api.telegram.org" in raised.value.message
 
 
+def test_a_read_cut_short_by_another_is_transient(api, bot):
+    api.post("/getUpdates").mock(
+        return_value=refusal(
+            409,
+            "Conflict: terminated by other getUpdates request; make sure that only one bot "
+            "instance is running",
+        )
+    )
+    with pytest.raises(Transient, match="a bot of its own"):
+        bot.fetch_interactions("")
+
+
 def test_a_webhook_or_another_reader_is_explained(api, bot):
     api.post("/getUpdates").mock(
         return_value=refusal(409, "Conflict: can't use getUpdates method while webhook is active")

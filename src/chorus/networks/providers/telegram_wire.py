@@ -14,8 +14,9 @@ What each refusal means for Chorus:
   bot left) and 400 with `migrate_to_chat_id` (the group has a new id).
 - 429 `Too Many Requests: retry after N` -> `RateLimited(retry_after=N)`.
 - 413 `Request Entity Too Large` -> `Rejected`, naming the Bot API's upload limits.
-- 409 `Conflict` (a webhook is set, or another program reads the same bot's updates) ->
-  `Rejected`, saying what to do.
+- 409 `Conflict: can't use getUpdates method while webhook is active` -> `Rejected`, saying
+  what to do; 409 `terminated by other getUpdates request` (two reads at once, or another
+  program polling the same bot) -> `Transient`, with the same advice.
 - 5xx, 408, a malformed body -> `Transient`; any other 400 -> `Rejected` with Telegram's words.
 """
 
@@ -99,6 +100,12 @@ def typed(refusal: Refusal, *, chat: str, headers: httpx.Headers | None = None) 
         return Rejected(
             f"Telegram refused the file ({said}): bots may upload photos up to 10 MB and "
             "other files up to 50 MB."
+        )
+    if code == 409 and "terminated by other" in lowered:
+        return Transient(
+            f"Telegram cut this read short ({said}): another read of the same bot's updates "
+            "ran at the same moment. If this keeps happening, another program uses the bot: "
+            "give Chorus a bot of its own."
         )
     if code == 409:
         return Rejected(
