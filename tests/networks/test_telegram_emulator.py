@@ -244,3 +244,19 @@ def test_a_discussion_group_linked_later_is_learnt_on_the_next_check(emulator, h
     control(emulator, "chat", username="later", discussion=True)
     bot.refresh()
     assert bot.credentials.identity["linked_chat_id"] and bot.credentials_changed
+
+
+def test_a_photo_post_is_not_taken_for_a_text_post_with_the_same_words(emulator, http):
+    bot = connect(emulator, http)
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    bot.publish(draft("", media=(Media(PNG, "image/png"),)))
+    with pytest.raises(Unconfirmed):
+        bot.find_published(draft(""), since=since)
+    found = bot.find_published(draft("", media=(Media(PNG, "image/png"),)), since=since)
+    assert found is not None
+    with pytest.raises(Unconfirmed):  # recorded already for another post: not this one
+        bot.find_published(
+            draft("", media=(Media(PNG, "image/png"),)),
+            since=since,
+            exclude=frozenset({found.ref.remote_id}),
+        )

@@ -16,13 +16,13 @@ content warning becomes a line above the text with the text as a spoiler, and me
 
 Exactly once. The Bot API has no idempotency key and no way to read a channel's messages.
 What it offers is the discussion group: Telegram copies every channel post into the
-channel's linked group, and a bot that is a member there receives that copy as an update.
-After an uncertain outcome `find_published` reads the updates not yet fetched (`getUpdates`
-without an offset, which confirms nothing, so the inbox still gets them) for the copy of a
-post with this text made since the first attempt. When it finds none it cannot tell "not
-posted" from "posted, but the copy was already read or there is no group", so it refuses
-(`Unconfirmed`, a `Rejected`): the post fails visibly, saying to check the channel, and is
-never sent twice. See docs/networks.md.
+channel's linked group, and a bot that administers that group receives the copy as an
+update. After an uncertain outcome `find_published` reads the updates not yet fetched
+(`getUpdates` without an offset, which confirms nothing, so the inbox still gets them) for
+the copy of a post with this text (and media, if it has some) made since the first attempt.
+When it finds none it cannot tell "not posted" from "posted, but the copy was already read
+or there is no group", so it refuses (`Unconfirmed`, a `Rejected`): the post fails visibly,
+saying to check the channel, and is never sent twice. See docs/networks.md.
 """
 
 from __future__ import annotations
@@ -368,7 +368,9 @@ class Telegram(PasswordSignIn, Provider):
                 post, copy = found
                 shown = str(copy.get("text") or copy.get("caption") or "")
                 when = datetime.fromtimestamp(int(copy.get("date") or 0), UTC)
-                if shown.strip() == plain.strip() and when >= earliest:
+                has_media = "photo" in copy or "video" in copy
+                same = shown.strip() == plain.strip() and has_media == bool(draft.media)
+                if same and when >= earliest:
                     channel = {"id": self.chat_id, "username": identity.get("username")}
                     return PublishedPost(
                         ref=RemoteRef(
