@@ -1,4 +1,5 @@
-"""A local stand-in for Mastodon and Bluesky servers, for benchmarks and reliability tests.
+"""A local stand-in for Mastodon, Bluesky and Telegram Bot API servers, for benchmarks and
+reliability tests (the Bot API lives in `emulator_telegram`, routed from `/bot<token>/...`).
 
 The real providers publish against it unchanged: it speaks the part of the Mastodon REST API
 and of the AT Protocol (XRPC, plus a PLC-like `GET /{did}`) that publishing uses, on one
