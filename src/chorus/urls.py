@@ -77,6 +77,7 @@ urlpatterns = [
         name="connect_oauth",
     ),
     path("social-accounts/oauth/callback/", networks.oauth_callback, name="oauth_callback"),
+    path("social-accounts/guide/<str:provider>/", networks.network_guide, name="network_guide"),
     path("social-accounts/<int:account_id>/", networks.account_detail, name="account_detail"),
     path("social-accounts/<int:account_id>/check/", networks.account_check, name="account_check"),
     path(

@@ -184,3 +184,39 @@ def test_bluesky_paging_reads_back_to_the_cursor(sandbox, http):
     later = provider.fetch_interactions(first.cursor)  # three pages of 50
     assert len(later.items) == 120
     assert len({item.remote_id for item in later.items}) == 120
+
+
+def test_telegram_channel_connects_publishes_and_hears_from_its_audience(sandbox, http):
+    from chorus.networks.providers.telegram import Telegram
+
+    credentials = Telegram.sign_in(
+        "@mycafe", "1234:sandbox", service_url=sandbox.base_url, http=http
+    )
+    provider = Telegram(credentials, http=http)
+    post = provider.publish(PostDraft(text="**ស្វាគមន៍** ☕", idempotency_key="k1"))
+    assert sandbox.act(1, account="mycafe", kinds=["reply"])
+    assert sandbox.act(1, account="mycafe", kinds=["follow"])
+    assert sandbox.act(1, account="mycafe", kinds=["like"]) == []  # bots read no likes
+    page = provider.fetch_interactions()
+    [comment] = page.items
+    assert comment.kind == "reply" and comment.subject.remote_id == post.ref.remote_id
+    assert comment.text in ALL_LINES
+    provider.fetch_interactions(page.cursor)
+    assert provider.fetch_interactions(page.cursor).items == ()
+    assert provider.fetch_account_metrics().followers >= 1
+
+
+def test_telegram_state_survives_a_restart(tmp_path, http):
+    from chorus.networks.providers.telegram import Telegram
+
+    state = tmp_path / "sandbox.pickle"
+    with SandboxServer(pace_s=0, state=state, seed=1) as first:
+        credentials = Telegram.sign_in("@mycafe", "1234:s", service_url=first.base_url, http=http)
+        provider = Telegram(credentials, http=http)
+        post = provider.publish(PostDraft(text="Hello", idempotency_key="k1"))
+        port = int(urlsplit(first.base_url).port)
+    with SandboxServer(pace_s=0, state=state, port=port) as second:
+        assert second.act(1, account="mycafe", kinds=["reply"])
+        [comment] = provider.fetch_interactions().items
+        assert comment.subject.remote_id == post.ref.remote_id
+        assert provider.publish(PostDraft(text="Again", idempotency_key="k2")).ref != post.ref

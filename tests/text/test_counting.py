@@ -177,8 +177,8 @@ def test_x_limit_280():
 # --- API --------------------------------------------------------------------------------------
 
 
-def test_countings_are_the_three_rules():
-    assert COUNTINGS == ("graphemes", "mastodon", "x-weighted")
+def test_countings_are_the_four_rules():
+    assert COUNTINGS == ("graphemes", "mastodon", "x-weighted", "telegram")
 
 
 def test_unknown_counting_is_rejected():

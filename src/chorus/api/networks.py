@@ -58,6 +58,8 @@ class PasswordConnectIn(Schema):
     identifier: str = Field(..., min_length=1, max_length=255)
     password: str = Field(..., min_length=1, max_length=255)
     service_url: str = ""
+    # The network's own connect choices (Telegram: {"silent": "true"}); others are ignored.
+    options: dict[str, str] = Field(default_factory=dict)
 
 
 class OAuthConnectIn(Schema):
@@ -88,6 +90,9 @@ class NetworkOut(Schema):
     name: str
     auth: str
     limits: dict
+    needs_setup: bool  # the installation lacks the network's app credentials
+    missing_settings: list[str]  # the environment variables to set
+    guide: str
 
 
 @router.get("/networks", response=list[NetworkOut], auth=member(Scope.ACCOUNTS_READ))
@@ -123,6 +128,7 @@ def account_connect_password(request, payload: PasswordConnectIn):
         identifier=payload.identifier,
         password=payload.password,
         service_url=payload.service_url,
+        choices=payload.options,
     )
     return Status(201, account)
 

@@ -315,6 +315,7 @@ def post_validate(request, payload: PostIn):
                 account=accounts[item.account_id],
                 content_warning=item.content_warning,
                 warned=1 + len(item.thread),
+                with_media=bool(item.media),
             ),
             "problems": problems.get(item.account_id, []),
         }

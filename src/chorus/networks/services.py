@@ -85,6 +85,40 @@ def _options(provider_key: str, service_url: str = "") -> dict[str, str]:
     return found
 
 
+def missing_setup(provider: type[Provider]) -> list[str]:
+    """The environment variables this installation must set before the network connects
+    (its `app_settings` not found in settings.CHORUS_NETWORK_OPTIONS)."""
+    options = settings.CHORUS_NETWORK_OPTIONS.get(provider.key, {})
+    return [env for name, env in provider.app_settings.items() if not options.get(name)]
+
+
+def read_guide(relative_path: str) -> str:
+    """The text of a guide under docs/ of this installation's source, or "" when the
+    installation carries no docs (installed as a package)."""
+    root = (settings.BASE_DIR.parent.parent / "docs").resolve()
+    path = (settings.BASE_DIR.parent.parent / relative_path).resolve()
+    if not path.is_relative_to(root) or path.suffix != ".md" or not path.is_file():
+        return ""
+    return path.read_text(encoding="utf-8")
+
+
+def _require_setup(provider: type[Provider]) -> None:
+    missing = missing_setup(provider)
+    if missing:
+        raise ServiceError(
+            _(
+                "%(network)s is not set up on this installation yet: an administrator must "
+                "set %(settings)s (see %(guide)s) and restart Chorus."
+            )
+            % {
+                "network": provider.name,
+                "settings": ", ".join(missing),
+                "guide": provider.setup_guide or "docs/networks.md",
+            },
+            field="provider",
+        )
+
+
 def is_sandbox_server(server: str) -> bool:
     """Whether `server` (host:port, as `Provider.server_of` gives it) is the sandbox network."""
     sandbox = urlsplit(settings.CHORUS_SANDBOX_URL).netloc if settings.CHORUS_SANDBOX_URL else ""
@@ -99,13 +133,26 @@ def oauth_redirect_uri() -> str:
 
 
 def account_connect_with_password(
-    *, actor: Membership, provider_key: str, identifier: str, password: str, service_url: str = ""
+    *,
+    actor: Membership,
+    provider_key: str,
+    identifier: str,
+    password: str,
+    service_url: str = "",
+    choices: dict[str, str] | None = None,
 ) -> SocialAccount:
-    """Networks such as Bluesky: handle and app password, checked before anything is saved."""
+    """Networks such as Bluesky: handle and app password, checked before anything is saved.
+    `choices` are the network's own connect options (Telegram: silent posts)."""
     check_capability(actor, Capability.MANAGE_ACCOUNTS)
     provider = _provider_class(provider_key, PasswordSignIn)
+    _require_setup(provider)
     if not identifier.strip() or not password:
         raise ServiceError(_("Enter the handle and the app password."), field="identifier")
+    picked = {
+        name: str(value)
+        for name, value in (choices or {}).items()
+        if name in provider.connect_options and value not in (None, "")
+    }
     with http.client() as client:
         try:
             credentials = provider.sign_in(
@@ -113,7 +160,7 @@ def account_connect_with_password(
                 password,
                 service_url=service_url.strip(),
                 http=client,
-                **_options(provider.key, service_url.strip()),
+                **{**picked, **_options(provider.key, service_url.strip())},
             )
             return _save_account(actor, provider(credentials, http=client))
         except ProviderError as exc:
@@ -124,6 +171,7 @@ def oauth_begin(*, actor: Membership, provider_key: str, server_url: str) -> str
     """Register Chorus on the server if needed; return where to send the user's browser."""
     check_capability(actor, Capability.MANAGE_ACCOUNTS)
     provider = _provider_class(provider_key, OAuthSignIn)
+    _require_setup(provider)
     with http.client() as client:
         try:
             oauth_client = _oauth_client(provider, server_url, client)
@@ -433,12 +481,16 @@ def _levels_snapshot(account: SocialAccount) -> dict:
 
 
 def networks_for_connect() -> list[dict]:
-    """What the connect page offers: each network and how it signs in."""
+    """What the connect page offers: each network, how it signs in, and the installation
+    settings it still lacks (`needs_setup`, with its guide) instead of a form that fails."""
     return [
         {
             "key": key,
             "name": provider.name,
             "auth": "password" if issubclass(provider, PasswordSignIn) else "oauth",
+            "missing_settings": missing_setup(provider),
+            "needs_setup": bool(missing_setup(provider)),
+            "guide": provider.setup_guide,
         }
         for key, provider in PROVIDERS.items()
     ]

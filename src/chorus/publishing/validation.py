@@ -57,16 +57,18 @@ def part_lengths(
     account: SocialAccount | None = None,
     content_warning: str = "",
     warned: int | None = None,
+    with_media: bool = False,
 ) -> list[PartLength]:
     """Each part's length; the first `warned` parts (all by default) carry the content
-    warning, which Mastodon counts together with the text."""
+    warning, which Mastodon counts together with the text. `with_media`: the first part is
+    a caption, which some networks limit further."""
     limits = limits_for(provider_key, account)
     warned = len(parts) if warned is None else warned
     checks = [
         check_length(
             text,
             limits.text_counting,
-            limits.max_text,
+            _text_limit(limits, "text" if i == 0 else "", with_media),
             content_warning=content_warning if i < warned else "",
             url_length=limits.url_length or URL_LENGTH,
         )
@@ -105,7 +107,7 @@ def check_variant(
         check = check_length(
             part,
             limits.text_counting,
-            limits.max_text,
+            _text_limit(limits, field_name, media),
             content_warning="" if field_name == "first_comment" else warning,
             url_length=limits.url_length or URL_LENGTH,
         )
@@ -147,6 +149,14 @@ def check_variant(
     if link and not link.startswith(("http://", "https://")):
         problems.append(Problem("link", _("A link must start with http:// or https://.")))
     return problems
+
+
+def _text_limit(limits: Limits, field_name: str, media) -> int:
+    """The first part's text becomes the caption when media goes with it (Telegram: 1,024
+    characters against 4,096 for a message)."""
+    if field_name == "text" and media and limits.max_caption:
+        return min(limits.max_caption, limits.max_text)
+    return limits.max_text
 
 
 def _check_poll(limits: Limits, name: str, poll: dict | None, media) -> list[Problem]:

@@ -1,4 +1,5 @@
-"""The sandbox network: practice Bluesky and Mastodon servers on loopback, with an audience.
+"""The sandbox network: practice Bluesky, Mastodon and Telegram servers on loopback, with an
+audience.
 
 `chorus run` starts it for the demo (see `chorus.sandbox.server`), so a newcomer can connect
 accounts, publish and watch people reply, like and write in five languages, with no

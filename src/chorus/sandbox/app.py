@@ -23,6 +23,7 @@ from typing import Any
 
 from chorus.sandbox.bluesky import BlueskySandbox
 from chorus.sandbox.mastodon import MastodonSandbox
+from chorus.sandbox.telegram import TelegramSandbox
 from chorus.sandbox.voices import PERSONAS
 from chorus.testing.emulator import Emulator, _Request
 
@@ -63,7 +64,7 @@ _SAVED = (  # emulator and sandbox state written to the state file
 )
 
 
-class Sandbox(MastodonSandbox, BlueskySandbox, Emulator):
+class Sandbox(MastodonSandbox, BlueskySandbox, TelegramSandbox, Emulator):
     def __init__(self, *, base_url: str = "", pace_s: float = 20.0, seed: int | None = None):
         self.base_url = base_url
         self.pace_s = float(pace_s)
@@ -152,7 +153,7 @@ class Sandbox(MastodonSandbox, BlueskySandbox, Emulator):
         }
         for did in self.b_accounts:
             found[did] = {"network": "bluesky", "account": self.handles.get(did, did)}
-        return list(found.values())
+        return list(found.values()) + self.telegram_targets()
 
     def act(self, times: int, *, account: str = "", kinds: list[str] | None = None) -> list[dict]:
         """Make the audience do `times` things, to `account` (a user name, handle or DID) or
@@ -182,6 +183,8 @@ class Sandbox(MastodonSandbox, BlueskySandbox, Emulator):
         return next((d for d, h in self.handles.items() if h == target["account"]), "")
 
     def _act_on(self, target: dict[str, str], kind: str, persona) -> bool:
+        if target["network"] == "telegram":
+            return self.telegram_act(target["account"], kind, persona, self.rng)
         if target["network"] == "mastodon":
             me = next(
                 (a for a in self.m_accounts.values() if a["username"] == target["account"]), None
@@ -218,6 +221,7 @@ class Sandbox(MastodonSandbox, BlueskySandbox, Emulator):
     def save(self, path: Path) -> None:
         """Write the state atomically (a crash mid-write keeps the previous file)."""
         state = {name: getattr(self, name) for name in _SAVED}
+        state["telegram"] = self.telegram.snapshot()
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(pickle.dumps(state))
         temporary.chmod(0o600)
@@ -236,6 +240,7 @@ class Sandbox(MastodonSandbox, BlueskySandbox, Emulator):
         for name in _SAVED:
             if name in state:
                 setattr(self, name, state[name])
+        self.telegram.restore(state.get("telegram") or {})
 
 
 async def serve(app: Sandbox, server, sock, state_path: Path | None) -> None:

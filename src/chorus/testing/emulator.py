@@ -1,4 +1,5 @@
-"""A local stand-in for Mastodon and Bluesky servers, for benchmarks and reliability tests.
+"""A local stand-in for Mastodon, Bluesky and Telegram Bot API servers, for benchmarks and
+reliability tests (the Bot API lives in `emulator_telegram`, routed from `/bot<token>/...`).
 
 The real providers publish against it unchanged: it speaks the part of the Mastodon REST API
 and of the AT Protocol (XRPC, plus a PLC-like `GET /{did}`) that publishing uses, on one
@@ -64,8 +65,12 @@ import httpx
 import uvicorn
 
 from chorus.networks.providers.base import Credentials
+from chorus.testing import emulator_telegram
 
-PUBLISH_ROUTES = frozenset({"mastodon.statuses.create", "com.atproto.repo.createRecord"})
+PUBLISH_ROUTES = frozenset(
+    {"mastodon.statuses.create", "com.atproto.repo.createRecord"}
+    | {f"telegram.{method}" for method in emulator_telegram.PUBLISH_METHODS}
+)
 MASTODON_MAX_CHARACTERS = 500
 BLUESKY_MAX_GRAPHEMES = 300
 _REFRESH_TTL_S = 90 * 86400.0
@@ -170,7 +175,8 @@ class FaultStep:
             return True
         if self.route == "publish":
             return route in PUBLISH_ROUTES
-        return self.route == ("mastodon" if route.startswith("mastodon.") else "bluesky")
+        group = route.split(".")[0] if route.startswith(("mastodon.", "telegram.")) else ""
+        return self.route == (group or "bluesky")
 
 
 def _latency_sampler(spec: Any) -> Callable[[], float]:
@@ -324,6 +330,7 @@ class Emulator:
         self.records: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._ids = itertools.count(int(time.time() * 1000) << 16)
         self._tid_last = 0
+        self.telegram = emulator_telegram.TelegramBotApi(self)
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply the given settings, all or none (a bad one raises ValueError or TypeError)."""
@@ -395,6 +402,8 @@ class Emulator:
             if post and name == "reset":
                 self.reset()
                 return 200, {"ok": True}, []
+            if post and name.startswith("telegram/"):
+                return self.telegram.control(name.removeprefix("telegram/"), request.json())
             if post and name == "revoke":
                 self.revoke(str(request.json()["account"]))
                 return 200, {"ok": True}, []
@@ -486,6 +495,8 @@ class Emulator:
         if path.startswith("/xrpc/"):
             request.route = path[6:]
             return self._xrpc.get((method, request.route)), ""
+        if path.startswith("/bot"):  # the Telegram Bot API: /bot<token>/<method>
+            return self.telegram.resolve(request)
         if path.startswith("/did:") and method == "GET":
             request.route = "plc.did"
             return self._did_document, unquote(path[1:])
@@ -503,6 +514,8 @@ class Emulator:
         return None, ""
 
     def _account_of(self, request: _Request) -> str:
+        if request.route.startswith("telegram."):
+            return request.path[4:].partition("/")[0]
         token = request.bearer
         claims = _claims(token) if token.count(".") == 2 else None
         return claims["sub"] if claims else token
@@ -524,7 +537,10 @@ class Emulator:
         return None
 
     def _error(self, request: _Request, status: int, error: str) -> Reply:
-        """An error in the network's own shape: Mastodon `{error}`, XRPC `{error, message}`."""
+        """An error in the network's own shape: Mastodon `{error}`, XRPC `{error, message}`,
+        the Bot API's `{ok: false, error_code, description}`."""
+        if request.route.startswith("telegram."):
+            return emulator_telegram.error(status, error)
         if _is_mastodon(request):
             default = "Too many requests" if status == 429 else HTTPStatus(status).phrase
             return status, {"error": error or default}, []
@@ -533,6 +549,9 @@ class Emulator:
 
     def _fault(self, request: _Request, step: FaultStep) -> Reply:
         self.counters["faults_injected"] += 1
+        if request.route.startswith("telegram."):
+            request.out_headers.clear()
+            return emulator_telegram.fault_reply(step)
         status, payload, headers = self._error(request, step.status, step.error)
         if step.text:
             payload = _PlainText(step.text)

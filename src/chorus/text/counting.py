@@ -1,6 +1,6 @@
 """Post length exactly as each network counts it.
 
-Three rules, named by the ``counting`` argument:
+Four rules, named by the ``counting`` argument:
 
 ``"graphemes"`` (Bluesky)
     Extended grapheme clusters as Bluesky's server counts them today: ``Intl.Segmenter`` of
@@ -21,6 +21,11 @@ Three rules, named by the ``counting`` argument:
     weighs 23; each emoji, sequence or not, weighs 2; any other code point weighs 1 if it
     lies in U+0000-10FF, U+2000-200D, U+2010-201F or U+2032-2037 and 2 otherwise. Emoji are
     the RGI set from ICU's ``[:RGI_Emoji:]`` in place of twemoji-parser's table.
+
+``"telegram"``
+    The Bot API counts a message "after entities parsing" in UTF-16 code units: the
+    formatting marks of :mod:`.formatting` are not counted, an emoji outside the BMP counts
+    2. A content warning is sent as its own line above the text, so it counts too.
 """
 
 import unicodedata
@@ -32,11 +37,13 @@ import regex
 from . import _icu
 from ._urls import mastodon_urls, x_urls
 from .entities import mastodon_mention_spans
+from .formatting import telegram_length
 
 GRAPHEMES = "graphemes"
 MASTODON = "mastodon"
 X_WEIGHTED = "x-weighted"
-COUNTINGS = (GRAPHEMES, MASTODON, X_WEIGHTED)
+TELEGRAM = "telegram"
+COUNTINGS = (GRAPHEMES, MASTODON, X_WEIGHTED, TELEGRAM)
 
 URL_LENGTH = 23
 
@@ -150,6 +157,7 @@ _COUNTERS = {
     GRAPHEMES: grapheme_count,
     MASTODON: mastodon_count,
     X_WEIGHTED: x_weighted_count,
+    TELEGRAM: telegram_length,
 }
 
 
@@ -158,7 +166,8 @@ def count(
 ) -> int:
     """Length of ``text`` under one of :data:`COUNTINGS`.
 
-    ``content_warning`` counts where the network counts it with the text (Mastodon), and so
+    ``content_warning`` counts where the network counts it with the text (Mastodon,
+    Telegram), and so
     does ``url_length``, the weight of a URL on the account's server.
     """
     try:
@@ -167,6 +176,8 @@ def count(
         raise ValueError(f"unknown counting {counting!r}; expected one of {COUNTINGS}") from None
     if counting == MASTODON:
         return mastodon_count(text, content_warning, url_length)
+    if counting == TELEGRAM:
+        return telegram_length(text, content_warning)
     return counter(text)
 
 

@@ -138,6 +138,44 @@ class PasswordConnectForm(forms.Form):
     )
 
 
+class BotConnectForm(forms.Form):
+    """Telegram: a bot, made an administrator of the channel, posts there."""
+
+    identifier = forms.CharField(
+        label=_("Channel or group"),
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": "@yourchannel"}),
+        help_text=_("Its @name, or the numeric id of a private one (it starts with -100)."),
+    )
+    password = forms.CharField(
+        label=_("Bot token"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text=_(
+            "From @BotFather. Add the bot as an administrator of the channel, allowed to "
+            "post messages, before you connect."
+        ),
+    )
+    silent = forms.BooleanField(
+        label=_("Send posts silently"),
+        required=False,
+        help_text=_("Subscribers get the posts without a sound or vibration."),
+    )
+    service_url = forms.URLField(
+        label=_("Bot API server (optional)"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Only if you run your own Bot API server."),
+    )
+
+
+# The connect form of networks whose fields differ from the handle and app password.
+PASSWORD_CONNECT_FORMS = {"telegram": BotConnectForm}
+
+
+def password_connect_form(provider: str, *args, **kwargs) -> forms.Form:
+    return PASSWORD_CONNECT_FORMS.get(provider, PasswordConnectForm)(*args, **kwargs)
+
+
 class OAuthConnectForm(forms.Form):
     server_url = forms.CharField(
         label=_("Server"),

@@ -5,8 +5,11 @@ from __future__ import annotations
 from chorus.networks.providers.base import OAuthSignIn, PasswordSignIn, Provider
 from chorus.networks.providers.bluesky import Bluesky
 from chorus.networks.providers.mastodon import Mastodon
+from chorus.networks.providers.telegram import Telegram
 
-PROVIDERS: dict[str, type[Provider]] = {provider.key: provider for provider in (Bluesky, Mastodon)}
+PROVIDERS: dict[str, type[Provider]] = {
+    provider.key: provider for provider in (Bluesky, Mastodon, Telegram)
+}
 
 
 def get_provider(key: str) -> type[Provider]:

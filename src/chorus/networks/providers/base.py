@@ -48,7 +48,7 @@ class Transient(ProviderError):
 
 # --------------------------------------------------------------------------- values
 
-TextCounting = Literal["graphemes", "mastodon", "x-weighted"]
+TextCounting = Literal["graphemes", "mastodon", "x-weighted", "telegram"]
 InteractionKind = Literal["reply", "mention", "quote", "like", "repost", "follow", "direct_message"]
 
 
@@ -63,6 +63,7 @@ class Limits:
     max_image_bytes: int
     max_video_bytes: int = 0
     max_text_bytes: int = 0  # a limit in UTF-8 bytes on top of max_text (Bluesky: 3,000)
+    max_caption: int = 0  # the text limit when the post carries media, if lower (Telegram)
     max_alt_text: int = 0
     supports_polls: bool = False
     max_poll_options: int = 0
@@ -232,6 +233,12 @@ class Provider(abc.ABC):
     auth_kind: ClassVar[Literal["app_password", "oauth2"]]
     limits: ClassVar[Limits]
     limits_per_server: ClassVar[bool] = False  # True: `fetch_limits` reads each server's own
+    # Credentials the installation itself must hold before anyone can connect (an OAuth
+    # client id and secret registered once with the network): option name -> environment
+    # variable, read from settings.CHORUS_NETWORK_OPTIONS[key]. While one is missing the
+    # connect page shows the network as "needs setup", linking to `setup_guide`.
+    app_settings: ClassVar[dict[str, str]] = {}
+    setup_guide: ClassVar[str] = ""  # the network's guide, e.g. "docs/networks/telegram.md"
 
     def __init__(self, credentials: Credentials, *, http: httpx.Client | None = None):
         self.credentials = credentials
@@ -319,7 +326,12 @@ class Provider(abc.ABC):
 
 
 class PasswordSignIn(abc.ABC):
-    """Networks that connect with an identifier and an (app) password, e.g. Bluesky."""
+    """Networks that connect with an identifier and an (app) password, e.g. Bluesky, or a
+    chat and a bot token (Telegram)."""
+
+    # Choices the person connecting makes, passed to `sign_in` as options (Telegram:
+    # "silent"); anything else they send is ignored.
+    connect_options: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     @abc.abstractmethod

@@ -27,6 +27,7 @@ from chorus.publishing.models import (
 from chorus.publishing.services import EDITABLE, InvalidPost, VariantInput
 from chorus.publishing.validation import part_lengths
 from chorus.text import NETWORKS, find_entities
+from chorus.text.formatting import telegram_runs
 from chorus.text.language import detect_language
 from chorus.web.views.common import member_required
 from chorus.web.views.languages import language_choices, language_name
@@ -172,7 +173,10 @@ def composer_from_post(post: Post) -> Composer:
 
 
 def segments(text: str, provider_key: str) -> list[dict]:
-    """The text cut into plain runs and the links, mentions and hashtags the network sees."""
+    """The text cut into plain runs and the links, mentions and hashtags the network sees;
+    on Telegram, the formatting it shows (bold, italic, spoilers, links...)."""
+    if provider_key == "telegram":
+        return [{"kind": k, "text": t, "value": v} for k, t, v in telegram_runs(text)]
     if provider_key not in NETWORKS:
         return [{"kind": "", "text": text}]
     result, cursor = [], 0
@@ -218,6 +222,7 @@ def preview_cards(
             account=account,
             content_warning=item.content_warning,
             warned=1 + len(item.thread),
+            with_media=bool(item.media),
         )
         media = [
             {"asset": assets[i], "alt": alt or assets[i].alt_text}

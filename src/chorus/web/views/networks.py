@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +16,7 @@ from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
 from chorus.networks import budgets, selectors, services
 from chorus.networks.models import AccessLevel
-from chorus.web.forms import OAuthConnectForm, PasswordConnectForm
+from chorus.web.forms import OAuthConnectForm, password_connect_form
 from chorus.web.views.common import member_required, show_service_error
 
 
@@ -26,7 +27,11 @@ def _page(request, forms_by_network=None, status=200):
         {
             **network,
             "form": forms_by_network.get(network["key"])
-            or (PasswordConnectForm() if network["auth"] == "password" else OAuthConnectForm()),
+            or (
+                password_connect_form(network["key"])
+                if network["auth"] == "password"
+                else OAuthConnectForm()
+            ),
         }
         for network in services.networks_for_connect()
     ]
@@ -52,11 +57,21 @@ def social_accounts(request):
 @member_required(Capability.MANAGE_ACCOUNTS)
 @require_POST
 def connect_password(request, provider: str):
-    form = PasswordConnectForm(request.POST)
+    form = password_connect_form(provider, request.POST)
     if form.is_valid():
+        fields = dict(form.cleaned_data)
+        credentials = {name: fields.pop(name) for name in ("identifier", "password")}
+        service_url = fields.pop("service_url", "")
+        choices = {
+            name: "true" if value is True else str(value or "") for name, value in fields.items()
+        }
         try:
             account = services.account_connect_with_password(
-                actor=request.membership, provider_key=provider, **form.cleaned_data
+                actor=request.membership,
+                provider_key=provider,
+                service_url=service_url,
+                choices=choices,
+                **credentials,
             )
         except ServiceError as exc:
             show_service_error(form, exc)
@@ -110,14 +125,38 @@ def oauth_callback(request):
     return redirect("social_accounts")
 
 
+@member_required()
+@require_GET
+def network_guide(request, provider: str):
+    """A network's setup guide from docs/networks/, shown as the plain text it is written
+    in (escaped: it is never rendered as HTML)."""
+    network = next((n for n in services.networks_for_connect() if n["key"] == provider), None)
+    if network is None or not network["guide"]:
+        raise Http404
+    return render(
+        request,
+        "networks/guide.html",
+        {
+            "name": network["name"],
+            "path": network["guide"],
+            "text": services.read_guide(network["guide"]),
+        },
+    )
+
+
 def _reconnect_form(account) -> dict:
     """The network's own connect form, filled in for this account: signing in again as the
     same account renews its token and keeps its history, access and held posts."""
     auth = next(n["auth"] for n in services.networks_for_connect() if n["key"] == account.provider)
     identity = account.identity or {}
     if auth == "password":
-        form = PasswordConnectForm(
-            initial={"identifier": account.handle, "service_url": identity.get("pds_url", "")}
+        form = password_connect_form(
+            account.provider,
+            initial={
+                "identifier": account.handle,
+                "service_url": identity.get("pds_url") or identity.get("api_url", ""),
+                "silent": bool(identity.get("silent")),
+            },
         )
         action = reverse("connect_password", args=[account.provider])
     else:
