@@ -63,7 +63,7 @@ from .base import (
     RemoteRef,
     Transient,
 )
-from .wire import error_words, is_auth_failure, seconds_to_wait, send
+from .wire import error_words, is_auth_failure, lenient_json, seconds_to_wait, send
 
 DEFAULT_SERVICE_URL = "https://bsky.social"
 DEFAULT_PLC_URL = "https://plc.directory"
@@ -264,7 +264,7 @@ def _body(response: httpx.Response) -> dict[str, Any]:
     if not response.content.strip():
         return {}
     try:
-        data = response.json()
+        data = lenient_json(response)
     except ValueError as exc:
         raise Transient(
             f"{response.url.host} sent a malformed response (HTTP {response.status_code})"

@@ -76,7 +76,7 @@ from .mastodon_inbox import (
     parse_time,
     plain_text,
 )
-from .wire import error_words, is_auth_failure, seconds_to_wait, send
+from .wire import error_words, is_auth_failure, lenient_json, seconds_to_wait, send
 
 SCOPES = "read write"
 _STATUS_BATCH = 20  # ids per batch read: Mastodon caps id[]; its default page size is safe
@@ -116,7 +116,7 @@ def _now() -> datetime:
 
 def _json(response: httpx.Response) -> Any:
     try:
-        return response.json()
+        return lenient_json(response)
     except ValueError as exc:
         raise Transient(
             f"{response.url.host} sent a malformed response (HTTP {response.status_code})"

@@ -18,6 +18,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
+from chorus.text.received import scrub
+
 from .base import Interaction, InteractionKind, Rejected, RemoteRef
 
 # Notification types the inbox reads (docs.joinmastodon.org/entities/Notification/#type):
@@ -64,7 +66,7 @@ def plain_text(html: Any) -> str:
     parser = _TextExtractor()
     parser.feed(html if isinstance(html, str) else "")
     parser.close()
-    return "".join(parser.parts).strip()
+    return scrub("".join(parser.parts).strip())
 
 
 def handle_of(account: dict[str, Any]) -> str:
@@ -74,6 +76,10 @@ def handle_of(account: dict[str, Any]) -> str:
         return acct
     host = urlsplit(str(account.get("url") or "")).netloc
     return f"{acct}@{host}" if host else acct
+
+
+def _name(account: dict[str, Any]) -> str:
+    return scrub(str(account.get("display_name") or account.get("username") or ""))
 
 
 def quoted_id(status: dict[str, Any]) -> str:
@@ -118,7 +124,7 @@ class InboxMapper:
                 remote_id=str(notification.get("id") or ""),
                 author_handle=handle_of(account),
                 created_at=created_at,
-                author_name=str(account.get("display_name") or account.get("username") or ""),
+                author_name=_name(account),
                 author_avatar_url=str(account.get("avatar") or ""),
                 url=str(account.get("url") or ""),
                 subject=subject,
@@ -130,7 +136,7 @@ class InboxMapper:
             item,
             created_at=item.created_at if kind_name == "update" else created_at,
             author_handle=handle_of(account),
-            author_name=str(account.get("display_name") or account.get("username") or ""),
+            author_name=_name(account),
             author_avatar_url=str(account.get("avatar") or ""),
         )
 
@@ -160,7 +166,7 @@ class InboxMapper:
             remote_id=str(status["id"]),
             author_handle=handle_of(account),
             created_at=created_at,
-            author_name=str(account.get("display_name") or account.get("username") or ""),
+            author_name=_name(account),
             author_avatar_url=str(account.get("avatar") or ""),
             text=plain_text(status.get("content")),
             url=str(status.get("url") or status.get("uri") or ""),

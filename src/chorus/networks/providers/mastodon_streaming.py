@@ -37,6 +37,10 @@ HEALTH_PATH = "/api/v1/streaming/health"
 QUIET_SECONDS = 60.0
 
 
+# Mastodon names an edit `status.update`; some servers of the API send `status_update`.
+_EDIT_EVENTS = ("status.update", "status_update")
+
+
 class StreamingUnavailable(Rejected):
     """This server offers no SSE stream for the account: poll instead."""
 
@@ -146,7 +150,7 @@ def _interaction(provider: Mastodon, event: Event) -> Interaction | None:
     if event.name == "delete":
         status_id = event.data.strip().strip('"')
         return deleted(status_id) if status_id else None
-    if event.name not in ("notification", "status.update"):
+    if event.name not in ("notification", *_EDIT_EVENTS):
         return None
     try:
         payload = json.loads(event.data)
