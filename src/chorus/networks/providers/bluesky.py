@@ -28,9 +28,7 @@ live on a separate chat service (`chat.bsky.*`) and are not read.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import struct
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -40,6 +38,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from chorus.text.entities import HASHTAG, LINK, MENTION, find_entities
+from chorus.text.received import scrub
 
 from .base import (
     AccountIdentity,
@@ -63,16 +62,27 @@ from .base import (
     RemoteRef,
     Transient,
 )
+from .bluesky_chat import CHAT_SERVICE, Chat, chat_refusal
+from .bluesky_inbox import (
+    NOT_FOUND_POST,
+    decode_cursor,
+    encode_cursor,
+    gone,
+    post_url,
+    profile_url,
+    split_at_uri,
+    thread_items,
+)
+from .bluesky_inbox import iso as _iso
+from .bluesky_inbox import parse_time as _parse_time
 from .wire import error_words, is_auth_failure, lenient_json, seconds_to_wait, send
 
 DEFAULT_SERVICE_URL = "https://bsky.social"
 DEFAULT_PLC_URL = "https://plc.directory"
-APP_URL = "https://bsky.app"
 POST_COLLECTION = "app.bsky.feed.post"
 
 _AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"})
 _DEFAULT_RETRY_AFTER = 300.0  # Bluesky's general limits use five-minute windows
-_CURSOR_URIS = 500  # keeps the cursor small even for an account that gets many likes
 _POSTS_BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
 _WRONG_PASSWORD = "wrong handle or app password"
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
@@ -94,21 +104,6 @@ _WARNING_LABELS = (
 def _now() -> datetime:
     """The current UTC time; a function so tests can pin the clock."""
     return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    """The datetime format atproto records use: UTC, milliseconds, `Z`."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -206,56 +201,6 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def split_at_uri(uri: str) -> tuple[str, str, str]:
-    """(repo DID, collection, record key) of an `at://` URI; Rejected if it is not one."""
-    parts = uri.removeprefix("at://").split("/") if uri.startswith("at://") else []
-    if len(parts) != 3 or not all(parts):
-        raise Rejected(f"{uri!r} is not a Bluesky post address (at://did/collection/key)")
-    return parts[0], parts[1], parts[2]
-
-
-def post_url(author: str, uri: str) -> str:
-    """The bsky.app page of a post; `author` is a handle or a DID."""
-    return f"{APP_URL}/profile/{author}/post/{split_at_uri(uri)[2]}"
-
-
-def _profile_url(author: str) -> str:
-    return f"{APP_URL}/profile/{author}"
-
-
-def _decode_cursor(cursor: str, overlap: timedelta) -> tuple[datetime | None, dict[str, datetime]]:
-    """(oldest date still worth reading, {URI: date} already returned); bad cursors start afresh.
-
-    A full cursor (_CURSOR_URIS entries) only vouches for items from its oldest entry on.
-    """
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii"))) if cursor else {}
-    except (ValueError, UnicodeError):
-        data = {}
-    seen_data = data.get("seen") if isinstance(data, dict) else None
-    seen = {
-        uri: at
-        for uri, value in (seen_data.items() if isinstance(seen_data, dict) else ())
-        if (at := _parse_time(value)) is not None
-    }
-    if not seen:
-        return None, seen
-    floor = max(seen.values()) - overlap
-    return (max(floor, min(seen.values())) if len(seen) >= _CURSOR_URIS else floor), seen
-
-
-def _encode_cursor(seen: dict[str, datetime], overlap: timedelta) -> str:
-    """Keep the URIs dated within `overlap` of the newest one (at most _CURSOR_URIS)."""
-    if not seen:
-        return ""
-    newest = max(seen.values())
-    recent = sorted(
-        ((at, uri) for uri, at in seen.items() if at >= newest - overlap), reverse=True
-    )[:_CURSOR_URIS]
-    data = {"seen": {uri: _iso(at) for at, uri in recent}}
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
-
-
 # --------------------------------------------------------------------------- HTTP plumbing
 
 
@@ -345,12 +290,14 @@ def _call(
     body: dict[str, Any] | None = None,
     procedure: bool = False,
     token: str = "",
+    extra_headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     """One XRPC call: a GET query, or a POST procedure (with a JSON body when given).
 
     Procedures that take no input (refreshSession) must be sent without any body at all.
     """
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers.update(extra_headers or {})
     if body is not None:
         return send(http, "POST", _xrpc_url(base, nsid), json=body, headers=headers)
     method = "POST" if procedure else "GET"
@@ -413,7 +360,7 @@ class Bluesky(PasswordSignIn, Provider):
         supports_polls=False,
         supports_threads=True,
         supports_content_warning=True,
-        supports_direct_messages=False,
+        supports_direct_messages=True,
         rate_limit_note=(
             "Bluesky's PDS allows 5,000 write points an hour and 35,000 a day per account "
             "(a post or like costs 3, an edit 2, a delete 1: about 1,666 posts an hour), "
@@ -518,10 +465,35 @@ class Bluesky(PasswordSignIn, Provider):
         upload: Media | None = None,
     ) -> dict[str, Any]:
         """An authenticated call; on `ExpiredToken` renew the session and repeat it once."""
-        response = self._authorized(nsid, params=params, body=body, upload=upload)
+        response = self._xrpc_response(nsid, params=params, body=body, upload=upload)
+        _raise_for_status(response)
+        return _body(response)
+
+    def _xrpc_response(
+        self,
+        nsid: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        upload: Media | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        call = {"params": params, "body": body, "upload": upload, "headers": headers}
+        response = self._authorized(nsid, **call)
         if response.status_code in (400, 401) and _xrpc_error(response)[0] == "ExpiredToken":
             self.refresh()
-            response = self._authorized(nsid, params=params, body=body, upload=upload)
+            response = self._authorized(nsid, **call)
+        return response
+
+    def chat_call(
+        self, nsid: str, *, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A `chat.bsky.*` call, proxied by the PDS to the chat service (see bluesky_chat)."""
+        service = str(self.credentials.identity.get("chat_service") or CHAT_SERVICE)
+        response = self._xrpc_response(
+            nsid, params=params, body=body, headers={"atproto-proxy": service}
+        )
+        chat_refusal(response, _xrpc_error(response))
         _raise_for_status(response)
         return _body(response)
 
@@ -532,10 +504,19 @@ class Bluesky(PasswordSignIn, Provider):
         params: dict[str, Any] | None,
         body: dict[str, Any] | None,
         upload: Media | None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         token = self.credentials.secrets.get("accessJwt", "")
         if upload is None:
-            response = _call(self.http, self.pds_url, nsid, params=params, body=body, token=token)
+            response = _call(
+                self.http,
+                self.pds_url,
+                nsid,
+                params=params,
+                body=body,
+                token=token,
+                extra_headers=headers,
+            )
         else:
             response = send(
                 self.http,
@@ -589,7 +570,7 @@ class Bluesky(PasswordSignIn, Provider):
             handle=handle,
             display_name=str(profile.get("displayName") or ""),
             avatar_url=str(profile.get("avatar") or ""),
-            profile_url=_profile_url(handle),
+            profile_url=profile_url(handle),
         )
 
     def fetch_account_metrics(self) -> AccountMetrics:
@@ -787,7 +768,12 @@ class Bluesky(PasswordSignIn, Provider):
         return metrics
 
     def fetch_interactions(self, cursor: str = "") -> InteractionPage:
-        floor, seen = _decode_cursor(cursor, self.overlap)
+        """Notifications newer than the cursor, then direct messages from the chat log.
+
+        A chat failure never holds the notifications back: the chat part of the cursor is
+        kept as it was (so no message is lost) and the failure becomes a page warning.
+        """
+        floor, seen, chat_cursor = decode_cursor(cursor, self.overlap)
         fresh = []
         for notification in self._notifications(floor):
             at = _parse_time(notification.get("indexedAt"))
@@ -797,8 +783,41 @@ class Bluesky(PasswordSignIn, Provider):
             seen[uri] = at
             fresh.append(notification)
         items = [item for n in fresh if (item := self._interaction(n)) is not None]
+        warnings: tuple[str, ...] = ()
+        try:
+            messages, chat_cursor = Chat(self).read(chat_cursor, max_pages=self.max_pages)
+        except ProviderError as failure:
+            warnings = (f"Direct messages were not read: {failure.message}",)
+        else:
+            items += messages
         items.sort(key=lambda item: item.created_at)
-        return InteractionPage(items=tuple(items), cursor=_encode_cursor(seen, self.overlap))
+        return InteractionPage(
+            items=tuple(items),
+            cursor=encode_cursor(seen, self.overlap, chat_cursor),
+            warnings=warnings,
+        )
+
+    def fetch_thread(self, ref: RemoteRef) -> tuple[Interaction, ...]:
+        """The thread around a post from `app.bsky.feed.getPostThread`, oldest first; a post
+        that no longer resolves comes back as one `deleted` item."""
+        response = self._xrpc_response(
+            "app.bsky.feed.getPostThread",
+            params={"uri": ref.remote_id, "depth": 10, "parentHeight": 80},
+        )
+        if response.status_code == 400 and _xrpc_error(response)[0] == "NotFound":
+            return (gone(ref.remote_id),)
+        _raise_for_status(response)
+        thread = _body(response).get("thread")
+        if not isinstance(thread, dict) or thread.get("$type") == NOT_FOUND_POST:
+            return (gone(ref.remote_id),)
+        return tuple(thread_items(thread, self.did, self.handle))
+
+    def send_direct_message(
+        self, conversation_id: str, text: str, *, idempotency_key: str
+    ) -> RemoteRef:
+        """Send `text` to the chat conversation `conversation_id` (see bluesky_chat on
+        retries: sendMessage takes no idempotency key)."""
+        return Chat(self).send(conversation_id, text)
 
     def _notifications(self, floor: datetime | None) -> list[dict[str, Any]]:
         """The newest page, or every page back to `floor` (at most `max_pages`)."""
@@ -834,21 +853,24 @@ class Bluesky(PasswordSignIn, Provider):
         handle = str(author.get("handle") or author.get("did") or "")
         record = notification.get("record") if isinstance(notification.get("record"), dict) else {}
         subject = self._own_post(notification.get("reasonSubject"))
+        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        parent = reply.get("parent") if isinstance(reply.get("parent"), dict) else {}
         if kind in ("reply", "mention", "quote"):
-            text, url = str(record.get("text") or ""), post_url(handle, uri)
-            root = (record.get("reply") or {}).get("root") or {}
+            text, url = scrub(str(record.get("text") or "")), post_url(handle, uri)
+            root = reply.get("root") if isinstance(reply.get("root"), dict) else {}
             conversation = str(root.get("uri") or uri)
         else:
-            text, url, conversation = "", _profile_url(handle), ""
+            text, url, conversation = "", profile_url(handle), ""
         return Interaction(
             kind=kind,
             remote_id=uri,
             author_handle=handle,
             created_at=created_at,
-            author_name=str(author.get("displayName") or ""),
+            author_name=scrub(str(author.get("displayName") or "")),
             author_avatar_url=str(author.get("avatar") or ""),
             text=text,
             url=url,
             subject=subject if kind != "mention" else None,
             conversation_id=conversation,
+            in_reply_to=str(parent.get("uri") or "") if kind == "reply" else "",
         )
