@@ -859,8 +859,9 @@ class Bluesky(PasswordSignIn, Provider):
             text, url = scrub(str(record.get("text") or "")), post_url(handle, uri)
             root = reply.get("root") if isinstance(reply.get("root"), dict) else {}
             conversation = str(root.get("uri") or uri)
+            in_reply_to = str(parent.get("uri") or "")
         else:
-            text, url, conversation = "", profile_url(handle), ""
+            text, url, conversation, in_reply_to = "", profile_url(handle), "", ""
         return Interaction(
             kind=kind,
             remote_id=uri,
@@ -872,5 +873,5 @@ class Bluesky(PasswordSignIn, Provider):
             url=url,
             subject=subject if kind != "mention" else None,
             conversation_id=conversation,
-            in_reply_to=str(parent.get("uri") or "") if kind == "reply" else "",
+            in_reply_to=in_reply_to,
         )
