@@ -144,3 +144,10 @@ def test_without_the_proxy_header_the_pds_finds_no_service(emulator, http) -> No
     )
     assert response.status_code == 400
     assert response.json()["message"] == "No service configured for chat.bsky.convo.getLog"
+
+
+def test_a_renewed_session_keeps_the_app_passwords_rights(emulator, http) -> None:
+    brand = account(emulator, http, "brand.test", dm_access=False)
+    brand.refresh()
+    with pytest.raises(AuthExpired, match="direct messages"):
+        Chat(brand).read(None, max_pages=5)

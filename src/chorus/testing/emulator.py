@@ -139,6 +139,7 @@ def mint_bluesky_session(
         {
             **base,
             "scope": "com.atproto.refresh",
+            "dm_access": dm_access,  # a renewed session keeps the app password's rights
             "exp": now + _REFRESH_TTL_S,
             "jti": _b64(os.urandom(12)),
         }
@@ -829,9 +830,10 @@ class Emulator:
             ],
         }
 
-    def _session(self, request: _Request, did: str) -> dict[str, Any]:
+    def _session(self, request: _Request, did: str, *, dm_access: bool = True) -> dict[str, Any]:
         handle = self.handles.get(did, "handle.invalid")
-        session = mint_bluesky_session(handle, did=did, ttl_s=float(self.settings.access_ttl_s))
+        ttl_s = float(self.settings.access_ttl_s)
+        session = mint_bluesky_session(handle, did=did, ttl_s=ttl_s, dm_access=dm_access)
         return {
             "did": did,
             "handle": handle,
@@ -865,7 +867,8 @@ class Emulator:
 
     def _b_refresh_session(self, request: _Request, _: str) -> Reply:
         did = self._b_auth(request, scope="com.atproto.refresh")
-        return 200, self._session(request, did), []
+        dm_access = (_claims(request.bearer) or {}).get("dm_access", True) is not False
+        return 200, self._session(request, did, dm_access=dm_access), []
 
     def _b_get_session(self, request: _Request, _: str) -> Reply:
         session = self._session(request, self._b_auth(request))

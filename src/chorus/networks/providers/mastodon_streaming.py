@@ -4,7 +4,9 @@ docs.joinmastodon.org/methods/streaming/: `GET /api/v1/streaming/health` answers
 when the streaming server runs; `GET /api/v1/streaming/user` sends the account's
 `notification` events (a Notification), `delete` (a status id), `status.update` (an edited
 Status) and `update` (home timeline statuses, which are not interactions and are skipped),
-with comment lines as heartbeats. The streaming server may live on another host: the
+with comment lines as heartbeats. Direct messages arrive there as `mention` notifications
+(the `direct` stream's `conversation` events would repeat them). The streaming server may
+live on another host: the
 instance document names it (`configuration.urls.streaming`, v2; `urls.streaming_api`, v1).
 
 SSE rides on the guarded HTTP client like every other request. Servers that stream only
@@ -28,7 +30,7 @@ import httpx
 from .base import AuthExpired, Interaction, RateLimited, Rejected, Transient
 from .mastodon import Mastodon, _retry_after
 from .mastodon_inbox import deleted
-from .wire import error_words, is_auth_failure
+from .wire import error_words, is_auth_failure, send
 
 STREAM_PATH = "/api/v1/streaming/user"
 HEALTH_PATH = "/api/v1/streaming/health"
@@ -121,10 +123,7 @@ def stream(provider: Mastodon) -> Iterator[Interaction]:
     instance = provider.instance_document()
     base = streaming_base(instance, provider.server_url)
     headers = {"Authorization": f"Bearer {provider.credentials.secrets['access_token']}"}
-    try:
-        health = provider.http.get(base + HEALTH_PATH, headers=headers)
-    except httpx.TransportError as exc:
-        raise Transient(f"could not reach {urlsplit(base).netloc}'s streaming server") from exc
+    health = send(provider.http, "GET", base + HEALTH_PATH, headers=headers)
     if health.status_code != 200:
         _refusal(health)
     timeout = httpx.Timeout(QUIET_SECONDS, connect=10.0)
