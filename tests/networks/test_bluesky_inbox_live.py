@@ -32,6 +32,17 @@ def bob(bluesky_server: BlueskyTestServer, http: httpx.Client) -> Bluesky:
     return sign_in(bluesky_server, bluesky_server.accounts[1], http)
 
 
+def indexed(reader: Bluesky, uri: str) -> None:
+    """Wait until the AppView serves the post (until then its thread reads as gone)."""
+
+    def served():
+        return any(
+            i.remote_id == uri and not i.deleted for i in reader.fetch_thread(RemoteRef(uri))
+        )
+
+    eventually(served, f"the AppView to index {uri}")
+
+
 def post_as(author: Bluesky, text: str, **extra: object) -> dict:
     record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": now_iso(), **extra}
     body = {"repo": author.did, "collection": "app.bsky.feed.post", "record": record}
@@ -47,7 +58,7 @@ def test_replies_quotes_and_mentions_with_thread_context(
     ours = {"uri": post.ref.remote_id, "cid": post.ref.extra["cid"]}
     reply = post_as(bob, "Love it", reply={"root": ours, "parent": ours})
     theirs = {"uri": reply["uri"], "cid": reply["cid"]}
-    eventually(lambda: alice.fetch_thread(RemoteRef(reply["uri"])), "the AppView to index it")
+    indexed(alice, reply["uri"])
     deeper = post_as(
         bob,
         f"@{alice.handle} and more",
@@ -102,7 +113,7 @@ def test_a_deleted_post_comes_back_deleted(alice: Bluesky, bob: Bluesky) -> None
     eventually(lambda: alice.fetch_post_metrics([post.ref]), "the AppView to index the post")
     ours = {"uri": post.ref.remote_id, "cid": post.ref.extra["cid"]}
     reply = post_as(bob, "Replying before it goes", reply={"root": ours, "parent": ours})
-    eventually(lambda: alice.fetch_thread(RemoteRef(reply["uri"])), "the reply indexed")
+    indexed(alice, reply["uri"])
     alice.delete(post.ref)
 
     def parent_gone():

@@ -18,27 +18,20 @@ Content warnings become self-labels, the only kind Bluesky has. Its apps offer f
 Chorus maps the warning text to `nudity` or `sexual` when it names those, and to
 `graphic-media` (the general "may be upsetting" label) otherwise.
 
-Interactions come from `app.bsky.notification.listNotifications`. Bluesky dates each one
-with min(createdAt, indexedAt) and pages from the newest down, so an item indexed late can
-land just below the newest one already seen. The cursor therefore holds the newest date
-seen plus the URIs seen within `overlap` of it; each call reads back to that date minus
-`overlap` (at most `max_pages` pages) and skips what it already returned. Direct messages
-live on a separate chat service (`chat.bsky.*`) and are not read.
+Interactions come from `app.bsky.notification.listNotifications` (see `bluesky_inbox` for
+its cursor, which has no "newer than" and so keeps the URIs seen near the newest date) and
+from the chat service's log for direct messages (`bluesky_chat`), both in one opaque
+cursor; thread context from `app.bsky.feed.getPostThread`. Record building (keys, facets,
+labels, image sizes) lives in `bluesky_records`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import struct
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-
-from chorus.text.entities import HASHTAG, LINK, MENTION, find_entities
-from chorus.text.received import scrub
 
 from .base import (
     AccountIdentity,
@@ -46,7 +39,6 @@ from .base import (
     AuthExpired,
     Credentials,
     Interaction,
-    InteractionKind,
     InteractionPage,
     Limits,
     Media,
@@ -68,6 +60,7 @@ from .bluesky_inbox import (
     decode_cursor,
     encode_cursor,
     gone,
+    notification_interaction,
     post_url,
     profile_url,
     split_at_uri,
@@ -75,6 +68,7 @@ from .bluesky_inbox import (
 )
 from .bluesky_inbox import iso as _iso
 from .bluesky_inbox import parse_time as _parse_time
+from .bluesky_records import build_facets, image_size, record_key_for, self_label_for
 from .wire import error_words, is_auth_failure, lenient_json, seconds_to_wait, send
 
 DEFAULT_SERVICE_URL = "https://bsky.social"
@@ -85,120 +79,11 @@ _AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequire
 _DEFAULT_RETRY_AFTER = 300.0  # Bluesky's general limits use five-minute windows
 _POSTS_BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
 _WRONG_PASSWORD = "wrong handle or app password"
-_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
-_TID_EPOCH_US = 1_672_531_200 * 1_000_000  # 2023-01-01T00:00:00Z
-_NOTIFICATION_KINDS: dict[str, InteractionKind] = {
-    "reply": "reply",
-    "mention": "mention",
-    "quote": "quote",
-    "like": "like",
-    "repost": "repost",
-    "follow": "follow",
-}
-_WARNING_LABELS = (
-    (("nud", "naked"), "nudity"),
-    (("sex", "nsfw", "porn", "18+", "adult", "explicit"), "sexual"),
-)
 
 
 def _now() -> datetime:
     """The current UTC time; a function so tests can pin the clock."""
     return datetime.now(UTC)
-
-
-# --------------------------------------------------------------------------- pure helpers
-
-
-def record_key_for(idempotency_key: str) -> str:
-    """A valid TID computed from the idempotency key: the same draft gets the same key."""
-    digest = hashlib.sha256(b"chorus/bluesky/post\0" + idempotency_key.encode("utf-8")).digest()
-    bits = int.from_bytes(digest[:8], "big")
-    timestamp = _TID_EPOCH_US + (bits >> 10) % (1 << 44)
-    value = (timestamp << 10) | (bits & 0x3FF)
-    chars = []
-    for _ in range(13):
-        chars.append(_TID_CHARS[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
-
-
-def build_facets(text: str, resolve_handle: Callable[[str], str | None]) -> list[dict[str, Any]]:
-    """Rich-text facets for links, mentions and hashtags, with UTF-8 byte offsets.
-
-    `resolve_handle` turns a handle into a DID, or None; unresolvable mentions stay text.
-    """
-    facets = []
-    for entity in find_entities(text, "bluesky"):
-        if entity.kind == LINK:
-            feature = {"$type": "app.bsky.richtext.facet#link", "uri": entity.value}
-        elif entity.kind == MENTION:
-            did = resolve_handle(entity.value)
-            if not did:
-                continue
-            feature = {"$type": "app.bsky.richtext.facet#mention", "did": did}
-        elif entity.kind == HASHTAG:
-            feature = {"$type": "app.bsky.richtext.facet#tag", "tag": entity.value}
-        else:
-            continue
-        facets.append(
-            {
-                "index": {"byteStart": entity.byte_start, "byteEnd": entity.byte_end},
-                "features": [feature],
-            }
-        )
-    return facets
-
-
-def self_label_for(content_warning: str) -> str:
-    """The Bluesky self-label value that best matches a free-text content warning."""
-    words = content_warning.lower()
-    for needles, label in _WARNING_LABELS:
-        if any(needle in words for needle in needles):
-            return label
-    return "graphic-media"
-
-
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from a PNG, GIF, JPEG or WebP header (for `aspectRatio`), or None."""
-    try:
-        if data[:8] == b"\x89PNG\r\n\x1a\n":
-            return struct.unpack(">II", data[16:24])
-        if data[:6] in (b"GIF87a", b"GIF89a"):
-            return struct.unpack("<HH", data[6:10])
-        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-            return _webp_size(data)
-        if data[:2] == b"\xff\xd8":
-            return _jpeg_size(data)
-    except struct.error:
-        return None
-    return None
-
-
-def _webp_size(data: bytes) -> tuple[int, int] | None:
-    chunk = data[12:16]
-    if chunk == b"VP8 ":
-        width, height = struct.unpack("<HH", data[26:30])
-        return width & 0x3FFF, height & 0x3FFF
-    if chunk == b"VP8L":
-        bits = int.from_bytes(data[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8X":
-        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-    return None
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    offset = 2
-    while offset + 9 <= len(data):
-        if data[offset] != 0xFF:
-            return None
-        marker = data[offset + 1]
-        length = struct.unpack(">H", data[offset + 2 : offset + 4])[0]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[offset + 5 : offset + 9])
-            return width, height
-        offset += 2 + length
-    return None
 
 
 # --------------------------------------------------------------------------- HTTP plumbing
@@ -782,7 +667,11 @@ class Bluesky(PasswordSignIn, Provider):
                 continue
             seen[uri] = at
             fresh.append(notification)
-        items = [item for n in fresh if (item := self._interaction(n)) is not None]
+        items = [
+            item
+            for n in fresh
+            if (item := notification_interaction(n, self.did, self.handle)) is not None
+        ]
         warnings: tuple[str, ...] = ()
         try:
             messages, chat_cursor = Chat(self).read(chat_cursor, max_pages=self.max_pages)
@@ -832,46 +721,3 @@ class Bluesky(PasswordSignIn, Provider):
                 break
             params["cursor"] = page["cursor"]
         return notifications
-
-    def _own_post(self, uri: Any) -> RemoteRef | None:
-        """The post a notification is about (`reasonSubject`), if it names one."""
-        if not isinstance(uri, str):
-            return None
-        try:
-            repo = split_at_uri(uri)[0]
-        except Rejected:
-            return None
-        return RemoteRef(uri, url=post_url(self.handle if repo == self.did else repo, uri))
-
-    def _interaction(self, notification: dict[str, Any]) -> Interaction | None:
-        kind = _NOTIFICATION_KINDS.get(str(notification.get("reason")))
-        author = notification.get("author")
-        created_at = _parse_time(notification.get("indexedAt"))
-        if kind is None or not isinstance(author, dict) or created_at is None:
-            return None
-        uri = str(notification["uri"])
-        handle = str(author.get("handle") or author.get("did") or "")
-        record = notification.get("record") if isinstance(notification.get("record"), dict) else {}
-        subject = self._own_post(notification.get("reasonSubject"))
-        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
-        parent = reply.get("parent") if isinstance(reply.get("parent"), dict) else {}
-        if kind in ("reply", "mention", "quote"):
-            text, url = scrub(str(record.get("text") or "")), post_url(handle, uri)
-            root = reply.get("root") if isinstance(reply.get("root"), dict) else {}
-            conversation = str(root.get("uri") or uri)
-            in_reply_to = str(parent.get("uri") or "")
-        else:
-            text, url, conversation, in_reply_to = "", profile_url(handle), "", ""
-        return Interaction(
-            kind=kind,
-            remote_id=uri,
-            author_handle=handle,
-            created_at=created_at,
-            author_name=scrub(str(author.get("displayName") or "")),
-            author_avatar_url=str(author.get("avatar") or ""),
-            text=text,
-            url=url,
-            subject=subject if kind != "mention" else None,
-            conversation_id=conversation,
-            in_reply_to=in_reply_to,
-        )

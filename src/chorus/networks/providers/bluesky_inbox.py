@@ -21,7 +21,7 @@ from typing import Any
 
 from chorus.text.received import scrub
 
-from .base import Interaction, Rejected, RemoteRef
+from .base import Interaction, InteractionKind, Rejected, RemoteRef
 
 APP_URL = "https://bsky.app"
 CURSOR_URIS = 500  # keeps the cursor small even for an account that gets many likes
@@ -59,6 +59,10 @@ def post_url(author: str, uri: str) -> str:
 
 def profile_url(author: str) -> str:
     return f"{APP_URL}/profile/{author}"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 # --------------------------------------------------------------------------- the cursor
@@ -106,11 +110,75 @@ def encode_cursor(seen: dict[str, datetime], overlap: timedelta, chat: str | Non
     return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
 
 
+# --------------------------------------------------------------------------- notifications
+
+# listNotifications reasons the inbox reads; others (starterpack-joined, verified,
+# like-via-repost...) are skipped.
+_NOTIFICATION_KINDS: dict[str, InteractionKind] = {
+    "reply": "reply",
+    "mention": "mention",
+    "quote": "quote",
+    "like": "like",
+    "repost": "repost",
+    "follow": "follow",
+}
+
+
+def _own_post(uri: Any, our_did: str, our_handle: str) -> RemoteRef | None:
+    """The post a notification is about (`reasonSubject`), if it names one."""
+    if not isinstance(uri, str):
+        return None
+    try:
+        repo = split_at_uri(uri)[0]
+    except Rejected:
+        return None
+    return RemoteRef(uri, url=post_url(our_handle if repo == our_did else repo, uri))
+
+
+def notification_interaction(
+    notification: dict[str, Any], our_did: str, our_handle: str
+) -> Interaction | None:
+    """One notification, or None for reasons and shapes the inbox does not read.
+
+    Replies, mentions and quotes are conversations (the thread root's URI); likes, reposts
+    and follows are activity, with no conversation.
+    """
+    kind = _NOTIFICATION_KINDS.get(str(notification.get("reason")))
+    author = _dict(notification.get("author"))
+    created_at = parse_time(notification.get("indexedAt"))
+    uri = notification.get("uri")
+    if kind is None or not author or created_at is None or not isinstance(uri, str):
+        return None
+    handle = str(author.get("handle") or author.get("did") or "")
+    record = _dict(notification.get("record"))
+    reply = _dict(record.get("reply"))
+    text = conversation = in_reply_to = ""
+    try:
+        if kind in ("reply", "mention", "quote"):
+            text, url = scrub(str(record.get("text") or "")), post_url(handle, uri)
+            conversation = str(_dict(reply.get("root")).get("uri") or uri)
+            in_reply_to = str(_dict(reply.get("parent")).get("uri") or "")
+        else:
+            url = profile_url(handle)
+    except Rejected:  # not an at:// URI: nothing to link or answer
+        return None
+    subject = _own_post(notification.get("reasonSubject"), our_did, our_handle)
+    return Interaction(
+        kind=kind,
+        remote_id=uri,
+        author_handle=handle,
+        created_at=created_at,
+        author_name=scrub(str(author.get("displayName") or "")),
+        author_avatar_url=str(author.get("avatar") or ""),
+        text=text,
+        url=url,
+        subject=subject if kind != "mention" else None,
+        conversation_id=conversation,
+        in_reply_to=in_reply_to,
+    )
+
+
 # --------------------------------------------------------------------------- threads
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def gone(uri: str) -> Interaction:
