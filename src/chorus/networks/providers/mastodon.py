@@ -84,6 +84,7 @@ _NO_BATCH = (400, 404, 405)  # how servers without batch reads answer GET /api/v
 _DEFAULT_RETRY_AFTER = 300.0  # Mastodon's general rate-limit window is five minutes
 _RECONCILE_PAGE = 40  # statuses per page (the API's maximum)
 _RECONCILE_PAGES = 5  # how far back a reconciliation reads: 200 statuses
+_ROOTS_KEPT = 10_000  # thread roots one mapper remembers
 _CLOCK_DRIFT = timedelta(minutes=2)  # our clock against the server's
 _REMOTE_MENTION = re.compile(r"(@\w+)@[\w.-]*\w")
 _SPACES = re.compile(r"\s+")
@@ -704,6 +705,8 @@ class Mastodon(OAuthSignIn, Provider):
             elif parent in roots:
                 roots[status_id] = roots[parent]
             elif status_id not in roots:
+                if len(roots) > _ROOTS_KEPT:  # a stream may live for days: stay bounded
+                    roots.clear()
                 context = self._context(status_id)
                 ancestors = context.get("ancestors") if context else None
                 chain = [a for a in ancestors or [] if isinstance(a, dict) and a.get("id")]

@@ -29,7 +29,7 @@ import httpx
 
 from .base import AuthExpired, Interaction, RateLimited, Rejected, Transient
 from .mastodon import Mastodon, _retry_after
-from .mastodon_inbox import deleted
+from .mastodon_inbox import InboxMapper, deleted
 from .wire import error_words, is_auth_failure, send
 
 STREAM_PATH = "/api/v1/streaming/user"
@@ -133,8 +133,9 @@ def stream(provider: Mastodon) -> Iterator[Interaction]:
             "GET", base + STREAM_PATH, headers=headers, timeout=timeout
         ) as response:
             _refusal(response)
+            mapper = provider.inbox_mapper()  # one thread-root memo for the stream's life
             for event in parse_events(response.iter_lines()):
-                item = _interaction(provider, event)
+                item = _interaction(provider, mapper, event)
                 if item is not None:
                     yield item
     except httpx.TimeoutException as exc:
@@ -144,7 +145,7 @@ def stream(provider: Mastodon) -> Iterator[Interaction]:
     raise Transient(f"{urlsplit(base).netloc} closed the stream")
 
 
-def _interaction(provider: Mastodon, event: Event) -> Interaction | None:
+def _interaction(provider: Mastodon, mapper: InboxMapper, event: Event) -> Interaction | None:
     """One event as an Interaction, or None for events the inbox does not read."""
     if event.name == "delete":
         status_id = event.data.strip().strip('"')
@@ -157,7 +158,6 @@ def _interaction(provider: Mastodon, event: Event) -> Interaction | None:
         return None
     if not isinstance(payload, dict):
         return None
-    mapper = provider.inbox_mapper()
     if event.name == "notification":
         return mapper.from_notification(payload)
     if not payload.get("id") or not provider.concerns_us(payload):
