@@ -110,6 +110,7 @@ def test_deleted_messages_are_reported(emulator, http) -> None:
 
 def test_an_app_password_without_dm_access_says_what_to_do(emulator, http) -> None:
     brand = account(emulator, http, "brand.test", dm_access=False)
+    assert brand.verify().handle == "brand.test"  # everything but the chat works
     with pytest.raises(AuthExpired, match="Allow access to your direct messages"):
         Chat(brand).read(None, max_pages=5)
     with pytest.raises(AuthExpired, match="reconnect"):

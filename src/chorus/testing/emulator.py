@@ -69,6 +69,9 @@ import uvicorn
 from chorus.networks.providers.base import Credentials
 from chorus.testing.emulator_chat import NO_DM_SCOPE, ChatService
 
+# Access tokens: a full session, or an app password's without DM access (which the PDS
+# accepts everywhere except the chat proxy)
+_ACCESS_SCOPES = ("com.atproto.access", NO_DM_SCOPE)
 PUBLISH_ROUTES = frozenset({"mastodon.statuses.create", "com.atproto.repo.createRecord"})
 MASTODON_MAX_CHARACTERS = 500
 BLUESKY_MAX_GRAPHEMES = 300
@@ -790,9 +793,7 @@ class Emulator:
         self.handles.setdefault(did, actor.lower())
         return did
 
-    def _b_auth(
-        self, request: _Request, scope: str | tuple[str, ...] = "com.atproto.access"
-    ) -> str:
+    def _b_auth(self, request: _Request, scope: str | tuple[str, ...] = _ACCESS_SCOPES) -> str:
         token = request.bearer
         if not token:
             raise self._x(401, "AuthMissing", "Authentication Required")

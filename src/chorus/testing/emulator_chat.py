@@ -71,7 +71,7 @@ class ChatService:
         x = self.emulator._x
         if request.headers.get("atproto-proxy", "") != CHAT_PROXY:
             raise x(400, "InvalidRequest", f"No service configured for {request.route}")
-        did = self.emulator._b_auth(request, scope=("com.atproto.access", NO_DM_SCOPE))
+        did = self.emulator._b_auth(request)
         from chorus.testing.emulator import _claims
 
         claims = _claims(request.bearer) or {}
