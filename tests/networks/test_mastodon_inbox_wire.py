@@ -54,6 +54,20 @@ def test_polling_429_and_500_are_typed(api: respx.MockRouter, provider) -> None:
         provider.fetch_interactions("5")
 
 
+def test_a_server_that_refuses_the_update_type_is_asked_without_it(
+    api: respx.MockRouter, provider
+) -> None:
+    route = api.get("/api/v1/notifications")
+    route.side_effect = [
+        httpx.Response(400, json={"error": "unrecognized notification type: update"}),
+        httpx.Response(200, json=[notification("5", "follow")]),
+    ]
+    page = provider.fetch_interactions()
+    assert [i.kind for i in page.items] == ["follow"]
+    asked = [call.request.url.params.get_list("types[]") for call in route.calls]
+    assert "update" in asked[0] and "update" not in asked[1]
+
+
 def test_unknown_types_and_broken_shapes_are_skipped(api: respx.MockRouter, provider) -> None:
     api.get("/api/v1/notifications").respond(
         200,

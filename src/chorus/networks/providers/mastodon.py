@@ -76,6 +76,7 @@ from .mastodon_inbox import (
     parse_time,
     plain_text,
 )
+from .mastodon_instance import server_values as _server_values
 from .wire import error_words, is_auth_failure, lenient_json, seconds_to_wait, send
 
 SCOPES = "read write"
@@ -208,45 +209,6 @@ def _max_id(ids: Iterable[str]) -> str | None:
     """Mastodon ids are numeric strings of varying length: compare them as numbers."""
     numeric = [i for i in ids if i.isdigit()]
     return max(numeric, key=int) if numeric else None
-
-
-def _count(value: Any) -> int | None:
-    """A positive whole number from an instance document (some servers send strings)."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _server_values(instance: dict[str, Any]) -> dict[str, Any]:
-    """The per-server `Limits` values an instance document gives (v2, v1 or Pleroma-style);
-    missing and 0 values are left out."""
-
-    def section(parent: Any, key: str) -> dict[str, Any]:
-        value = parent.get(key) if isinstance(parent, dict) else None
-        return value if isinstance(value, dict) else {}
-
-    config = section(instance, "configuration")
-    statuses, media = section(config, "statuses"), section(config, "media_attachments")
-    polls, old_polls = section(config, "polls"), section(instance, "poll_limits")
-    upload = instance.get("upload_limit")
-    values = {
-        "max_text": _count(statuses.get("max_characters"))
-        or _count(instance.get("max_toot_chars")),
-        "url_length": _count(statuses.get("characters_reserved_per_url")),
-        "max_media": _count(statuses.get("max_media_attachments")),
-        "max_image_bytes": _count(media.get("image_size_limit")) or _count(upload),
-        "max_video_bytes": _count(media.get("video_size_limit")) or _count(upload),
-        "max_alt_text": _count(media.get("description_limit"))
-        or _count(instance.get("description_limit")),
-        "max_poll_options": _count(polls.get("max_options"))
-        or _count(old_polls.get("max_options")),
-        "max_poll_option_length": _count(polls.get("max_characters_per_option"))
-        or _count(old_polls.get("max_option_chars")),
-    }
-    types = media.get("supported_mime_types")
-    if isinstance(types, list) and types and all(isinstance(t, str) for t in types):
-        values["media_types"] = list(types)
-    return {name: value for name, value in values.items() if value is not None}
 
 
 def _status_text(draft: PostDraft) -> str:
@@ -665,7 +627,7 @@ class Mastodon(OAuthSignIn, Provider):
             params["min_id"] = cursor
         notifications: list[dict[str, Any]] = []
         for _ in range(self.max_pages):
-            response = self._call("GET", "/api/v1/notifications", params=params)
+            response = self._notifications_page(params)
             page = _json(response)
             if not isinstance(page, list):
                 raise Transient("Mastodon sent an unexpected response shape")
@@ -681,6 +643,17 @@ class Mastodon(OAuthSignIn, Provider):
         items = [i for n in ordered if (i := mapper.from_notification(n)) is not None]
         items.sort(key=lambda i: i.created_at)
         return InteractionPage(items=tuple(items), cursor=highest or "0")
+
+    def _notifications_page(self, params: dict[str, Any]) -> httpx.Response:
+        """One page; a server that refuses the `update` type (older or stricter servers of
+        the API validate `types[]`) is asked again without it, and edits are not read."""
+        try:
+            return self._call("GET", "/api/v1/notifications", params=params)
+        except Rejected:
+            if "update" not in params["types[]"]:
+                raise
+            params["types[]"] = [t for t in params["types[]"] if t != "update"]
+            return self._call("GET", "/api/v1/notifications", params=params)
 
     # ----------------------------------------------------------------------- threads and DMs
 
