@@ -62,7 +62,7 @@ def chat_refusal(response: httpx.Response, error: tuple[str, str]) -> None:
         raise Rejected("this Bluesky conversation no longer exists or you have left it")
     if name == "ConvoLocked":
         raise Rejected("this Bluesky conversation is locked: no more messages can be sent")
-    if "recipient" in message.lower() or "disabled" in message.lower():
+    if "recipient" in message.lower() or "incoming messages" in message.lower():
         raise Rejected(f"the other account does not take these messages (Bluesky: {message})")
 
 
