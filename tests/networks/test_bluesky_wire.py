@@ -42,7 +42,14 @@ XRPC = f"{PDS}/xrpc"
 
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
+    """The PDS; its chat proxy has no conversations unless a test mocks `getLog` etc."""
     with respx.mock(assert_all_called=False) as router:
+        router.get(f"{XRPC}/chat.bsky.convo.getLog", name="getLog").respond(
+            200, json={"cursor": "log-0", "logs": []}
+        )
+        router.get(f"{XRPC}/chat.bsky.convo.listConvos", name="listConvos").respond(
+            200, json={"convos": []}
+        )
         yield router
 
 

@@ -516,7 +516,14 @@ def test_interactions_follow_the_prev_link_and_keep_the_filters(api, provider) -
     assert [i.remote_id for i in page.items] == ["10", "11", "12"]
     assert [p["min_id"] for p in seen] == ["9", "11"]
     for params in seen:
-        assert params.get_list("types[]") == ["mention", "quote", "reblog", "favourite", "follow"]
+        assert params.get_list("types[]") == [
+            "mention",
+            "quote",
+            "reblog",
+            "favourite",
+            "follow",
+            "update",
+        ]
         assert params["include_filtered"] == "true"
 
 

@@ -85,6 +85,7 @@ def mastodon_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mastod
             MastodonMockConfig,
             RateLimitConfig,
             SeedConfig,
+            StreamingConfig,
         )
         from mastodon_mock.testing.server import MockServer
     except ImportError as exc:
@@ -99,6 +100,10 @@ def mastodon_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mastod
         media_storage_path=str(tmp_path_factory.mktemp("mastodon-media")),
         ratelimit=RateLimitConfig(enabled=True, limit=1_000_000, window_seconds=3600),
         faults=FaultConfig(enabled=True),
+        # Server-sent events on /api/v1/streaming/* as Mastodon serves them
+        # (docs.joinmastodon.org/methods/streaming/); heartbeats every second so a stream
+        # a test abandons ends quickly.
+        streaming=StreamingConfig(enabled=True, heartbeat_seconds=1.0),
     )
     server = MockServer(config=config, host="127.0.0.1", startup_timeout=30)
     try:

@@ -28,6 +28,9 @@ or stays while configured when it has a `probability`. A step answers `status` (
 `after_commit` the request is carried out first and its answer then replaced, which is how
 a lost response looks to the client.
 
+Bluesky direct messages (`chat.bsky.convo.*`, reached through the PDS's `atproto-proxy`
+header) live in `emulator_chat`.
+
 Every created post goes to the event log (account, idempotency key or rkey, id, `received_at`
 from `time.time()`), so a benchmark measures lateness from the server's own clock and a test
 checks that each key was published exactly once. Control endpoints live under `/_emulator/`.
@@ -66,7 +69,11 @@ import uvicorn
 
 from chorus.networks.providers.base import Credentials
 from chorus.testing import emulator_telegram
+from chorus.testing.emulator_chat import NO_DM_SCOPE, ChatService
 
+# Access tokens: a full session, or an app password's without DM access (which the PDS
+# accepts everywhere except the chat proxy)
+_ACCESS_SCOPES = ("com.atproto.access", NO_DM_SCOPE)
 PUBLISH_ROUTES = frozenset(
     {"mastodon.statuses.create", "com.atproto.repo.createRecord"}
     | {f"telegram.{method}" for method in emulator_telegram.PUBLISH_METHODS}
@@ -125,15 +132,22 @@ def _claims(token: str) -> dict[str, Any] | None:
     return claims if isinstance(sub, str) and sub.startswith("did:") else None
 
 
-def mint_bluesky_session(handle: str, *, did: str = "", ttl_s: float = 7200.0) -> dict[str, str]:
-    """A session the emulator accepts, made without a request (saves 20,000 sign-ins)."""
+def mint_bluesky_session(
+    handle: str, *, did: str = "", ttl_s: float = 7200.0, dm_access: bool = True
+) -> dict[str, str]:
+    """A session the emulator accepts, made without a request (saves 20,000 sign-ins).
+
+    `dm_access=False` is an app password made without access to direct messages.
+    """
     did, now = did or did_for_handle(handle), time.time()
     base = {"sub": did, "aud": "did:web:emulator.invalid", "iat": int(now), "handle": handle}
-    access = _jwt({**base, "scope": "com.atproto.access", "exp": now + ttl_s})
+    scope = "com.atproto.access" if dm_access else NO_DM_SCOPE
+    access = _jwt({**base, "scope": scope, "exp": now + ttl_s})
     refresh = _jwt(
         {
             **base,
             "scope": "com.atproto.refresh",
+            "dm_access": dm_access,  # a renewed session keeps the app password's rights
             "exp": now + _REFRESH_TTL_S,
             "jti": _b64(os.urandom(12)),
         }
@@ -305,6 +319,8 @@ class Emulator:
             ("POST", "com.atproto.repo.uploadBlob"): self._b_upload_blob,
             ("GET", "_health"): lambda request, _: (200, {"version": "emulator"}, []),
         }
+        self.chat = ChatService(self)
+        self._xrpc.update(self.chat.routes())
         self.reset()
 
     # ----------------------------------------------------------------- state and control
@@ -331,6 +347,7 @@ class Emulator:
         self._ids = itertools.count(int(time.time() * 1000) << 16)
         self._tid_last = 0
         self.telegram = emulator_telegram.TelegramBotApi(self)
+        self.chat.reset()
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply the given settings, all or none (a bad one raises ValueError or TypeError)."""
@@ -795,21 +812,21 @@ class Emulator:
         self.handles.setdefault(did, actor.lower())
         return did
 
-    def _b_auth(self, request: _Request, scope: str = "com.atproto.access") -> str:
+    def _b_auth(self, request: _Request, scope: str | tuple[str, ...] = _ACCESS_SCOPES) -> str:
         token = request.bearer
         if not token:
             raise self._x(401, "AuthMissing", "Authentication Required")
         claims = _claims(token)
         if claims is None:
             raise self._x(400, "InvalidToken", "Token could not be verified")
-        if claims.get("scope") != scope:
+        if claims.get("scope") not in ((scope,) if isinstance(scope, str) else scope):
             raise self._x(400, "InvalidToken", "Bad token scope")
         did = str(claims["sub"])
         if "handle" in claims:
             self.handles.setdefault(did, str(claims["handle"]))
         if did in self.revoked:
             self.counters["auth_rejected"] += 1
-            revoked = "Token has been revoked" if scope != "com.atproto.access" else ""
+            revoked = "Token has been revoked" if scope == "com.atproto.refresh" else ""
             raise self._x(400, "ExpiredToken", revoked or "Token has expired")
         if float(claims.get("exp", 0)) <= time.time():
             raise self._x(400, "ExpiredToken", "Token has expired")
@@ -833,9 +850,10 @@ class Emulator:
             ],
         }
 
-    def _session(self, request: _Request, did: str) -> dict[str, Any]:
+    def _session(self, request: _Request, did: str, *, dm_access: bool = True) -> dict[str, Any]:
         handle = self.handles.get(did, "handle.invalid")
-        session = mint_bluesky_session(handle, did=did, ttl_s=float(self.settings.access_ttl_s))
+        ttl_s = float(self.settings.access_ttl_s)
+        session = mint_bluesky_session(handle, did=did, ttl_s=ttl_s, dm_access=dm_access)
         return {
             "did": did,
             "handle": handle,
@@ -869,7 +887,8 @@ class Emulator:
 
     def _b_refresh_session(self, request: _Request, _: str) -> Reply:
         did = self._b_auth(request, scope="com.atproto.refresh")
-        return 200, self._session(request, did), []
+        dm_access = (_claims(request.bearer) or {}).get("dm_access", True) is not False
+        return 200, self._session(request, did, dm_access=dm_access), []
 
     def _b_get_session(self, request: _Request, _: str) -> Reply:
         session = self._session(request, self._b_auth(request))
@@ -1145,9 +1164,11 @@ class EmulatorServer:
     def mastodon_credentials(self, token: str) -> Credentials:
         return Credentials(identity={"server_url": self.base_url}, secrets={"access_token": token})
 
-    def bluesky_credentials(self, handle: str, *, ttl_s: float = 7200.0) -> Credentials:
+    def bluesky_credentials(
+        self, handle: str, *, ttl_s: float = 7200.0, dm_access: bool = True
+    ) -> Credentials:
         """A signed-in Bluesky account without a sign-in request."""
-        session = mint_bluesky_session(handle, ttl_s=ttl_s)
+        session = mint_bluesky_session(handle, ttl_s=ttl_s, dm_access=dm_access)
         return Credentials(
             identity={
                 "did": session["did"],

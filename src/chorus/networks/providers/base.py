@@ -183,12 +183,23 @@ class Interaction:
     url: str = ""
     subject: RemoteRef | None = None  # our post it responds to, if any
     conversation_id: str = ""
+    # Optional details, where the network says: the post this one answers (remote id),
+    # its audience (Mastodon: public, unlisted, private, direct), when its author last
+    # edited it, and whether it is gone. An edited or deleted item updates the inbox item
+    # with the same remote_id; a deleted one carries no text and may carry no author.
+    in_reply_to: str = ""
+    visibility: str = ""
+    edited_at: datetime | None = None
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
 class InteractionPage:
     items: tuple[Interaction, ...]
     cursor: str  # pass back next time to get only newer interactions
+    # Problems that did not stop the read but need the user (e.g. no access to Bluesky
+    # direct messages): plain sentences to show, as with ProviderError.message.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

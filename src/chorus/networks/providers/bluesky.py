@@ -18,28 +18,20 @@ Content warnings become self-labels, the only kind Bluesky has. Its apps offer f
 Chorus maps the warning text to `nudity` or `sexual` when it names those, and to
 `graphic-media` (the general "may be upsetting" label) otherwise.
 
-Interactions come from `app.bsky.notification.listNotifications`. Bluesky dates each one
-with min(createdAt, indexedAt) and pages from the newest down, so an item indexed late can
-land just below the newest one already seen. The cursor therefore holds the newest date
-seen plus the URIs seen within `overlap` of it; each call reads back to that date minus
-`overlap` (at most `max_pages` pages) and skips what it already returned. Direct messages
-live on a separate chat service (`chat.bsky.*`) and are not read.
+Interactions come from `app.bsky.notification.listNotifications` (see `bluesky_inbox` for
+its cursor, which has no "newer than" and so keeps the URIs seen near the newest date) and
+from the chat service's log for direct messages (`bluesky_chat`), both in one opaque
+cursor; thread context from `app.bsky.feed.getPostThread`. Record building (keys, facets,
+labels, image sizes) lives in `bluesky_records`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import struct
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-
-from chorus.text.entities import HASHTAG, LINK, MENTION, find_entities
 
 from .base import (
     AccountIdentity,
@@ -47,7 +39,6 @@ from .base import (
     AuthExpired,
     Credentials,
     Interaction,
-    InteractionKind,
     InteractionPage,
     Limits,
     Media,
@@ -63,197 +54,36 @@ from .base import (
     RemoteRef,
     Transient,
 )
-from .wire import error_words, is_auth_failure, seconds_to_wait, send
+from .bluesky_chat import CHAT_SERVICE, Chat, chat_refusal
+from .bluesky_inbox import (
+    NOT_FOUND_POST,
+    decode_cursor,
+    encode_cursor,
+    gone,
+    notification_interaction,
+    post_url,
+    profile_url,
+    split_at_uri,
+    thread_items,
+)
+from .bluesky_inbox import iso as _iso
+from .bluesky_inbox import parse_time as _parse_time
+from .bluesky_records import build_facets, image_size, record_key_for, self_label_for
+from .wire import error_words, is_auth_failure, lenient_json, seconds_to_wait, send
 
 DEFAULT_SERVICE_URL = "https://bsky.social"
 DEFAULT_PLC_URL = "https://plc.directory"
-APP_URL = "https://bsky.app"
 POST_COLLECTION = "app.bsky.feed.post"
 
 _AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"})
 _DEFAULT_RETRY_AFTER = 300.0  # Bluesky's general limits use five-minute windows
-_CURSOR_URIS = 500  # keeps the cursor small even for an account that gets many likes
 _POSTS_BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
 _WRONG_PASSWORD = "wrong handle or app password"
-_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
-_TID_EPOCH_US = 1_672_531_200 * 1_000_000  # 2023-01-01T00:00:00Z
-_NOTIFICATION_KINDS: dict[str, InteractionKind] = {
-    "reply": "reply",
-    "mention": "mention",
-    "quote": "quote",
-    "like": "like",
-    "repost": "repost",
-    "follow": "follow",
-}
-_WARNING_LABELS = (
-    (("nud", "naked"), "nudity"),
-    (("sex", "nsfw", "porn", "18+", "adult", "explicit"), "sexual"),
-)
 
 
 def _now() -> datetime:
     """The current UTC time; a function so tests can pin the clock."""
     return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    """The datetime format atproto records use: UTC, milliseconds, `Z`."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-# --------------------------------------------------------------------------- pure helpers
-
-
-def record_key_for(idempotency_key: str) -> str:
-    """A valid TID computed from the idempotency key: the same draft gets the same key."""
-    digest = hashlib.sha256(b"chorus/bluesky/post\0" + idempotency_key.encode("utf-8")).digest()
-    bits = int.from_bytes(digest[:8], "big")
-    timestamp = _TID_EPOCH_US + (bits >> 10) % (1 << 44)
-    value = (timestamp << 10) | (bits & 0x3FF)
-    chars = []
-    for _ in range(13):
-        chars.append(_TID_CHARS[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
-
-
-def build_facets(text: str, resolve_handle: Callable[[str], str | None]) -> list[dict[str, Any]]:
-    """Rich-text facets for links, mentions and hashtags, with UTF-8 byte offsets.
-
-    `resolve_handle` turns a handle into a DID, or None; unresolvable mentions stay text.
-    """
-    facets = []
-    for entity in find_entities(text, "bluesky"):
-        if entity.kind == LINK:
-            feature = {"$type": "app.bsky.richtext.facet#link", "uri": entity.value}
-        elif entity.kind == MENTION:
-            did = resolve_handle(entity.value)
-            if not did:
-                continue
-            feature = {"$type": "app.bsky.richtext.facet#mention", "did": did}
-        elif entity.kind == HASHTAG:
-            feature = {"$type": "app.bsky.richtext.facet#tag", "tag": entity.value}
-        else:
-            continue
-        facets.append(
-            {
-                "index": {"byteStart": entity.byte_start, "byteEnd": entity.byte_end},
-                "features": [feature],
-            }
-        )
-    return facets
-
-
-def self_label_for(content_warning: str) -> str:
-    """The Bluesky self-label value that best matches a free-text content warning."""
-    words = content_warning.lower()
-    for needles, label in _WARNING_LABELS:
-        if any(needle in words for needle in needles):
-            return label
-    return "graphic-media"
-
-
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from a PNG, GIF, JPEG or WebP header (for `aspectRatio`), or None."""
-    try:
-        if data[:8] == b"\x89PNG\r\n\x1a\n":
-            return struct.unpack(">II", data[16:24])
-        if data[:6] in (b"GIF87a", b"GIF89a"):
-            return struct.unpack("<HH", data[6:10])
-        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-            return _webp_size(data)
-        if data[:2] == b"\xff\xd8":
-            return _jpeg_size(data)
-    except struct.error:
-        return None
-    return None
-
-
-def _webp_size(data: bytes) -> tuple[int, int] | None:
-    chunk = data[12:16]
-    if chunk == b"VP8 ":
-        width, height = struct.unpack("<HH", data[26:30])
-        return width & 0x3FFF, height & 0x3FFF
-    if chunk == b"VP8L":
-        bits = int.from_bytes(data[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8X":
-        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-    return None
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    offset = 2
-    while offset + 9 <= len(data):
-        if data[offset] != 0xFF:
-            return None
-        marker = data[offset + 1]
-        length = struct.unpack(">H", data[offset + 2 : offset + 4])[0]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[offset + 5 : offset + 9])
-            return width, height
-        offset += 2 + length
-    return None
-
-
-def split_at_uri(uri: str) -> tuple[str, str, str]:
-    """(repo DID, collection, record key) of an `at://` URI; Rejected if it is not one."""
-    parts = uri.removeprefix("at://").split("/") if uri.startswith("at://") else []
-    if len(parts) != 3 or not all(parts):
-        raise Rejected(f"{uri!r} is not a Bluesky post address (at://did/collection/key)")
-    return parts[0], parts[1], parts[2]
-
-
-def post_url(author: str, uri: str) -> str:
-    """The bsky.app page of a post; `author` is a handle or a DID."""
-    return f"{APP_URL}/profile/{author}/post/{split_at_uri(uri)[2]}"
-
-
-def _profile_url(author: str) -> str:
-    return f"{APP_URL}/profile/{author}"
-
-
-def _decode_cursor(cursor: str, overlap: timedelta) -> tuple[datetime | None, dict[str, datetime]]:
-    """(oldest date still worth reading, {URI: date} already returned); bad cursors start afresh.
-
-    A full cursor (_CURSOR_URIS entries) only vouches for items from its oldest entry on.
-    """
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii"))) if cursor else {}
-    except (ValueError, UnicodeError):
-        data = {}
-    seen_data = data.get("seen") if isinstance(data, dict) else None
-    seen = {
-        uri: at
-        for uri, value in (seen_data.items() if isinstance(seen_data, dict) else ())
-        if (at := _parse_time(value)) is not None
-    }
-    if not seen:
-        return None, seen
-    floor = max(seen.values()) - overlap
-    return (max(floor, min(seen.values())) if len(seen) >= _CURSOR_URIS else floor), seen
-
-
-def _encode_cursor(seen: dict[str, datetime], overlap: timedelta) -> str:
-    """Keep the URIs dated within `overlap` of the newest one (at most _CURSOR_URIS)."""
-    if not seen:
-        return ""
-    newest = max(seen.values())
-    recent = sorted(
-        ((at, uri) for uri, at in seen.items() if at >= newest - overlap), reverse=True
-    )[:_CURSOR_URIS]
-    data = {"seen": {uri: _iso(at) for at, uri in recent}}
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
 
 
 # --------------------------------------------------------------------------- HTTP plumbing
@@ -264,7 +94,7 @@ def _body(response: httpx.Response) -> dict[str, Any]:
     if not response.content.strip():
         return {}
     try:
-        data = response.json()
+        data = lenient_json(response)
     except ValueError as exc:
         raise Transient(
             f"{response.url.host} sent a malformed response (HTTP {response.status_code})"
@@ -345,12 +175,14 @@ def _call(
     body: dict[str, Any] | None = None,
     procedure: bool = False,
     token: str = "",
+    extra_headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     """One XRPC call: a GET query, or a POST procedure (with a JSON body when given).
 
     Procedures that take no input (refreshSession) must be sent without any body at all.
     """
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers.update(extra_headers or {})
     if body is not None:
         return send(http, "POST", _xrpc_url(base, nsid), json=body, headers=headers)
     method = "POST" if procedure else "GET"
@@ -413,7 +245,7 @@ class Bluesky(PasswordSignIn, Provider):
         supports_polls=False,
         supports_threads=True,
         supports_content_warning=True,
-        supports_direct_messages=False,
+        supports_direct_messages=True,
         rate_limit_note=(
             "Bluesky's PDS allows 5,000 write points an hour and 35,000 a day per account "
             "(a post or like costs 3, an edit 2, a delete 1: about 1,666 posts an hour), "
@@ -518,10 +350,35 @@ class Bluesky(PasswordSignIn, Provider):
         upload: Media | None = None,
     ) -> dict[str, Any]:
         """An authenticated call; on `ExpiredToken` renew the session and repeat it once."""
-        response = self._authorized(nsid, params=params, body=body, upload=upload)
+        response = self._xrpc_response(nsid, params=params, body=body, upload=upload)
+        _raise_for_status(response)
+        return _body(response)
+
+    def _xrpc_response(
+        self,
+        nsid: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        upload: Media | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        call = {"params": params, "body": body, "upload": upload, "headers": headers}
+        response = self._authorized(nsid, **call)
         if response.status_code in (400, 401) and _xrpc_error(response)[0] == "ExpiredToken":
             self.refresh()
-            response = self._authorized(nsid, params=params, body=body, upload=upload)
+            response = self._authorized(nsid, **call)
+        return response
+
+    def chat_call(
+        self, nsid: str, *, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A `chat.bsky.*` call, proxied by the PDS to the chat service (see bluesky_chat)."""
+        service = str(self.credentials.identity.get("chat_service") or CHAT_SERVICE)
+        response = self._xrpc_response(
+            nsid, params=params, body=body, headers={"atproto-proxy": service}
+        )
+        chat_refusal(response, _xrpc_error(response))
         _raise_for_status(response)
         return _body(response)
 
@@ -532,10 +389,19 @@ class Bluesky(PasswordSignIn, Provider):
         params: dict[str, Any] | None,
         body: dict[str, Any] | None,
         upload: Media | None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         token = self.credentials.secrets.get("accessJwt", "")
         if upload is None:
-            response = _call(self.http, self.pds_url, nsid, params=params, body=body, token=token)
+            response = _call(
+                self.http,
+                self.pds_url,
+                nsid,
+                params=params,
+                body=body,
+                token=token,
+                extra_headers=headers,
+            )
         else:
             response = send(
                 self.http,
@@ -589,7 +455,7 @@ class Bluesky(PasswordSignIn, Provider):
             handle=handle,
             display_name=str(profile.get("displayName") or ""),
             avatar_url=str(profile.get("avatar") or ""),
-            profile_url=_profile_url(handle),
+            profile_url=profile_url(handle),
         )
 
     def fetch_account_metrics(self) -> AccountMetrics:
@@ -787,7 +653,12 @@ class Bluesky(PasswordSignIn, Provider):
         return metrics
 
     def fetch_interactions(self, cursor: str = "") -> InteractionPage:
-        floor, seen = _decode_cursor(cursor, self.overlap)
+        """Notifications newer than the cursor, then direct messages from the chat log.
+
+        A chat failure never holds the notifications back: the chat part of the cursor is
+        kept as it was (so no message is lost) and the failure becomes a page warning.
+        """
+        floor, seen, chat_cursor = decode_cursor(cursor, self.overlap)
         fresh = []
         for notification in self._notifications(floor):
             at = _parse_time(notification.get("indexedAt"))
@@ -796,9 +667,46 @@ class Bluesky(PasswordSignIn, Provider):
                 continue
             seen[uri] = at
             fresh.append(notification)
-        items = [item for n in fresh if (item := self._interaction(n)) is not None]
+        items = [
+            item
+            for n in fresh
+            if (item := notification_interaction(n, self.did, self.handle)) is not None
+        ]
+        warnings: tuple[str, ...] = ()
+        try:
+            messages, chat_cursor = Chat(self).read(chat_cursor, max_pages=self.max_pages)
+        except ProviderError as failure:
+            warnings = (f"Direct messages were not read: {failure.message}",)
+        else:
+            items += messages
         items.sort(key=lambda item: item.created_at)
-        return InteractionPage(items=tuple(items), cursor=_encode_cursor(seen, self.overlap))
+        return InteractionPage(
+            items=tuple(items),
+            cursor=encode_cursor(seen, self.overlap, chat_cursor),
+            warnings=warnings,
+        )
+
+    def fetch_thread(self, ref: RemoteRef) -> tuple[Interaction, ...]:
+        """The thread around a post from `app.bsky.feed.getPostThread`, oldest first; a post
+        that no longer resolves comes back as one `deleted` item."""
+        response = self._xrpc_response(
+            "app.bsky.feed.getPostThread",
+            params={"uri": ref.remote_id, "depth": 10, "parentHeight": 80},
+        )
+        if response.status_code == 400 and _xrpc_error(response)[0] == "NotFound":
+            return (gone(ref.remote_id),)
+        _raise_for_status(response)
+        thread = _body(response).get("thread")
+        if not isinstance(thread, dict) or thread.get("$type") == NOT_FOUND_POST:
+            return (gone(ref.remote_id),)
+        return tuple(thread_items(thread, self.did, self.handle))
+
+    def send_direct_message(
+        self, conversation_id: str, text: str, *, idempotency_key: str
+    ) -> RemoteRef:
+        """Send `text` to the chat conversation `conversation_id` (see bluesky_chat on
+        retries: sendMessage takes no idempotency key)."""
+        return Chat(self).send(conversation_id, text)
 
     def _notifications(self, floor: datetime | None) -> list[dict[str, Any]]:
         """The newest page, or every page back to `floor` (at most `max_pages`)."""
@@ -813,42 +721,3 @@ class Bluesky(PasswordSignIn, Provider):
                 break
             params["cursor"] = page["cursor"]
         return notifications
-
-    def _own_post(self, uri: Any) -> RemoteRef | None:
-        """The post a notification is about (`reasonSubject`), if it names one."""
-        if not isinstance(uri, str):
-            return None
-        try:
-            repo = split_at_uri(uri)[0]
-        except Rejected:
-            return None
-        return RemoteRef(uri, url=post_url(self.handle if repo == self.did else repo, uri))
-
-    def _interaction(self, notification: dict[str, Any]) -> Interaction | None:
-        kind = _NOTIFICATION_KINDS.get(str(notification.get("reason")))
-        author = notification.get("author")
-        created_at = _parse_time(notification.get("indexedAt"))
-        if kind is None or not isinstance(author, dict) or created_at is None:
-            return None
-        uri = str(notification["uri"])
-        handle = str(author.get("handle") or author.get("did") or "")
-        record = notification.get("record") if isinstance(notification.get("record"), dict) else {}
-        subject = self._own_post(notification.get("reasonSubject"))
-        if kind in ("reply", "mention", "quote"):
-            text, url = str(record.get("text") or ""), post_url(handle, uri)
-            root = (record.get("reply") or {}).get("root") or {}
-            conversation = str(root.get("uri") or uri)
-        else:
-            text, url, conversation = "", _profile_url(handle), ""
-        return Interaction(
-            kind=kind,
-            remote_id=uri,
-            author_handle=handle,
-            created_at=created_at,
-            author_name=str(author.get("displayName") or ""),
-            author_avatar_url=str(author.get("avatar") or ""),
-            text=text,
-            url=url,
-            subject=subject if kind != "mention" else None,
-            conversation_id=conversation,
-        )

@@ -23,11 +23,15 @@ created at or after `since` (minus two minutes for clock drift), and not among t
 the caller already recorded for other posts.
 
 Interactions come from `/api/v1/notifications` (mentions, replies, DMs, quotes,
-favourites, boosts, follows). The cursor is the highest notification id seen: with a
-cursor we walk forward through the `Link: rel="prev"` pages, at most `max_pages` per
-call, so nothing is skipped when more arrived than one call reads; without one we read
-only the newest page. Notifications the user's server-side policy filtered (e.g. DMs
-from strangers) are included, so a team inbox does not silently miss them.
+favourites, boosts, follows, and `update`: an edit of a status we interacted with, which
+carries `edited_at`). The cursor is the highest notification id seen: with a cursor we walk
+forward through the `Link: rel="prev"` pages, at most `max_pages` per call, so nothing is
+skipped when more arrived than one call reads; without one we read only the newest page.
+Notifications the user's server-side policy filtered (e.g. DMs from strangers) are
+included, so a team inbox does not silently miss them. Conversation ids are thread roots,
+read from `/api/v1/statuses/:id/context` (see `mastodon_inbox`); DMs are direct statuses,
+answered by `send_direct_message` with another direct status in the same thread. Push
+comes from the streaming API (`stream_interactions`, see `mastodon_streaming`).
 """
 
 from __future__ import annotations
@@ -35,9 +39,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -49,7 +52,6 @@ from .base import (
     AuthExpired,
     Credentials,
     Interaction,
-    InteractionKind,
     InteractionPage,
     Limits,
     Media,
@@ -65,15 +67,25 @@ from .base import (
     RemoteRef,
     Transient,
 )
-from .wire import error_words, is_auth_failure, seconds_to_wait, send
+from .mastodon_inbox import (
+    NOTIFICATION_TYPES,
+    InboxMapper,
+    deleted,
+    direct_reply,
+    handle_of,
+    parse_time,
+    plain_text,
+)
+from .mastodon_instance import server_values as _server_values
+from .wire import error_words, is_auth_failure, lenient_json, seconds_to_wait, send
 
 SCOPES = "read write"
-_NOTIFICATION_TYPES = ("mention", "quote", "reblog", "favourite", "follow")
 _STATUS_BATCH = 20  # ids per batch read: Mastodon caps id[]; its default page size is safe
 _NO_BATCH = (400, 404, 405)  # how servers without batch reads answer GET /api/v1/statuses
 _DEFAULT_RETRY_AFTER = 300.0  # Mastodon's general rate-limit window is five minutes
 _RECONCILE_PAGE = 40  # statuses per page (the API's maximum)
 _RECONCILE_PAGES = 5  # how far back a reconciliation reads: 200 statuses
+_ROOTS_KEPT = 10_000  # thread roots one mapper remembers
 _CLOCK_DRIFT = timedelta(minutes=2)  # our clock against the server's
 _REMOTE_MENTION = re.compile(r"(@\w+)@[\w.-]*\w")
 _SPACES = re.compile(r"\s+")
@@ -106,7 +118,7 @@ def _now() -> datetime:
 
 def _json(response: httpx.Response) -> Any:
     try:
-        return response.json()
+        return lenient_json(response)
     except ValueError as exc:
         raise Transient(
             f"{response.url.host} sent a malformed response (HTTP {response.status_code})"
@@ -127,20 +139,7 @@ def _error_text(response: httpx.Response) -> str:
     return words or f"HTTP {response.status_code} from {response.url.host}"
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    """ISO 8601 (what Mastodon sends) or Unix seconds (what some proxies send)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return datetime.fromtimestamp(float(value), UTC)
-    except (ValueError, OverflowError):
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+_parse_time = parse_time
 
 
 def _rate_budget(headers: httpx.Headers) -> RateBudget | None:
@@ -200,93 +199,16 @@ def _probe_instance(server_url: str, http: httpx.Client) -> dict[str, Any]:
 # --------------------------------------------------------------------------- mapping
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "p":
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def _plain_text(html: str | None) -> str:
-    """Status `content` is HTML; the inbox shows plain text."""
-    parser = _TextExtractor()
-    parser.feed(html or "")
-    parser.close()
-    return "".join(parser.parts).strip()
-
-
-def _handle(account: dict[str, Any]) -> str:
-    """`bob` on its home server reads `bob@example.social`, like remote accounts do."""
-    acct = str(account.get("acct") or account.get("username") or "")
-    if "@" in acct:
-        return acct
-    host = urlsplit(str(account.get("url") or "")).netloc
-    return f"{acct}@{host}" if host else acct
+def _numeric(value: Any) -> int:
+    """An id's numeric value for ordering (0 for ids that are not numbers)."""
+    text = str(value or "")
+    return int(text) if text.isdigit() else 0
 
 
 def _max_id(ids: Iterable[str]) -> str | None:
     """Mastodon ids are numeric strings of varying length: compare them as numbers."""
     numeric = [i for i in ids if i.isdigit()]
     return max(numeric, key=int) if numeric else None
-
-
-def _quoted_id(status: dict[str, Any]) -> str:
-    quote = status.get("quote")
-    if not isinstance(quote, dict):
-        return ""
-    quoted = quote.get("quoted_status")
-    if isinstance(quoted, dict):
-        return str(quoted.get("id") or "")
-    return str(quote.get("quoted_status_id") or "")
-
-
-def _count(value: Any) -> int | None:
-    """A positive whole number from an instance document (some servers send strings)."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _server_values(instance: dict[str, Any]) -> dict[str, Any]:
-    """The per-server `Limits` values an instance document gives (v2, v1 or Pleroma-style);
-    missing and 0 values are left out."""
-
-    def section(parent: Any, key: str) -> dict[str, Any]:
-        value = parent.get(key) if isinstance(parent, dict) else None
-        return value if isinstance(value, dict) else {}
-
-    config = section(instance, "configuration")
-    statuses, media = section(config, "statuses"), section(config, "media_attachments")
-    polls, old_polls = section(config, "polls"), section(instance, "poll_limits")
-    upload = instance.get("upload_limit")
-    values = {
-        "max_text": _count(statuses.get("max_characters"))
-        or _count(instance.get("max_toot_chars")),
-        "url_length": _count(statuses.get("characters_reserved_per_url")),
-        "max_media": _count(statuses.get("max_media_attachments")),
-        "max_image_bytes": _count(media.get("image_size_limit")) or _count(upload),
-        "max_video_bytes": _count(media.get("video_size_limit")) or _count(upload),
-        "max_alt_text": _count(media.get("description_limit"))
-        or _count(instance.get("description_limit")),
-        "max_poll_options": _count(polls.get("max_options"))
-        or _count(old_polls.get("max_options")),
-        "max_poll_option_length": _count(polls.get("max_characters_per_option"))
-        or _count(old_polls.get("max_option_chars")),
-    }
-    types = media.get("supported_mime_types")
-    if isinstance(types, list) and types and all(isinstance(t, str) for t in types):
-        values["media_types"] = list(types)
-    return {name: value for name, value in values.items() if value is not None}
 
 
 def _status_text(draft: PostDraft) -> str:
@@ -336,7 +258,7 @@ def _is_copy(status: dict[str, Any], draft: PostDraft, earliest: datetime) -> bo
         if titles != list(draft.poll.options):
             return False
     plain = status.get("text")
-    shown = plain if isinstance(plain, str) and plain else _plain_text(status.get("content"))
+    shown = plain if isinstance(plain, str) and plain else plain_text(status.get("content"))
     return _comparable(shown) == _comparable(_status_text(draft))
 
 
@@ -512,7 +434,7 @@ class Mastodon(OAuthSignIn, Provider):
         account = self._account()
         return AccountIdentity(
             remote_id=str(account.get("id", "")),
-            handle=_handle(account),
+            handle=handle_of(account),
             display_name=str(account.get("display_name") or ""),
             avatar_url=str(account.get("avatar") or ""),
             profile_url=str(account.get("url") or ""),
@@ -697,7 +619,7 @@ class Mastodon(OAuthSignIn, Provider):
 
     def fetch_interactions(self, cursor: str = "") -> InteractionPage:
         params: dict[str, Any] = {
-            "types[]": list(_NOTIFICATION_TYPES),
+            "types[]": list(NOTIFICATION_TYPES),
             "limit": self.page_size,
             "include_filtered": "true",
         }
@@ -705,7 +627,7 @@ class Mastodon(OAuthSignIn, Provider):
             params["min_id"] = cursor
         notifications: list[dict[str, Any]] = []
         for _ in range(self.max_pages):
-            response = self._call("GET", "/api/v1/notifications", params=params)
+            response = self._notifications_page(params)
             page = _json(response)
             if not isinstance(page, list):
                 raise Transient("Mastodon sent an unexpected response shape")
@@ -716,52 +638,139 @@ class Mastodon(OAuthSignIn, Provider):
                 break
             params["min_id"] = min_id
         highest = _max_id([str(n.get("id", "")) for n in notifications] + [cursor or "0"])
-        items = [i for n in notifications if (i := self._interaction(n)) is not None]
+        mapper = self.inbox_mapper()
+        ordered = sorted(notifications, key=lambda n: _numeric(n.get("id")))
+        items = [i for n in ordered if (i := mapper.from_notification(n)) is not None]
         items.sort(key=lambda i: i.created_at)
         return InteractionPage(items=tuple(items), cursor=highest or "0")
 
-    def _interaction(self, notification: dict[str, Any]) -> Interaction | None:
-        account = notification.get("account") or {}
-        status = notification.get("status") or {}
-        created_at = _parse_time(notification.get("created_at"))
-        if not isinstance(account, dict) or not isinstance(status, dict) or created_at is None:
-            return None
-        ntype = notification.get("type")
-        kind: InteractionKind
-        subject: RemoteRef | None = None
-        if ntype in ("mention", "quote") and status.get("id"):
-            parent = str(status.get("in_reply_to_id") or "")
-            our_id = str(self.credentials.identity.get("account_id", ""))
-            replies_to_us = bool(parent) and str(status.get("in_reply_to_account_id")) == our_id
-            if status.get("visibility") == "direct":
-                kind = "direct_message"
-            elif ntype == "quote":
-                kind = "quote"
-            elif replies_to_us:
-                kind = "reply"
-            else:
-                kind = "mention"
-            if ntype == "quote" and _quoted_id(status):
-                subject = RemoteRef(_quoted_id(status))
-            elif replies_to_us:
-                subject = RemoteRef(parent)
-            remote_id = str(status["id"])
-            text, url = _plain_text(status.get("content")), str(status.get("url") or "")
-        elif ntype in ("favourite", "reblog", "follow"):
-            kind = {"favourite": "like", "reblog": "repost", "follow": "follow"}[ntype]
-            if status.get("id"):
-                subject = RemoteRef(str(status["id"]), url=str(status.get("url") or ""))
-            remote_id, text, url = str(notification.get("id")), "", str(account.get("url") or "")
-        else:
-            return None
-        return Interaction(
-            kind=kind,
-            remote_id=remote_id,
-            author_handle=_handle(account),
-            created_at=created_at,
-            author_name=str(account.get("display_name") or account.get("username") or ""),
-            author_avatar_url=str(account.get("avatar") or ""),
-            text=text,
-            url=url,
-            subject=subject,
+    def _notifications_page(self, params: dict[str, Any]) -> httpx.Response:
+        """One page; a server that refuses the `update` type (older or stricter servers of
+        the API validate `types[]`) is asked again without it, and edits are not read."""
+        try:
+            return self._call("GET", "/api/v1/notifications", params=params)
+        except Rejected:
+            if "update" not in params["types[]"]:
+                raise
+            params["types[]"] = [t for t in params["types[]"] if t != "update"]
+            return self._call("GET", "/api/v1/notifications", params=params)
+
+    # ----------------------------------------------------------------------- threads and DMs
+
+    def _our_id(self) -> str:
+        our_id = str(self.credentials.identity.get("account_id") or "")
+        if not our_id:
+            our_id = str(self._account().get("id") or "")
+            if not our_id:
+                raise Transient("Mastodon did not say which account this token belongs to")
+            self.credentials.identity["account_id"] = our_id
+            self.credentials_changed = True
+        return our_id
+
+    def inbox_mapper(self) -> InboxMapper:
+        """The mapper for this account; thread roots are memoised for one mapper's life."""
+        roots: dict[str, str] = {}
+
+        def root_of(status: dict[str, Any]) -> str:
+            status_id, parent = str(status.get("id") or ""), str(status.get("in_reply_to_id") or "")
+            if not parent:
+                roots[status_id] = status_id
+            elif parent in roots:
+                roots[status_id] = roots[parent]
+            elif status_id not in roots:
+                if len(roots) > _ROOTS_KEPT:  # a stream may live for days: stay bounded
+                    roots.clear()
+                context = self._context(status_id)
+                ancestors = context.get("ancestors") if context else None
+                chain = [a for a in ancestors or [] if isinstance(a, dict) and a.get("id")]
+                root = str(chain[0]["id"]) if chain else parent
+                for ancestor in chain:
+                    roots[str(ancestor["id"])] = root
+                roots[status_id] = root
+            return roots[status_id]
+
+        return InboxMapper(self._our_id(), root_of)
+
+    def concerns_us(self, status: dict[str, Any]) -> bool:
+        """Whether a status answers or mentions this account (for streamed edits)."""
+        our_id = self._our_id()
+        mentions = status.get("mentions") if isinstance(status.get("mentions"), list) else []
+        return str(status.get("in_reply_to_account_id")) == our_id or any(
+            isinstance(m, dict) and str(m.get("id")) == our_id for m in mentions
         )
+
+    def _context(self, status_id: str) -> dict[str, Any] | None:
+        """GET /api/v1/statuses/:id/context (docs.joinmastodon.org/methods/statuses/#context);
+        None when the status is gone."""
+        response = self._call("GET", f"/api/v1/statuses/{status_id}/context", ok=(404,))
+        return None if response.status_code == 404 else _json_object(response)
+
+    def _status(self, status_id: str) -> dict[str, Any] | None:
+        response = self._call("GET", f"/api/v1/statuses/{status_id}", ok=(404,))
+        return None if response.status_code == 404 else _json_object(response)
+
+    def _thread(self, status_id: str) -> list[dict[str, Any]] | None:
+        """The status's whole thread as the account sees it, oldest first; None if gone."""
+        status = self._status(status_id)
+        context = self._context(status_id) if status is not None else None
+        if status is None or context is None:
+            return None
+        ancestors = [s for s in context.get("ancestors") or [] if isinstance(s, dict)]
+        descendants = [s for s in context.get("descendants") or [] if isinstance(s, dict)]
+        descendants.sort(
+            key=lambda s: (_parse_time(s.get("created_at")) or _now(), _numeric(s.get("id")))
+        )
+        return [s for s in ancestors + [status] + descendants if s.get("id")]
+
+    def fetch_thread(self, ref: RemoteRef) -> tuple[Interaction, ...]:
+        """Ancestors, the status and its replies, oldest first; a status that is gone
+        comes back as one `deleted` item so the inbox can mark it."""
+        thread = self._thread(ref.remote_id)
+        if thread is None:
+            return (deleted(ref.remote_id),)
+        root = str(thread[0]["id"])
+        mapper = InboxMapper(self._our_id(), lambda status: root)
+        return tuple(mapper.from_status(status) for status in thread)
+
+    def send_direct_message(
+        self, conversation_id: str, text: str, *, idempotency_key: str
+    ) -> RemoteRef:
+        """A direct status to everyone in the conversation (thread root `conversation_id`),
+        in reply to its latest direct status, with the key as `Idempotency-Key`."""
+        if not text.strip():
+            raise Rejected("the message is empty")
+        thread = self._thread(conversation_id)
+        body = direct_reply(thread or [], self._our_id(), text)
+        response = self._call(
+            "POST", "/api/v1/statuses", json=body, headers={"Idempotency-Key": idempotency_key}
+        )
+        status = _json_object(response)
+        if not status.get("id"):
+            raise Transient("Mastodon accepted the message but sent no status id")
+        return _published(status).ref
+
+    # ----------------------------------------------------------------------- streaming
+
+    def instance_document(self) -> dict[str, Any]:
+        """The server's /api/v2/instance (or v1) document; {} when it has neither."""
+        for path in ("/api/v2/instance", "/api/v1/instance"):
+            response = self._call("GET", path, ok=(404, 410))
+            if response.status_code == 200:
+                try:
+                    data = response.json()
+                except ValueError:
+                    continue
+                if isinstance(data, dict):
+                    return data
+        return {}
+
+    def stream_interactions(self) -> Iterator[Interaction]:
+        """Interactions pushed by the server's streaming API, as they happen.
+
+        Raises `mastodon_streaming.StreamingUnavailable` (a Rejected) when the server
+        offers no event stream, and Transient when the stream ends: reconnecting, and
+        polling `fetch_interactions` for what came meanwhile, is the caller's job.
+        """
+        from .mastodon_streaming import stream
+
+        yield from stream(self)

@@ -40,6 +40,15 @@ def send(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Resp
         raise Transient(f"could not reach {host} ({type(exc).__name__})") from exc
 
 
+def lenient_json(response: httpx.Response) -> Any:
+    """The body as JSON, with bytes that are not UTF-8 read as U+FFFD instead of failing the
+    whole page (one app's broken text must not stop an inbox); ValueError if not JSON."""
+    try:
+        return response.json()
+    except UnicodeDecodeError:
+        return json.loads(response.content.decode("utf-8", "replace"))
+
+
 def seconds_to_wait(
     reset: datetime | None, retry_after: str, *, now: datetime, default: float
 ) -> float:
