@@ -48,7 +48,7 @@ class Transient(ProviderError):
 
 # --------------------------------------------------------------------------- values
 
-TextCounting = Literal["graphemes", "mastodon", "x-weighted"]
+TextCounting = Literal["graphemes", "mastodon", "x-weighted", "utf16"]
 InteractionKind = Literal["reply", "mention", "quote", "like", "repost", "follow", "direct_message"]
 
 
