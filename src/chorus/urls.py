@@ -119,6 +119,11 @@ urlpatterns = [
     path("media/upload/", media.media_upload, name="media_upload"),
     path("media/<int:asset_id>/", media.media_file, name="media_file"),
     path("media/<int:asset_id>/<str:token>/", media.media_file_signed, name="media_file_signed"),
+    path(
+        "media/network/<str:token>/<str:filename>",
+        media.media_file_for_network,
+        name="media_file_for_network",
+    ),
     path("calendar/", calendar.calendar, name="calendar"),
     path("campaigns/", calendar.campaigns, name="campaigns"),
     path("campaigns/new/", calendar.campaign_new, name="campaign_new"),

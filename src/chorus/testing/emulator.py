@@ -267,6 +267,9 @@ class Emulator:
     """The ASGI app: all state lives here, touched only from the event loop."""
 
     def __init__(self) -> None:
+        from chorus.testing.emulator_meta import MetaGraph  # Meta's Graph API, beside this
+
+        self.meta = MetaGraph(self)
         self.settings = Settings()
         self._latency = _latency_sampler(0.0)
         self._mastodon = {
@@ -307,6 +310,7 @@ class Emulator:
         """Forget accounts, posts, events, counters and faults; keep latency and limits."""
         self.settings.faults = []
         self.settings.down = False
+        self.meta.reset()
         self.started_at = time.time()
         self.counters: Counter[str] = Counter()
         self.in_flight = self.max_in_flight = 0
@@ -383,6 +387,8 @@ class Emulator:
         try:
             if name == "health":
                 return 200, {"ok": True}, []
+            if name.startswith("meta/"):
+                return self.meta.control(request, name[5:])
             if name == "stats":
                 return 200, self.stats(), []
             if name == "events":
@@ -428,7 +434,8 @@ class Emulator:
             status, payload, headers = await self._api(request)
             self.counters[f"status:{status}"] += 1
         if isinstance(payload, _PlainText):
-            data, kind = payload.encode(), b"text/plain; charset=utf-8"
+            data = payload.encode()
+            kind = getattr(payload, "content_type", b"text/plain; charset=utf-8")
         else:
             data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
             kind = b"application/json; charset=utf-8"
@@ -458,6 +465,8 @@ class Emulator:
     async def _handle(self, request: _Request) -> Reply:
         if self.settings.down:
             return self._error(request, 500, "")
+        if self.meta.owns(request):
+            return await self.meta.handle(request)
         handler, arg = self._resolve(request)
         if handler is None:
             if request.path.startswith("/xrpc/"):

@@ -86,8 +86,14 @@ class Facebook(GraphProvider):
         max_text=63_206,  # developers.facebook.com: a Page post's message
         text_counting="utf16",  # Meta counts UTF-16 code units (chorus.text.counting)
         max_media=10,
-        media_types=("image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4",
-                     "video/quicktime"),
+        media_types=(
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/webp",
+            "video/mp4",
+            "video/quicktime",
+        ),
         max_image_bytes=10 * 1024 * 1024,  # Page photos: 10 MB
         max_video_bytes=1024 * 1024 * 1024,  # a non-resumable `source` upload: 1 GB
         supports_threads=False,
@@ -96,7 +102,7 @@ class Facebook(GraphProvider):
             "(4,800 calls per engaged user in 24 hours); Meta reports usage in percent in "
             "X-Business-Use-Case-Usage and X-App-Usage, which Chorus follows."
         ),
-    )  # fmt: skip
+    )
 
     # ----------------------------------------------------------------------- account
 
@@ -250,8 +256,9 @@ class Facebook(GraphProvider):
         for start in range(0, len(refs), _METRICS_BATCH):
             chunk = refs[start : start + _METRICS_BATCH]
             try:
-                nodes = self._get("", ids=",".join(r.remote_id for r in chunk),
-                                  fields=_METRIC_FIELDS)  # fmt: skip
+                nodes = self._get(
+                    "", ids=",".join(r.remote_id for r in chunk), fields=_METRIC_FIELDS
+                )
             except Rejected:
                 nodes = {}
                 for ref in chunk:

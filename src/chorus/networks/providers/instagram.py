@@ -286,8 +286,9 @@ class Instagram(GraphProvider):
             state = self._container_state(child)
             if state != "FINISHED":
                 raise ContainerProcessing("Instagram is still processing the carousel's items")
-        parent = self._container(media_type="CAROUSEL", children=",".join(children),
-                                 caption=caption)  # fmt: skip
+        parent = self._container(
+            media_type="CAROUSEL", children=",".join(children), caption=caption
+        )
         return tuple(children), parent
 
     def _container_state(self, container: str) -> str:
@@ -342,9 +343,15 @@ class Instagram(GraphProvider):
         if draft.reply_to is not None:
             return self._find_reply(draft, earliest, exclude)
         wanted = _comparable(message_of(draft))
-        kind = "CAROUSEL_ALBUM" if len(draft.media) > 1 else (
-            "VIDEO" if draft.media and draft.media[0].mime_type.startswith("video/") else "IMAGE"
-        )  # fmt: skip
+        kind = (
+            "CAROUSEL_ALBUM"
+            if len(draft.media) > 1
+            else (
+                "VIDEO"
+                if draft.media and draft.media[0].mime_type.startswith("video/")
+                else "IMAGE"
+            )
+        )
         for item in self._pages(
             f"{self.node_id}/media",
             pages=_RECONCILE_PAGES,
@@ -371,8 +378,8 @@ class Instagram(GraphProvider):
         target, wanted = draft.reply_to.remote_id, _comparable(draft.text)
         for edge in ("replies", "comments"):
             try:
-                items = list(self._pages(f"{target}/{edge}", pages=2,
-                                         fields="id,text,timestamp,from{id}", limit=50))  # fmt: skip
+                fields = "id,text,timestamp,from{id}"
+                items = list(self._pages(f"{target}/{edge}", pages=2, fields=fields, limit=50))
             except Rejected:
                 continue
             for item in items:
@@ -397,7 +404,7 @@ class Instagram(GraphProvider):
                 return  # does not exist (any more)
             raise Rejected(
                 "Instagram does not let apps delete posts; delete it in the Instagram app. "
-                f"({error.get('message') or 'HTTP %d' % response.status_code})"
+                f"({error.get('message') or f'HTTP {response.status_code}'})"
             )
 
     # ----------------------------------------------------------------------- reading

@@ -305,9 +305,13 @@ class GraphProvider(OAuthSignIn, Provider):
             ).hexdigest()
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         response = send(
-            self.http, method, self._url(path, video=video), params=params, headers=headers,
+            self.http,
+            method,
+            self._url(path, video=video),
+            params=params,
+            headers=headers,
             **kwargs,
-        )  # fmt: skip
+        )
         self.rate_budget = rate_budget(response.headers) or self.rate_budget
         if response.status_code not in ok:
             raise_for_graph(response, self.name)
@@ -361,22 +365,28 @@ def exchange_code_for_user_token(app: OAuthApp, code: str, *, http: httpx.Client
     meta = MetaApp.from_settings()
     base = {"client_id": app.client_id, "client_secret": app.client_secret}
     response = send(
-        http, "GET", _graph(meta, "oauth/access_token"),
+        http,
+        "GET",
+        _graph(meta, "oauth/access_token"),
         params={**base, "redirect_uri": app.redirect_uri, "code": code},
-    )  # fmt: skip
+    )
     short = _token_from(response)
     response = send(
-        http, "GET", _graph(meta, "oauth/access_token"),
+        http,
+        "GET",
+        _graph(meta, "oauth/access_token"),
         params={**base, "grant_type": "fb_exchange_token", "fb_exchange_token": short},
-    )  # fmt: skip
+    )
     return _token_from(response)
 
 
 def _token_from(response: httpx.Response) -> str:
-    try:
-        raise_for_graph(response, "Facebook")
-    except AuthExpired as exc:  # here it means a bad or used code, not an old token
-        raise Rejected(f"Facebook did not accept the sign-in: {exc.message}") from exc
+    """A token from /oauth/access_token; a refusal (a used code, a wrong secret: code 1,
+    100 or 190 with HTTP 400) is the sign-in failing, not a passing fault or an old token."""
+    if 400 <= response.status_code < 500 and response.status_code != 429:
+        words = graph_error(response).get("message") or f"HTTP {response.status_code}"
+        raise Rejected(f"Facebook did not accept the sign-in: {words}")
+    raise_for_graph(response, "Facebook")
     token = json_object(response, "Facebook").get("access_token")
     if not isinstance(token, str) or not token:
         raise Transient("Facebook sent no access token")
