@@ -4,6 +4,7 @@ metrics, expired access and lost Pages; Instagram's container flow, quota and me
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -13,7 +14,6 @@ import pytest
 
 from chorus.networks.providers.base import (
     AuthExpired,
-    Credentials,
     Media,
     OAuthApp,
     PostDraft,
@@ -23,7 +23,7 @@ from chorus.networks.providers.base import (
     Transient,
 )
 from chorus.networks.providers.facebook import Facebook
-from chorus.networks.providers.instagram import ContainerProcessing, Instagram
+from chorus.networks.providers.instagram import Instagram
 from chorus.networks.providers.meta_graph import (
     exchange_code_for_user_token,
     managed_accounts,
@@ -207,7 +207,9 @@ def test_faults_map_onto_typed_errors(page, graph):
                     "code": 32,
                     "message": "Page limit",
                     "headers": {
-                        "X-Business-Use-Case-Usage": '{"1":[{"type":"pages","call_count":100,"estimated_time_to_regain_access":7}]}'
+                        "X-Business-Use-Case-Usage": json.dumps(
+                            {"1": [{"call_count": 100, "estimated_time_to_regain_access": 7}]}
+                        )
                     },
                 },
             ]
