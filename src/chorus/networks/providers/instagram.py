@@ -72,7 +72,12 @@ _QUOTA_SUBCODE = 2207042
 _FETCH_SUBCODES = frozenset({2207003, 2207020, 2207026, 2207052})
 MEDIA_INSIGHTS = ("reach", "saved", "shares", "views")
 ACCOUNT_INSIGHTS = ("reach", "accounts_engaged")
-_KIND_OF_TYPE = {"IMAGE": "IMAGE", "VIDEO": "VIDEO", "REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}
+_KIND_OF_TYPE = {
+    "IMAGE": "IMAGE",
+    "VIDEO": "VIDEO",
+    "REELS": "VIDEO",
+    "CAROUSEL_ALBUM": "CAROUSEL_ALBUM",
+}
 
 
 class ContainerProcessing(Transient):
@@ -162,27 +167,26 @@ class Instagram(GraphProvider):
         self._check_quota()
         key = (self.node_id, draft.idempotency_key)
         with self._containers_lock:
-            remembered = self._containers.get(key)
+            remembered = self._containers.pop(key, None)
         if remembered and time.time() - remembered[2] < _CONTAINER_TTL_S:
             children, final = remembered[0], remembered[1]
         else:
-            children, final = self._make_containers(draft, caption)
-        try:
-            state = self._container_state(final)
-            if state == "EXPIRED":
-                children, final = self._make_containers(draft, caption)
-                state = self._container_state(final)
-            if state != "FINISHED":
-                with self._containers_lock:
-                    self._containers[key] = (children, final, time.time())
-                raise ContainerProcessing("Instagram is still processing the media")
-            answer = self._publish_container(final)
-        except Rejected:
-            with self._containers_lock:
-                self._containers.pop(key, None)
-            raise
-        with self._containers_lock:
-            self._containers.pop(key, None)
+            children, final = self._make_items(draft, caption)
+        # Rejected (a container in ERROR, a refusal) forgets them: the next try starts over
+        if not final:  # a carousel is made of finished items only
+            if any(self._container_state(child) != "FINISHED" for child in children):
+                self._remember(key, children, "")
+                raise ContainerProcessing("Instagram is still processing the carousel's items")
+            final = self._container(
+                media_type="CAROUSEL", children=",".join(children), caption=caption
+            )
+        state = self._container_state(final)
+        if state == "EXPIRED":
+            raise ContainerProcessing("Instagram let the media expire; it is sent again next try")
+        if state != "FINISHED":
+            self._remember(key, children, final)
+            raise ContainerProcessing("Instagram is still processing the media")
+        answer = self._publish_container(final)
         media_id = str(answer.get("id") or "")
         if not media_id:
             raise Transient("Instagram published the post but sent no media id")
@@ -263,7 +267,12 @@ class Instagram(GraphProvider):
             media, network=self.name, network_url=str(self.credentials.identity.get("graph_url"))
         )
 
-    def _make_containers(self, draft: PostDraft, caption: str) -> tuple[tuple[str, ...], str]:
+    def _remember(self, key: tuple[str, str], children: tuple[str, ...], final: str) -> None:
+        with self._containers_lock:
+            self._containers[key] = (children, final, time.time())
+
+    def _make_items(self, draft: PostDraft, caption: str) -> tuple[tuple[str, ...], str]:
+        """The single container, or a carousel's item containers (its own comes later)."""
         if len(draft.media) == 1:
             media = draft.media[0]
             if media.mime_type.startswith("video/"):
@@ -282,14 +291,7 @@ class Instagram(GraphProvider):
                 if media.alt_text:
                     fields["alt_text"] = media.alt_text[: self.limits.max_alt_text]
             children.append(self._container(is_carousel_item="true", **fields))
-        for child in children:  # a carousel is made of finished items only
-            state = self._container_state(child)
-            if state != "FINISHED":
-                raise ContainerProcessing("Instagram is still processing the carousel's items")
-        parent = self._container(
-            media_type="CAROUSEL", children=",".join(children), caption=caption
-        )
-        return tuple(children), parent
+        return tuple(children), ""
 
     def _container_state(self, container: str) -> str:
         data = self._get(container, fields="status_code,status")
@@ -395,16 +397,18 @@ class Instagram(GraphProvider):
         return None
 
     def delete(self, ref: RemoteRef) -> None:
-        """Instagram lets the API delete comments but not posts: a post is Rejected with
-        a message saying to delete it in the app."""
+        """Instagram lets apps delete comments (our replies) but not posts. Both a post and
+        a missing object answer code 100 / subcode 33, so the object is then read: gone is
+        done; still there is a post, Rejected with a message saying to delete it in the app."""
         response = self._call("DELETE", ref.remote_id, ok=(400, 404))
-        if response.status_code in (400, 404):
-            error = graph_error(response)
-            if error.get("code") == 100 and error.get("error_subcode") == 33:
-                return  # does not exist (any more)
+        if response.status_code not in (400, 404):
+            return
+        error = graph_error(response)
+        if error.get("code") != 100:
+            raise_for_graph(response, self.name)
+        if self._call("GET", ref.remote_id, params={"fields": "id"}, ok=(400, 404)).is_success:
             raise Rejected(
-                "Instagram does not let apps delete posts; delete it in the Instagram app. "
-                f"({error.get('message') or f'HTTP {response.status_code}'})"
+                "Instagram does not let apps delete posts; delete it in the Instagram app."
             )
 
     # ----------------------------------------------------------------------- reading
