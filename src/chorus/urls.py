@@ -8,6 +8,7 @@ from chorus.web.views import (
     auth,
     calendar,
     composer,
+    connect_meta,
     governance,
     media,
     networks,
@@ -77,6 +78,18 @@ urlpatterns = [
         name="connect_oauth",
     ),
     path("social-accounts/oauth/callback/", networks.oauth_callback, name="oauth_callback"),
+    path("social-accounts/meta/", connect_meta.meta_connect_start, name="meta_connect_start"),
+    path("social-accounts/meta/begin/", connect_meta.meta_connect_begin, name="meta_connect_begin"),
+    path(
+        "social-accounts/meta/callback/",
+        connect_meta.meta_connect_callback,
+        name="meta_connect_callback",
+    ),
+    path(
+        "social-accounts/meta/choose/",
+        connect_meta.meta_connect_choose,
+        name="meta_connect_choose",
+    ),
     path("social-accounts/<int:account_id>/", networks.account_detail, name="account_detail"),
     path("social-accounts/<int:account_id>/check/", networks.account_check, name="account_check"),
     path(
