@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chorus.accounts.roles import Capability
@@ -79,8 +78,7 @@ def meta_connect_choose(request):
             request.session.pop(SESSION_KEY, None)
             messages.success(
                 request,
-                ngettext("Connected %(names)s.", "Connected %(names)s.", len(accounts))
-                % {"names": ", ".join(a.handle for a in accounts)},
+                _("Connected %(names)s.") % {"names": ", ".join(a.handle for a in accounts)},
             )
             return redirect("social_accounts")
     try:
