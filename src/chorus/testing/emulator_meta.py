@@ -21,139 +21,35 @@ for `times` requests; `after_commit` does the work first and then loses the answ
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import html
 import itertools
-import re
 import secrets
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email import policy
-from email.parser import BytesParser
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
-import httpx
-
-from chorus.testing.emulator import Reply, _PlainText, _Request
-
-VERSION_PATH = re.compile(r"^/v\d+\.\d+/")
-PUBLISH_ROUTES = frozenset(
-    {
-        "meta.feed",
-        "meta.photos",
-        "meta.videos",
-        "meta.comments.create",
-        "meta.media_publish",
-        "meta.replies.create",
-    }
+from chorus.testing.emulator import Reply, _Request
+from chorus.testing.emulator_meta_instagram import InstagramRoutes
+from chorus.testing.emulator_meta_wire import (
+    VERSION_PATH,
+    GraphError,
+    Html,
+    MetaFault,
+    dumps,
+    form_params,
+    graph_time,
+    loads_object,
+    now_s,
+    paged,
+    split_fields,
 )
+
 APP_ID, APP_SECRET = "chorus-emulator-app", "chorus-emulator-secret"
-QUOTA_WINDOW_S = 24 * 3600.0
 
 
-class Html(_PlainText):
-    """An answer sent as an HTML page (the login dialog)."""
-
-    content_type = b"text/html; charset=utf-8"
-
-
-class _GraphError(Exception):
-    def __init__(
-        self,
-        status: int,
-        code: int,
-        message: str,
-        subcode: int | None = None,
-        headers: list[tuple[str, str]] | None = None,
-        **extra: Any,
-    ):
-        super().__init__(message)
-        error: dict[str, Any] = {
-            "message": message,
-            "type": "OAuthException",
-            "code": code,
-            "fbtrace_id": secrets.token_urlsafe(8),
-        }
-        if subcode is not None:
-            error["error_subcode"] = subcode
-        error.update(extra)
-        self.reply: Reply = (status, {"error": error}, headers or [])
-
-
-@dataclass
-class MetaFault:
-    route: str = "*"
-    times: int = 1
-    status: int = 400
-    code: int = 2
-    subcode: int | None = None
-    message: str = "An unexpected error has occurred. Please retry your request later."
-    is_transient: bool | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    after_commit: bool = False
-
-    def matches(self, route: str) -> bool:
-        if self.route == "meta.publish":
-            return route in PUBLISH_ROUTES
-        return self.route in ("*", route)
-
-    def error(self) -> _GraphError:
-        extra = {} if self.is_transient is None else {"is_transient": self.is_transient}
-        return _GraphError(
-            self.status, self.code, self.message, self.subcode, list(self.headers.items()), **extra
-        )
-
-
-def _now_s() -> float:
-    return time.time()
-
-
-def _graph_time(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-def _split_fields(spec: str) -> list[str]:
-    """Top-level names of a `fields` list: `a,b.summary(x).limit(0),c{d,e}` -> a, b, c."""
-    names, depth, current = [], 0, ""
-    for char in spec:
-        if char in "({":
-            depth += 1
-        elif char in ")}":
-            depth -= 1
-        if char == "," and depth == 0:
-            names.append(current)
-            current = ""
-        else:
-            current += char
-    names.append(current)
-    return [re.split(r"[.{(]", name.strip(), maxsplit=1)[0] for name in names if name.strip()]
-
-
-def _form(request: _Request) -> dict[str, Any]:
-    """Query, url-encoded and multipart parameters; files as bytes with their type."""
-    values: dict[str, Any] = {k: v[0] for k, v in request.query.items()}
-    kind = request.headers.get("content-type", "")
-    if kind.startswith("application/x-www-form-urlencoded") and request.body:
-        values.update({k: v[0] for k, v in parse_qs(request.body.decode()).items()})
-    elif kind.startswith("multipart/form-data"):
-        message = BytesParser(policy=policy.default).parsebytes(
-            f"Content-Type: {kind}\r\n\r\n".encode() + request.body
-        )
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
-            if part.get_filename() is not None:
-                values[name] = {"data": payload, "type": part.get_content_type()}
-            else:
-                values[name] = payload.decode()
-    return values
-
-
-class MetaGraph:
+class MetaGraph(InstagramRoutes):
     """The Graph API's state and routes; `emulator` is the host app (events, counters)."""
 
     def __init__(self, emulator: Any) -> None:
@@ -253,7 +149,7 @@ class MetaGraph:
 
     async def handle(self, request: _Request) -> Reply:
         parts = request.path.split("/")[2:]
-        params = _form(request)
+        params = form_params(request)
         try:
             if parts[:2] == ["dialog", "oauth"]:
                 return self._dialog(params)
@@ -276,7 +172,7 @@ class MetaGraph:
             if fault is not None:
                 raise fault.error()
             return status, payload, headers
-        except _GraphError as error:
+        except GraphError as error:
             return error.reply
 
     def _route(self, method: str, parts: list[str]):
@@ -302,7 +198,7 @@ class MetaGraph:
         }
         found = table.get((method, edge))
         if found is None or len(parts) > 2:
-            raise _GraphError(400, 100, f"Unsupported {method} request.", 33)
+            raise GraphError(400, 100, f"Unsupported {method} request.", 33)
         return found[0], found[1], node, edge
 
     # ----------------------------------------------------------------- tokens and usage
@@ -313,9 +209,9 @@ class MetaGraph:
         token = request.bearer or str(params.get("access_token") or "")
         grant = self.tokens.get(token)
         if grant is None:
-            raise _GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
+            raise GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
         if grant.get("revoked"):
-            raise _GraphError(
+            raise GraphError(
                 400,
                 190,
                 "Error validating access token: The user has not authorized application.",
@@ -323,7 +219,7 @@ class MetaGraph:
             )
         page = grant.get("page")
         if page and page not in self.users[grant["user"]]["pages"]:
-            raise _GraphError(
+            raise GraphError(
                 400,
                 190,
                 "Error validating access token: The user is not an administrator of the page.",
@@ -332,14 +228,14 @@ class MetaGraph:
         proof = params.get("appsecret_proof")
         expected = hmac.new(APP_SECRET.encode(), token.encode(), hashlib.sha256).hexdigest()
         if proof is not None and proof != expected:
-            raise _GraphError(400, 100, "Invalid appsecret_proof provided in the API argument")
+            raise GraphError(400, 100, "Invalid appsecret_proof provided in the API argument")
         return grant
 
     def _count_usage(self, grant: dict[str, Any]) -> list[tuple[str, str]]:
         """developers.facebook.com/docs/graph-api/overview/rate-limiting (Business Use Case
         rate limits: X-Business-Use-Case-Usage, error 80001 for Pages)."""
         owner = grant.get("page") or grant["user"]
-        now = _now_s()
+        now = now_s()
         calls = [t for t in self.usage.get(owner, []) if t > now - 3600]
         self.usage[owner] = calls
         spent = len(calls) >= self.calls_per_hour
@@ -359,12 +255,12 @@ class MetaGraph:
             ]
         }
         headers = [
-            ("X-Business-Use-Case-Usage", _json(usage)),
-            ("X-App-Usage", _json({"call_count": pct // 4, "total_cputime": 0, "total_time": 0})),
+            ("X-Business-Use-Case-Usage", dumps(usage)),
+            ("X-App-Usage", dumps({"call_count": pct // 4, "total_cputime": 0, "total_time": 0})),
         ]
         if spent:
             self.emulator.counters["rate_limited"] += 1
-            raise _GraphError(
+            raise GraphError(
                 400,
                 80001,
                 "There have been too many calls to this Page account. Wait a bit and try again.",
@@ -409,11 +305,11 @@ class MetaGraph:
         .../access-tokens/get-long-lived (fb_exchange_token)."""
         try:
             if params.get("client_id") != APP_ID or params.get("client_secret") != APP_SECRET:
-                raise _GraphError(400, 1, "Error validating client secret.")
+                raise GraphError(400, 1, "Error validating client secret.")
             if params.get("grant_type") == "fb_exchange_token":
                 grant = self.tokens.get(str(params.get("fb_exchange_token")))
                 if grant is None or grant.get("revoked"):
-                    raise _GraphError(400, 190, "Invalid OAuth access token.")
+                    raise GraphError(400, 190, "Invalid OAuth access token.")
                 token = self._token(grant["user"], long=True)
                 return (
                     200,
@@ -422,10 +318,10 @@ class MetaGraph:
                 )
             code = self.codes.pop(str(params.get("code")), None)
             if code is None or code[1] != params.get("redirect_uri"):
-                raise _GraphError(400, 100, "This authorization code has been used.", 36009)
+                raise GraphError(400, 100, "This authorization code has been used.", 36009)
             token = self._token(code[0])
             return 200, {"access_token": token, "token_type": "bearer", "expires_in": 5400}, []
-        except _GraphError as error:
+        except GraphError as error:
             return error.reply
 
     def _token(self, user: str, *, page: str = "", long: bool = False) -> str:
@@ -436,7 +332,7 @@ class MetaGraph:
     async def _me_accounts(self, grant, node, edge, params):
         """developers.facebook.com/docs/graph-api/reference/user/accounts"""
         if node != "me" or grant.get("page"):
-            raise _GraphError(400, 100, "Unsupported get request.", 33)
+            raise GraphError(400, 100, "Unsupported get request.", 33)
         data = []
         for page_id in self.users[grant["user"]]["pages"]:
             page = self.pages[page_id]
@@ -455,7 +351,7 @@ class MetaGraph:
                     "name": ig["username"],
                 }
             data.append(item)
-        return 200, self._paged(data, params)
+        return 200, paged(data, params)
 
     # ----------------------------------------------------------------- nodes
 
@@ -464,12 +360,12 @@ class MetaGraph:
         page = grant.get("page") or ""
         allowed = {page, self.pages.get(page, {}).get("ig", "")}
         if node not in allowed:
-            raise _GraphError(400, 200, "(#200) Permissions error")
+            raise GraphError(400, 200, "(#200) Permissions error")
 
     def _node(self, node_id: str) -> dict[str, Any]:
         found = self.nodes.get(node_id)
         if found is None or found.get("deleted"):
-            raise _GraphError(
+            raise GraphError(
                 400,
                 100,
                 f"Unsupported get request. Object with ID '{node_id}' "
@@ -518,7 +414,7 @@ class MetaGraph:
             }
             if item.get("_kind") == "post":
                 full["shares"] = {"count": item.get("_shares", 0)}
-        wanted = _split_fields(fields) if fields else ["id", "name"]
+        wanted = split_fields(fields) if fields else ["id", "name"]
         return {name: full[name] for name in ["id", *wanted] if name in full}
 
     async def _get_node(self, grant, node, edge, params):
@@ -536,26 +432,26 @@ class MetaGraph:
         media cannot be deleted through the API (its comments can)."""
         item = self._node(node)
         if item.get("_kind") == "ig_media":
-            raise _GraphError(400, 100, "(#100) Unsupported delete request.", 33)
+            raise GraphError(400, 100, "(#100) Unsupported delete request.", 33)
         item["deleted"] = True
         self.emulator.counters["posts_deleted"] += 1
         return 200, {"success": True}
 
     def _store(self, kind: str, node_id: str, owner: str, **fields: Any) -> dict[str, Any]:
-        now = _now_s()
+        now = now_s()
         item = {
             "id": node_id,
             "_kind": kind,
             "_owner": owner,
             "_at": now,
-            "created_time": _graph_time(now),
+            "created_time": graph_time(now),
             **fields,
         }
         self.nodes[node_id] = item
         return item
 
     def _event(self, owner: str, node_id: str, text: str) -> None:
-        self.emulator._published("meta", owner, "", node_id, _now_s(), text)
+        self.emulator._published("meta", owner, "", node_id, now_s(), text)
 
     # ----------------------------------------------------------------- Pages
 
@@ -565,19 +461,19 @@ class MetaGraph:
         self._owned(grant, node)
         message, attached = str(params.get("message") or ""), []
         for key in sorted(k for k in params if k.startswith("attached_media[")):
-            fbid = _json_load(params[key]).get("media_fbid", "")
+            fbid = loads_object(params[key]).get("media_fbid", "")
             photo = self.nodes.get(fbid)
             if photo is None or photo.get("_kind") != "photo" or photo.get("_published"):
-                raise _GraphError(
+                raise GraphError(
                     400,
                     100,
                     "(#100) param attached_media must be an unpublished photo of this Page",
                 )
             attached.append(fbid)
         if not message and not params.get("link") and not attached:
-            raise _GraphError(400, 100, "(#100) The post is empty. Please enter a message.")
+            raise GraphError(400, 100, "(#100) The post is empty. Please enter a message.")
         if len(message) > 63206:
-            raise _GraphError(400, 100, "(#100) The message is too long.")
+            raise GraphError(400, 100, "(#100) The message is too long.")
         post_id = f"{node}_{self._id()}"
         self._post(node, post_id, message, link=str(params.get("link") or ""), photos=attached)
         return 200, {"id": post_id}
@@ -602,9 +498,9 @@ class MetaGraph:
         self._owned(grant, node)
         source = params.get("source")
         if not isinstance(source, dict) or not source["type"].startswith("image/"):
-            raise _GraphError(400, 324, "(#324) Requires upload file")
+            raise GraphError(400, 324, "(#324) Requires upload file")
         if len(source["data"]) > 10 * 1024 * 1024:
-            raise _GraphError(400, 100, "(#100) The photo is larger than 10 MB.")
+            raise GraphError(400, 100, "(#100) The photo is larger than 10 MB.")
         photo_id = self._id()
         published = str(params.get("published", "true")).lower() != "false"
         self._store("photo", photo_id, node, _published=published)
@@ -620,7 +516,7 @@ class MetaGraph:
         self._owned(grant, node)
         source = params.get("source")
         if not isinstance(source, dict) or not source["type"].startswith("video/"):
-            raise _GraphError(400, 390, "There was a problem uploading your video file.", 1363030)
+            raise GraphError(400, 390, "There was a problem uploading your video file.", 1363030)
         video_id = self._id()
         self._store("video", video_id, node)
         self._post(node, f"{node}_{video_id}", str(params.get("description") or ""))
@@ -636,7 +532,7 @@ class MetaGraph:
         ]
         posts.sort(key=lambda p: p["_at"], reverse=True)
         fields = str(params.get("fields") or "")
-        return 200, self._paged([self._view(p["id"], fields) for p in posts], params)
+        return 200, paged([self._view(p["id"], fields) for p in posts], params)
 
     def _store_comment(self, comment_id, on, parent, message, author) -> dict[str, Any]:
         target = self._node(on)
@@ -654,7 +550,7 @@ class MetaGraph:
                     "id": author["id"],
                     "username": author.get("username") or author.get("name"),
                 },
-                "timestamp": _graph_time(_now_s()),
+                "timestamp": graph_time(now_s()),
             }
         if parent:
             fields["parent"] = {"id": parent}
@@ -671,7 +567,7 @@ class MetaGraph:
         if params.get("order") == "chronological":
             items.reverse()
         fields = str(params.get("fields") or "id,message,created_time")
-        return 200, self._paged([self._view(c["id"], fields) for c in items], params)
+        return 200, paged([self._view(c["id"], fields) for c in items], params)
 
     async def _post_comment(self, grant, node, edge, params):
         """developers.facebook.com/docs/graph-api/reference/object/comments (publishing) and
@@ -680,9 +576,9 @@ class MetaGraph:
         self._owned(grant, target["_owner"])
         message = str(params.get("message") or "")
         if not message:
-            raise _GraphError(400, 100, "(#100) The parameter message is required")
+            raise GraphError(400, 100, "(#100) The parameter message is required")
         if edge == "replies" and target["_kind"] != "ig_comment":
-            raise _GraphError(400, 100, "(#100) Tried accessing nonexisting field (replies)")
+            raise GraphError(400, 100, "(#100) Tried accessing nonexisting field (replies)")
         owner = target["_owner"]
         author = (
             {"id": owner, "username": self.ig[owner]["username"]}
@@ -701,7 +597,7 @@ class MetaGraph:
         metric = str(params.get("metric") or "")
         known = {"page_post_engagements", "page_views_total", "reach", "saved", "views"}
         if metric not in known:
-            raise _GraphError(
+            raise GraphError(
                 400, 100, f"(#100) The value must be a valid insights metric: {metric}"
             )
         value = len(self.nodes.get(node, {}).get("comments", [])) + 1
@@ -714,187 +610,6 @@ class MetaGraph:
                 }
             ]
         }
-
-    # ----------------------------------------------------------------- Instagram
-
-    async def _fetch(self, url: str, *, video: bool) -> str:
-        """What Instagram's fetcher makes of a media URL: "" when usable, else its error."""
-        try:
-            async with httpx.AsyncClient(timeout=20) as client:
-                response = await client.get(url)
-        except httpx.HTTPError:
-            return "unreachable"
-        kind = response.headers.get("content-type", "").split(";")[0]
-        if response.status_code != 200:
-            return "unreachable"
-        if video and not kind.startswith("video/") or not video and kind != "image/jpeg":
-            return "type"
-        return ""
-
-    async def _create_container(self, grant, node, edge, params):
-        """developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/
-        ig-user/media: image_url, media_type=REELS|VIDEO|CAROUSEL, is_carousel_item,
-        children, caption (2,200 characters, 30 hashtags, 20 mentions)."""
-        self._owned(grant, node)
-        if node not in self.ig:
-            raise _GraphError(400, 100, "(#100) Unsupported post request.", 33)
-        kind = str(params.get("media_type") or "IMAGE")
-        caption = str(params.get("caption") or "")
-        if len(caption.encode("utf-16-le")) // 2 > 2200 or caption.count("#") > 30:
-            raise _GraphError(
-                400, 100, "(#100) The caption is too long or has too many hashtags.", 2207028
-            )
-        box: dict[str, Any] = {
-            "ig": node,
-            "kind": kind,
-            "caption": caption,
-            "checks": 0,
-            "created": _now_s(),
-            "published": False,
-            "error": "",
-            "carousel_item": params.get("is_carousel_item") == "true",
-        }
-        if kind == "CAROUSEL":
-            children = [c for c in str(params.get("children") or "").split(",") if c]
-            if not 2 <= len(children) <= 10 or any(
-                self.containers.get(c, {}).get("checks", -1) < 0 for c in children
-            ):
-                raise _GraphError(400, 100, "(#100) A carousel takes 2 to 10 item containers.")
-            if any(
-                self._container_status(self.containers[c])["status_code"] != "FINISHED"
-                for c in children
-            ):
-                raise _GraphError(400, 9007, "Media is not ready to be published.", 2207027)
-            box["children"] = children
-        elif kind in ("REELS", "VIDEO"):
-            box["error"] = await self._fetch(str(params.get("video_url") or ""), video=True)
-            box["pending"] = self.video_processing_checks
-        else:
-            problem = await self._fetch(str(params.get("image_url") or ""), video=False)
-            if problem:
-                raise _GraphError(
-                    400,
-                    9004,
-                    "Only photo or video can be accepted as media type.",
-                    2207052,
-                    error_user_title="Media download has failed.",
-                    error_user_msg="The media could not be fetched from this URI"
-                    if problem == "unreachable"
-                    else "The image is not a JPEG.",
-                )
-        container_id = self._id()
-        self.containers[container_id] = box
-        return 200, {"id": container_id}
-
-    def _container_status(self, box: dict[str, Any]) -> dict[str, str]:
-        """developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/
-        ig-container: status_code EXPIRED, ERROR, FINISHED, IN_PROGRESS or PUBLISHED."""
-        if box["published"]:
-            return {"status_code": "PUBLISHED", "status": "Published"}
-        if _now_s() - box["created"] > 24 * 3600:
-            return {"status_code": "EXPIRED", "status": "Expired"}
-        if box["error"]:
-            return {"status_code": "ERROR", "status": "Error: Media download has failed."}
-        if box.get("pending", 0) > 0:
-            box["pending"] -= 1
-            return {"status_code": "IN_PROGRESS", "status": "In Progress"}
-        return {"status_code": "FINISHED", "status": "Finished"}
-
-    def _used_quota(self, ig_id: str) -> int:
-        now = _now_s()
-        return sum(1 for t in self.ig[ig_id]["published"] if t > now - QUOTA_WINDOW_S)
-
-    async def _quota(self, grant, node, edge, params):
-        """developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/
-        ig-user/content_publishing_limit"""
-        self._owned(grant, node)
-        return 200, {
-            "data": [
-                {
-                    "quota_usage": self._used_quota(node),
-                    "config": {"quota_total": self.quota_total, "quota_duration": 86400},
-                }
-            ]
-        }
-
-    async def _media_publish(self, grant, node, edge, params):
-        """developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/
-        ig-user/media_publish (creation_id; error 9 / 2207042 once the quota is spent)."""
-        self._owned(grant, node)
-        box = self.containers.get(str(params.get("creation_id") or ""))
-        if box is None or box["ig"] != node or box["carousel_item"]:
-            raise _GraphError(400, 100, "(#100) Invalid creation_id.", 33)
-        if self._used_quota(node) >= self.quota_total:
-            raise _GraphError(
-                400,
-                9,
-                "Application request limit reached",
-                2207042,
-                error_user_msg="You reached maximum number of posts that is "
-                "allowed to be published by Content Publishing API.",
-            )
-        if box["published"] or self._container_status(box)["status_code"] != "FINISHED":
-            raise _GraphError(400, 9007, "Media ID is not available", 2207027)
-        media_id = self._id()
-        box["published"] = True
-        media_type = {"CAROUSEL": "CAROUSEL_ALBUM", "REELS": "VIDEO"}.get(box["kind"], box["kind"])
-        self._store(
-            "ig_media",
-            media_id,
-            node,
-            caption=box["caption"],
-            media_type=media_type,
-            timestamp=_graph_time(_now_s()),
-            permalink=f"https://www.instagram.com/p/{media_id}/",
-        )
-        self.ig[node]["published"].append(_now_s())
-        self._event(node, media_id, box["caption"])
-        return 200, {"id": media_id}
-
-    async def _ig_media(self, grant, node, edge, params):
-        """developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/
-        ig-user/media (GET: newest first)."""
-        self._owned(grant, node)
-        media = [m for m in self.nodes.values() if m["_kind"] == "ig_media" and m["_owner"] == node]
-        media.sort(key=lambda m: m["_at"], reverse=True)
-        fields = str(params.get("fields") or "id")
-        return 200, self._paged([self._view(m["id"], fields) for m in media], params)
-
-    # ----------------------------------------------------------------- paging
-
-    def _paged(self, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-        """developers.facebook.com/docs/graph-api/results (cursor-based pagination)."""
-        limit = max(1, min(100, int(params.get("limit") or 25)))
-        after = str(params.get("after") or "")
-        start = int(base64.urlsafe_b64decode(after).decode()) if after else 0
-        page = items[start : start + limit]
-        result: dict[str, Any] = {"data": page}
-        if page:
-            cursors = {"before": _cursor(start), "after": _cursor(start + len(page))}
-            result["paging"] = {"cursors": cursors}
-            if start + len(page) < len(items):
-                result["paging"]["next"] = "https://graph.emulator.invalid/next"
-        return result
-
-
-def _cursor(index: int) -> str:
-    return base64.urlsafe_b64encode(str(index).encode()).decode()
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, separators=(",", ":"))
-
-
-def _json_load(value: Any) -> dict[str, Any]:
-    import json
-
-    try:
-        loaded = json.loads(value)
-    except (TypeError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
 
 
 def meta_settings(base_url: str) -> dict[str, str]:
