@@ -320,7 +320,11 @@ class Instagram(GraphProvider):
         subcode = error.get("error_subcode")
         words = str(error.get("error_user_msg") or error.get("message") or "")
         if subcode == _QUOTA_SUBCODE:
-            raise RateLimited(f"Instagram: {words}", retry_after=self._quota_wait())
+            raise RateLimited(
+                f"Instagram's limit of posts in 24 hours is reached for this account ({words}); "
+                "the post waits until it can go out.",
+                retry_after=self._quota_wait(),
+            )
         if subcode in _FETCH_SUBCODES:
             raise Rejected(
                 f"Instagram could not fetch the file ({words}). Check that CHORUS_SITE_URL is "
