@@ -112,5 +112,7 @@ def test_others_cannot_connect(client, make_member, graph):
     assert client.post("/social-accounts/meta/begin/").status_code == 403
 
 
-def test_providers_expose_is_configured():
+def test_providers_expose_is_configured_and_their_guide():
     assert callable(Facebook.is_configured) and callable(Instagram.is_configured)
+    assert Facebook.setup_guide == "docs/networks/facebook.md"
+    assert Instagram.setup_guide == "docs/networks/instagram.md"

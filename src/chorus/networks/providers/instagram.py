@@ -94,6 +94,7 @@ class Instagram(GraphProvider):
     key = "instagram"
     name = "Instagram"
     id_field = "ig_user_id"
+    setup_guide = "docs/networks/instagram.md"
     limits = Limits(
         max_text=2_200,  # caption; also at most 30 hashtags and 20 mentions (chorus.text)
         text_counting="utf16",

@@ -227,6 +227,7 @@ class GraphProvider(OAuthSignIn, Provider):
 
     auth_kind = "oauth2"
     id_field: str = "page_id"  # the identity key of the node this account acts as
+    setup_guide: str = "docs/networks/facebook.md"  # how to create the Meta app
 
     @classmethod
     def is_configured(cls) -> bool:
