@@ -16,8 +16,15 @@ from PIL import Image
 from tests.networks.test_meta_emulator import sign_in
 from tests.publishing.samples import mp4
 
-from chorus.networks.providers.base import Media, PostDraft, RateLimited, Rejected, RemoteRef
-from chorus.networks.providers.instagram import ContainerProcessing, Instagram
+from chorus.networks.providers.base import (
+    Media,
+    PostDraft,
+    RateLimited,
+    Rejected,
+    RemoteRef,
+    Transient,
+)
+from chorus.networks.providers.instagram import ContainerExpired, ContainerProcessing, Instagram
 from chorus.networks.providers.meta_graph import AccountChoice, managed_accounts
 from chorus.publishing.media import media_asset_create
 from chorus.testing.emulator import EmulatorServer
@@ -199,3 +206,34 @@ def test_page_without_instagram_offers_none(graph, http):
     assert token  # a Page token cannot list Pages: only the user's token can
     with pytest.raises(Rejected):
         managed_accounts(token, http=http)
+
+
+def test_a_lost_publish_answer_is_never_published_again(account, graph, owner):
+    graph._call(
+        "POST",
+        "meta/configure",
+        json={"faults": [{"route": "meta.media_publish", "status": 500, "code": 2,
+                          "after_commit": True}]},
+    )  # fmt: skip
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    post = draft("once", library_media(owner, jpeg(), "a.jpg", "image/jpeg"))
+    with pytest.raises(Transient):
+        account.publish(post)
+    with pytest.raises(Transient, match="already published"):
+        account.publish(post)  # a retry without reconciling first still sends nothing
+    assert account.find_published(post, since=since) is not None
+    assert len(graph.events()) == 1
+    assert routes(graph)["meta.media.create"] == 1  # the container was reused, not remade
+
+
+def test_expired_containers_are_made_again(account, graph, owner):
+    reel = draft("late reel", library_media(owner, MP4, "v.mp4", "video/mp4"))
+    with pytest.raises(ContainerProcessing):
+        account.publish(reel)
+    graph._call("POST", "meta/expire", json={})
+    with pytest.raises(ContainerExpired):
+        account.publish(reel)
+    with pytest.raises(ContainerProcessing):
+        account.publish(reel)  # new containers, processing again
+    assert account.publish(reel).ref.remote_id
+    assert routes(graph)["meta.media.create"] == 2 and len(graph.events()) == 1

@@ -84,6 +84,10 @@ class ContainerProcessing(Transient):
     """Instagram is still fetching or processing the files: publish again later."""
 
 
+class ContainerExpired(ContainerProcessing):
+    """The containers expired unpublished (after 24 hours): the next try makes new ones."""
+
+
 def _comparable(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
@@ -173,21 +177,27 @@ class Instagram(GraphProvider):
             children, final = remembered[0], remembered[1]
         else:
             children, final = self._make_items(draft, caption)
-        # Rejected (a container in ERROR, a refusal) forgets them: the next try starts over
-        if not final:  # a carousel is made of finished items only
-            if any(self._container_state(child) != "FINISHED" for child in children):
-                self._remember(key, children, "")
-                raise ContainerProcessing("Instagram is still processing the carousel's items")
-            final = self._container(
-                media_type="CAROUSEL", children=",".join(children), caption=caption
-            )
-        state = self._container_state(final)
-        if state == "EXPIRED":
-            raise ContainerProcessing("Instagram let the media expire; it is sent again next try")
-        if state != "FINISHED":
-            self._remember(key, children, final)
-            raise ContainerProcessing("Instagram is still processing the media")
-        answer = self._publish_container(final)
+        # A passing fault remembers the containers for the next try; Rejected (a container
+        # in ERROR, a refusal) and expiry forget them, so the next try starts over.
+        try:
+            if not final:  # a carousel is made of finished items only
+                if any(self._container_state(child) != "FINISHED" for child in children):
+                    raise ContainerProcessing("Instagram is still processing the carousel's items")
+                final = self._container(
+                    media_type="CAROUSEL", children=",".join(children), caption=caption
+                )
+            state = self._container_state(final)
+            if state == "PUBLISHED":  # an earlier try published it and its answer was lost
+                raise Transient(
+                    "Instagram already published this post; Chorus records it on the next try"
+                )
+            if state != "FINISHED":
+                raise ContainerProcessing("Instagram is still processing the media")
+            answer = self._publish_container(final)
+        except Transient as exc:
+            if not isinstance(exc, ContainerExpired):
+                self._remember(key, children, final)
+            raise
         media_id = str(answer.get("id") or "")
         if not media_id:
             raise Transient("Instagram published the post but sent no media id")
@@ -305,7 +315,9 @@ class Instagram(GraphProvider):
             )
         if state not in ("FINISHED", "IN_PROGRESS", "EXPIRED", "PUBLISHED"):
             raise Transient(f"Instagram reported an unknown container state {state!r}")
-        return "FINISHED" if state == "PUBLISHED" else state
+        if state == "EXPIRED":
+            raise ContainerExpired("Instagram let the media expire; it is sent again next try")
+        return state
 
     def _publish_container(self, container: str) -> dict[str, Any]:
         response = self._call(
