@@ -95,6 +95,15 @@ def test_login_lists_pages_and_linked_instagram(graph, http):
     assert identity.remote_id == accounts["facebook"].remote_id
 
 
+def test_the_generic_oauth_path_connects_the_first_page(graph, http):
+    app = Facebook.register_app("", redirect_uri=REDIRECT, http=http)
+    dialog = http.get(Facebook.authorization_url(app, state="s"))
+    link = dialog.text.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    code = parse_qs(urlsplit(link).query)["code"][0]
+    credentials = Instagram.exchange_code(app, code, http=http)
+    assert Instagram(credentials, http=http).verify().handle == "chorus.cafe"
+
+
 def test_a_used_code_is_refused_clearly(graph, http):
     app = Facebook.register_app("", redirect_uri=REDIRECT, http=http)
     with pytest.raises(Rejected, match="did not accept the sign-in"):

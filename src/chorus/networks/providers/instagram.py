@@ -13,8 +13,10 @@ a signed, expiring link on the site address (chorus.networks.media_links).
    container is IN_PROGRESS, `publish` raises `ContainerProcessing` (a Transient) and the
    dispatcher retries later; the containers made for this draft are remembered for the
    retry (by its idempotency key, in this process, until they expire after 24 hours), so a
-   retry does not ask Instagram to fetch the files again. ERROR is Rejected with Instagram's
-   reason; EXPIRED containers are made again.
+   retry does not ask Instagram to fetch the files again (any passing fault keeps them too).
+   ERROR is Rejected with Instagram's reason; EXPIRED containers are made again; a container
+   already PUBLISHED (an earlier try whose answer was lost) is never published again: the
+   try fails as Transient and the dispatcher's reconciliation records the post.
 4. Publish: `POST /{ig-user-id}/media_publish` with `creation_id`: the only step people see.
 
 Exactly once. No idempotency key: after an uncertain outcome `find_published` reads the
