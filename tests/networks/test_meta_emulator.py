@@ -258,7 +258,7 @@ def test_usage_headers_become_the_rate_budget(page, graph):
     assert page.rate_budget is not None and page.rate_budget.remaining == 50
     page.verify()
     page.verify()
-    assert page.rate_budget.remaining == 0
+    assert page.rate_budget.remaining == 0 and page.rate_budget.reset_at is not None
     with pytest.raises(RateLimited):
         page.verify()
 

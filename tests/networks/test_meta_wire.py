@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -154,7 +154,8 @@ def test_usage_headers_become_a_budget_and_the_proof_is_sent(api, page, monkeypa
         )
     )
     page.verify()
-    assert page.rate_budget == meta_graph.RateBudget(limit=100, remaining=15, reset_at=None)
+    reset = NOW + timedelta(seconds=meta_graph._DEFAULT_RETRY_AFTER)
+    assert page.rate_budget == meta_graph.RateBudget(limit=100, remaining=15, reset_at=reset)
     sent = route.calls.last.request
     assert sent.headers["Authorization"] == "Bearer tok"
     assert "appsecret_proof=" in str(sent.url) and "tok" not in str(sent.url)

@@ -166,11 +166,13 @@ def _percent(value: Any) -> int:
 
 
 def rate_budget(headers: httpx.Headers) -> RateBudget | None:
-    """Meta reports usage as a percentage of the allowance: a budget of 100."""
+    """Meta reports usage as a percentage of the allowance: a budget of 100. The window is
+    a rolling hour with no reset time, so the budget holds until the time Meta gives to
+    regain access, else for ten minutes (then the next answer reports it afresh)."""
     used, regain = _usage(headers)
     if used < 0:
         return None
-    reset = _now() + timedelta(seconds=regain) if regain else None
+    reset = _now() + timedelta(seconds=regain or _DEFAULT_RETRY_AFTER)
     return RateBudget(limit=100, remaining=max(0, 100 - used), reset_at=reset)
 
 
