@@ -220,6 +220,24 @@ CHORUS_NETWORK_OPTIONS = {
     "bluesky": {"plc_url": config.env("CHORUS_ATPROTO_PLC_URL")},
 }
 
+# Facebook Pages and Instagram speak Meta's Graph API through the installer's own Meta app
+# (docs/networks/facebook.md): until the app id and secret are set both networks show as
+# "needs setup". CHORUS_META_CONFIG_ID is a Facebook Login for Business configuration (its
+# permissions replace the scope list). The URLs change only for the network emulator.
+CHORUS_META_APP_ID = config.env("CHORUS_META_APP_ID")
+CHORUS_META_APP_SECRET = config.env("CHORUS_META_APP_SECRET")
+CHORUS_META_CONFIG_ID = config.env("CHORUS_META_CONFIG_ID")
+CHORUS_META_GRAPH_VERSION = config.env("CHORUS_META_GRAPH_VERSION", "v23.0")
+CHORUS_META_GRAPH_URL = config.env("CHORUS_META_GRAPH_URL", "https://graph.facebook.com").rstrip(
+    "/"
+)
+CHORUS_META_VIDEO_URL = config.env(
+    "CHORUS_META_VIDEO_URL", "https://graph-video.facebook.com"
+).rstrip("/")
+CHORUS_META_DIALOG_URL = config.env("CHORUS_META_DIALOG_URL", "https://www.facebook.com").rstrip(
+    "/"
+)
+
 # The sandbox network (chorus.sandbox): practice Bluesky and Mastodon servers on loopback.
 # `chorus run` starts it with the demo unless CHORUS_SANDBOX=false; elsewhere it is off
 # unless CHORUS_SANDBOX=true. CHORUS_SANDBOX_URL is its address, set by `chorus run` once it

@@ -8,6 +8,7 @@ from chorus.web.views import (
     auth,
     calendar,
     composer,
+    connect_meta,
     governance,
     media,
     networks,
@@ -78,6 +79,18 @@ urlpatterns = [
     ),
     path("social-accounts/oauth/callback/", networks.oauth_callback, name="oauth_callback"),
     path("social-accounts/guide/<str:provider>/", networks.network_guide, name="network_guide"),
+    path("social-accounts/meta/", connect_meta.meta_connect_start, name="meta_connect_start"),
+    path("social-accounts/meta/begin/", connect_meta.meta_connect_begin, name="meta_connect_begin"),
+    path(
+        "social-accounts/meta/callback/",
+        connect_meta.meta_connect_callback,
+        name="meta_connect_callback",
+    ),
+    path(
+        "social-accounts/meta/choose/",
+        connect_meta.meta_connect_choose,
+        name="meta_connect_choose",
+    ),
     path("social-accounts/<int:account_id>/", networks.account_detail, name="account_detail"),
     path("social-accounts/<int:account_id>/check/", networks.account_check, name="account_check"),
     path(
@@ -120,6 +133,11 @@ urlpatterns = [
     path("media/upload/", media.media_upload, name="media_upload"),
     path("media/<int:asset_id>/", media.media_file, name="media_file"),
     path("media/<int:asset_id>/<str:token>/", media.media_file_signed, name="media_file_signed"),
+    path(
+        "media/network/<str:token>/<str:filename>",
+        media.media_file_for_network,
+        name="media_file_for_network",
+    ),
     path("calendar/", calendar.calendar, name="calendar"),
     path("campaigns/", calendar.campaigns, name="campaigns"),
     path("campaigns/new/", calendar.campaign_new, name="campaign_new"),

@@ -260,6 +260,7 @@ def workspace_for(role, make_member, social_account):
         "workflow_id": workflow.pk,
         "asset_id": asset.pk,
         "provider": "mastodon",
+        "filename": "none.png",  # media_file_for_network (404 without a valid link)
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
     }
     return subject, ids

@@ -177,8 +177,14 @@ def test_x_limit_280():
 # --- API --------------------------------------------------------------------------------------
 
 
-def test_countings_are_the_four_rules():
-    assert COUNTINGS == ("graphemes", "mastodon", "x-weighted", "telegram")
+def test_countings_are_the_five_rules():
+    assert COUNTINGS == ("graphemes", "mastodon", "x-weighted", "telegram", "utf16")
+
+
+def test_utf16_counts_code_units():
+    assert count("สวัสดี", "utf16") == 6  # combining marks count on their own
+    assert count("👍🏽", "utf16") == 4  # two astral code points, two units each
+    assert count("ក្មេង", "utf16") == 5
 
 
 def test_unknown_counting_is_rejected():

@@ -88,8 +88,7 @@ def _options(provider_key: str, service_url: str = "") -> dict[str, str]:
 def missing_setup(provider: type[Provider]) -> list[str]:
     """The environment variables this installation must set before the network connects
     (its `app_settings` not found in settings.CHORUS_NETWORK_OPTIONS)."""
-    options = settings.CHORUS_NETWORK_OPTIONS.get(provider.key, {})
-    return [env for name, env in provider.app_settings.items() if not options.get(name)]
+    return provider.missing_settings(settings.CHORUS_NETWORK_OPTIONS.get(provider.key, {}))
 
 
 def read_guide(relative_path: str) -> str:

@@ -287,6 +287,9 @@ class Emulator:
     """The ASGI app: all state lives here, touched only from the event loop."""
 
     def __init__(self) -> None:
+        from chorus.testing.emulator_meta import MetaGraph  # Meta's Graph API, beside this
+
+        self.meta = MetaGraph(self)
         self.settings = Settings()
         self._latency = _latency_sampler(0.0)
         self._mastodon = {
@@ -329,6 +332,7 @@ class Emulator:
         """Forget accounts, posts, events, counters and faults; keep latency and limits."""
         self.settings.faults = []
         self.settings.down = False
+        self.meta.reset()
         self.started_at = time.time()
         self.counters: Counter[str] = Counter()
         self.in_flight = self.max_in_flight = 0
@@ -407,6 +411,8 @@ class Emulator:
         try:
             if name == "health":
                 return 200, {"ok": True}, []
+            if name.startswith("meta/"):
+                return self.meta.control(request, name[5:])
             if name == "stats":
                 return 200, self.stats(), []
             if name == "events":
@@ -454,7 +460,8 @@ class Emulator:
             status, payload, headers = await self._api(request)
             self.counters[f"status:{status}"] += 1
         if isinstance(payload, _PlainText):
-            data, kind = payload.encode(), b"text/plain; charset=utf-8"
+            data = payload.encode()
+            kind = getattr(payload, "content_type", b"text/plain; charset=utf-8")
         else:
             data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
             kind = b"application/json; charset=utf-8"
@@ -484,6 +491,8 @@ class Emulator:
     async def _handle(self, request: _Request) -> Reply:
         if self.settings.down:
             return self._error(request, 500, "")
+        if self.meta.owns(request):
+            return await self.meta.handle(request)
         handler, arg = self._resolve(request)
         if handler is None:
             if request.path.startswith("/xrpc/"):

@@ -16,6 +16,12 @@ Four rules, named by the ``counting`` argument:
     counted in grapheme clusters (Ruby's ``each_grapheme_cluster``). The content warning is
     counted with the text: ``[spoiler_text, text].join`` (pass ``content_warning``).
 
+``"utf16"`` (Facebook, Instagram)
+    UTF-16 code units, as Meta's servers measure a message or caption: an emoji outside
+    the Basic Multilingual Plane counts 2, a Thai or Khmer combining mark counts 1 on its
+    own. Meta documents only the limits (63,206 and 2,200 characters), so this is the
+    stricter of the plausible readings: a post it accepts is never too long.
+
 ``"x-weighted"``
     twitter-text v3 (``config/v3.json``): text is NFC-normalised; each URL (bare domains too)
     weighs 23; each emoji, sequence or not, weighs 2; any other code point weighs 1 if it
@@ -43,7 +49,8 @@ GRAPHEMES = "graphemes"
 MASTODON = "mastodon"
 X_WEIGHTED = "x-weighted"
 TELEGRAM = "telegram"
-COUNTINGS = (GRAPHEMES, MASTODON, X_WEIGHTED, TELEGRAM)
+UTF16 = "utf16"
+COUNTINGS = (GRAPHEMES, MASTODON, X_WEIGHTED, TELEGRAM, UTF16)
 
 URL_LENGTH = 23
 
@@ -153,7 +160,13 @@ def x_weighted_count(text: str) -> int:
     return total // _X_SCALE
 
 
+def utf16_count(text: str) -> int:
+    """Facebook and Instagram length: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 _COUNTERS = {
+    UTF16: utf16_count,
     GRAPHEMES: grapheme_count,
     MASTODON: mastodon_count,
     X_WEIGHTED: x_weighted_count,

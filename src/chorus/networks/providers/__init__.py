@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from chorus.networks.providers.base import OAuthSignIn, PasswordSignIn, Provider
 from chorus.networks.providers.bluesky import Bluesky
+from chorus.networks.providers.facebook import Facebook
+from chorus.networks.providers.instagram import Instagram
 from chorus.networks.providers.mastodon import Mastodon
 from chorus.networks.providers.telegram import Telegram
 
 PROVIDERS: dict[str, type[Provider]] = {
-    provider.key: provider for provider in (Bluesky, Mastodon, Telegram)
+    provider.key: provider for provider in (Bluesky, Mastodon, Telegram, Facebook, Instagram)
 }
 
 

@@ -48,7 +48,7 @@ class Transient(ProviderError):
 
 # --------------------------------------------------------------------------- values
 
-TextCounting = Literal["graphemes", "mastodon", "x-weighted", "telegram"]
+TextCounting = Literal["graphemes", "mastodon", "x-weighted", "telegram", "utf16"]
 InteractionKind = Literal["reply", "mention", "quote", "like", "repost", "follow", "direct_message"]
 
 
@@ -250,6 +250,12 @@ class Provider(abc.ABC):
     # connect page shows the network as "needs setup", linking to `setup_guide`.
     app_settings: ClassVar[dict[str, str]] = {}
     setup_guide: ClassVar[str] = ""  # the network's guide, e.g. "docs/networks/telegram.md"
+
+    @classmethod
+    def missing_settings(cls, options: dict[str, str]) -> list[str]:
+        """The environment variables still unset (`options`: this network's entry in
+        settings.CHORUS_NETWORK_OPTIONS); networks with settings of their own override it."""
+        return [env for name, env in cls.app_settings.items() if not options.get(name)]
 
     def __init__(self, credentials: Credentials, *, http: httpx.Client | None = None):
         self.credentials = credentials

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from django.conf import settings
 from django.core import signing
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
@@ -13,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chorus.accounts.roles import Capability
 from chorus.core.errors import ServiceError
 from chorus.core.uploads import upload_limit_megabytes, upload_too_large
+from chorus.networks.media_links import read_media_token
 from chorus.publishing import media
 from chorus.publishing.media import EXTENSIONS, SERVABLE_TYPES
 from chorus.publishing.models import MediaAsset
@@ -95,6 +99,29 @@ def media_file_signed(request, asset_id: int, token: str):
     if asset is None or not asset.file or not asset.file.storage.exists(asset.file.name):
         raise Http404(_("No such file."))
     return _serve(asset)
+
+
+@public
+@require_GET
+def media_file_for_network(request, token: str, filename: str):
+    """A file a network fetches itself (Instagram), by the signed, expiring link
+    `chorus.networks.media_links` made: that one stored file, and only while its bytes are
+    the ones the link was made for."""
+    named = read_media_token(token)
+    if named is None or named[0] != filename:
+        raise Http404(_("This link has expired or is not valid."))
+    asset = MediaAsset.objects.filter(file__endswith=f"/{filename}").first()
+    if asset is None or not asset.file or not asset.file.storage.exists(asset.file.name):
+        raise Http404(_("No such file."))
+    digest = hashlib.sha256()
+    with asset.file.open("rb") as stored:
+        for chunk in iter(lambda: stored.read(1 << 20), b""):
+            digest.update(chunk)
+    if not hmac.compare_digest(digest.hexdigest(), named[1]):
+        raise Http404(_("No such file."))
+    response = _serve(asset)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _serve(asset: MediaAsset) -> FileResponse:
