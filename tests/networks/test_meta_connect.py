@@ -58,8 +58,11 @@ def test_needs_setup_until_the_app_is_configured(client, owner, settings):
     assert b"Continue to Facebook" not in page.content
     refused = client.post("/social-accounts/meta/begin/", follow=True)
     assert b"need setup" in refused.content
-    accounts = client.get("/social-accounts/")
-    assert b'href="/social-accounts/meta/"' in accounts.content
+    accounts = client.get("/social-accounts/").content.decode()
+    facebook_card = accounts.split('id="connect-facebook"')[1].split('id="connect-')[0]
+    assert "Needs setup" in facebook_card and "CHORUS_META_APP_ID" in facebook_card
+    assert 'href="/social-accounts/guide/facebook/"' in facebook_card
+    assert 'href="/social-accounts/meta/"' not in facebook_card, "no button that cannot work"
 
 
 def test_connect_chosen_pages_and_instagram(client, owner, graph):
