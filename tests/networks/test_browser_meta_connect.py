@@ -56,6 +56,11 @@ def test_needs_setup_shows_the_guide_not_a_button(signed_in_page, settings):
     settings.CHORUS_META_APP_ID = ""
     page = signed_in_page
     page.goto("/social-accounts/")
-    page.click("#connect-meta-instagram")
+    card = page.locator("#connect-instagram")
+    assert "Needs setup" in card.inner_text() and "CHORUS_META_APP_ID" in card.inner_text()
+    assert card.locator("button, #connect-meta-instagram").count() == 0
+    card.get_by_role("link", name="How to set it up").click()
+    assert "Meta app" in page.inner_text("main")
+    page.goto("/social-accounts/meta/")
     assert "Needs setup" in page.inner_text("#meta-connect")
     assert page.locator("#meta-connect button").count() == 0
