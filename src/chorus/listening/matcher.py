@@ -1,0 +1,281 @@
+"""Matching posts against many listening queries at once, compiled once per set of queries.
+
+One Aho-Corasick automaton (pyahocorasick) holds every term of every query. A post costs
+one NFKC_Casefold of its text and one pass of the automaton; only when it contains an
+*anchor* of some query (a term, hashtag, mention, author or link without which that query
+cannot match, see :func:`chorus.listening.query.anchors`) is it segmented into words by
+chorus.text, the same ICU + PyThaiNLP word boundaries and folding compliance policies use
+(:class:`chorus.text.TermMatcher`), and the boolean, NEAR and field checks of just those
+queries run. Posts that contain no anchor, most of any stream, never reach the segmenter.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from chorus.text import TermMatcher, find_entities
+from chorus.text.segmentation import _UNSPACED_GAP, fold, fold_term
+
+from .query import And, Field, Near, Node, Not, Or, Term, anchors, terms_of
+from .query import _strip_url as strip_url
+
+
+@dataclass(slots=True)
+class ListeningPost:
+    """What a query can look at in a post. Sources fill entities from the network's own
+    facets/tags when it has them, else :meth:`from_text` finds them in the text."""
+
+    text: str
+    network: str = ""
+    lang: str = ""
+    author: str = ""
+    links: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    has_media: bool = False
+
+    @classmethod
+    def from_text(cls, text: str, *, network: str, **fields) -> ListeningPost:
+        entities = find_entities(text, network) if network else []
+        by_kind: dict[str, list[str]] = {"link": [], "mention": [], "hashtag": []}
+        for entity in entities:
+            by_kind[entity.kind].append(entity.value)
+        fields.setdefault("links", tuple(by_kind["link"]))
+        fields.setdefault("mentions", tuple(by_kind["mention"]))
+        fields.setdefault("hashtags", tuple(by_kind["hashtag"]))
+        return cls(text=text, network=network, **fields)
+
+
+class _Segmented(TermMatcher):
+    """chorus.text's segment-by-segment folding, exposed for the verification step."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    def fold_text(self, text: str) -> tuple[str, list[int]]:
+        folded, _starts, _ends, offsets = self._fold_text(text)
+        return folded, offsets
+
+
+@dataclass
+class _Context:
+    """Everything known about one post while its triggered queries are evaluated."""
+
+    post: ListeningPost
+    folded: str = ""
+    offsets: list[int] = field(default_factory=list)
+    occurrences: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    word_numbers: list[int] | None = None
+    facts: dict[str, object] = field(default_factory=dict)
+
+    def fact(self, name: str) -> object:
+        """Normalised post fields, computed the first time a query asks for them."""
+        if name not in self.facts:
+            post = self.post
+            if name == "hashtags":
+                value: object = {fold_term(tag).lstrip("#＃") for tag in post.hashtags}
+            elif name == "mentions":
+                value = {fold_term(m).lstrip("@") for m in post.mentions}
+            elif name == "links":
+                value = [strip_url(fold(link).strip()) for link in post.links]
+            elif name == "lang":
+                value = post.lang.lower().split("-")[0]
+            else:
+                value = fold_term(post.author).lstrip("@")
+            self.facts[name] = value
+        return self.facts[name]
+
+    def words_before(self, offset: int) -> int:
+        """How many words of the folded text end at or before ``offset``."""
+        if self.word_numbers is None:
+            counts, total, previous = [], 0, 0
+            for boundary in self.offsets:
+                if any(char.isalnum() for char in self.folded[previous:boundary]):
+                    total += 1
+                counts.append(total)
+                previous = boundary
+            self.word_numbers = counts
+        index = bisect_right(self.offsets, offset) - 1
+        return self.word_numbers[index] if index >= 0 else 0
+
+
+Evaluator = Callable[[_Context], bool]
+
+
+def _link_matches(kind: str, value: str) -> Evaluator:
+    def check(ctx: _Context) -> bool:
+        for link in ctx.fact("links"):  # type: ignore[union-attr]
+            if kind == "url":
+                if link.startswith(value):
+                    return True
+            else:
+                host = link.split("/", 1)[0].split("?", 1)[0]
+                if host == value or host.endswith("." + value):
+                    return True
+        return False
+
+    return check
+
+
+def _near(node: Near, term_ids: Mapping[Term, int]) -> Evaluator:
+    left = [term_ids[t] for t in node.left]
+    right = [term_ids[t] for t in node.right]
+
+    def check(ctx: _Context) -> bool:
+        lefts = [span for tid in left for span in ctx.occurrences.get(tid, ())]
+        rights = [span for tid in right for span in ctx.occurrences.get(tid, ())]
+        for l_start, l_end in lefts:
+            for r_start, r_end in rights:
+                if r_start >= l_end:
+                    gap = ctx.words_before(r_start) - ctx.words_before(l_end)
+                elif not node.ordered and l_start >= r_end:
+                    gap = ctx.words_before(l_start) - ctx.words_before(r_end)
+                else:
+                    continue
+                if gap <= node.distance:
+                    return True
+        return False
+
+    return check
+
+
+def compile_node(node: Node, term_ids: Mapping[Term, int]) -> Evaluator:
+    """One closure per AST node: evaluating a query is a few Python calls, no re-parsing."""
+    if isinstance(node, Term):
+        tid = term_ids[node]
+        return lambda ctx: tid in ctx.occurrences
+    if isinstance(node, Not):
+        child = compile_node(node.child, term_ids)
+        return lambda ctx: not child(ctx)
+    if isinstance(node, And):
+        children = [compile_node(c, term_ids) for c in node.children]
+        return lambda ctx: all(c(ctx) for c in children)
+    if isinstance(node, Or):
+        children = [compile_node(c, term_ids) for c in node.children]
+        return lambda ctx: any(c(ctx) for c in children)
+    if isinstance(node, Near):
+        return _near(node, term_ids)
+    assert isinstance(node, Field)
+    name, value = node.name, node.value
+    if name in ("hashtag", "mention"):
+        plural = name + "s"
+        return lambda ctx: value in ctx.fact(plural)  # type: ignore[operator]
+    if name == "author":
+        return lambda ctx: ctx.fact("author") == value
+    if name == "lang":
+        return lambda ctx: ctx.fact("lang") == value
+    if name == "network":
+        return lambda ctx: ctx.post.network == value
+    if name == "has":
+        if value == "link":
+            return lambda ctx: bool(ctx.post.links)
+        return lambda ctx: ctx.post.has_media
+    return _link_matches(name, value)
+
+
+class CompiledMatcher:
+    """Every query of a set compiled into one automaton; :meth:`match` returns the keys of
+    the queries a post matches. Build it once per set of queries and reuse it."""
+
+    def __init__(self, queries: Mapping[object, Node]) -> None:
+        self._keys = list(queries)
+        self._evaluators: list[Evaluator] = []
+        self._term_ids: dict[Term, int] = {}
+        # Per anchor, the queries it may trigger.
+        self._by_term: dict[int, list[int]] = {}
+        self._by_field: dict[tuple[str, str], list[int]] = {}
+        self._needs_links: list[int] = []
+        for index, key in enumerate(self._keys):
+            node = queries[key]
+            for term in sorted(terms_of(node), key=lambda t: (t.text, t.prefix)):
+                self._term_ids.setdefault(term, len(self._term_ids))
+            self._evaluators.append(compile_node(node, self._term_ids))
+            for anchor in anchors(node) or ():
+                if anchor.kind == "term":
+                    tid = self._term_ids[Term(anchor.value, anchor.prefix)]
+                    self._by_term.setdefault(tid, []).append(index)
+                elif anchor.kind in ("domain", "url"):
+                    self._needs_links.append(index)
+                else:
+                    self._by_field.setdefault((anchor.kind, anchor.value), []).append(index)
+        self._automaton = self._build_automaton()
+        self._segmented = _Segmented()
+
+    def _build_automaton(self) -> ahocorasick.Automaton | None:
+        patterns: dict[str, list[tuple[int, bool]]] = {}
+        for term, tid in self._term_ids.items():
+            for variant in dict.fromkeys((term.text, _UNSPACED_GAP.sub("", term.text))):
+                patterns.setdefault(variant, []).append((tid, term.prefix))
+        if not patterns:
+            return None
+        automaton = ahocorasick.Automaton()
+        for pattern, entries in patterns.items():
+            automaton.add_word(pattern, (len(pattern), tuple(entries)))
+        automaton.make_automaton()
+        return automaton
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _triggered(self, post: ListeningPost) -> set[int]:
+        triggered: set[int] = set()
+        if self._automaton is not None and post.text:
+            by_term = self._by_term
+            folded = " ".join(fold(post.text).split())
+            for _end, (_length, entries) in self._automaton.iter(folded):
+                for tid, _prefix in entries:
+                    if tid in by_term:
+                        triggered.update(by_term[tid])
+        if self._by_field:
+            by_field = self._by_field
+            for kind, values in (
+                ("hashtag", post.hashtags),
+                ("mention", post.mentions),
+                ("author", (post.author,) if post.author else ()),
+            ):
+                for value in values:
+                    queries = by_field.get((kind, fold_term(value).lstrip("#＃@")))
+                    if queries:
+                        triggered.update(queries)
+        if self._needs_links and post.links:
+            triggered.update(self._needs_links)
+        return triggered
+
+    def _verify(self, ctx: _Context) -> None:
+        """Exact whole-word occurrences of every term, on chorus.text's word boundaries."""
+        if self._automaton is None or not ctx.post.text:
+            return
+        folded, offsets = self._segmented.fold_text(ctx.post.text)
+        ctx.folded, ctx.offsets = folded, offsets
+        boundary = set(offsets)
+        occurrences = ctx.occurrences
+        for end, (length, entries) in self._automaton.iter(folded):
+            start = end + 1 - length
+            if start not in boundary:
+                continue
+            whole = end + 1 in boundary
+            for tid, prefix in entries:
+                if prefix:
+                    word_end = offsets[bisect_right(offsets, end)] if not whole else end + 1
+                    occurrences.setdefault(tid, []).append((start, word_end))
+                elif whole:
+                    occurrences.setdefault(tid, []).append((start, end + 1))
+
+    def match(self, post: ListeningPost) -> list[object]:
+        """Keys of the queries ``post`` matches, in the order the queries were given."""
+        triggered = self._triggered(post)
+        if not triggered:
+            return []
+        ctx = _Context(post)
+        self._verify(ctx)
+        return [self._keys[i] for i in sorted(triggered) if self._evaluators[i](ctx)]
+
+    def match_many(self, posts: Iterable[ListeningPost]) -> Iterable[tuple[ListeningPost, list]]:
+        for post in posts:
+            keys = self.match(post)
+            if keys:
+                yield post, keys
