@@ -177,6 +177,12 @@ def compile_node(node: Node, term_ids: Mapping[Term, int]) -> Evaluator:
     return _link_matches(name, value)
 
 
+def _fold_handle(value: str) -> str:
+    """A tag, handle or author as the index keys it (NFKC_Casefold is lower() on ASCII)."""
+    key = value.lower() if value.isascii() else fold_term(value)
+    return key.lstrip("#＃@")
+
+
 class CompiledMatcher:
     """Every query of a set compiled into one automaton; :meth:`match` returns the keys of
     the queries a post matches. Build it once per set of queries and reuse it."""
@@ -202,12 +208,17 @@ class CompiledMatcher:
                     self._needs_links.append(index)
                 else:
                     self._by_field.setdefault((anchor.kind, anchor.value), []).append(index)
-        self._automaton = self._build_automaton()
+        # Two automatons: the anchors alone decide cheaply whether a post needs a closer look
+        # (context words such as "price" are everywhere); every term, for the closer look.
+        anchor_terms = {t: tid for t, tid in self._term_ids.items() if tid in self._by_term}
+        self._anchor_automaton = self._build_automaton(anchor_terms)
+        self._automaton = self._build_automaton(self._term_ids)
         self._segmented = _Segmented()
 
-    def _build_automaton(self) -> ahocorasick.Automaton | None:
+    @staticmethod
+    def _build_automaton(term_ids: Mapping[Term, int]) -> ahocorasick.Automaton | None:
         patterns: dict[str, list[tuple[int, bool]]] = {}
-        for term, tid in self._term_ids.items():
+        for term, tid in term_ids.items():
             for variant in dict.fromkeys((term.text, _UNSPACED_GAP.sub("", term.text))):
                 patterns.setdefault(variant, []).append((tid, term.prefix))
         if not patterns:
@@ -223,13 +234,14 @@ class CompiledMatcher:
 
     def _triggered(self, post: ListeningPost) -> set[int]:
         triggered: set[int] = set()
-        if self._automaton is not None and post.text:
+        if self._anchor_automaton is not None and post.text:
             by_term = self._by_term
-            folded = " ".join(fold(post.text).split())
-            for _end, (_length, entries) in self._automaton.iter(folded):
+            folded = fold(post.text)
+            if "  " in folded or not folded.isprintable():  # newlines, tabs, runs of spaces
+                folded = " ".join(folded.split())
+            for _end, (_length, entries) in self._anchor_automaton.iter(folded):
                 for tid, _prefix in entries:
-                    if tid in by_term:
-                        triggered.update(by_term[tid])
+                    triggered.update(by_term[tid])
         if self._by_field:
             by_field = self._by_field
             for kind, values in (
@@ -238,7 +250,7 @@ class CompiledMatcher:
                 ("author", (post.author,) if post.author else ()),
             ):
                 for value in values:
-                    queries = by_field.get((kind, fold_term(value).lstrip("#＃@")))
+                    queries = by_field.get((kind, _fold_handle(value)))
                     if queries:
                         triggered.update(queries)
         if self._needs_links and post.links:
