@@ -39,4 +39,3 @@ def test_precision_and_recall_per_language(language):
     precision, recall, errors = measure(language)
     print(f"{language}: precision {precision:.3f} recall {recall:.3f}")
     assert precision >= THRESHOLD and recall >= THRESHOLD, (precision, recall, errors)
-

@@ -201,7 +201,7 @@ def query_list(request, topic_id: PathId):
 )
 def query_create(request, topic_id: PathId, payload: QueryIn):
     """A query that does not parse, or would match nearly everything, is refused with a 400
-    whose message names the column (`fields: ["text"]`)."""
+    whose message names the column (on the field `text`)."""
     query = services.query_create(
         actor=request.membership,
         topic=_topic(request, topic_id),

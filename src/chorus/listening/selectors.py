@@ -191,8 +191,9 @@ def preview(workspace: Workspace, text: str, *, limit: int = 10) -> Preview:
     """Match ``text`` against the newest posts seen on the sources and this workspace's
     newest mentions. Raises :class:`chorus.listening.query.QueryError` with its column."""
     matcher = CompiledMatcher({"preview": parse(text)})
-    posts = [
-        ListeningPost(
+    seen: dict[tuple[str, str], ListeningPost] = {}
+    for row in SamplePost.objects.order_by("-pk")[:PREVIEW_POSTS]:
+        seen[(row.network, row.uri)] = ListeningPost(
             text=row.text,
             network=row.network,
             lang=row.language,
@@ -202,21 +203,20 @@ def preview(workspace: Workspace, text: str, *, limit: int = 10) -> Preview:
             mentions=tuple(row.mentions),
             has_media=row.has_media,
         )
-        for row in SamplePost.objects.order_by("-pk")[:PREVIEW_POSTS]
-    ]
-    posts += [
-        ListeningPost.from_text(
-            row.text,
-            network=row.network,
-            lang=row.language,
-            author=row.author,
-            hashtags=tuple(row.hashtags),
-            has_media=row.has_media,
+    newest = Mention.objects.filter(workspace=workspace).order_by("-posted_at")
+    for row in newest[:PREVIEW_POSTS]:
+        seen.setdefault(
+            (row.network, row.uri),
+            ListeningPost.from_text(
+                row.text,
+                network=row.network,
+                lang=row.language,
+                author=row.author,
+                hashtags=tuple(row.hashtags),
+                has_media=row.has_media,
+            ),
         )
-        for row in Mention.objects.filter(workspace=workspace).order_by("-posted_at")[
-            :PREVIEW_POSTS
-        ]
-    ]
+    posts = list(seen.values())
     matched = [post for post in posts if matcher.match(post)]
     return Preview(checked=len(posts), matched=matched[:limit], total=len(matched))
 
