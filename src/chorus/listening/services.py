@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +27,8 @@ from .models import (
     QueryRole,
     SamplePost,
     Settings,
+    Source,
+    SourceState,
     Topic,
     TopicKind,
 )
@@ -343,3 +345,64 @@ def purge_expired(now: dt.datetime | None = None) -> int:
     )
     deleted += expired.delete()[1].get("listening.Mention", 0)
     return deleted
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def source_register(*, name: str, kind: str, url: str) -> Source:
+    """The row a consumer reports to; an existing one keeps its cursor (resume)."""
+    source, _created = Source.objects.get_or_create(name=name, defaults={"kind": kind, "url": url})
+    Source.objects.filter(pk=source.pk).update(
+        kind=kind, url=url, state=SourceState.CONNECTING, updated_at=timezone.now()
+    )
+    source.refresh_from_db()
+    return source
+
+
+def source_connected(*, source_id: int) -> None:
+    Source.objects.filter(pk=source_id).update(
+        state=SourceState.CONNECTED, updated_at=timezone.now()
+    )
+
+
+def source_retrying(*, source_id: int, error: str) -> None:
+    Source.objects.filter(pk=source_id).update(
+        state=SourceState.RETRYING,
+        last_error=error[:2000],
+        reconnects=F("reconnects") + 1,
+        updated_at=timezone.now(),
+    )
+
+
+def source_stopped(*, source_id: int) -> None:
+    Source.objects.filter(pk=source_id).update(state=SourceState.STOPPED, updated_at=timezone.now())
+
+
+@transaction.atomic
+def source_batch(
+    *,
+    source_id: int,
+    posts: list[IncomingPost],
+    cursor: int | None,
+    frames: int = 0,
+    malformed: int = 0,
+    error: str = "",
+) -> int:
+    """Store a batch and move the source's cursor in one transaction: if either fails,
+    neither happened, so a restart replays exactly the batch (no gap); a post replayed
+    twice is stored once (no double count)."""
+    stored = ingest(posts)
+    changes: dict = {
+        "posts_seen": F("posts_seen") + len(posts),
+        "malformed_frames": F("malformed_frames") + malformed,
+        "updated_at": timezone.now(),
+    }
+    if frames:
+        changes["last_event_at"] = timezone.now()
+    if cursor is not None:
+        changes["cursor"] = cursor
+    if error:
+        changes["last_error"] = error[:2000]
+    Source.objects.filter(pk=source_id).update(**changes)
+    return stored
