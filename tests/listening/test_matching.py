@@ -71,11 +71,11 @@ def test_fields():
 
 def test_a_post_without_any_anchor_is_not_segmented(monkeypatch):
     matcher = CompiledMatcher({"q": parse("chorus AND NOT spam")})
-    monkeypatch.setattr(matcher, "_verify", lambda ctx: pytest.fail("segmented"))
+    monkeypatch.setattr(matcher, "_verify", lambda *args: pytest.fail("segmented"))
     assert matcher.match(ListeningPost("only spam here")) == []
 
 
-def _random_query(rng: random.Random, words: list[str], depth: int = 0) -> str:
+def _random_query(rng: random.Random, words: list[str], depth: int = 0, near: bool = True) -> str:
     def term() -> str:
         word = rng.choice(words)
         kind = rng.randrange(6)
@@ -90,8 +90,10 @@ def _random_query(rng: random.Random, words: list[str], depth: int = 0) -> str:
     if depth >= 2 or rng.random() < 0.3:
         return term()
     shape = rng.randrange(6)
-    a = _random_query(rng, words, depth + 1)
-    b = _random_query(rng, words, depth + 1)
+    if shape == 3 and not near:
+        shape = 0
+    a = _random_query(rng, words, depth + 1, near)
+    b = _random_query(rng, words, depth + 1, near)
     if shape == 0:
         return f"({a} OR {b})"
     if shape == 1:
@@ -105,8 +107,9 @@ def _random_query(rng: random.Random, words: list[str], depth: int = 0) -> str:
     return f"({a} OR {b} OR {term()})"
 
 
+@pytest.mark.parametrize("near", [True, False])  # without NEAR: only matched chunks segmented
 @pytest.mark.parametrize("seed", range(3))
-def test_compiled_matcher_agrees_with_the_naive_one(seed):
+def test_compiled_matcher_agrees_with_the_naive_one(seed, near):
     rng = random.Random(seed)
     vocab = vocabulary()
     queries = {}
@@ -114,7 +117,7 @@ def test_compiled_matcher_agrees_with_the_naive_one(seed):
         language = rng.choice(list(vocab))
         words = [w for w in vocab[language] if w.upper() not in ("AND", "OR", "NOT")]
         try:
-            queries[len(queries)] = parse(_random_query(rng, words))
+            queries[len(queries)] = parse(_random_query(rng, words, near=near))
         except QueryError:
             continue
     posts = [

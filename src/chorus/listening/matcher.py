@@ -177,6 +177,16 @@ def compile_node(node: Node, term_ids: Mapping[Term, int]) -> Evaluator:
     return _link_matches(name, value)
 
 
+def _has_near(node: Node) -> bool:
+    if isinstance(node, Near):
+        return True
+    if isinstance(node, Not):
+        return _has_near(node.child)
+    if isinstance(node, And | Or):
+        return any(_has_near(child) for child in node.children)
+    return False
+
+
 def _fold_handle(value: str) -> str:
     """A tag, handle or author as the index keys it (NFKC_Casefold is lower() on ASCII)."""
     key = value.lower() if value.isascii() else fold_term(value)
@@ -195,10 +205,15 @@ class CompiledMatcher:
         self._by_term: dict[int, list[int]] = {}
         self._by_field: dict[tuple[str, str], list[int]] = {}
         self._needs_links: list[int] = []
+        self._query_terms: list[frozenset[int]] = []
+        self._has_near: list[bool] = []
         for index, key in enumerate(self._keys):
             node = queries[key]
-            for term in sorted(terms_of(node), key=lambda t: (t.text, t.prefix)):
+            terms = sorted(terms_of(node), key=lambda t: (t.text, t.prefix))
+            for term in terms:
                 self._term_ids.setdefault(term, len(self._term_ids))
+            self._query_terms.append(frozenset(self._term_ids[t] for t in terms))
+            self._has_near.append(_has_near(node))
             self._evaluators.append(compile_node(node, self._term_ids))
             for anchor in anchors(node) or ():
                 if anchor.kind == "term":
@@ -210,6 +225,7 @@ class CompiledMatcher:
                     self._by_field.setdefault((anchor.kind, anchor.value), []).append(index)
         # Two automatons: the anchors alone decide cheaply whether a post needs a closer look
         # (context words such as "price" are everywhere); every term, for the closer look.
+        self._field_kinds = frozenset(kind for kind, _value in self._by_field)
         anchor_terms = {t: tid for t, tid in self._term_ids.items() if tid in self._by_term}
         self._anchor_automaton = self._build_automaton(anchor_terms)
         self._automaton = self._build_automaton(self._term_ids)
@@ -244,11 +260,14 @@ class CompiledMatcher:
                     triggered.update(by_term[tid])
         if self._by_field:
             by_field = self._by_field
+            kinds = self._field_kinds
             for kind, values in (
                 ("hashtag", post.hashtags),
                 ("mention", post.mentions),
                 ("author", (post.author,) if post.author else ()),
             ):
+                if kind not in kinds:
+                    continue
                 for value in values:
                     queries = by_field.get((kind, _fold_handle(value)))
                     if queries:
@@ -257,14 +276,60 @@ class CompiledMatcher:
             triggered.update(self._needs_links)
         return triggered
 
-    def _verify(self, ctx: _Context) -> None:
-        """Exact whole-word occurrences of every term, on chorus.text's word boundaries."""
-        if self._automaton is None or not ctx.post.text:
+    def _verify(self, ctx: _Context, triggered: set[int]) -> None:
+        """Exact whole-word occurrences of the triggered queries' terms.
+
+        Word boundaries never cross whitespace, so only the whitespace-separated chunks where
+        a needed term was found are segmented, each on its own. NEAR (which counts words in
+        between) and texts whose folding moves whitespace take the whole-post path.
+        """
+        text = ctx.post.text
+        if self._automaton is None or not text:
             return
+        chunks = text.split()
+        folded_chunks = fold(text).split()
+        if len(chunks) != len(folded_chunks) or any(self._has_near[i] for i in triggered):
+            self._verify_whole(ctx)
+            return
+        needed = frozenset().union(*(self._query_terms[i] for i in triggered))
+        starts, position = [], 0
+        for piece in folded_chunks:
+            starts.append(position)
+            position += len(piece) + 1
+        boundaries: dict[int, frozenset[int] | None] = {}
+
+        def chunk_boundaries(index: int) -> frozenset[int] | None:
+            """Boundaries of one chunk; None if its segment-wise folding differs."""
+            if index not in boundaries:
+                folded, offsets = self._segmented.fold_text(chunks[index])
+                boundaries[index] = frozenset(offsets) if folded == folded_chunks[index] else None
+            return boundaries[index]
+
+        occurrences: dict[int, list[tuple[int, int]]] = {}
+        for end, (length, entries) in self._automaton.iter(" ".join(folded_chunks)):
+            relevant = [entry for entry in entries if entry[0] in needed]
+            if not relevant:
+                continue
+            start = end + 1 - length
+            first, last = bisect_right(starts, start) - 1, bisect_right(starts, end) - 1
+            at_start, at_end = chunk_boundaries(first), chunk_boundaries(last)
+            if at_start is None or at_end is None:
+                self._verify_whole(ctx)
+                return
+            if start - starts[first] not in at_start:
+                continue
+            whole = end + 1 - starts[last] in at_end
+            for tid, prefix in relevant:
+                if prefix or whole:
+                    occurrences.setdefault(tid, []).append((start, end + 1))
+        ctx.occurrences = occurrences
+
+    def _verify_whole(self, ctx: _Context) -> None:
+        """Every term's occurrences over the whole post, with word positions for NEAR."""
         folded, offsets = self._segmented.fold_text(ctx.post.text)
         ctx.folded, ctx.offsets = folded, offsets
         boundary = set(offsets)
-        occurrences = ctx.occurrences
+        occurrences = ctx.occurrences = {}
         for end, (length, entries) in self._automaton.iter(folded):
             start = end + 1 - length
             if start not in boundary:
@@ -283,7 +348,7 @@ class CompiledMatcher:
         if not triggered:
             return []
         ctx = _Context(post)
-        self._verify(ctx)
+        self._verify(ctx, triggered)
         return [self._keys[i] for i in sorted(triggered) if self._evaluators[i](ctx)]
 
     def match_many(self, posts: Iterable[ListeningPost]) -> Iterable[tuple[ListeningPost, list]]:

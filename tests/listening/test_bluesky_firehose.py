@@ -1,0 +1,70 @@
+"""The repository firehose of the local reference Bluesky network (tests/servers): posts
+written to its PDS arrive through com.atproto.sync.subscribeRepos (CBOR frames, CAR blocks),
+are matched and stored; a restarted consumer resumes from the saved `seq`."""
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from chorus.listening import services
+from chorus.listening.models import Mention, Source
+from chorus.listening.sources.consumer import FIREHOSE, Consumer, firehose_url
+from tests.listening.test_sources import run_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def create_post(server, account, text, **record):
+    session = server.session(account)
+    with httpx.Client(base_url=server.pds_url, timeout=20) as http:
+        response = http.post(
+            "/xrpc/com.atproto.repo.createRecord",
+            headers={"Authorization": f"Bearer {session['accessJwt']}"},
+            json={
+                "repo": session["did"],
+                "collection": "app.bsky.feed.post",
+                "record": {
+                    "$type": "app.bsky.feed.post",
+                    "text": text,
+                    "createdAt": "2026-12-01T10:00:00.000Z",
+                    **record,
+                },
+            },
+        )
+    response.raise_for_status()
+    return response.json()["uri"]
+
+
+def test_firehose_posts_are_matched_and_a_restart_resumes(bluesky_server, owner):
+    marker = "lst" + uuid.uuid4().hex[:8]
+    topic = services.topic_create(actor=owner, name="Firehose")
+    services.query_create(actor=owner, topic=topic, name="Marker", text=f"{marker} OR #{marker}")
+    alice, bob = bluesky_server.accounts[:2]
+    first = create_post(bluesky_server, alice, f"ร้านกาแฟ {marker} เปิดใหม่", langs=["th"])
+    second = create_post(bluesky_server, bob, f"Hello #{marker}")
+    create_post(bluesky_server, bob, "nothing to see here")
+    Source.objects.create(name="pds", kind=FIREHOSE, url="", cursor=0)  # replay from the start
+
+    def consumer():
+        return Consumer(
+            name="pds",
+            kind=FIREHOSE,
+            url=firehose_url(bluesky_server.pds_url),
+            flush_seconds=0.2,
+            first_backoff=0.1,
+        )
+
+    asyncio.run(run_until(consumer(), lambda: Mention.objects.count() >= 2))
+    assert set(Mention.objects.values_list("uri", flat=True)) == {first, second}
+    thai = Mention.objects.get(uri=first)
+    assert thai.language == "th" and thai.network == "bluesky"
+    assert Mention.objects.get(uri=second).hashtags == [marker]
+    cursor = Source.objects.get(name="pds").cursor
+    assert cursor and cursor > 0
+
+    third = create_post(bluesky_server, alice, f"{marker} again")
+    asyncio.run(run_until(consumer(), lambda: Mention.objects.count() >= 3))
+    assert set(Mention.objects.values_list("uri", flat=True)) == {first, second, third}
+    assert Source.objects.get(name="pds").cursor > cursor
