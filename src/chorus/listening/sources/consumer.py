@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 import httpx
+from django.db import DatabaseError, connections
 
 from chorus.core import egress
 
@@ -97,12 +100,18 @@ class Consumer:
         self._last_flush = time.monotonic()
         self.source_id: int | None = None
         self.stored = 0
+        # The database is used from one thread of our own, so its connection can be closed.
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="listening-db")
+
+    async def _db(self, function, **kwargs):
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(function, **kwargs))
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
-        source = await asyncio.to_thread(
+        source = await self._db(
             services.source_register, name=self.name, kind=self.kind, url=self.url
         )
         self.source_id, self._cursor = source.pk, source.cursor
@@ -115,10 +124,17 @@ class Consumer:
                     raise Disconnected("the server closed the stream")
                 except asyncio.CancelledError:
                     raise
-                except (aiohttp.ClientError, OSError, StreamError, TimeoutError) as exc:
+                except (
+                    aiohttp.ClientError,
+                    OSError,
+                    StreamError,
+                    TimeoutError,
+                    DatabaseError,
+                ) as exc:
                     if self._stopping.is_set():
                         break
-                    await self._flush()
+                    with contextlib.suppress(DatabaseError):
+                        await self._flush()  # if the database is down, the batch waits
                     message = _describe(exc)
                     log.warning(
                         "listening source %s: %s; retrying in %.1fs",
@@ -126,15 +142,19 @@ class Consumer:
                         message,
                         self._backoff,
                     )
-                    await asyncio.to_thread(
-                        services.source_retrying, source_id=self.source_id, error=message
-                    )
+                    with contextlib.suppress(DatabaseError):
+                        await self._db(
+                            services.source_retrying, source_id=self.source_id, error=message
+                        )
                     await self._sleep(self._backoff * random.uniform(0.8, 1.2))
                     self._backoff = min(self._backoff * 2, self.max_backoff)
                 else:  # pragma: no cover - _read only returns by raising or stopping
                     break
-        await self._flush()
-        await asyncio.to_thread(services.source_stopped, source_id=self.source_id)
+        with contextlib.suppress(DatabaseError):
+            await self._flush()
+            await self._db(services.source_stopped, source_id=self.source_id)
+        await self._db(connections.close_all)
+        self._executor.shutdown(wait=False)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -147,7 +167,7 @@ class Consumer:
         async with session.ws_connect(
             url, heartbeat=30, max_msg_size=MAX_FRAME_BYTES, autoping=True
         ) as ws:
-            await asyncio.to_thread(services.source_connected, source_id=self.source_id)
+            await self._db(services.source_connected, source_id=self.source_id)
             self._backoff = self.first_backoff  # a good connection resets the backoff
             stop_wait = asyncio.ensure_future(self._stopping.wait())
             try:
@@ -205,15 +225,22 @@ class Consumer:
         self._last_flush = time.monotonic()
         if not (posts or frames):
             return
-        self.stored += await asyncio.to_thread(
-            services.source_batch,
-            source_id=self.source_id,
-            posts=posts,
-            cursor=self._cursor,
-            frames=frames,
-            malformed=malformed,
-            error=error,
-        )
+        try:
+            self.stored += await self._db(
+                services.source_batch,
+                source_id=self.source_id,
+                posts=posts,
+                cursor=self._cursor,
+                frames=frames,
+                malformed=malformed,
+                error=error,
+            )
+        except DatabaseError:
+            # Nothing was stored (one transaction): keep the batch for the next flush.
+            self._batch = posts + self._batch
+            self._frames += frames
+            self._malformed += malformed
+            raise
 
 
 def _describe(exc: BaseException) -> str:
