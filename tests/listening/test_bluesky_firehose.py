@@ -7,8 +7,10 @@ import uuid
 
 import httpx
 import pytest
+from django.utils import timezone
 
 from chorus.listening import services
+from chorus.listening.matcher import ListeningPost
 from chorus.listening.models import Mention, Source
 from chorus.listening.sources.consumer import FIREHOSE, Consumer, firehose_url
 from tests.listening.test_sources import run_until
@@ -68,3 +70,25 @@ def test_firehose_posts_are_matched_and_a_restart_resumes(bluesky_server, owner)
     asyncio.run(run_until(consumer(), lambda: Mention.objects.count() >= 3))
     assert set(Mention.objects.values_list("uri", flat=True)) == {first, second, third}
     assert Source.objects.get(name="pds").cursor > cursor
+
+
+def test_reach_and_handle_come_from_the_appview(bluesky_server, owner):
+    alice = bluesky_server.accounts[0]
+    services.topic_create(actor=owner, name="Reach")
+    topic = owner.workspace.listening_topics.get()
+    services.query_create(actor=owner, topic=topic, name="Any", text="reachcheck")
+    services.ingest(
+        [
+            services.IncomingPost(
+                post=ListeningPost(text="reachcheck", network="bluesky", author=alice.did),
+                uri=f"at://{alice.did}/app.bsky.feed.post/3kreach",
+                posted_at=timezone.now(),
+            )
+        ]
+    )
+    # An AppView that is down changes nothing and raises nothing; the next round fills in.
+    assert services.mentions_enrich(appview_url="http://127.0.0.1:9") == 0
+    assert Mention.objects.get().reach is None
+    assert services.mentions_enrich(appview_url=bluesky_server.appview_url) == 1
+    mention = Mention.objects.get()
+    assert mention.author == alice.handle and mention.reach is not None

@@ -4,9 +4,11 @@ the sources (matched once per set of queries, stored once per workspace), retent
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from dataclasses import dataclass
 
+import httpx
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
@@ -18,6 +20,7 @@ from chorus.accounts.services import check_capability
 from chorus.core.errors import Conflict, ServiceError
 from chorus.governance.audit import audit_record, snapshot
 from chorus.governance.models import AuditAction
+from chorus.networks import http as network_http
 
 from .matcher import CompiledMatcher, ListeningPost
 from .models import (
@@ -33,6 +36,8 @@ from .models import (
     TopicKind,
 )
 from .query import QueryError, parse
+
+log = logging.getLogger(__name__)
 
 SAMPLE_SIZE = 5000  # newest posts kept for previews
 MAX_RETENTION_DAYS = 3650
@@ -406,3 +411,50 @@ def source_batch(
         changes["last_error"] = error[:2000]
     Source.objects.filter(pk=source_id).update(**changes)
     return stored
+
+
+# --------------------------------------------------------------------------- reach
+
+PROFILES_PER_CALL = 25  # app.bsky.actor.getProfiles takes at most 25 actors
+ENRICH_WINDOW = dt.timedelta(hours=1)
+
+
+def mentions_enrich(*, appview_url: str, calls: int = 4) -> int:
+    """Fill in reach (followers) and the handle of recent Bluesky mentions' authors from an
+    AppView's ``app.bsky.actor.getProfiles``
+    (https://docs.bsky.app/docs/api/app-bsky-actor-get-profiles); the firehose carries
+    neither. Returns how many mentions were updated; a failing AppView is logged and tried
+    again on the next round."""
+    recent = Mention.objects.filter(
+        network="bluesky",
+        author_followers__isnull=True,
+        received_at__gte=timezone.now() - ENRICH_WINDOW,
+    )
+    dids = list(
+        dict.fromkeys(uri.split("/")[2] for uri in recent.values_list("uri", flat=True)[:2000])
+    )[: PROFILES_PER_CALL * calls]
+    updated = 0
+    with network_http.client() as http:
+        for start in range(0, len(dids), PROFILES_PER_CALL):
+            chunk = dids[start : start + PROFILES_PER_CALL]
+            try:
+                response = http.get(
+                    appview_url.rstrip("/") + "/xrpc/app.bsky.actor.getProfiles",
+                    params=[("actors", did) for did in chunk],
+                )
+                response.raise_for_status()
+                profiles = response.json().get("profiles") or []
+            except (httpx.HTTPError, ValueError) as exc:
+                log.warning("listening: profiles from %s failed: %s", appview_url, exc)
+                return updated
+            for profile in profiles:
+                if not isinstance(profile, dict) or not isinstance(profile.get("did"), str):
+                    continue
+                changes = {"author_followers": max(0, int(profile.get("followersCount") or 0))}
+                handle = profile.get("handle")
+                if isinstance(handle, str) and handle != "handle.invalid":
+                    changes["author"] = handle[:255]
+                updated += recent.filter(uri__startswith=f"at://{profile['did']}/").update(
+                    **changes
+                )
+    return updated

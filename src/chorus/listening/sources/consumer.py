@@ -6,7 +6,8 @@ for the events after the saved cursor, so a drop loses nothing and counts nothin
 (stored posts are unique per workspace and URI). A frame that does not decode is counted as
 malformed and skipped; a server that is down or refuses is retried with exponential backoff
 (1 s doubling to 60 s, with jitter). State, reconnects, malformed frames and the last error
-are on the Source row, shown on the listening page as the source's health.
+are on the Source row, shown on the listening page as the source's health. With an AppView
+URL, the authors of stored Bluesky mentions get their handle and followers (reach) filled in.
 
 The socket is aiohttp's WebSocket client over Chorus' guarded resolver (core/egress.py): only
 public addresses, or the ones the operator allowed.
@@ -79,6 +80,8 @@ class Consumer:
         flush_seconds: float = 1.0,
         max_backoff: float = 60.0,
         first_backoff: float = 1.0,
+        appview_url: str = "",
+        enrich_seconds: float = 10.0,
     ) -> None:
         if kind not in DECODERS:
             raise ValueError(f"unknown stream kind {kind!r}")
@@ -89,6 +92,8 @@ class Consumer:
             max_backoff,
         )
         self.first_backoff = first_backoff
+        self.appview_url, self.enrich_seconds = appview_url, enrich_seconds
+        self._last_enrich = 0.0
         self._backoff = first_backoff
         self._decode = DECODERS[kind]
         self._handles: dict[str, str] = {}
@@ -241,6 +246,9 @@ class Consumer:
             self._frames += frames
             self._malformed += malformed
             raise
+        if self.appview_url and time.monotonic() - self._last_enrich >= self.enrich_seconds:
+            self._last_enrich = time.monotonic()
+            await self._db(services.mentions_enrich, appview_url=self.appview_url)
 
 
 def _describe(exc: BaseException) -> str:

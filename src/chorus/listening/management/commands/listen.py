@@ -29,6 +29,12 @@ class Command(BaseCommand):
             help="a relay or PDS (com.atproto.sync.subscribeRepos)",
         )
         parser.add_argument(
+            "--appview",
+            default="",
+            metavar="URL",
+            help="an AppView (https://public.api.bsky.app) for matched authors' handle and reach",
+        )
+        parser.add_argument(
             "--jetstream",
             action="append",
             default=[],
@@ -38,13 +44,25 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         consumers = [
-            Consumer(name=f"{FIREHOSE} {url}", kind=FIREHOSE, url=firehose_url(url))
+            Consumer(
+                name=f"{FIREHOSE} {url}",
+                kind=FIREHOSE,
+                url=firehose_url(url),
+                appview_url=options["appview"],
+            )
             for url in options["firehose"]
         ]
         for url in options["jetstream"]:
             if "wantedCollections" not in url:
                 url += ("&" if "?" in url else "?") + "wantedCollections=app.bsky.feed.post"
-            consumers.append(Consumer(name=f"{JETSTREAM} {url}", kind=JETSTREAM, url=url))
+            consumers.append(
+                Consumer(
+                    name=f"{JETSTREAM} {url}",
+                    kind=JETSTREAM,
+                    url=url,
+                    appview_url=options["appview"],
+                )
+            )
         if not consumers:
             raise CommandError("name at least one stream: --firehose URL or --jetstream URL")
         asyncio.run(self._run(consumers))
