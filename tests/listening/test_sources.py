@@ -23,7 +23,12 @@ from chorus.listening.sources.bluesky import (
     decode_firehose,
     decode_jetstream,
 )
-from chorus.listening.sources.consumer import JETSTREAM, Consumer, stream_url
+from chorus.listening.sources.consumer import (
+    JETSTREAM,
+    JETSTREAM_REWIND_US,
+    Consumer,
+    stream_url,
+)
 
 DID = "did:plc:abc123"
 
@@ -140,7 +145,7 @@ class FakeJetstream:
         asyncio.set_event_loop(self.loop)
         app = web.Application()
         app.router.add_get("/subscribe", self.handler)
-        runner = web.AppRunner(app)
+        runner = self.runner = web.AppRunner(app, handler_cancellation=True)
         self.loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)
         self.loop.run_until_complete(site.start())
@@ -169,7 +174,10 @@ class FakeJetstream:
         return ws
 
     def stop(self):
+        done = asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop)
+        done.result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
 
 
 async def run_until(consumer, condition, limit=60.0):
@@ -186,8 +194,9 @@ async def run_until(consumer, condition, limit=60.0):
 def test_consumer_resumes_from_its_cursor_without_gap_or_double_count(owner):
     topic = services.topic_create(actor=owner, name="Shop")
     services.query_create(actor=owner, topic=topic, name="Us", text="chorus OR ชอรัส")
-    events = [jetstream_post(100 + i, f"k{i}", f"chorus post {i}") for i in range(4)]
-    events.insert(2, jetstream_post(101, "th", "ร้านชอรัสเปิดแล้ว", langs=["th"]))
+    base = 1_733_040_000_000_000  # time_us of the first event
+    events = [jetstream_post(base + i, f"k{i}", f"chorus post {i}") for i in range(4)]
+    events.insert(2, jetstream_post(base + 1, "th", "ร้านชอรัสเปิดแล้ว", langs=["th"]))
     server = FakeJetstream(events, drop_after=3)
     try:
         consumer = Consumer(
@@ -202,9 +211,10 @@ def test_consumer_resumes_from_its_cursor_without_gap_or_double_count(owner):
     finally:
         server.stop()
     assert Mention.objects.count() == 5
-    assert len(server.connections) >= 2 and server.connections[1] == 101  # resumed
+    assert len(server.connections) >= 2
+    assert server.connections[1] == base + 1 - JETSTREAM_REWIND_US  # resumed, rewound
     source = Source.objects.get(name="test jetstream")
-    assert source.cursor == 103 and source.reconnects >= 1 and source.malformed_frames == 1
+    assert source.cursor == base + 3 and source.reconnects >= 1 and source.malformed_frames == 1
     assert source.state == "stopped"
     assert Mention.objects.get(uri=f"at://{DID}/app.bsky.feed.post/th").language == "th"
 

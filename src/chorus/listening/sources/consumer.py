@@ -44,6 +44,9 @@ DECODERS: dict[str, Callable[..., Frame]] = {
 }
 FIREHOSE_PATH = "/xrpc/com.atproto.sync.subscribeRepos"
 MAX_FRAME_BYTES = 16 * 1024 * 1024
+# Jetstream's README asks reconnecting clients to rewind a few seconds for gapless playback;
+# the replayed posts are stored once all the same.
+JETSTREAM_REWIND_US = 5_000_000
 
 
 class Disconnected(ConnectionError):
@@ -166,7 +169,10 @@ class Consumer:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _read(self, session: aiohttp.ClientSession) -> None:
-        url = stream_url(self.url, self._cursor)
+        cursor = self._cursor
+        if cursor is not None and self.kind == JETSTREAM:
+            cursor = max(0, cursor - JETSTREAM_REWIND_US)
+        url = stream_url(self.url, cursor)
         http_url = url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
         egress.check_url(httpx.URL(http_url))  # IP literals; names go through the resolver
         async with session.ws_connect(
