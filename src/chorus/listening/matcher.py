@@ -71,6 +71,8 @@ class _Context:
     occurrences: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     word_numbers: list[int] | None = None
     facts: dict[str, object] = field(default_factory=dict)
+    # Chunk mode (see CompiledMatcher._verify): offsets index the folded chunks joined by " ".
+    chunks: _Chunks | None = None
 
     def fact(self, name: str) -> object:
         """Normalised post fields, computed the first time a query asks for them."""
@@ -89,6 +91,14 @@ class _Context:
             self.facts[name] = value
         return self.facts[name]
 
+    def gap(self, after: int, before: int, limit: int) -> int:
+        """Words lying wholly between offset ``after`` (the end of one occurrence) and
+        ``before`` (the start of the next); any number above ``limit`` may come back as
+        ``limit + 1``."""
+        if self.chunks is None:
+            return self.words_before(before) - self.words_before(after)
+        return self.chunks.gap(after, before, limit)
+
     def words_before(self, offset: int) -> int:
         """How many words of the folded text end at or before ``offset``."""
         if self.word_numbers is None:
@@ -101,6 +111,58 @@ class _Context:
             self.word_numbers = counts
         index = bisect_right(self.offsets, offset) - 1
         return self.word_numbers[index] if index >= 0 else 0
+
+
+class _NeedsWholePost(Exception):
+    """A chunk folds differently on its own: evaluate over the whole post instead."""
+
+
+class _Chunks:
+    """A post cut at whitespace, each chunk segmented by chorus.text only when asked.
+
+    Word boundaries never cross whitespace, so a chunk segmented alone has the boundaries it
+    has inside the post. ``starts`` are the chunks' offsets in their folded forms joined by
+    single spaces (the text the automaton reads).
+    """
+
+    def __init__(self, chunks: list[str], folded: list[str], segmented: _Segmented) -> None:
+        self.chunks, self.folded, self._segmented = chunks, folded, segmented
+        self.starts, position = [], 0
+        for piece in folded:
+            self.starts.append(position)
+            position += len(piece) + 1
+        self._cache: dict[int, tuple[list[int], frozenset[int], list[tuple[int, int]]]] = {}
+
+    def index(self, offset: int) -> int:
+        return bisect_right(self.starts, offset) - 1
+
+    def segment(self, i: int) -> tuple[list[int], frozenset[int], list[tuple[int, int]]]:
+        """Chunk ``i``'s boundaries (sorted, and as a set) and word spans, chunk-relative."""
+        if i not in self._cache:
+            folded, offsets = self._segmented.fold_text(self.chunks[i])
+            if folded != self.folded[i]:
+                raise _NeedsWholePost
+            words, previous = [], 0
+            for boundary in offsets:
+                if any(char.isalnum() for char in folded[previous:boundary]):
+                    words.append((previous, boundary))
+                previous = boundary
+            self._cache[i] = (offsets, frozenset(offsets), words)
+        return self._cache[i]
+
+    def gap(self, after: int, before: int, limit: int) -> int:
+        first, last = self.index(after - 1), self.index(before)
+        if first == last:
+            base = self.starts[first]
+            words = self.segment(first)[2]
+            return sum(1 for a, b in words if a >= after - base and b <= before - base)
+        between = range(first + 1, last)
+        if sum(1 for i in between if any(c.isalnum() for c in self.folded[i])) > limit:
+            return limit + 1  # each of those chunks holds at least one word
+        total = sum(1 for a, _b in self.segment(first)[2] if a >= after - self.starts[first])
+        total += sum(len(self.segment(i)[2]) for i in between)
+        total += sum(1 for _a, b in self.segment(last)[2] if b <= before - self.starts[last])
+        return total
 
 
 Evaluator = Callable[[_Context], bool]
@@ -131,9 +193,9 @@ def _near(node: Near, term_ids: Mapping[Term, int]) -> Evaluator:
         for l_start, l_end in lefts:
             for r_start, r_end in rights:
                 if r_start >= l_end:
-                    gap = ctx.words_before(r_start) - ctx.words_before(l_end)
+                    gap = ctx.gap(l_end, r_start, node.distance)
                 elif not node.ordered and l_start >= r_end:
-                    gap = ctx.words_before(l_start) - ctx.words_before(r_end)
+                    gap = ctx.gap(r_end, l_start, node.distance)
                 else:
                     continue
                 if gap <= node.distance:
@@ -177,16 +239,6 @@ def compile_node(node: Node, term_ids: Mapping[Term, int]) -> Evaluator:
     return _link_matches(name, value)
 
 
-def _has_near(node: Node) -> bool:
-    if isinstance(node, Near):
-        return True
-    if isinstance(node, Not):
-        return _has_near(node.child)
-    if isinstance(node, And | Or):
-        return any(_has_near(child) for child in node.children)
-    return False
-
-
 def _fold_handle(value: str) -> str:
     """A tag, handle or author as the index keys it (NFKC_Casefold is lower() on ASCII)."""
     key = value.lower() if value.isascii() else fold_term(value)
@@ -206,14 +258,12 @@ class CompiledMatcher:
         self._by_field: dict[tuple[str, str], list[int]] = {}
         self._needs_links: list[int] = []
         self._query_terms: list[frozenset[int]] = []
-        self._has_near: list[bool] = []
         for index, key in enumerate(self._keys):
             node = queries[key]
             terms = sorted(terms_of(node), key=lambda t: (t.text, t.prefix))
             for term in terms:
                 self._term_ids.setdefault(term, len(self._term_ids))
             self._query_terms.append(frozenset(self._term_ids[t] for t in terms))
-            self._has_near.append(_has_near(node))
             self._evaluators.append(compile_node(node, self._term_ids))
             for anchor in anchors(node) or ():
                 if anchor.kind == "term":
@@ -280,47 +330,36 @@ class CompiledMatcher:
         """Exact whole-word occurrences of the triggered queries' terms.
 
         Word boundaries never cross whitespace, so only the whitespace-separated chunks where
-        a needed term was found are segmented, each on its own. NEAR (which counts words in
-        between) and texts whose folding moves whitespace take the whole-post path.
+        a needed term was found (and, for NEAR, the few between two terms) are segmented,
+        each on its own. A text whose folding moves whitespace takes the whole-post path.
         """
         text = ctx.post.text
         if self._automaton is None or not text:
             return
-        chunks = text.split()
-        folded_chunks = fold(text).split()
-        if len(chunks) != len(folded_chunks) or any(self._has_near[i] for i in triggered):
+        chunks, folded = text.split(), fold(text).split()
+        if len(chunks) != len(folded):
             self._verify_whole(ctx)
             return
         needed = frozenset().union(*(self._query_terms[i] for i in triggered))
-        starts, position = [], 0
-        for piece in folded_chunks:
-            starts.append(position)
-            position += len(piece) + 1
-        boundaries: dict[int, frozenset[int] | None] = {}
-
-        def chunk_boundaries(index: int) -> frozenset[int] | None:
-            """Boundaries of one chunk; None if its segment-wise folding differs."""
-            if index not in boundaries:
-                folded, offsets = self._segmented.fold_text(chunks[index])
-                boundaries[index] = frozenset(offsets) if folded == folded_chunks[index] else None
-            return boundaries[index]
-
+        ctx.chunks = cut = _Chunks(chunks, folded, self._segmented)
+        starts = cut.starts
         occurrences: dict[int, list[tuple[int, int]]] = {}
-        for end, (length, entries) in self._automaton.iter(" ".join(folded_chunks)):
+        for end, (length, entries) in self._automaton.iter(" ".join(folded)):
             relevant = [entry for entry in entries if entry[0] in needed]
             if not relevant:
                 continue
             start = end + 1 - length
-            first, last = bisect_right(starts, start) - 1, bisect_right(starts, end) - 1
-            at_start, at_end = chunk_boundaries(first), chunk_boundaries(last)
-            if at_start is None or at_end is None:
-                self._verify_whole(ctx)
-                return
-            if start - starts[first] not in at_start:
+            first, last = cut.index(start), cut.index(end)
+            if start - starts[first] not in cut.segment(first)[1]:
                 continue
-            whole = end + 1 - starts[last] in at_end
+            offsets, boundary, _words = cut.segment(last)
+            local_end = end + 1 - starts[last]
+            whole = local_end in boundary
+            word_end = local_end if whole else offsets[bisect_right(offsets, local_end)]
             for tid, prefix in relevant:
-                if prefix or whole:
+                if prefix:
+                    occurrences.setdefault(tid, []).append((start, starts[last] + word_end))
+                elif whole:
                     occurrences.setdefault(tid, []).append((start, end + 1))
         ctx.occurrences = occurrences
 
@@ -348,8 +387,13 @@ class CompiledMatcher:
         if not triggered:
             return []
         ctx = _Context(post)
-        self._verify(ctx, triggered)
-        return [self._keys[i] for i in sorted(triggered) if self._evaluators[i](ctx)]
+        try:
+            self._verify(ctx, triggered)
+            return [self._keys[i] for i in sorted(triggered) if self._evaluators[i](ctx)]
+        except _NeedsWholePost:
+            ctx = _Context(post)
+            self._verify_whole(ctx)
+            return [self._keys[i] for i in sorted(triggered) if self._evaluators[i](ctx)]
 
     def match_many(self, posts: Iterable[ListeningPost]) -> Iterable[tuple[ListeningPost, list]]:
         for post in posts:
