@@ -2,7 +2,6 @@
 written to its PDS arrive through com.atproto.sync.subscribeRepos (CBOR frames, CAR blocks),
 are matched and stored; a restarted consumer resumes from the saved `seq`."""
 
-import asyncio
 import uuid
 
 import httpx
@@ -13,7 +12,7 @@ from chorus.listening import services
 from chorus.listening.matcher import ListeningPost
 from chorus.listening.models import Mention, Source
 from chorus.listening.sources.consumer import FIREHOSE, Consumer, firehose_url
-from tests.listening.test_sources import run_until
+from tests.listening.test_sources import drive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,7 +57,7 @@ def test_firehose_posts_are_matched_and_a_restart_resumes(bluesky_server, owner)
             first_backoff=0.1,
         )
 
-    asyncio.run(run_until(consumer(), lambda: Mention.objects.count() >= 2))
+    drive(consumer(), lambda: Mention.objects.count() >= 2)
     assert set(Mention.objects.values_list("uri", flat=True)) == {first, second}
     thai = Mention.objects.get(uri=first)
     assert thai.language == "th" and thai.network == "bluesky"
@@ -67,7 +66,7 @@ def test_firehose_posts_are_matched_and_a_restart_resumes(bluesky_server, owner)
     assert cursor and cursor > 0
 
     third = create_post(bluesky_server, alice, f"{marker} again")
-    asyncio.run(run_until(consumer(), lambda: Mention.objects.count() >= 3))
+    drive(consumer(), lambda: Mention.objects.count() >= 3)
     assert set(Mention.objects.values_list("uri", flat=True)) == {first, second, third}
     assert Source.objects.get(name="pds").cursor > cursor
 

@@ -14,6 +14,7 @@ import threading
 import libipld
 import pytest
 from aiohttp import web
+from django.db import connections
 
 from chorus.listening import services
 from chorus.listening.models import Mention, Source
@@ -180,10 +181,34 @@ class FakeJetstream:
         self.thread.join(10)
 
 
+def drive(consumer, condition, limit=60.0):
+    """Run `consumer` on an event loop of its own thread (a browser test's loop may be running
+    in this one) until `condition()` holds, then stop it."""
+    errors = []
+
+    def main():
+        try:
+            asyncio.run(run_until(consumer, condition, limit))
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join(limit + 60)
+    if errors:
+        raise errors[0]
+
+
 async def run_until(consumer, condition, limit=60.0):
+    def check():
+        try:
+            return condition()
+        finally:
+            connections.close_all()  # this helper thread's own connection
+
     task = asyncio.create_task(consumer.run())
     waited = 0.0
-    while waited < limit and not await asyncio.to_thread(condition):
+    while waited < limit and not await asyncio.to_thread(check):
         await asyncio.sleep(0.1)
         waited += 0.1
     consumer.stop()
@@ -207,7 +232,7 @@ def test_consumer_resumes_from_its_cursor_without_gap_or_double_count(owner):
             first_backoff=0.05,
             max_backoff=0.2,
         )
-        asyncio.run(run_until(consumer, lambda: Mention.objects.count() >= 5))
+        drive(consumer, lambda: Mention.objects.count() >= 5)
     finally:
         server.stop()
     assert Mention.objects.count() == 5
@@ -228,8 +253,6 @@ def test_a_source_that_is_down_shows_in_its_health_and_keeps_trying(owner):
         first_backoff=0.05,
         max_backoff=0.1,
     )
-    asyncio.run(
-        run_until(consumer, lambda: Source.objects.filter(name="down", reconnects__gte=2).exists())
-    )
+    drive(consumer, lambda: Source.objects.filter(name="down", reconnects__gte=2).exists())
     source = Source.objects.get(name="down")
     assert source.reconnects >= 2 and source.last_error

@@ -3,7 +3,8 @@
 One Aho-Corasick automaton (pyahocorasick) holds every term of every query. A post costs
 one NFKC_Casefold of its text and one pass of the automaton; only when it contains an
 *anchor* of some query (a term, hashtag, mention, author or link without which that query
-cannot match, see :func:`chorus.listening.query.anchors`) is it segmented into words by
+cannot match, see :func:`chorus.listening.query.anchors`) is it looked at closely: the
+whitespace-separated chunks where those queries' terms occur are segmented into words by
 chorus.text, the same ICU + PyThaiNLP word boundaries and folding compliance policies use
 (:class:`chorus.text.TermMatcher`), and the boolean, NEAR and field checks of just those
 queries run. Posts that contain no anchor, most of any stream, never reach the segmenter.
