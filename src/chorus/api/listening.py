@@ -3,6 +3,7 @@ posts, one endpoint per analysis, a query preview, and the sources' health."""
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -264,7 +265,7 @@ def mention_list(request, topic_id: PathId, filters: Query[MentionFilters]):
             workspace=request.membership.workspace, query_id=filters.query
         )
         if query.topic_id != topic.pk:
-            raise ServiceError("This query belongs to another topic.", field="query")
+            raise ServiceError(_("This query belongs to another topic."), field="query")
     mentions = selectors.mentions_of(
         topic, query=query, language=filters.language, network=filters.network
     )
