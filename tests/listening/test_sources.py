@@ -256,3 +256,34 @@ def test_a_source_that_is_down_shows_in_its_health_and_keeps_trying(owner):
     drive(consumer, lambda: Source.objects.filter(name="down", reconnects__gte=2).exists())
     source = Source.objects.get(name="down")
     assert source.reconnects >= 2 and source.last_error
+
+
+def test_a_batch_the_database_refused_waits_for_the_next_flush(monkeypatch):
+    from django.db import DatabaseError
+
+    calls = []
+
+    def source_batch(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise DatabaseError("the database is down")
+        return len(kwargs["posts"])
+
+    monkeypatch.setattr(services, "source_batch", source_batch)
+    consumer = Consumer(name="db", kind=JETSTREAM, url="ws://127.0.0.1:9/")
+    consumer.source_id = 1
+    consumer._take(json.dumps(jetstream_post(5, "a", "one")))
+    consumer._take("{broken")
+
+    async def flush_twice():
+        with pytest.raises(DatabaseError):
+            await consumer._flush()
+        consumer._take(json.dumps(jetstream_post(6, "b", "two")))
+        await consumer._flush()
+
+    drive_coroutine = threading.Thread(target=lambda: asyncio.run(flush_twice()))
+    drive_coroutine.start()
+    drive_coroutine.join(30)
+    assert [len(call["posts"]) for call in calls] == [1, 2]
+    assert calls[1]["malformed"] == 1 and calls[1]["frames"] == 3 and calls[1]["cursor"] == 6
+    assert consumer.stored == 2
