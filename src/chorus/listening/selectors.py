@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -224,6 +224,3 @@ def preview(workspace: Workspace, text: str, *, limit: int = 10) -> Preview:
 def sources() -> QuerySet[Source]:
     return Source.objects.order_by("name")
 
-
-def sources_with_problems() -> QuerySet[Source]:
-    return Source.objects.filter(~Q(state="connected") | ~Q(last_error=""))
