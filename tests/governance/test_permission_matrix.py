@@ -23,6 +23,7 @@ from chorus.accounts.scopes import Scope
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
 from chorus.governance import services as governance
+from chorus.listening import services as listening
 from chorus.publishing import approvals
 from chorus.publishing import services as publishing
 from chorus.publishing.models import MediaAsset
@@ -151,6 +152,28 @@ API_RULES = {
         {"name": "Renamed", "steps": [{"role": "editor"}]},
     ),
     ("DELETE", "/approval-workflows/{workflow_id}"): (Capability.MANAGE_APPROVALS, None),
+    ("GET", "/listening/topics"): (ANY_MEMBER, None),
+    ("POST", "/listening/topics"): (Capability.MANAGE_LISTENING, {"name": "Rivals"}),
+    ("GET", "/listening/topics/{topic_id}"): (ANY_MEMBER, None),
+    ("PATCH", "/listening/topics/{topic_id}"): (Capability.MANAGE_LISTENING, {"is_active": True}),
+    ("DELETE", "/listening/topics/{topic_id}"): (Capability.MANAGE_LISTENING, None),
+    ("GET", "/listening/topics/{topic_id}/queries"): (ANY_MEMBER, None),
+    ("POST", "/listening/topics/{topic_id}/queries"): (
+        Capability.MANAGE_LISTENING,
+        {"name": "Rival", "role": "competitor", "text": "rival OR #rival"},
+    ),
+    ("PATCH", "/listening/queries/{query_id}"): (Capability.MANAGE_LISTENING, {"name": "Us"}),
+    ("DELETE", "/listening/queries/{query_id}"): (Capability.MANAGE_LISTENING, None),
+    ("POST", "/listening/preview"): (ANY_MEMBER, {"text": "chorus"}),
+    ("GET", "/listening/topics/{topic_id}/mentions"): (ANY_MEMBER, None),
+    ("GET", "/listening/topics/{topic_id}/volume"): (ANY_MEMBER, None),
+    ("GET", "/listening/topics/{topic_id}/share-of-voice"): (ANY_MEMBER, None),
+    ("GET", "/listening/topics/{topic_id}/top-hashtags"): (ANY_MEMBER, None),
+    ("GET", "/listening/topics/{topic_id}/top-terms"): (ANY_MEMBER, None),
+    ("GET", "/listening/topics/{topic_id}/breakdown"): (ANY_MEMBER, None),
+    ("GET", "/listening/retention"): (ANY_MEMBER, None),
+    ("PUT", "/listening/retention"): (Capability.MANAGE_LISTENING, {"retention_days": 30}),
+    ("GET", "/listening/sources"): (ANY_MEMBER, None),
 }
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
@@ -243,6 +266,8 @@ def workspace_for(role, make_member, social_account):
     workflow = approvals.workflow_save(
         actor=owner, name="Default", steps=[approvals.StepInput(role="admin")]
     )
+    topic = listening.topic_create(actor=owner, name="Brand")
+    query = listening.query_create(actor=owner, topic=topic, name="Us", text="chorus")
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
@@ -259,6 +284,8 @@ def workspace_for(role, make_member, social_account):
         "campaign_id": campaign.pk,
         "workflow_id": workflow.pk,
         "asset_id": asset.pk,
+        "topic_id": topic.pk,
+        "query_id": query.pk,
         "provider": "mastodon",
         "filename": "none.png",  # media_file_for_network (404 without a valid link)
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
@@ -376,6 +403,8 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "variant_id": 0,
         "campaign_id": 0,
         "workflow_id": 0,
+        "topic_id": 0,
+        "query_id": 0,
     }
     wrong = []
     for method, path, operation in api_operations():

@@ -31,6 +31,7 @@ class Capability(models.TextChoices):
     MANAGE_POLICIES = "manage_policies", _("Create, change and delete compliance policies")
     APPROVE_POSTS = "approve_posts", _("Approve or reject posts waiting for approval")
     MANAGE_APPROVALS = "manage_approvals", _("Set up approval workflows")
+    MANAGE_LISTENING = "manage_listening", _("Create and change listening topics and queries")
 
 
 _EVERYONE = frozenset(Role)
@@ -49,6 +50,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.PUBLISH_POSTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
     Capability.APPROVE_POSTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
     Capability.MANAGE_APPROVALS: _ADMINS,
+    Capability.MANAGE_LISTENING: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
 }
 
 # Highest first: "a role or higher" in approval steps reads this order.

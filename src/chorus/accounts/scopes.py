@@ -18,3 +18,5 @@ class Scope(models.TextChoices):
     POSTS_WRITE = "posts:write", _("Write, schedule and publish posts")
     APPROVALS_WRITE = "approvals:write", _("Approve and reject posts, send review links")
     WORKFLOWS_WRITE = "workflows:write", _("Create, change and delete approval workflows")
+    LISTENING_READ = "listening:read", _("Read listening topics, matched posts and analysis")
+    LISTENING_WRITE = "listening:write", _("Create and change listening topics and queries")

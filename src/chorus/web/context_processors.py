@@ -17,6 +17,7 @@ NAVIGATION = [
     ("bulk_import", _("Bulk import"), Capability.PUBLISH_POSTS),
     ("on_time", _("On-time record"), Capability.VIEW_WORKSPACE),
     ("approvals", _("Approvals"), Capability.CREATE_POSTS),
+    ("listening", _("Listening"), Capability.VIEW_WORKSPACE),
     ("social_accounts", _("Social accounts"), Capability.VIEW_WORKSPACE),
     ("members", _("Members & teams"), Capability.VIEW_WORKSPACE),
     ("policies", _("Policies"), Capability.VIEW_WORKSPACE),
