@@ -14,6 +14,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Window,
 )
@@ -393,15 +394,49 @@ def unscheduled_drafts(membership: Membership, **filters) -> QuerySet[Post]:
 # --------------------------------------------------------------------------- the overview
 
 
-def posts_going_out(membership: Membership, *, start: datetime, end: datetime) -> list[Post]:
-    """Posts with a variant armed to go out between `start` and `end`, soonest first."""
-    posts = posts_of(
+@dataclass(frozen=True)
+class GoingOut:
+    """Posts armed to go out from now: how many today and this week, and the first few of
+    each (the rest are counted, never loaded: an agency sends over a thousand a week)."""
+
+    today: int
+    week: int
+    first_today: list[Post]
+    first_later: list[Post]  # after today, within the week
+
+    @property
+    def more_today(self) -> int:
+        return self.today - len(self.first_today)
+
+    @property
+    def more_later(self) -> int:
+        return self.week - self.today - len(self.first_later)
+
+
+def posts_going_out(
+    membership: Membership, *, start: datetime, split: datetime, end: datetime, shown: int = 20
+) -> GoingOut:
+    """Posts with a variant armed to go out between `start` and `end`, soonest first, cut
+    at `split` (the end of today): both counts from one aggregate, the first `shown` of
+    each side loaded together in one query (and their variants in one more)."""
+    armed = posts_filtered(
         membership,
         start=start,
         end=end,
         statuses=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING],
     )
-    return list(posts.order_by("scheduled_at", "pk"))
+    totals = armed.aggregate(today=Count("pk", filter=Q(scheduled_at__lt=split)), week=Count("pk"))
+    soonest = armed.order_by("scheduled_at", "pk").values("pk")
+    first = Q(pk__in=soonest.filter(scheduled_at__lt=split)[:shown]) | Q(
+        pk__in=soonest.filter(scheduled_at__gte=split)[:shown]
+    )
+    posts = list(posts_of(membership).filter(first).order_by("scheduled_at", "pk"))
+    return GoingOut(
+        today=totals["today"],
+        week=totals["week"],
+        first_today=[p for p in posts if p.scheduled_at < split],
+        first_later=[p for p in posts if p.scheduled_at >= split],
+    )
 
 
 TROUBLE = (VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT)
