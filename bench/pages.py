@@ -155,6 +155,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="measure the workspaces a previous run seeded"
     )
+    parser.add_argument(
+        "--only", default="", help="measure only rows whose label contains this (case-insensitive)"
+    )
     args = parser.parse_args()
 
     where = args.database_url if args.reuse else fresh_database(args.database_url)
@@ -194,6 +197,7 @@ def main() -> None:
     missing = nav_paths() - {path.split("?")[0] for _label, path in rows}
     if missing:
         raise SystemExit(f"pages of the navigation not measured: {sorted(missing)}")
+    rows = [(label, path) for label, path in rows if args.only.lower() in label.lower()]
     small_client, big_client = client_for(small.owner), client_for(agency.owner)
     print()
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")

@@ -173,6 +173,11 @@ class Variant(models.Model):
                 condition=Q(status=VariantStatus.PUBLISHING),
                 name="variant_leased",
             ),
+            # an account's queue and slots, soonest first: the queue page reads the first
+            # few per account and counts the rest along it, next free slot probes it
+            models.Index(fields=["account", "status", "scheduled_at"], name="variant_account_due"),
+            # the on-time record: what the networks confirmed in the last days
+            models.Index(fields=["status", "published_at"], name="variant_published"),
         ]
 
     def __str__(self) -> str:
