@@ -34,7 +34,11 @@ def home(request):
     tomorrow = timezone.localdate(now) + timedelta(days=1)
     end_of_today = datetime.combine(tomorrow, time.min, tzinfo=timezone.get_current_timezone())
     going_out = publishing.posts_going_out(
-        membership, start=now, split=end_of_today, end=now + timedelta(days=7), shown=GOING_OUT_SHOWN
+        membership,
+        start=now,
+        split=end_of_today,
+        end=now + timedelta(days=7),
+        shown=GOING_OUT_SHOWN,
     )
     on_time = publishing.on_time_record(membership, by="all", since=timedelta(days=7))
     attention = accounts_needing_attention(membership)
