@@ -103,6 +103,9 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["workspace", "scheduled_at"]),
             models.Index(fields=["state", "scheduled_at"], name="post_state_due"),
+            # a workspace's posts in one state (waiting for approval: the approvals page,
+            # the overview), without walking every post of the workspace
+            models.Index(fields=["workspace", "state", "scheduled_at"], name="post_workspace_state"),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Window,
+    prefetch_related_objects,
 )
 from django.db.models.expressions import Expression
 from django.db.models.functions import RowNumber
@@ -449,13 +450,25 @@ def posts_going_out(
     first = Q(pk__in=soonest.filter(scheduled_at__lt=split)[:shown]) | Q(
         pk__in=soonest.filter(scheduled_at__gte=split)[:shown]
     )
-    posts = list(posts_of(membership).filter(first).order_by("scheduled_at", "pk"))
+    # The outer read keeps the time range, so it walks the (workspace, scheduled_at) index.
+    posts = list(
+        posts_of(membership, start=start, end=end).filter(first).order_by("scheduled_at", "pk")
+    )
     return GoingOut(
         today=totals["today"],
         week=totals["week"],
         first_today=[p for p in posts if p.scheduled_at < split],
         first_later=[p for p in posts if p.scheduled_at >= split],
     )
+
+
+def with_variant_texts(posts: list[Post]) -> list[Post]:
+    """Load only the variants' texts (one query), for lists that show a line of each post."""
+    prefetch_related_objects(
+        posts,
+        Prefetch("variants", queryset=Variant.objects.only("pk", "post_id", "text").order_by("pk")),
+    )
+    return posts
 
 
 TROUBLE = (VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT)

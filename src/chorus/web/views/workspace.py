@@ -21,7 +21,7 @@ from chorus.publishing.approvals import approvals_waiting_for
 from chorus.web.forms import InvitationForm, RoleForm, TeamForm, WorkspaceForm
 from chorus.web.views.common import member_required, show_service_error, signed_in_required
 
-GOING_OUT_SHOWN = 20  # posts listed for today and for the rest of the week; the rest counted
+GOING_OUT_SHOWN = 20  # posts listed for today, the rest of the week, approvals; the rest counted
 
 
 @member_required()
@@ -41,6 +41,7 @@ def home(request):
         shown=GOING_OUT_SHOWN,
     )
     on_time = publishing.on_time_record(membership, by="all", since=timedelta(days=7))
+    waiting = approvals_waiting_for(membership, details=False)
     attention = accounts_needing_attention(membership)
     trouble = publishing.variants_in_trouble(membership)
     return render(
@@ -48,7 +49,8 @@ def home(request):
         "web/home.html",
         {
             "going_out": going_out,
-            "waiting": approvals_waiting_for(membership),
+            "waiting": publishing.with_variant_texts(waiting[:GOING_OUT_SHOWN]),
+            "waiting_count": len(waiting),
             "attention": attention,
             "trouble": trouble,
             "attention_count": len(attention) + len(trouble),
