@@ -88,6 +88,19 @@ def with_details(posts: QuerySet[Post], *, brief: bool = False) -> QuerySet[Post
     )
 
 
+def first_of_each(ordered: list[QuerySet[Post]], *, limit: int) -> QuerySet[Post]:
+    """The posts among the first `limit` of any of these ordered querysets, with details,
+    read by their ids in one query (order it as needed).
+
+    Each part walks its own index and stops after `limit`; the outer read fetches the few
+    rows by id. (A filter on the workspace outside would tempt SQLite, which has no table
+    statistics, to walk every post of the workspace and test the ids.)"""
+    chosen = Q()
+    for part in ordered:
+        chosen |= Q(pk__in=part.values("pk")[:limit])
+    return with_details(Post.objects.filter(chosen))
+
+
 def posts_of(membership: Membership, **filters) -> QuerySet[Post]:
     """The workspace's posts, newest schedule first, filtered as the calendar asks."""
     # (scheduled_at, id) follows the (workspace, scheduled_at) index, so a page needs no sort.
@@ -446,13 +459,12 @@ def posts_going_out(
         statuses=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING],
     )
     totals = armed.aggregate(today=Count("pk", filter=Q(scheduled_at__lt=split)), week=Count("pk"))
-    soonest = armed.order_by("scheduled_at", "pk").values("pk")
-    first = Q(pk__in=soonest.filter(scheduled_at__lt=split)[:shown]) | Q(
-        pk__in=soonest.filter(scheduled_at__gte=split)[:shown]
-    )
-    # The outer read keeps the time range, so it walks the (workspace, scheduled_at) index.
+    soonest = armed.order_by("scheduled_at", "pk")
     posts = list(
-        posts_of(membership, start=start, end=end).filter(first).order_by("scheduled_at", "pk")
+        first_of_each(
+            [soonest.filter(scheduled_at__lt=split), soonest.filter(scheduled_at__gte=split)],
+            limit=shown,
+        ).order_by("scheduled_at", "pk")
     )
     return GoingOut(
         today=totals["today"],
