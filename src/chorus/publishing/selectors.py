@@ -43,9 +43,12 @@ def posts_filtered(
 ) -> QuerySet[Post]:
     """The workspace's posts filtered as the calendar asks, unordered and without joins.
 
-    Account and status filters test the variants with EXISTS (one variant on one of the
-    accounts with one of the statuses), so no join multiplies rows and nothing needs
-    DISTINCT: counting and paging stay index-friendly however many variants there are.
+    Account and status filters keep the posts with a variant on one of the accounts with
+    one of the statuses: `id IN (those variants' post ids)`, the variants read along the
+    (account, status, scheduled_at) index for the given accounts or the workspace's own.
+    No join multiplies rows and nothing needs DISTINCT; and unlike a correlated EXISTS,
+    which SQLite runs once per post (a count of the filtered list tested all 50,000), the
+    set is built once.
     """
     posts = Post.objects.filter(workspace_id=membership.workspace_id)
     if start:
@@ -53,12 +56,13 @@ def posts_filtered(
     if end:
         posts = posts.filter(scheduled_at__lt=end)
     if account_ids or statuses:
-        variants = Variant.objects.filter(post_id=OuterRef("pk"))
-        if account_ids:
-            variants = variants.filter(account_id__in=account_ids)
+        accounts = account_ids or SocialAccount.objects.filter(
+            workspace_id=membership.workspace_id
+        ).values("pk")
+        variants = Variant.objects.filter(account_id__in=accounts)
         if statuses:
             variants = variants.filter(status__in=statuses)
-        posts = posts.filter(Exists(variants))
+        posts = posts.filter(pk__in=variants.values("post_id"))
     if campaign_id:
         posts = posts.filter(campaign_id=campaign_id)
     if author_id:
