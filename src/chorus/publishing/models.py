@@ -105,7 +105,9 @@ class Post(models.Model):
             models.Index(fields=["state", "scheduled_at"], name="post_state_due"),
             # a workspace's posts in one state (waiting for approval: the approvals page,
             # the overview), without walking every post of the workspace
-            models.Index(fields=["workspace", "state", "scheduled_at"], name="post_workspace_state"),
+            models.Index(
+                fields=["workspace", "state", "scheduled_at"], name="post_workspace_state"
+            ),
         ]
 
     def __str__(self) -> str:

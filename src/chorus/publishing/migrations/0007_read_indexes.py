@@ -5,25 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_idempotency_keys'),
-        ('networks', '0005_account_sandbox_flag'),
-        ('publishing', '0006_variant_language'),
+        ("accounts", "0003_idempotency_keys"),
+        ("networks", "0005_account_sandbox_flag"),
+        ("publishing", "0006_variant_language"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(fields=['workspace', 'state', 'scheduled_at'], name='post_workspace_state'),
+            model_name="post",
+            index=models.Index(
+                fields=["workspace", "state", "scheduled_at"], name="post_workspace_state"
+            ),
         ),
         migrations.AddIndex(
-            model_name='variant',
-            index=models.Index(fields=['account', 'status', 'scheduled_at'], name='variant_account_due'),
+            model_name="variant",
+            index=models.Index(
+                fields=["account", "status", "scheduled_at"], name="variant_account_due"
+            ),
         ),
         migrations.AddIndex(
-            model_name='variant',
-            index=models.Index(fields=['status', 'published_at'], name='variant_published'),
+            model_name="variant",
+            index=models.Index(fields=["status", "published_at"], name="variant_published"),
         ),
     ]
