@@ -105,6 +105,43 @@ def test_posts_going_out_today_and_this_week(client, owner):
     assert f'data-post="{draft.pk}"' not in response.content.decode()
 
 
+def test_a_busy_week_lists_the_first_posts_and_counts_the_rest(client, owner, monkeypatch):
+    monkeypatch.setattr("chorus.web.views.workspace.GOING_OUT_SHOWN", 1)
+    sign_in(client, owner)
+    brand = account(owner.workspace)
+    now = timezone.now()
+    midnight = end_of_today()
+    if midnight - now < timedelta(minutes=10):
+        pytest.skip("too close to midnight UTC to place posts later today")  # pragma: no cover
+    today = [post_at(owner, [brand], now + (midnight - now) * k / 3) for k in (1, 2)]
+    later = [post_at(owner, [brand], midnight + timedelta(hours=h)) for h in (1, 2, 3)]
+
+    response = client.get(HOME)
+    assert section(response, "today-count").strip() == "2"
+    assert section(response, "week-count").strip() == "5"
+    going_out = section(response, "going-out-today")
+    assert f'data-post="{today[0].pk}"' in going_out  # the soonest first
+    assert f'data-post="{today[1].pk}"' not in going_out
+    assert "1 more post today" in going_out
+    week = section(response, "this-week")
+    assert f'data-post="{later[0].pk}"' in week
+    assert all(f'data-post="{p.pk}"' not in week for p in later[1:])
+    assert "2 more posts this week" in week
+    assert "Nothing scheduled in the next 7 days." not in week
+
+
+def test_only_today_leaves_the_week_without_its_empty_note(client, owner):
+    sign_in(client, owner)
+    brand = account(owner.workspace)
+    now = timezone.now()
+    midnight = end_of_today()
+    if midnight - now < timedelta(minutes=10):
+        pytest.skip("too close to midnight UTC to place a post later today")  # pragma: no cover
+    post_at(owner, [brand], now + (midnight - now) / 2)
+    week = section(client.get(HOME), "this-week")
+    assert "Nothing scheduled in the next 7 days." not in week
+
+
 def test_approvals_waiting_for_me(client, owner, make_member):
     contributor = make_member("contributor", workspace=owner.workspace)
     brand = account(owner.workspace)

@@ -103,6 +103,11 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["workspace", "scheduled_at"]),
             models.Index(fields=["state", "scheduled_at"], name="post_state_due"),
+            # a workspace's posts in one state (waiting for approval: the approvals page,
+            # the overview), without walking every post of the workspace
+            models.Index(
+                fields=["workspace", "state", "scheduled_at"], name="post_workspace_state"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -173,6 +178,11 @@ class Variant(models.Model):
                 condition=Q(status=VariantStatus.PUBLISHING),
                 name="variant_leased",
             ),
+            # an account's queue and slots, soonest first: the queue page reads the first
+            # few per account and counts the rest along it, next free slot probes it
+            models.Index(fields=["account", "status", "scheduled_at"], name="variant_account_due"),
+            # the on-time record: what the networks confirmed in the last days
+            models.Index(fields=["status", "published_at"], name="variant_published"),
         ]
 
     def __str__(self) -> str:

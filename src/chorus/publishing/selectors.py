@@ -14,8 +14,10 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Window,
+    prefetch_related_objects,
 )
 from django.db.models.expressions import Expression
 from django.db.models.functions import RowNumber
@@ -41,22 +43,33 @@ def posts_filtered(
 ) -> QuerySet[Post]:
     """The workspace's posts filtered as the calendar asks, unordered and without joins.
 
-    Account and status filters test the variants with EXISTS (one variant on one of the
-    accounts with one of the statuses), so no join multiplies rows and nothing needs
-    DISTINCT: counting and paging stay index-friendly however many variants there are.
+    Account and status filters keep the posts with a variant on one of the accounts with
+    one of the statuses: `id IN (those variants' post ids)`, the variants read along the
+    (account, status, scheduled_at) index for the given accounts or the workspace's own.
+    No join multiplies rows and nothing needs DISTINCT; and unlike a correlated EXISTS,
+    which SQLite runs once per post (a count of the filtered list tested all 50,000), the
+    set is built once. A status alone within a start and an end tests each post of that
+    range with EXISTS instead.
     """
     posts = Post.objects.filter(workspace_id=membership.workspace_id)
     if start:
         posts = posts.filter(scheduled_at__gte=start)
     if end:
         posts = posts.filter(scheduled_at__lt=end)
-    if account_ids or statuses:
-        variants = Variant.objects.filter(post_id=OuterRef("pk"))
-        if account_ids:
-            variants = variants.filter(account_id__in=account_ids)
+    if statuses and not account_ids and start and end:
+        # A status alone over a bounded time: testing each post of the range is cheaper
+        # than listing every variant of the workspace in that status (the overview's
+        # week of armed posts among all the scheduled ones).
+        variants = Variant.objects.filter(post_id=OuterRef("pk"), status__in=statuses)
+        posts = posts.filter(Exists(variants))
+    elif account_ids or statuses:
+        accounts = account_ids or SocialAccount.objects.filter(
+            workspace_id=membership.workspace_id
+        ).values("pk")
+        variants = Variant.objects.filter(account_id__in=accounts)
         if statuses:
             variants = variants.filter(status__in=statuses)
-        posts = posts.filter(Exists(variants))
+        posts = posts.filter(pk__in=variants.values("post_id"))
     if campaign_id:
         posts = posts.filter(campaign_id=campaign_id)
     if author_id:
@@ -84,6 +97,17 @@ def with_details(posts: QuerySet[Post], *, brief: bool = False) -> QuerySet[Post
     return posts.select_related("author", "campaign").prefetch_related(
         Prefetch("variants", queryset=variants)
     )
+
+
+def first_of_each(ordered: list[QuerySet[Post]], *, limit: int) -> QuerySet[Post]:
+    """The posts among the first `limit` of any of these ordered querysets, with details
+    (order the result as needed): the ids of each part first, one query each walking its
+    own index and stopping after `limit`, then the rows by id.
+
+    (Asking for `id IN (part) OR id IN (part)` in one query makes PostgreSQL scan every
+    post, and SQLite too once the workspace is filtered outside.)"""
+    ids = {pk for part in ordered for pk in part.values_list("pk", flat=True)[:limit]}
+    return with_details(Post.objects.filter(pk__in=sorted(ids)))
 
 
 def posts_of(membership: Membership, **filters) -> QuerySet[Post]:
@@ -183,26 +207,37 @@ def on_time_record(
     Computed in the database in one query on both PostgreSQL and SQLite: each group's
     values are ranked by a window function and the nearest-rank pick for p is the row at
     rank ceil(n * p / 100), in integer arithmetic, so both databases agree to the row.
+    The workspace is the account's (a variant only ever goes to its post's workspace's
+    accounts), so the posts table is not read: the (status, published_at) index and the
+    accounts are all it takes.
     """
-    key = {"account": "a.handle", "network": "a.provider", "all": "'all'"}[by]
+    # Partitioned by a number where there is one (an account's id, not its handle: sorting
+    # thousands of rows on collated text cost more than the rest of the query).
+    key, label = {
+        "account": ("a.id", "a.handle"),
+        "network": ("a.provider", "a.provider"),
+        "all": ("0", "'all'"),
+    }[by]
     picks = ", ".join(f"MAX(CASE WHEN rn = (n * {p} + 99) / 100 THEN lat END)" for p in PERCENTS)
     # Only constants are interpolated (table names, the dialect's expression, the percents).
+    # Both window functions share one window, so the rows are sorted once.
     sql = f"""
         WITH t AS (
-            SELECT {key} AS grp, {_lateness_sql()} AS lat,
+            SELECT {key} AS grp, {label} AS label, {_lateness_sql()} AS lat,
                    CASE WHEN a.sandbox THEN 1 ELSE 0 END AS sb
             FROM {Variant._meta.db_table} v
-            JOIN {Post._meta.db_table} p ON p.id = v.post_id
             JOIN {SocialAccount._meta.db_table} a ON a.id = v.account_id
-            WHERE p.workspace_id = %s AND v.status IN (%s, %s)
+            WHERE a.workspace_id = %s AND v.status IN (%s, %s)
               AND v.published_at >= %s AND v.scheduled_at IS NOT NULL
         ), r AS (
-            SELECT grp, lat, sb,
-                   ROW_NUMBER() OVER (PARTITION BY grp ORDER BY lat) AS rn,
-                   COUNT(*) OVER (PARTITION BY grp) AS n
+            SELECT grp, label, lat, sb, ROW_NUMBER() OVER w AS rn, COUNT(*) OVER w AS n
             FROM t
+            WINDOW w AS (
+                PARTITION BY grp ORDER BY lat
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+            )
         )
-        SELECT grp, n, {picks}, MAX(lat), MAX(sb) FROM r GROUP BY grp, n
+        SELECT MAX(label), n, {picks}, MAX(lat), MAX(sb) FROM r GROUP BY grp, n
     """  # noqa: S608
     params = [
         membership.workspace_id,
@@ -246,31 +281,50 @@ def queued_counts(account_ids: list[int], *, after: datetime | None = None) -> d
     return dict(rows)
 
 
+QUEUE_PARTS_PER_QUERY = 400  # SQLite compounds at most 500 SELECTs in one statement
+
+
 def queued_variants_by_account(
     account_ids: list[int], *, after: datetime | None = None, limit: int = 20
 ) -> dict[int, list[Variant]]:
-    """Each account's first `limit` posts waiting in its queue, soonest first, in one query."""
-    rows = (
+    """Each account's first `limit` posts waiting in its queue, soonest first (id, post,
+    account, time and text only).
+
+    One UNION ALL of a LIMITed read per account, each walking the (account, status,
+    scheduled_at) index and stopping after `limit` rows: the cost follows the rows shown,
+    not the queue's length (a window over every queued post read them all). One query per
+    400 accounts."""
+    after = after or timezone.now()
+    found: dict[int, list[Variant]] = {pk: [] for pk in account_ids}
+    if not account_ids:
+        return found
+    # Compiled once for a stand-in account and repeated per account with its id as the
+    # parameter (compiling fifty querysets costs more than running them).
+    stand_in = -1
+    one = (
         Variant.objects.filter(
-            account_id__in=account_ids,
+            account_id=stand_in,
             status=VariantStatus.SCHEDULED,
             post__via_queue=True,
-            scheduled_at__gte=after or timezone.now(),
+            scheduled_at__gte=after,
         )
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("account_id")],
-                order_by=[F("scheduled_at").asc(), F("pk").asc()],
-            )
-        )
-        .filter(rank__lte=limit)
-        .select_related("post", "post__campaign")
-        .order_by("account_id", "scheduled_at", "pk")
+        .order_by("scheduled_at", "pk")
+        .only("pk", "post_id", "account_id", "scheduled_at", "text")[:limit]
     )
-    found: dict[int, list[Variant]] = {pk: [] for pk in account_ids}
-    for variant in rows:
-        found[variant.account_id].append(variant)
+    sql, template = one.query.sql_with_params()
+    at = template.index(stand_in)
+    for chunk_start in range(0, len(account_ids), QUEUE_PARTS_PER_QUERY):
+        chunk = account_ids[chunk_start : chunk_start + QUEUE_PARTS_PER_QUERY]
+        # Only the ORM's own compiled SQL is repeated; every value stays a parameter.
+        union = " UNION ALL ".join(
+            f"SELECT * FROM ({sql}) AS q{n}"  # noqa: S608
+            for n in range(len(chunk))
+        )
+        params = [p for pk in chunk for p in (*template[:at], pk, *template[at + 1 :])]
+        for variant in Variant.objects.raw(union, params):
+            found[variant.account_id].append(variant)
+    for variants in found.values():
+        variants.sort(key=lambda v: (v.scheduled_at, v.pk))
     return found
 
 
@@ -393,15 +447,60 @@ def unscheduled_drafts(membership: Membership, **filters) -> QuerySet[Post]:
 # --------------------------------------------------------------------------- the overview
 
 
-def posts_going_out(membership: Membership, *, start: datetime, end: datetime) -> list[Post]:
-    """Posts with a variant armed to go out between `start` and `end`, soonest first."""
-    posts = posts_of(
+@dataclass(frozen=True)
+class GoingOut:
+    """Posts armed to go out from now: how many today and this week, and the first few of
+    each (the rest are counted, never loaded: an agency sends over a thousand a week)."""
+
+    today: int
+    week: int
+    first_today: list[Post]
+    first_later: list[Post]  # after today, within the week
+
+    @property
+    def more_today(self) -> int:
+        return self.today - len(self.first_today)
+
+    @property
+    def more_later(self) -> int:
+        return self.week - self.today - len(self.first_later)
+
+
+def posts_going_out(
+    membership: Membership, *, start: datetime, split: datetime, end: datetime, shown: int = 20
+) -> GoingOut:
+    """Posts with a variant armed to go out between `start` and `end`, soonest first, cut
+    at `split` (the end of today): both counts from one aggregate, the first `shown` of
+    each side loaded together in one query (and their variants in one more)."""
+    armed = posts_filtered(
         membership,
         start=start,
         end=end,
         statuses=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING],
     )
-    return list(posts.order_by("scheduled_at", "pk"))
+    totals = armed.aggregate(today=Count("pk", filter=Q(scheduled_at__lt=split)), week=Count("pk"))
+    soonest = armed.order_by("scheduled_at", "pk")
+    posts = list(
+        first_of_each(
+            [soonest.filter(scheduled_at__lt=split), soonest.filter(scheduled_at__gte=split)],
+            limit=shown,
+        ).order_by("scheduled_at", "pk")
+    )
+    return GoingOut(
+        today=totals["today"],
+        week=totals["week"],
+        first_today=[p for p in posts if p.scheduled_at < split],
+        first_later=[p for p in posts if p.scheduled_at >= split],
+    )
+
+
+def with_variant_texts(posts: list[Post]) -> list[Post]:
+    """Load only the variants' texts (one query), for lists that show a line of each post."""
+    prefetch_related_objects(
+        posts,
+        Prefetch("variants", queryset=Variant.objects.only("pk", "post_id", "text").order_by("pk")),
+    )
+    return posts
 
 
 TROUBLE = (VariantStatus.FAILED, VariantStatus.HELD, VariantStatus.NEEDS_RECONNECT)

@@ -118,9 +118,13 @@ def approvals_queue(request):
         }
         for post in posts
     ]
-    mine = selectors.posts_of(membership, author_id=membership.user_id).filter(
-        state__in=[PostState.PENDING_APPROVAL, PostState.REJECTED]
-    )[:MINE_SHOWN]
+    mine = selectors.first_of_each(
+        [
+            selectors.posts_of(membership, author_id=membership.user_id).filter(state=state)
+            for state in (PostState.PENDING_APPROVAL, PostState.REJECTED)
+        ],
+        limit=MINE_SHOWN,
+    ).order_by("-scheduled_at", "-pk")[:MINE_SHOWN]
     return render(
         request,
         "publishing/approvals.html",

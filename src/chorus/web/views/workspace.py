@@ -21,6 +21,8 @@ from chorus.publishing.approvals import approvals_waiting_for
 from chorus.web.forms import InvitationForm, RoleForm, TeamForm, WorkspaceForm
 from chorus.web.views.common import member_required, show_service_error, signed_in_required
 
+GOING_OUT_SHOWN = 20  # posts listed for today, the rest of the week, approvals; the rest counted
+
 
 @member_required()
 def home(request):
@@ -31,17 +33,24 @@ def home(request):
     now = timezone.now()
     tomorrow = timezone.localdate(now) + timedelta(days=1)
     end_of_today = datetime.combine(tomorrow, time.min, tzinfo=timezone.get_current_timezone())
-    week = publishing.posts_going_out(membership, start=now, end=now + timedelta(days=7))
+    going_out = publishing.posts_going_out(
+        membership,
+        start=now,
+        split=end_of_today,
+        end=now + timedelta(days=7),
+        shown=GOING_OUT_SHOWN,
+    )
     on_time = publishing.on_time_record(membership, by="all", since=timedelta(days=7))
+    waiting = approvals_waiting_for(membership, details=False)
     attention = accounts_needing_attention(membership)
     trouble = publishing.variants_in_trouble(membership)
     return render(
         request,
         "web/home.html",
         {
-            "today": [post for post in week if post.scheduled_at < end_of_today],
-            "week": week,
-            "waiting": approvals_waiting_for(membership),
+            "going_out": going_out,
+            "waiting": publishing.with_variant_texts(waiting[:GOING_OUT_SHOWN]),
+            "waiting_count": len(waiting),
             "attention": attention,
             "trouble": trouble,
             "attention_count": len(attention) + len(trouble),
