@@ -27,6 +27,7 @@ PAGES = [
     "/calendar/?view=list&date={busy}&status=scheduled",
     "/calendar/?view=list&date={busy}&account={account}",
     "/campaigns/",
+    "/posts/new/",
     "/queue/",
     "/on-time/",
     "/approvals/",

@@ -265,7 +265,10 @@ def _policy_context(membership, account, parts: list[str], link: str, checker=No
 
 
 def usable_accounts(request) -> list:
-    return list(network_selectors.accounts_usable_by(request.membership))
+    """The accounts this member may write for, with their servers' limits read at once."""
+    accounts = list(network_selectors.accounts_usable_by(request.membership))
+    network_selectors.load_server_limits(accounts)
+    return accounts
 
 
 def _sections(accounts: list, state: Composer, problems: dict) -> list[dict]:
