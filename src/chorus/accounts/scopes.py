@@ -18,3 +18,6 @@ class Scope(models.TextChoices):
     POSTS_WRITE = "posts:write", _("Write, schedule and publish posts")
     APPROVALS_WRITE = "approvals:write", _("Approve and reject posts, send review links")
     WORKFLOWS_WRITE = "workflows:write", _("Create, change and delete approval workflows")
+    LINKS_READ = "links:read", _("Read short links, clicks, conversions and goals")
+    LINKS_WRITE = "links:write", _("Turn short links off and on, set goals")
+    CONVERSIONS_WRITE = "conversions:write", _("Report conversions from your site's server")

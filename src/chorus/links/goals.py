@@ -29,6 +29,7 @@ STATUS_LABELS = {
 
 @dataclass(frozen=True)
 class Progress:
+    target: Decimal
     actual: Decimal  # the metric's total so far in the goal's period
     expected: Decimal  # where the straight path to the target stands today
     forecast: Decimal  # the total expected at the deadline if the trend holds
@@ -115,6 +116,7 @@ def evaluate(
         else:
             path.append((day, straight, None))
     return Progress(
+        target=target,
         actual=actual,
         expected=expected.quantize(Decimal("0.01")),
         forecast=forecast.quantize(Decimal("0.01")),

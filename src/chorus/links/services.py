@@ -441,3 +441,9 @@ def goal_delete(*, actor: Membership, goal) -> None:
         target=("goal", goal.pk, goal.name),
     )
     goal.delete()
+
+
+def conversion_report(*, actor: Membership, **details) -> tuple[Conversion, bool]:
+    """A conversion reported through the API by a member's token (conversions:write)."""
+    check_capability(actor, Capability.PUBLISH_POSTS)
+    return conversion_record(workspace=actor.workspace, source=ConversionSource.API, **details)

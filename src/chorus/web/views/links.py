@@ -104,7 +104,7 @@ def _cors(response):
 
 
 def _beacon_error(status: int, code: str, message: str, field: str | None = None):
-    body = {"error": {"code": code, "message": message, "fields": [field] if field else []}}
+    body = {"error": {"code": code, "message": message, "fields": {field: [message]} if field else None}}
     return _cors(JsonResponse(body, status=status))
 
 
