@@ -154,7 +154,6 @@ class ClickBuffer:
                     log.warning("clicks not written yet (%s kept): database busy", len(taken))
                     with self._lock:
                         self._pending[:0] = taken
-                    close_old_connections()
                     return written
                 written += len(taken)
 
@@ -173,6 +172,7 @@ class ClickBuffer:
             self._wake.clear()
             try:
                 self.flush()
+                close_old_connections()  # the writer's own connection, if it broke
             except Exception:  # never let the writer die: the next round retries
                 log.exception("click writer failed")
                 time.sleep(self.interval)

@@ -24,6 +24,7 @@ from chorus.accounts.roles import Capability
 from chorus.accounts.services import check_capability
 from chorus.core.errors import NotFound, ServiceError
 from chorus.governance.audit import audit_record
+from chorus.governance.models import AuditAction
 from chorus.links import shortening
 from chorus.links.clicks import links as links_cache
 from chorus.links.models import (
@@ -102,11 +103,11 @@ def settings_update(
     shortening.forget_settings(actor.workspace_id)
     if before != after:
         audit_record(
-            action="link_settings_changed",
+            action=AuditAction.WORKSPACE_CHANGED,
             actor=actor,
             workspace=actor.workspace,
             target=("link_settings", found.pk, _("Link settings")),
-            changes={"before": before, "after": after},
+            changes={"links": {"before": before, "after": after}},
         )
     return found
 
@@ -121,10 +122,11 @@ def site_key_renew(*, actor: Membership) -> LinkSettings:
     found.site_key = new_site_key()
     found.save(update_fields=["site_key", "updated_at"])
     audit_record(
-        action="link_site_key_renewed",
+        action=AuditAction.WORKSPACE_CHANGED,
         actor=actor,
         workspace=actor.workspace,
         target=("link_settings", found.pk, _("Link settings")),
+        changes={"links": "site key renewed"},
     )
     return found
 
@@ -177,10 +179,11 @@ def link_set_disabled(*, actor: Membership, link: ShortLink, disabled: bool) -> 
         link.save(update_fields=["disabled"])
         links_cache.forget(link.code)
         audit_record(
-            action="link_disabled" if disabled else "link_enabled",
+            action=AuditAction.WORKSPACE_CHANGED,
             actor=actor,
             workspace=actor.workspace,
             target=("short_link", link.pk, f"/l/{link.code}"),
+            changes={"disabled": {"before": not disabled, "after": disabled}},
         )
     return link
 
@@ -421,11 +424,11 @@ def goal_save(
     goal.target_kind, goal.target_input, goal.target = target_kind, target_value, target
     goal.save()
     audit_record(
-        action="goal_changed",
+        action=AuditAction.WORKSPACE_CHANGED,
         actor=actor,
         workspace=actor.workspace,
         target=("goal", goal.pk, goal.name),
-        changes={"metric": metric, "target": str(target), "baseline": str(baseline)},
+        changes={"goal": {"metric": metric, "target": str(target), "baseline": str(baseline)}},
     )
     return goal
 
@@ -435,10 +438,11 @@ def goal_delete(*, actor: Membership, goal) -> None:
     if goal.workspace_id != actor.workspace_id:
         raise NotFound(_("No such goal."))
     audit_record(
-        action="goal_deleted",
+        action=AuditAction.WORKSPACE_CHANGED,
         actor=actor,
         workspace=actor.workspace,
         target=("goal", goal.pk, goal.name),
+        changes={"goal": "deleted"},
     )
     goal.delete()
 
