@@ -20,6 +20,7 @@ from chorus.web.views import (
 )
 
 urlpatterns = [
+    path("l/<str:code>", links.follow, name="short_link"),  # first: the busiest public path
     path("", workspace.home, name="home"),
     path("signup/", auth.sign_up, name="sign_up"),
     path("login/", auth.ChorusLoginView.as_view(), name="login"),
@@ -101,15 +102,12 @@ urlpatterns = [
         governance.policy_delete,
         name="policy_delete",
     ),
-    path("l/<str:code>", links.follow, name="short_link"),
     path("t/conversion", links.conversion_beacon, name="conversion_beacon"),
     path("links/", links.links_index, name="links"),
     path("links/<int:link_id>/toggle/", links.link_toggle, name="link_toggle"),
     path("links/settings/", links.link_settings, name="link_settings"),
     path("links/settings/site-key/", links.site_key_renew, name="site_key_renew"),
-    path(
-        "links/campaigns/<int:campaign_id>/", links.campaign_links, name="campaign_links"
-    ),
+    path("links/campaigns/<int:campaign_id>/", links.campaign_links, name="campaign_links"),
     path("links/conversions/", links.conversions, name="conversions"),
     path("goals/", links.goals_index, name="goals"),
     path("goals/<int:goal_id>/", links.goal_detail, name="goal_detail"),

@@ -20,7 +20,10 @@ def post_link(owner, make_link):
     from chorus.publishing import services as publishing
 
     account = SocialAccount.objects.create(
-        workspace=owner.workspace, provider="mastodon", remote_id="b", handle="b@m.example",
+        workspace=owner.workspace,
+        provider="mastodon",
+        remote_id="b",
+        handle="b@m.example",
         identity={"server_url": "https://m.example"},
     )
     campaign = publishing.campaign_save(actor=owner, name="Rainy season")
@@ -46,8 +49,9 @@ def test_a_conversion_is_attributed_to_the_clicked_post_campaign_account_and_net
     owner, post_link
 ):
     click_on(post_link)
-    conversion, created = record(owner, order_id="A-1", value="25.50", currency="thb",
-                                 click_token="tok")
+    conversion, created = record(
+        owner, order_id="A-1", value="25.50", currency="thb", click_token="tok"
+    )
     assert created and conversion.attributed
     assert conversion.click.token == "tok" and conversion.link == post_link
     assert conversion.post == post_link.post and conversion.campaign == post_link.campaign
@@ -136,8 +140,8 @@ def test_bad_conversions_are_refused_with_the_field(owner, details, field):
 
 def test_hostile_utm_values_are_dropped_not_stored(owner):
     conversion, _ = record(
-        owner, utm={"utm_campaign": "<script>alert(1)</script>", "utm_medium": "social",
-                    "evil": "x"}
+        owner,
+        utm={"utm_campaign": "<script>alert(1)</script>", "utm_medium": "social", "evil": "x"},
     )
     assert conversion.utm == {"utm_medium": "social"}
 
@@ -166,7 +170,9 @@ def test_the_api_refuses_oversized_and_malformed_payloads(owner, api, api_token_
     assert api.post("/conversions", huge, token=token).status_code == 422
     bad = api.post("/conversions", {"value": "-3", "currency": "THB"}, token=token)
     assert bad.status_code == 422
-    assert api.post("/conversions", {"utm": {"utm_source": "y" * 200}}, token=token).status_code == 422
+    assert (
+        api.post("/conversions", {"utm": {"utm_source": "y" * 200}}, token=token).status_code == 422
+    )
     assert Conversion.objects.count() == 0
 
 
@@ -181,8 +187,13 @@ def beacon(client, payload, **extra):
 def test_the_site_beacon_records_with_the_site_key_only(client, owner, post_link):
     site_key = services.link_settings_for(owner.workspace).site_key
     click_on(post_link, token="site-click")
-    payload = {"key": site_key, "order_id": "S-1", "value": 30, "currency": "THB",
-               "click": "site-click"}
+    payload = {
+        "key": site_key,
+        "order_id": "S-1",
+        "value": 30,
+        "currency": "THB",
+        "click": "site-click",
+    }
     response = beacon(client, payload)
     assert response.status_code == 201 and response["Access-Control-Allow-Origin"] == "*"
     assert response.json() == {"recorded": True, "attributed": True}

@@ -40,7 +40,10 @@ def test_a_falling_trend_never_forecasts_negative_days():
 
 def test_on_track_when_the_forecast_reaches_the_target():
     progress = goals.evaluate(
-        target=D(100), starts_on=START, deadline=END, today=START + dt.timedelta(days=3),
+        target=D(100),
+        starts_on=START,
+        deadline=END,
+        today=START + dt.timedelta(days=3),
         daily=daily(10, 10, 10, 10),
     )
     assert progress.status == goals.ON_TRACK
@@ -49,7 +52,10 @@ def test_on_track_when_the_forecast_reaches_the_target():
 
 def test_at_risk_when_the_forecast_falls_short():
     progress = goals.evaluate(
-        target=D(200), starts_on=START, deadline=END, today=START + dt.timedelta(days=3),
+        target=D(200),
+        starts_on=START,
+        deadline=END,
+        today=START + dt.timedelta(days=3),
         daily=daily(10, 10, 10, 10),
     )
     assert progress.status == goals.AT_RISK
@@ -57,23 +63,31 @@ def test_at_risk_when_the_forecast_falls_short():
 
 def test_a_passed_deadline_is_missed_or_achieved():
     after = END + dt.timedelta(days=5)
-    missed = goals.evaluate(target=D(500), starts_on=START, deadline=END, today=after,
-                            daily=daily(*[10] * 10))
+    missed = goals.evaluate(
+        target=D(500), starts_on=START, deadline=END, today=after, daily=daily(*[10] * 10)
+    )
     assert missed.status == goals.MISSED and missed.actual == D(100)
     assert missed.days_elapsed == 10  # days after the deadline do not count
-    done = goals.evaluate(target=D(50), starts_on=START, deadline=END, today=after,
-                          daily=daily(*[10] * 10))
+    done = goals.evaluate(
+        target=D(50), starts_on=START, deadline=END, today=after, daily=daily(*[10] * 10)
+    )
     assert done.status == goals.ACHIEVED
 
 
 def test_a_goal_that_has_not_started():
-    progress = goals.evaluate(target=D(10), starts_on=START, deadline=END,
-                              today=START - dt.timedelta(days=1), daily={})
+    progress = goals.evaluate(
+        target=D(10), starts_on=START, deadline=END, today=START - dt.timedelta(days=1), daily={}
+    )
     assert progress.status == goals.NOT_STARTED and progress.actual == 0
 
 
 def test_the_path_rises_straight_to_the_target_and_the_actual_stops_today():
-    progress = goals.evaluate(target=D(100), starts_on=START, deadline=END,
-                              today=START + dt.timedelta(days=1), daily=daily(5, 7))
+    progress = goals.evaluate(
+        target=D(100),
+        starts_on=START,
+        deadline=END,
+        today=START + dt.timedelta(days=1),
+        daily=daily(5, 7),
+    )
     assert [p[1] for p in progress.path] == [10.0 * n for n in range(1, 11)]
     assert [p[2] for p in progress.path[:3]] == [5.0, 12.0, None]

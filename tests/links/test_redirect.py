@@ -63,8 +63,12 @@ def test_prefetch_and_head_are_not_clicks(client, owner, make_link):
 def test_the_ip_is_kept_only_when_the_workspace_allows_it(client, owner, make_link):
     link = make_link(owner.workspace)
     services.settings_update(
-        actor=owner, track_links=True, utm_medium="social", attribution_days=7,
-        store_ip=True, short_domain="",
+        actor=owner,
+        track_links=True,
+        utm_medium="social",
+        attribution_days=7,
+        store_ip=True,
+        short_domain="",
     )
     clicks.links.forget(link.code)
     follow(client, link.code, agent=DESKTOP)
@@ -100,7 +104,10 @@ def test_links_keep_working_after_their_post_is_deleted(client, owner, make_link
     from chorus.publishing import services as publishing
 
     account = SocialAccount.objects.create(
-        workspace=owner.workspace, provider="mastodon", remote_id="a", handle="a@m.example",
+        workspace=owner.workspace,
+        provider="mastodon",
+        remote_id="a",
+        handle="a@m.example",
         identity={"server_url": "https://m.example"},
     )
     post = publishing.post_save(
@@ -126,7 +133,9 @@ def test_the_rate_limit_answers_429_without_redirecting(client, owner, make_link
     assert Click.objects.count() == 3
 
 
-def test_clicks_wait_in_the_buffer_while_the_database_is_busy(client, owner, make_link, monkeypatch):
+def test_clicks_wait_in_the_buffer_while_the_database_is_busy(
+    client, owner, make_link, monkeypatch
+):
     from django.db import OperationalError
 
     link = make_link(owner.workspace)

@@ -29,8 +29,12 @@ def test_published_text_carries_short_links_tagged_for_the_post(
     campaign = publishing.campaign_save(actor=owner, name="Rainy Season 2026")
     post = publishing.post_save(
         actor=owner,
-        variants=[publishing.VariantInput(account_id=mastodon_account.pk,
-                                          text=f"New beans! {LONG} and https://mekong-coffee.com/")],
+        variants=[
+            publishing.VariantInput(
+                account_id=mastodon_account.pk,
+                text=f"New beans! {LONG} and https://mekong-coffee.com/",
+            )
+        ],
         campaign_id=campaign.pk,
     )
     publishing.post_publish_now(actor=owner, post=post)
@@ -52,13 +56,23 @@ def test_published_text_carries_short_links_tagged_for_the_post(
 
 def test_the_composers_utm_choices_win_over_the_defaults(owner, mastodon_account, tracking):
     post = compose(owner, mastodon_account, f"See {LONG}")
-    services.post_links_set(actor=owner, post=post, track=True, utm_campaign="launch",
-                            utm_medium="", utm_content="hero-image")
+    services.post_links_set(
+        actor=owner,
+        post=post,
+        track=True,
+        utm_campaign="launch",
+        utm_medium="",
+        utm_content="hero-image",
+    )
     publishing.post_publish_now(actor=owner, post=post)
     Dispatcher(concurrency=1).run_once()
     link = ShortLink.objects.get(post=post)
-    assert link.utm == {"utm_source": "mastodon", "utm_medium": "social",
-                        "utm_campaign": "launch", "utm_content": "hero-image"}
+    assert link.utm == {
+        "utm_source": "mastodon",
+        "utm_medium": "social",
+        "utm_campaign": "launch",
+        "utm_content": "hero-image",
+    }
 
 
 def test_a_post_can_opt_out_and_untracked_workspaces_publish_as_written(
@@ -86,8 +100,9 @@ def test_hostile_utm_values_are_refused(owner, mastodon_account):
 
     post = compose(owner, mastodon_account, "Hi")
     with pytest.raises(ServiceError) as refused:
-        services.post_links_set(actor=owner, post=post, track=True,
-                                utm_campaign='"><script>alert(1)</script>')
+        services.post_links_set(
+            actor=owner, post=post, track=True, utm_campaign='"><script>alert(1)</script>'
+        )
     assert refused.value.field == "utm_campaign"
 
 
@@ -95,13 +110,22 @@ def test_counting_uses_the_short_urls_length_where_links_are_tracked(owner, mast
     from chorus.networks.models import SocialAccount
 
     bluesky = SocialAccount.objects.create(
-        workspace=owner.workspace, provider="bluesky", remote_id="did:plc:x",
-        handle="brand.bsky.social", identity={},
+        workspace=owner.workspace,
+        provider="bluesky",
+        remote_id="did:plc:x",
+        handle="brand.bsky.social",
+        identity={},
     )
     text = "x" * 10 + " " + LONG
     before = part_lengths("bluesky", [text], account=bluesky)[0].count
-    services.settings_update(actor=owner, track_links=True, utm_medium="social",
-                             attribution_days=7, store_ip=False, short_domain="go.mekongcoffee.com")
+    services.settings_update(
+        actor=owner,
+        track_links=True,
+        utm_medium="social",
+        attribution_days=7,
+        store_ip=False,
+        short_domain="go.mekongcoffee.com",
+    )
     after = part_lengths("bluesky", [text], account=bluesky)[0].count
     assert before == len(text)  # Bluesky counts a URL as written
     assert after == 11 + len("https://go.mekongcoffee.com/l/") + shortening.CODE_LENGTH

@@ -81,7 +81,9 @@ class UtmIn(Schema):
 
 
 class ConversionIn(Schema):
-    order_id: str = Field("", max_length=200, description="your order id: reported twice, counted once")
+    order_id: str = Field(
+        "", max_length=200, description="your order id: reported twice, counted once"
+    )
     value: Decimal = Field(Decimal(0), ge=0, le=Decimal("999999999999"), decimal_places=2)
     currency: str = Field("", max_length=3, description="ISO 4217, e.g. THB")
     click_id: str = Field("", max_length=64, description="chorus_click from the landing page")

@@ -47,11 +47,12 @@ PREVIEW_AGENTS = (
 _detector = CrawlerDetect()
 
 
-def is_bot(user_agent: str, headers) -> bool:
-    """A crawler, a link-preview fetcher or a browser's speculative prefetch."""
+def is_bot(user_agent: str, meta) -> bool:
+    """A crawler, a link-preview fetcher or a browser's speculative prefetch (`meta`: the
+    request's META)."""
     if not user_agent.strip():
         return True
-    purpose = (headers.get("Sec-Purpose") or headers.get("Purpose") or "").lower()
+    purpose = (meta.get("HTTP_SEC_PURPOSE") or meta.get("HTTP_PURPOSE") or "").lower()
     if "prefetch" in purpose or "preview" in purpose:
         return True
     lowered = user_agent.lower()
@@ -172,6 +173,7 @@ class ClickBuffer:
             self._wake.clear()
             try:
                 self.flush()
+                links.refresh()
                 close_old_connections()  # the writer's own connection, if it broke
             except Exception:  # never let the writer die: the next round retries
                 log.exception("click writer failed")
@@ -191,33 +193,68 @@ class Destination:
 
 
 class LinkCache:
-    """code -> Destination for a few seconds, so a burst on one link reads the row once;
-    disabling a link takes effect within `ttl` everywhere (at once in this process)."""
+    """code -> Destination, refreshed ahead of expiry by the click writer's thread.
 
-    def __init__(self, ttl: float = 5.0, size: int = 50_000):
-        self.ttl, self.size = ttl, size
-        self._entries: dict[str, tuple[float, Destination | None]] = {}
+    A code read once stays in memory while it is being clicked: every `ttl` seconds the
+    writer re-reads all codes used in the last `keep` seconds in one query, so the redirect
+    of a popular link never waits for the database, and a link disabled in another process
+    stops redirecting within `ttl` (at once in the process that disabled it).
+    """
+
+    def __init__(self, ttl: float = 10.0, keep: float = 300.0, size: int = 50_000):
+        self.ttl, self.keep, self.size = ttl, keep, size
+        # code -> [expires, destination or None, last used]
+        self._entries: dict[str, list] = {}
+        self.hits = self.misses = 0
 
     def get(self, code: str) -> Destination | None:
         now = time.monotonic()
         hit = self._entries.get(code)
         if hit and hit[0] > now:
+            hit[2] = now
+            self.hits += 1
             return hit[1]
-        from chorus.links.models import LinkSettings, ShortLink
-
-        row = (
-            ShortLink.objects.filter(code=code)
-            .values_list("pk", "target", "disabled", "workspace_id")
-            .first()
-        )
-        found = None
-        if row:
-            store_ip = LinkSettings.objects.filter(workspace_id=row[3], store_ip=True).exists()
-            found = Destination(row[0], row[1], row[2], store_ip)
+        self.misses += 1
+        found = self._read([code]).get(code)
         if len(self._entries) >= self.size:
             self._entries.clear()
-        self._entries[code] = (now + self.ttl, found)
+        self._entries[code] = [now + self.ttl, found, now]
         return found
+
+    @staticmethod
+    def _read(codes: list[str]) -> dict[str, Destination]:
+        from django.db.models import Exists, OuterRef
+
+        from chorus.links.models import LinkSettings, ShortLink
+
+        allows_ip = LinkSettings.objects.filter(workspace=OuterRef("workspace"), store_ip=True)
+        rows = (
+            ShortLink.objects.filter(code__in=codes)
+            .annotate(store_ip=Exists(allows_ip))
+            .values_list("code", "pk", "target", "disabled", "store_ip")
+        )
+        return {row[0]: Destination(*row[1:]) for row in rows}
+
+    def refresh(self) -> int:
+        """Re-read the codes about to expire that are still being used; drop the rest."""
+        now = time.monotonic()
+        due = [
+            code
+            for code, (expires, _found, used) in list(self._entries.items())
+            if expires - now < self.ttl / 2
+        ]
+        stale = [code for code in due if now - self._entries[code][2] > self.keep]
+        for code in stale:
+            self._entries.pop(code, None)
+        fresh = [code for code in due if code not in stale]
+        for start in range(0, len(fresh), 500):
+            chunk = fresh[start : start + 500]
+            found = self._read(chunk)
+            for code in chunk:
+                entry = self._entries.get(code)
+                if entry is not None:
+                    entry[0], entry[1] = now + self.ttl, found.get(code)
+        return len(fresh)
 
     def forget(self, code: str) -> None:
         self._entries.pop(code, None)

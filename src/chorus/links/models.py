@@ -31,7 +31,9 @@ class LinkSettings(models.Model):
     track_links = models.BooleanField(_("shorten and tag links in posts"), default=False)
     utm_medium = models.CharField(_("UTM medium"), max_length=100, default="social")
     attribution_days = models.PositiveSmallIntegerField(_("attribution window (days)"), default=7)
-    store_ip = models.BooleanField(_("store the visitor's IP address with each click"), default=False)
+    store_ip = models.BooleanField(
+        _("store the visitor's IP address with each click"), default=False
+    )
     short_domain = models.CharField(_("custom short domain"), max_length=253, blank=True)
     # Identifies the workspace to the site snippet; it can only record conversions.
     site_key = models.CharField(max_length=40, unique=True, default=new_site_key)
@@ -44,7 +46,9 @@ class LinkSettings(models.Model):
 class CampaignLinks(models.Model):
     """A campaign's own UTM defaults (blank: the workspace's, and the campaign's slug)."""
 
-    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="link_defaults")
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="link_defaults"
+    )
     utm_campaign = models.CharField(_("UTM campaign"), max_length=100, blank=True)
     utm_medium = models.CharField(_("UTM medium"), max_length=100, blank=True)
 
@@ -165,12 +169,12 @@ class Conversion(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"conversion {self.order_id or self.pk}"
+
     @property
     def attributed(self) -> bool:
         return self.link_id is not None
-
-    def __str__(self) -> str:
-        return f"conversion {self.order_id or self.pk}"
 
 
 class BaselineMode(models.TextChoices):

@@ -57,7 +57,8 @@ def conversion_summary(membership: Membership) -> dict:
         rows.exclude(currency="")
         .values("currency")
         .annotate(
-            attributed=Sum("value", filter=attributed), unattributed=Sum("value", filter=~attributed)
+            attributed=Sum("value", filter=attributed),
+            unattributed=Sum("value", filter=~attributed),
         )
         .order_by("currency")
     )

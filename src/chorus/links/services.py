@@ -236,7 +236,9 @@ def _clean_conversion(
     amount = amount.quantize(Decimal("0.01"))
     currency = (currency or "").strip().upper()
     if currency and not _CURRENCY.match(currency):
-        raise ServiceError(_("Give the currency as a three-letter code, e.g. THB."), field="currency")
+        raise ServiceError(
+            _("Give the currency as a three-letter code, e.g. THB."), field="currency"
+        )
     if amount and not currency:
         raise ServiceError(_("A value needs its currency."), field="currency")
     click_token = (click_token or "").strip()
@@ -308,9 +310,7 @@ def _window(workspace_id: int) -> timedelta:
 def _last_click(conversion: Conversion) -> tuple[Click | None, str]:
     """The click this conversion is owed to (last click in the window), or why none."""
     window = _window(conversion.workspace_id)
-    clicks = Click.objects.filter(link__workspace_id=conversion.workspace_id).select_related(
-        "link"
-    )
+    clicks = Click.objects.filter(link__workspace_id=conversion.workspace_id).select_related("link")
     if conversion.click_token:
         click = clicks.filter(token=conversion.click_token).first()
         if click is None:
@@ -402,7 +402,11 @@ def goal_save(
         baseline_mode = "prior"
         first, last = goals.prior_period(starts_on, deadline)
         baseline = selectors.metric_total(
-            workspace=actor.workspace, campaign_id=campaign_id, metric=metric, first=first, last=last
+            workspace=actor.workspace,
+            campaign_id=campaign_id,
+            metric=metric,
+            first=first,
+            last=last,
         )
     if target_kind not in ("absolute", "percent"):
         raise ServiceError(_("Choose how the target is given."), field="target_kind")

@@ -151,7 +151,7 @@ def shorten_claimed(variants: list) -> None:
             continue
         base = short_base(link_settings) + "/l/"
 
-        def replace(url: str, variant=variant) -> str:
+        def replace(url: str, variant=variant, base=base, link_settings=link_settings) -> str:
             if url.startswith(base):
                 return url
             return short_url(link_settings, link_for(variant, url, link_settings).code)
@@ -184,4 +184,6 @@ def as_counted(account, text: str) -> str:
         return text
     base = short_base(link_settings) + "/l/"
     placeholder = base + "x" * CODE_LENGTH
-    return _rewrite(text, account.provider, lambda url: url if url.startswith(base) else placeholder)
+    return _rewrite(
+        text, account.provider, lambda url: url if url.startswith(base) else placeholder
+    )

@@ -9,15 +9,12 @@ record conversions.
 from __future__ import annotations
 
 import json
-import secrets
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -25,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
 from chorus.core.site import absolute_url
-from chorus.links import clicks, selectors, services, shortening
+from chorus.links import clicks, redirects, selectors, services, shortening
 from chorus.links.metrics import METRICS, metric_choices
 from chorus.links.models import CampaignLinks, ConversionSource, LinkSettings
 from chorus.publishing.models import Campaign
@@ -46,53 +43,23 @@ def _unavailable(request, status: int, message: str):
     return response
 
 
-def _with_click(url: str, token: str) -> str:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True) + [("chorus_click", token)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _referrer_host(request) -> str:
-    referrer = request.META.get("HTTP_REFERER", "")
-    try:
-        return (urlsplit(referrer).hostname or "")[:253]
-    except ValueError:
-        return ""
-
-
 @public
 @require_safe
 def follow(request, code: str):
-    """Redirect to the link's target, recording the click unless a bot or preview asked."""
-    address = request.META.get("REMOTE_ADDR", "")
-    if not clicks.limiter.allow(address):
+    """Redirect to the link's target, recording the click unless a bot or preview asked
+    (usually answered earlier by `ShortLinkMiddleware`); else a page that explains."""
+    result = getattr(request, "short_link_refusal", None) or redirects.answer(request, code)
+    if not isinstance(result, str):
+        return result
+    if result == redirects.TOO_MANY:
         response = _unavailable(request, 429, _("Too many requests. Try again in a minute."))
         response["Retry-After"] = "60"
         return response
-    destination = clicks.links.get(code) if code.isascii() and code.isalnum() else None
-    if destination is None:
-        return _unavailable(request, 404, _("This link does not exist. Check that it was copied whole."))
-    if destination.disabled:
+    if result == redirects.DISABLED:
         return _unavailable(request, 410, _("This link has been turned off by its owner."))
-    location = destination.target
-    user_agent = request.META.get("HTTP_USER_AGENT", "")
-    if request.method == "GET" and not clicks.is_bot(user_agent, request.headers):
-        token = secrets.token_urlsafe(12)
-        clicks.buffer.add(
-            clicks.PendingClick(
-                link_id=destination.link_id,
-                token=token,
-                at=timezone.now(),
-                referrer=_referrer_host(request),
-                device=clicks.device_class(user_agent),
-                ip=address if destination.store_ip and address else None,
-            )
-        )
-        location = _with_click(location, token)
-    response = HttpResponseRedirect(location)
-    response["Cache-Control"] = "no-store"
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    return _unavailable(
+        request, 404, _("This link does not exist. Check that it was copied whole.")
+    )
 
 
 def _cors(response):
@@ -104,7 +71,9 @@ def _cors(response):
 
 
 def _beacon_error(status: int, code: str, message: str, field: str | None = None):
-    body = {"error": {"code": code, "message": message, "fields": {field: [message]} if field else None}}
+    body = {
+        "error": {"code": code, "message": message, "fields": {field: [message]} if field else None}
+    }
     return _cors(JsonResponse(body, status=status))
 
 
@@ -254,7 +223,9 @@ def campaign_links(request, campaign_id: int):
         messages.error(request, _("Those UTM values could not be saved."))
         return redirect("link_settings")
     try:
-        services.campaign_defaults_set(actor=request.membership, campaign=campaign, **form.cleaned_data)
+        services.campaign_defaults_set(
+            actor=request.membership, campaign=campaign, **form.cleaned_data
+        )
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
@@ -322,7 +293,11 @@ def goals_index(request):
                 messages.success(request, _("Goal saved."))
                 return redirect("goal_detail", goal_id=goal.pk)
     goals = [
-        {"goal": goal, "progress": selectors.goal_progress(goal), "metric": METRICS.get(goal.metric)}
+        {
+            "goal": goal,
+            "progress": selectors.goal_progress(goal),
+            "metric": METRICS.get(goal.metric),
+        }
         for goal in selectors.goals_of(membership)
         if goal.metric in METRICS
     ]
