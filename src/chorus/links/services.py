@@ -51,6 +51,11 @@ OUTSIDE_WINDOW = "outside_window"
 NO_CLICK = "no_click"
 
 
+def _plain(number: Decimal) -> str:
+    """30, 12.5 — never 3E+1."""
+    return format(number.normalize(), "f")
+
+
 def clean_utm(value: str, field: str) -> str:
     value = (value or "").strip()
     if not _UTM_VALUE.match(value):
@@ -416,7 +421,7 @@ def goal_save(
     if target <= baseline:
         raise ServiceError(
             _("The target (%(target)s) must be above the baseline (%(baseline)s).")
-            % {"target": target.normalize(), "baseline": baseline.normalize()},
+            % {"target": _plain(target), "baseline": _plain(baseline)},
             field="target_value",
         )
     goal = goal or Goal(workspace=actor.workspace, created_by=actor)
