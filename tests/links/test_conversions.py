@@ -210,3 +210,13 @@ def test_the_beacon_refuses_malformed_and_oversized_bodies(client, owner):
     assert beacon(client, {"key": site_key, "value": "x", "currency": "THB"}).status_code == 400
     assert client.get("/t/conversion").status_code == 405
     assert Conversion.objects.count() == 0
+
+
+def test_the_periodic_task_attributes_conversions_whose_click_came_later(owner, post_link):
+    from chorus.links.tasks import attribute_waiting_conversions
+
+    conversion, _ = record(owner, order_id="wait", click_token="written-later")
+    Click.objects.create(link=post_link, token="written-later", at=timezone.now())
+    attribute_waiting_conversions.call_local()
+    conversion.refresh_from_db()
+    assert conversion.attributed and conversion.campaign == post_link.campaign

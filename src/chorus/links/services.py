@@ -460,3 +460,17 @@ def conversion_report(*, actor: Membership, **details) -> tuple[Conversion, bool
     """A conversion reported through the API by a member's token (conversions:write)."""
     check_capability(actor, Capability.PUBLISH_POSTS)
     return conversion_record(workspace=actor.workspace, source=ConversionSource.API, **details)
+
+
+def conversions_attribute_waiting(*, days: int = 2) -> int:
+    """Attribute recent conversions still waiting for their click; returns how many were."""
+    since = timezone.now() - timedelta(days=days)
+    done = 0
+    waiting = Conversion.objects.filter(unattributed_reason=UNKNOWN_CLICK, created_at__gte=since)
+    for conversion in waiting.iterator():
+        with transaction.atomic():
+            _attribute(conversion)
+            if conversion.unattributed_reason != UNKNOWN_CLICK:
+                conversion.save()
+                done += 1
+    return done
