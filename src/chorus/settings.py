@@ -33,11 +33,13 @@ INSTALLED_APPS = [
     "chorus.governance",
     "chorus.publishing",
     "chorus.listening",
+    "chorus.links",
     "chorus.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chorus.links.redirects.ShortLinkMiddleware",  # /l/<code> before sessions, auth, CSP
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

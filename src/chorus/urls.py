@@ -10,6 +10,7 @@ from chorus.web.views import (
     composer,
     connect_meta,
     governance,
+    links,
     listening,
     media,
     networks,
@@ -21,6 +22,7 @@ from chorus.web.views import (
 )
 
 urlpatterns = [
+    path("l/<str:code>", links.follow, name="short_link"),  # first: the busiest public path
     path("", workspace.home, name="home"),
     path("signup/", auth.sign_up, name="sign_up"),
     path("login/", auth.ChorusLoginView.as_view(), name="login"),
@@ -139,6 +141,16 @@ urlpatterns = [
         listening.listening_query_delete,
         name="listening_query_delete",
     ),
+    path("t/conversion", links.conversion_beacon, name="conversion_beacon"),
+    path("links/", links.links_index, name="links"),
+    path("links/<int:link_id>/toggle/", links.link_toggle, name="link_toggle"),
+    path("links/settings/", links.link_settings, name="link_settings"),
+    path("links/settings/site-key/", links.site_key_renew, name="site_key_renew"),
+    path("links/campaigns/<int:campaign_id>/", links.campaign_links, name="campaign_links"),
+    path("links/conversions/", links.conversions, name="conversions"),
+    path("goals/", links.goals_index, name="goals"),
+    path("goals/<int:goal_id>/", links.goal_detail, name="goal_detail"),
+    path("goals/<int:goal_id>/delete/", links.goal_delete, name="goal_delete"),
     path("posts/new/", composer.post_new, name="post_new"),
     path("posts/preview/", composer.post_preview, name="post_preview"),
     path("posts/autosave/", composer.post_autosave, name="post_autosave"),

@@ -7,6 +7,7 @@ role rule of each operation is kept here in API_RULES. A page or operation added
 rule makes `test_every_*_has_a_rule` fail: add the rule (and, for the API, a request body).
 """
 
+import datetime as dt
 import re
 
 import pytest
@@ -23,6 +24,7 @@ from chorus.accounts.scopes import Scope
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
 from chorus.governance import services as governance
+from chorus.links.models import Goal, ShortLink
 from chorus.listening import services as listening
 from chorus.publishing import approvals
 from chorus.publishing import services as publishing
@@ -132,6 +134,14 @@ API_RULES = {
     ("GET", "/social-accounts/{account_id}/slots"): (ANY_MEMBER, None),
     ("PUT", "/social-accounts/{account_id}/slots"): (Capability.PUBLISH_POSTS, []),
     ("GET", "/on-time"): (ANY_MEMBER, None),
+    ("GET", "/links"): (ANY_MEMBER, None),
+    ("PATCH", "/links/{link_id}"): (Capability.PUBLISH_POSTS, {"disabled": True}),
+    ("POST", "/conversions"): (
+        Capability.PUBLISH_POSTS,
+        {"order_id": "o-1", "value": "10", "currency": "THB"},
+    ),
+    ("GET", "/conversions"): (ANY_MEMBER, None),
+    ("GET", "/goals"): (ANY_MEMBER, None),
     # Approvals: acting on a post also needs being an approver of its current step (service).
     ("GET", "/approvals"): (ANY_MEMBER, None),
     ("POST", "/posts/{post_id}/approve"): (Capability.APPROVE_POSTS, {"comment": "ok"}),
@@ -271,6 +281,21 @@ def workspace_for(role, make_member, social_account):
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
+    link = ShortLink.objects.create(
+        workspace=owner.workspace,
+        code="permLink",
+        target="https://example.org/",
+        original_url="https://example.org/",
+    )
+    goal = Goal.objects.create(
+        workspace=owner.workspace,
+        name="Clicks",
+        metric="clicks",
+        starts_on=dt.date(2026, 1, 1),
+        deadline=dt.date(2026, 1, 31),
+        target_input=10,
+        target=10,
+    )
     ids = {
         "membership_id": target.pk,
         "member_id": target.pk,
@@ -286,6 +311,9 @@ def workspace_for(role, make_member, social_account):
         "asset_id": asset.pk,
         "topic_id": topic.pk,
         "query_id": query.pk,
+        "link_id": link.pk,
+        "goal_id": goal.pk,
+        "code": link.code,
         "provider": "mastodon",
         "filename": "none.png",  # media_file_for_network (404 without a valid link)
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
@@ -405,6 +433,7 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "workflow_id": 0,
         "topic_id": 0,
         "query_id": 0,
+        "link_id": 0,
     }
     wrong = []
     for method, path, operation in api_operations():

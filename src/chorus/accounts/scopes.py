@@ -20,3 +20,6 @@ class Scope(models.TextChoices):
     WORKFLOWS_WRITE = "workflows:write", _("Create, change and delete approval workflows")
     LISTENING_READ = "listening:read", _("Read listening topics, matched posts and analysis")
     LISTENING_WRITE = "listening:write", _("Create and change listening topics and queries")
+    LINKS_READ = "links:read", _("Read short links, clicks, conversions and goals")
+    LINKS_WRITE = "links:write", _("Turn short links off and on, set goals")
+    CONVERSIONS_WRITE = "conversions:write", _("Report conversions from your site's server")

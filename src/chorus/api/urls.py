@@ -8,6 +8,7 @@ from chorus.api import (
     approvals,
     errors,
     governance,
+    links,
     listening,
     networks,
     publishing,
@@ -34,3 +35,4 @@ api.add_router("/", publishing.router)
 api.add_router("/", governance.router)
 api.add_router("/", approvals.router)
 api.add_router("/", listening.router)
+api.add_router("/", links.router)

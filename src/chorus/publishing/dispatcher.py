@@ -75,6 +75,7 @@ from chorus.networks.providers.base import (
     Rejected,
     RemoteRef,
 )
+from chorus.publishing import hooks
 from chorus.publishing.claiming import (
     authors_allowed,
     charge_further_requests,
@@ -243,6 +244,7 @@ class Dispatcher:
                 attempts=F("attempts") + 1,
             )
             variants = list(Variant.objects.filter(pk__in=ids).select_related("post", "account"))
+            hooks.before_send(variants)  # e.g. tracked short links (chorus.links)
             attempts = start_attempts(ids, now, self.worker)
             media: dict[int, list[VariantMedia]] = {}
             for item in VariantMedia.objects.filter(variant_id__in=ids).select_related("asset"):

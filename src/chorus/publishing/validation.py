@@ -16,6 +16,7 @@ from chorus.networks.models import SocialAccount
 from chorus.networks.providers import get_provider
 from chorus.networks.providers.base import Limits
 from chorus.networks.selectors import account_limits
+from chorus.publishing import hooks
 from chorus.text import check_length
 from chorus.text.counting import URL_LENGTH, utf8_length
 from chorus.text.language import known_languages
@@ -66,7 +67,7 @@ def part_lengths(
     warned = len(parts) if warned is None else warned
     checks = [
         check_length(
-            text,
+            hooks.as_counted(account, text),
             limits.text_counting,
             _text_limit(limits, "text" if i == 0 else "", with_media),
             content_warning=content_warning if i < warned else "",
@@ -105,7 +106,7 @@ def check_variant(
     warning = content_warning if limits.supports_content_warning else ""
     for field_name, part in parts:
         check = check_length(
-            part,
+            hooks.as_counted(account, part),
             limits.text_counting,
             _text_limit(limits, field_name, media),
             content_warning="" if field_name == "first_comment" else warning,

@@ -16,6 +16,8 @@ NAVIGATION = [
     ("queue", _("Queue"), Capability.PUBLISH_POSTS),
     ("bulk_import", _("Bulk import"), Capability.PUBLISH_POSTS),
     ("on_time", _("On-time record"), Capability.VIEW_WORKSPACE),
+    ("links", _("Links"), Capability.VIEW_WORKSPACE),
+    ("goals", _("Goals"), Capability.VIEW_WORKSPACE),
     ("approvals", _("Approvals"), Capability.CREATE_POSTS),
     ("listening", _("Listening"), Capability.VIEW_WORKSPACE),
     ("social_accounts", _("Social accounts"), Capability.VIEW_WORKSPACE),

@@ -16,6 +16,9 @@ from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
 from chorus.governance.policies import highlight
 from chorus.governance.services import PolicyChecker
+from chorus.links import services as link_services
+from chorus.links import shortening
+from chorus.links.models import PostLinks
 from chorus.networks import selectors as network_selectors
 from chorus.networks.providers import get_provider
 from chorus.publishing import selectors, services
@@ -329,8 +332,54 @@ def _render_composer(request, state: Composer, *, errors=None, problems=None, st
         "zone_name": zone_name(),
         "poll_durations": POLL_DURATIONS,
         "today": timezone.localdate().isoformat(),
+        "utm": _utm_builder(request, state),
     }
     return render(request, "publishing/composer.html", context, status=status)
+
+
+UTM_FIELDS = ("utm_campaign", "utm_medium", "utm_content")
+
+
+def _utm_builder(request, state: Composer) -> dict:
+    """The UTM builder's values: as submitted, else the post's own, else blank (defaults)."""
+    link_settings = shortening.settings_of(request.membership.workspace_id)
+    if not link_settings.track_links:
+        return {"enabled": False}
+    campaign = next(
+        (c for c in selectors.campaigns_of(request.membership) if c.pk == state.campaign_id), None
+    )
+    values = {"track": True, **dict.fromkeys(UTM_FIELDS, "")}
+    if request.method == "POST" and request.POST.get("utm_present"):
+        values = {"track": bool(request.POST.get("utm_track"))}
+        values.update({name: request.POST.get(name, "")[:100] for name in UTM_FIELDS})
+    elif state.post is not None:
+        options = PostLinks.objects.filter(post=state.post).first()
+        if options:
+            values = {"track": options.track, **{n: getattr(options, n) for n in UTM_FIELDS}}
+    return {
+        "enabled": True,
+        "open": any(values[n] for n in UTM_FIELDS) or not values["track"],
+        "default_medium": link_settings.utm_medium,
+        "default_campaign": shortening.campaign_slug(campaign) or "—",
+        **values,
+    }
+
+
+def _check_utm(data) -> None:
+    """Refuse hostile or garbled UTM values before anything is saved."""
+    if data.get("utm_present"):
+        for name in UTM_FIELDS:
+            link_services.clean_utm(data.get(name, ""), name)
+
+
+def _save_utm(membership, post: Post, data) -> None:
+    if data.get("utm_present"):
+        link_services.post_links_set(
+            actor=membership,
+            post=post,
+            track=bool(data.get("utm_track")),
+            **{name: data.get(name, "") for name in UTM_FIELDS},
+        )
 
 
 def _editable_post(request, post_id: int) -> Post:
@@ -371,7 +420,7 @@ def post_edit(request, post_id: int):
     return _render_composer(request, composer_from_post(post))
 
 
-COMPOSER_FIELDS = {"accounts", "media", "campaign", "scheduled_at", "queue"}
+COMPOSER_FIELDS = {"accounts", "media", "campaign", "scheduled_at", "queue", *UTM_FIELDS}
 
 
 def _error_dict(exc: ServiceError) -> dict:
@@ -389,6 +438,7 @@ def _compose_submit(request, post: Post | None):
     action = request.POST.get("action", "save")
     # Without publish_posts (a contributor) scheduling submits the post for approval.
     try:
+        _check_utm(request.POST)
         saved = services.post_save(
             actor=membership,
             variants=state.inputs(),
@@ -397,6 +447,7 @@ def _compose_submit(request, post: Post | None):
             main_text=state.text,
         )
         state.post = saved
+        _save_utm(membership, saved, request.POST)
         if action == "schedule":
             services.post_schedule(actor=membership, post=saved, at=when_from(request.POST))
             message = _("Scheduled.")
