@@ -1,6 +1,6 @@
 import pytest
 
-from tests.publishing.conftest import mastodon_account, statuses_of  # noqa: F401
+from tests.publishing.conftest import mastodon_account, statuses_of  # noqa: F401, F811
 
 
 @pytest.fixture
@@ -12,7 +12,7 @@ def fan(mastodon_server):
 
 
 @pytest.fixture
-def published(owner, mastodon_account):
+def published(owner, mastodon_account):  # noqa: F811
     """Publish a post to the test server through the dispatcher; returns its variant."""
     from chorus.publishing import services
     from chorus.publishing.dispatcher import Dispatcher
