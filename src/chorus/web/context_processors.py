@@ -16,6 +16,7 @@ NAVIGATION = [
     ("queue", _("Queue"), Capability.PUBLISH_POSTS),
     ("bulk_import", _("Bulk import"), Capability.PUBLISH_POSTS),
     ("on_time", _("On-time record"), Capability.VIEW_WORKSPACE),
+    ("analytics", _("Analytics"), Capability.VIEW_WORKSPACE),
     ("approvals", _("Approvals"), Capability.CREATE_POSTS),
     ("social_accounts", _("Social accounts"), Capability.VIEW_WORKSPACE),
     ("members", _("Members & teams"), Capability.VIEW_WORKSPACE),
