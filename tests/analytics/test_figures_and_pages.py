@@ -1,6 +1,6 @@
 """Figures, permissions and pages on known rows: each figure is what its definition says."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from chorus.core.errors import NotAllowed
 from chorus.networks.models import AccountGrant, SocialAccount
 
 pytestmark = pytest.mark.django_db
-NOW = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
 
 def account(workspace, handle="brand@example.social"):
@@ -38,8 +38,8 @@ def post(acct, published, **counts):
 @pytest.fixture
 def history(owner):
     acct = account(owner.workspace)
-    old = post(acct, datetime(2026, 10, 1, 9, tzinfo=timezone.utc), likes=10, reposts=2)
-    new = post(acct, datetime(2026, 11, 20, 9, tzinfo=timezone.utc), likes=4, replies=1)
+    old = post(acct, datetime(2026, 10, 1, 9, tzinfo=UTC), likes=10, reposts=2)
+    new = post(acct, datetime(2026, 11, 20, 9, tzinfo=UTC), likes=4, replies=1)
     # The old post keeps getting likes during the period: period figures count them.
     PostDaily.objects.create(post=old, account=acct, day=date(2026, 10, 1), likes=8, reposts=2)
     PostDaily.objects.create(post=old, account=acct, day=date(2026, 11, 21), likes=2)
