@@ -1,59 +1,18 @@
 """Figures, permissions and pages on known rows: each figure is what its definition says."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from chorus.analytics import besttime, figures
-from chorus.analytics.models import AccountDaily, PostDaily, TrackedPost
+from chorus.analytics.models import TrackedPost
 from chorus.analytics.seed import seed_history
 from chorus.analytics.selectors import access_scope
 from chorus.core.errors import NotAllowed
-from chorus.networks.models import AccountGrant, SocialAccount
+from chorus.networks.models import AccountGrant
+from tests.analytics.conftest import NOW, account
 
 pytestmark = pytest.mark.django_db
-NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
-
-
-def account(workspace, handle="brand@example.social"):
-    return SocialAccount.objects.create(
-        workspace=workspace,
-        provider="mastodon",
-        remote_id=handle,
-        handle=handle,
-        identity={"server_url": "https://example.social"},
-    )
-
-
-def post(acct, published, **counts):
-    return TrackedPost.objects.create(
-        account=acct,
-        remote_id=f"r{published.isoformat()}",
-        published_at=published,
-        collections=1,
-        **counts,
-    )
-
-
-@pytest.fixture
-def history(owner):
-    acct = account(owner.workspace)
-    old = post(acct, datetime(2026, 10, 1, 9, tzinfo=UTC), likes=10, reposts=2)
-    new = post(acct, datetime(2026, 11, 20, 9, tzinfo=UTC), likes=4, replies=1)
-    # The old post keeps getting likes during the period: period figures count them.
-    PostDaily.objects.create(post=old, account=acct, day=date(2026, 10, 1), likes=8, reposts=2)
-    PostDaily.objects.create(post=old, account=acct, day=date(2026, 11, 21), likes=2)
-    PostDaily.objects.create(post=new, account=acct, day=date(2026, 11, 20), likes=5, replies=1)
-    PostDaily.objects.create(post=new, account=acct, day=date(2026, 11, 22), likes=-1)  # unlike
-    for day, followers in (
-        (date(2026, 10, 31), 100),
-        (date(2026, 11, 15), 110),
-        (date(2026, 11, 30), 125),
-    ):
-        AccountDaily.objects.create(
-            account=acct, day=day, followers=followers, following=1, posts=2, collected_at=NOW
-        )
-    return acct
 
 
 def test_period_figures_follow_their_definitions(owner, history):

@@ -14,15 +14,18 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from chorus.accounts import services as accounts
 from chorus.accounts.roles import Capability, Role, role_can
 from chorus.accounts.scopes import Scope
+from chorus.analytics.models import TrackedPost
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
 from chorus.governance import services as governance
+from chorus.networks.models import AccountGrant
 from chorus.publishing import approvals
 from chorus.publishing import services as publishing
 from chorus.publishing.models import MediaAsset
@@ -151,6 +154,11 @@ API_RULES = {
         {"name": "Renamed", "steps": [{"role": "editor"}]},
     ),
     ("DELETE", "/approval-workflows/{workflow_id}"): (Capability.MANAGE_APPROVALS, None),
+    # Analytics: any member, limited to the accounts they hold the analytics level on.
+    ("GET", "/analytics/figures"): (ANY_MEMBER, None),
+    ("GET", "/analytics/days"): (ANY_MEMBER, None),
+    ("GET", "/analytics/posts/{tracked_id}"): (ANY_MEMBER, None),
+    ("GET", "/analytics/best-times"): (ANY_MEMBER, None),
 }
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
@@ -243,6 +251,12 @@ def workspace_for(role, make_member, social_account):
     workflow = approvals.workflow_save(
         actor=owner, name="Default", steps=[approvals.StepInput(role="admin")]
     )
+    AccountGrant.every.update_or_create(
+        socialaccount=account, membership=subject, defaults={"analytics": True}
+    )
+    tracked = TrackedPost.objects.create(
+        account=account, remote_id="1", published_at=timezone.now()
+    )
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
@@ -259,6 +273,7 @@ def workspace_for(role, make_member, social_account):
         "campaign_id": campaign.pk,
         "workflow_id": workflow.pk,
         "asset_id": asset.pk,
+        "tracked_id": tracked.pk,
         "provider": "mastodon",
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
     }
@@ -375,6 +390,7 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "variant_id": 0,
         "campaign_id": 0,
         "workflow_id": 0,
+        "tracked_id": 0,
     }
     wrong = []
     for method, path, operation in api_operations():

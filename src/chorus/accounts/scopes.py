@@ -18,3 +18,4 @@ class Scope(models.TextChoices):
     POSTS_WRITE = "posts:write", _("Write, schedule and publish posts")
     APPROVALS_WRITE = "approvals:write", _("Approve and reject posts, send review links")
     WORKFLOWS_WRITE = "workflows:write", _("Create, change and delete approval workflows")
+    ANALYTICS_READ = "analytics:read", _("Read analytics of the accounts you have analytics on")

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chorus.accounts.models import Membership
 from chorus.analytics.dashboards import Cell, engagement_of, weekday_hour
 from chorus.analytics.models import TrackedPost
-from chorus.analytics.selectors import access_scope
+from chorus.analytics.selectors import access_scope, analytics_accounts
+from chorus.core.errors import NotFound
 from chorus.networks.models import SocialAccount
 
 HISTORY_DAYS = 180
@@ -26,7 +28,11 @@ ENOUGH_POSTS = 20
 SUGGESTED = 3
 # Posts behind a cell → confidence. Below "medium" a cell is never suggested.
 CONFIDENCE = ((6, "high"), (3, "medium"), (1, "low"))
-CONFIDENCE_LABELS = {"high": _("High"), "medium": _("Medium"), "low": _("Low")}
+CONFIDENCE_LABELS = {
+    "high": gettext_lazy("High"),
+    "medium": gettext_lazy("Medium"),
+    "low": gettext_lazy("Low"),
+}
 # Weekdays late morning, lunch and early evening: a common starting point, nothing more.
 DEFAULT_TIMES = ((1, 9), (2, 12), (3, 17))
 
@@ -82,8 +88,13 @@ def best_times(account: SocialAccount, *, zone: str, now: datetime | None = None
     return BestTimes(account, zone, grid, total, suggestions, is_default)
 
 
-def access_best_times(*, membership: Membership, account_id: int) -> BestTimes:
-    """Best times of one account the member has analytics on (refused by name if not)."""
+def access_best_times(*, membership: Membership, account_id: int | None) -> BestTimes:
+    """Best times of one account the member has analytics on (refused by name if not);
+    None: the first account they have analytics on."""
+    if account_id is None:
+        account_id = analytics_accounts(membership).values_list("pk", flat=True).first()
+        if account_id is None:
+            raise NotFound(_("You have analytics on no social account of this workspace."))
     scope = access_scope(membership=membership, account_ids=[account_id])
     account = SocialAccount.objects.get(pk=scope.account_ids[0])
     return best_times(account, zone=scope.zone)

@@ -56,9 +56,7 @@ class AnalyticsFilterForm(forms.Form):
         asked = str(self.data.get("account", "")) if self.is_bound else ""
         if asked.isdigit() and int(asked) not in {a.pk for a in accounts}:
             # An account the member may not see (any more): kept, so the answer names it
-            accounts += SocialAccount.objects.filter(
-                workspace=membership.workspace, pk=int(asked)
-            )
+            accounts += SocialAccount.objects.filter(workspace=membership.workspace, pk=int(asked))
         self.fields["account"].choices = everything + [(a.pk, a.label) for a in accounts]
         self.fields["network"].choices = everything + [
             (key, PROVIDERS[key].name) for key in sorted(PROVIDERS)
