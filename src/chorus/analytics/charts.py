@@ -115,11 +115,13 @@ class BarChart:
     bar_height: int
 
 
-def bar_chart(items: list[tuple[str, float]], *, bar_height: int = 18) -> BarChart:
+def bar_chart(
+    items: list[tuple[str, float]], *, bar_height: int = 18, width: int = 420
+) -> BarChart:
     """Horizontal bars, each labelled above itself (long Thai or Khmer names fit)."""
     top = nice_max(max((v for _, v in items), default=0))
     row = bar_height + 22
-    inner = WIDTH - 16 - 80
+    inner = width - 16 - 60
     bars = tuple(
         BarGeometry(
             label=label,
@@ -131,7 +133,7 @@ def bar_chart(items: list[tuple[str, float]], *, bar_height: int = 18) -> BarCha
         for i, (label, value) in enumerate(items)
     )
     return BarChart(
-        width=WIDTH, height=len(items) * row + 8, bars=bars, left=8, bar_height=bar_height
+        width=width, height=len(items) * row + 8, bars=bars, left=8, bar_height=bar_height
     )
 
 
