@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.formats import number_format
+
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
 
@@ -56,7 +58,9 @@ def nice_max(value: float) -> float:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.1f}"
+    """A number as the reader's language writes it (grouping, decimal mark)."""
+    places = 0 if abs(value) >= 10 or value == int(value) else 1
+    return number_format(value, places, force_grouping=True)
 
 
 def line_chart(

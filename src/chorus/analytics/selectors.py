@@ -62,12 +62,16 @@ class Scope:
         return (self.end - self.start).days + 1
 
     def previous(self) -> Scope:
-        """The period of the same length just before this one."""
-        return replace(
-            self,
-            start=self.start - timedelta(days=self.days),
-            end=self.start - timedelta(1),
-            _memo={},
+        """The period of the same length just before this one (one object per scope, so
+        its reads are memoised too)."""
+        return self.memo(
+            "previous",
+            lambda: replace(
+                self,
+                start=self.start - timedelta(days=self.days),
+                end=self.start - timedelta(1),
+                _memo={},
+            ),
         )
 
     def moment(self, day: date) -> datetime:
