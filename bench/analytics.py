@@ -126,7 +126,7 @@ def collection_throughput(args) -> None:
 
     from chorus.analytics import collection
     from chorus.analytics.models import TrackedPost
-    from chorus.networks.models import SocialAccount
+    from chorus.networks.models import AccountStatus, SocialAccount
     from chorus.networks.providers import get_provider
     from chorus.networks.providers.base import Credentials, PostDraft
     from chorus.testing import load
@@ -140,6 +140,8 @@ def collection_throughput(args) -> None:
             label="collect",
         )
         accounts = list(SocialAccount.objects.filter(pk__in=ids))
+        # Only the emulator's accounts are collected here (the seeded ones live nowhere).
+        SocialAccount.objects.exclude(pk__in=ids).update(status=AccountStatus.DISCONNECTED)
         provider_class = get_provider("mastodon")
 
         def publish(job):

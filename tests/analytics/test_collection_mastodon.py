@@ -108,3 +108,15 @@ def test_collection_charges_the_server_budget_and_leaves_publishing_its_reserve(
     tracked = TrackedPost.objects.get(variant=variant)
     assert tracked.next_collect_at == at + timedelta(minutes=5)
     assert tracked.collections == 0
+
+
+def test_a_post_being_read_is_left_alone_by_a_second_collector(published):
+    variant = published()
+    collection.track_published()
+    at = variant.published_at + timedelta(hours=1)
+    due = TrackedPost.objects.filter(next_collect_at__lte=at)
+    claimed = collection._claim(due, at)  # the first collector, still reading
+    assert len(claimed) == 1
+    assert collection.collect_posts(now=at).read == 0  # a second one finds nothing due
+    later = at + collection.LEASE  # the first one died: the post is due again
+    assert collection.collect_posts(now=later).read == 1

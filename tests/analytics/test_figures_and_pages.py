@@ -10,7 +10,7 @@ from chorus.analytics.seed import seed_history
 from chorus.analytics.selectors import access_scope
 from chorus.core.errors import NotAllowed
 from chorus.networks.models import AccountGrant
-from tests.analytics.conftest import NOW, account
+from tests.analytics.conftest import NOW, account, post
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +96,17 @@ def test_best_time_is_a_labelled_default_without_history_then_learnt(owner, hist
     cell = learnt.grid[best.weekday][best.hour]
     assert best.average == max(c.average or 0 for row in learnt.grid for c in row if c.posts >= 3)
     assert cell.posts == best.posts
+
+
+def test_heatmap_cells_are_in_the_workspace_time_zone(owner, history):
+    from datetime import UTC, datetime
+
+    from chorus.analytics.dashboards import weekday_hour
+
+    # 02:30 UTC on Monday 30 November is 09:30 in Bangkok (UTC+7): Monday, hour 9.
+    post(history, datetime(2026, 11, 30, 2, 30, tzinfo=UTC), likes=3, quotes=1)
+    grid = weekday_hour(TrackedPost.objects.filter(account=history), "Asia/Bangkok")
+    assert grid[0][9].posts == 1 and grid[0][9].engagements == 4
+    assert grid[0][2].posts == 0
+    # The two fixture posts went out at 09:00 UTC on a Thursday and a Friday: 16:00 there.
+    assert grid[3][16].posts == 1 and grid[4][16].posts == 1

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chorus.accounts.models import Membership
-from chorus.analytics.dashboards import Cell, engagement_of, weekday_hour
+from chorus.analytics.dashboards import Cell, weekday_hour
 from chorus.analytics.models import TrackedPost
 from chorus.analytics.selectors import access_scope, analytics_accounts
 from chorus.core.errors import NotFound
@@ -72,7 +72,7 @@ def best_times(account: SocialAccount, *, zone: str, now: datetime | None = None
     posts = TrackedPost.objects.filter(
         account=account, published_at__gte=now - timedelta(days=HISTORY_DAYS), collections__gt=0
     )
-    grid = weekday_hour(engagement_of(posts), zone)
+    grid = weekday_hour(posts, zone)
     total = sum(cell.posts for row in grid for cell in row)
     ranked = sorted(
         (c for row in grid for c in row if confidence(c.posts) in ("high", "medium")),

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from math import ceil
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from chorus.analytics.models import (
@@ -47,6 +46,7 @@ ACCOUNT_EVERY = timedelta(days=1)
 BACKFILL_DAYS = 90  # posts older than this when first seen are never collected
 BACKFILL_POSTS = 100  # at most this many of an account's own posts listed on connect
 RETRY_AFTER_FAILURE = timedelta(minutes=30)
+LEASE = timedelta(minutes=10)  # a claimed post is read within this, or claimed again
 POSTS_PER_RUN = 200  # per account and run: one account never holds up the others
 POSTS_PER_REQUEST = {"mastodon": 20, "bluesky": 25}  # the providers' batch sizes
 
@@ -193,9 +193,21 @@ def collect_posts(*, now: datetime | None = None) -> Outcome:
     due = TrackedPost.objects.filter(next_collect_at__lte=now, account__status=AccountStatus.ACTIVE)
     account_ids = sorted(set(due.values_list("account_id", flat=True)))
     for account in SocialAccount.objects.filter(pk__in=account_ids).select_related("workspace"):
-        posts = list(due.filter(account=account).order_by("next_collect_at")[:POSTS_PER_RUN])
+        posts = _claim(due.filter(account=account), now)
         outcome.add(collect_account_posts(account=account, posts=posts, now=now))
     return outcome
+
+
+def _claim(due, now: datetime) -> list[TrackedPost]:
+    """Take up to POSTS_PER_RUN due posts for this run: their next reading moves LEASE
+    ahead, so a second collector running meanwhile leaves them alone (and a collector
+    that dies mid-way leaves them due again soon)."""
+    with transaction.atomic():
+        posts = list(
+            due.order_by("next_collect_at").select_for_update(skip_locked=True)[:POSTS_PER_RUN]
+        )
+        TrackedPost.objects.filter(pk__in=[p.pk for p in posts]).update(next_collect_at=now + LEASE)
+    return posts
 
 
 def collect_account_posts(
@@ -227,64 +239,81 @@ def collect_account_posts(
         outcome.errors.append(exc.message)
         return outcome
     by_remote = {m.ref.remote_id: m for m in metrics}
-    zone = account.workspace.timezone
+    gone = [p for p in posts if p.remote_id not in by_remote]
     with transaction.atomic():
-        for post in posts:
-            reading = by_remote.get(post.remote_id)
-            if reading is None:
-                post.deleted_at, post.next_collect_at = now, None
-                post.save(update_fields=["deleted_at", "next_collect_at"])
-                outcome.deleted += 1
-            else:
-                record_reading(post, reading, now=now, zone=zone)
-                outcome.read += 1
+        if gone:
+            TrackedPost.objects.filter(pk__in=[p.pk for p in gone]).update(
+                deleted_at=now, next_collect_at=None
+            )
+        read = [(p, by_remote[p.remote_id]) for p in posts if p.remote_id in by_remote]
+        record_readings(read, now=now, zone=account.workspace.timezone)
+    outcome.deleted, outcome.read = len(gone), len(read)
     return outcome
 
 
-def record_reading(post: TrackedPost, reading: PostMetrics, *, now: datetime, zone: str) -> None:
-    """Store one reading: a snapshot as reported, the day's gains, the latest counts.
+POST_FIELDS = (
+    *COUNTS,
+    "impressions",
+    "collections",
+    "last_collected_at",
+    "last_error",
+    "next_collect_at",
+)
+
+
+def record_readings(
+    readings: list[tuple[TrackedPost, PostMetrics]], *, now: datetime, zone: str
+) -> None:
+    """Store a batch of readings in a fixed number of queries: a snapshot of each as
+    reported, each post's gains on the day, and its latest counts.
 
     A post's first reading is credited to the day it was published (its counts accrued
     since then); each later one to the day it was taken.
     """
-    values = {name: int(getattr(reading, name)) for name in COUNTS}
-    impressions = reading.extra.get("impressions")
-    extra = {k: v for k, v in reading.extra.items() if k != "impressions"}
-    PostSnapshot.objects.create(
-        post=post, collected_at=now, impressions=impressions, extra=extra, **values
-    )
-    first = post.collections == 0
-    gains = {name: values[name] - (0 if first else getattr(post, name)) for name in COUNTS}
-    day = local_day(post.published_at if first else now, zone)
-    daily, created = PostDaily.objects.get_or_create(
-        post=post, day=day, defaults={"account_id": post.account_id, **gains}
-    )
-    if not created:
-        PostDaily.objects.filter(pk=daily.pk).update(
-            **{name: F(name) + gain for name, gain in gains.items()}
+    snapshots, gains = [], {}
+    for post, reading in readings:
+        values = {name: int(getattr(reading, name)) for name in COUNTS}
+        impressions = reading.extra.get("impressions")
+        extra = {k: v for k, v in reading.extra.items() if k != "impressions"}
+        snapshots.append(
+            PostSnapshot(
+                post=post, collected_at=now, impressions=impressions, extra=extra, **values
+            )
         )
-    if impressions is not None:
-        gained = impressions - (0 if first or post.impressions is None else post.impressions)
-        PostDaily.objects.filter(pk=daily.pk).update(
-            impressions=gained + (0 if created or daily.impressions is None else daily.impressions)
+        first = post.collections == 0
+        day = local_day(post.published_at if first else now, zone)
+        gained = {name: values[name] - (0 if first else getattr(post, name)) for name in COUNTS}
+        if impressions is not None:
+            before = 0 if first or post.impressions is None else post.impressions
+            gained["impressions"] = impressions - before
+        gains[(post.pk, day)] = (post.account_id, gained)
+        for name, value in values.items():
+            setattr(post, name, value)
+        post.impressions = impressions
+        post.collections += 1
+        post.last_collected_at = now
+        post.last_error = ""
+        post.next_collect_at = next_reading(post.published_at, now)
+    PostSnapshot.objects.bulk_create(snapshots)
+    existing = {
+        (row.post_id, row.day): row
+        for row in PostDaily.objects.filter(
+            post_id__in=[post_id for post_id, _day in gains],
+            day__in={day for _post, day in gains},
         )
-    for name, value in values.items():
-        setattr(post, name, value)
-    post.impressions = impressions
-    post.collections += 1
-    post.last_collected_at = now
-    post.last_error = ""
-    post.next_collect_at = next_reading(post.published_at, now)
-    post.save(
-        update_fields=[
-            *COUNTS,
-            "impressions",
-            "collections",
-            "last_collected_at",
-            "last_error",
-            "next_collect_at",
-        ]
-    )
+    }
+    new, changed = [], []
+    for (post_id, day), (account_id, gained) in gains.items():
+        row = existing.get((post_id, day))
+        if row is None:
+            new.append(PostDaily(post_id=post_id, account_id=account_id, day=day, **gained))
+            continue
+        for name, value in gained.items():
+            setattr(row, name, (getattr(row, name) or 0) + value)
+        changed.append(row)
+    PostDaily.objects.bulk_create(new)
+    PostDaily.objects.bulk_update(changed, [*COUNTS, "impressions"])
+    TrackedPost.objects.bulk_update([post for post, _reading in readings], POST_FIELDS)
 
 
 # --------------------------------------------------------------------------- accounts
