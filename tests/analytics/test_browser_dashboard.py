@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from chorus.analytics.seed import seed_history
+from tests.a11y.test_browser_a11y import axe_violations, report
 from tests.analytics.conftest import account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,6 +36,9 @@ def test_dashboard_chart_table_view_and_heatmap(signed_in_page, owner):
     assert page.locator("#figure-impressions").inner_text().count("not reported") >= 1
 
     page.locator("section:has(#chart-accounts) summary:has-text('Table view')").click()
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    violations = axe_violations(page)  # WCAG 2.1 AA with every table view open
+    assert not violations, report(page.url, violations)
     page.locator("#chart-accounts-table a", has_text="កាហ្វេមេគង្គ").click()
     page.wait_for_url(f"**/analytics/?account={khmer.pk}")
     assert page.locator("#id_account option:checked").inner_text().startswith("កាហ្វេ")
@@ -42,3 +46,5 @@ def test_dashboard_chart_table_view_and_heatmap(signed_in_page, owner):
     page.click("text=Best times to post")
     page.wait_for_selector("#best-time-heatmap")
     assert page.locator("#best-time-suggestions li").count() == 3
+    violations = axe_violations(page)
+    assert not violations, report(page.url, violations)
