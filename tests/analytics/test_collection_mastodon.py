@@ -120,3 +120,27 @@ def test_a_post_being_read_is_left_alone_by_a_second_collector(published):
     assert collection.collect_posts(now=at).read == 0  # a second one finds nothing due
     later = at + collection.LEASE  # the first one died: the post is due again
     assert collection.collect_posts(now=later).read == 1
+
+
+def test_connecting_an_account_backfills_its_recent_chorus_posts_only(
+    published, mastodon_account, owner, mastodon_server, django_capture_on_commit_callbacks
+):
+    from chorus.analytics.models import AccountCollection
+    from chorus.networks import services as network_services
+    from chorus.publishing.models import Variant
+
+    recent, old = published("recent"), published("old")
+    Variant.objects.filter(pk=old.pk).update(
+        published_at=old.published_at - timedelta(days=collection.BACKFILL_DAYS + 1)
+    )
+    # Reconnecting sends `account_connected`, as a first connection does.
+    url = network_services.oauth_begin(
+        actor=owner, provider_key="mastodon", server_url=mastodon_server.base_url
+    )
+    username = mastodon_account.handle.split("@")[0]
+    code, state = mastodon_server.approve(url, username)
+    with django_capture_on_commit_callbacks(execute=True):
+        network_services.oauth_complete(actor=owner, state=state, code=code)
+    assert list(TrackedPost.objects.values_list("variant_id", flat=True)) == [recent.pk]
+    state = AccountCollection.objects.get(account=mastodon_account)
+    assert state.backfilled_at is not None and state.next_collect_at is not None
