@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
@@ -116,20 +117,30 @@ class Cell:
 
 def weekday_hour(posts, zone: str) -> list[list[Cell]]:
     """7 rows (Monday first) of 24 cells: how many of `posts` (tracked posts) went out at
-    that local weekday and hour, and the lifetime engagements they drew. Grouped by the
-    database (168 rows at most, whatever the number of posts)."""
+    that local weekday and hour, and the lifetime engagements they drew."""
     tz = zoneinfo.ZoneInfo(zone or "UTC")
     total = sum((F(n) for n in COUNTS[1:]), F(COUNTS[0]))
-    rows = (
-        posts.order_by()
-        .annotate(
-            weekday=ExtractIsoWeekDay("published_at", tzinfo=tz),
-            hour=ExtractHour("published_at", tzinfo=tz),
+    posts = posts.order_by().annotate(total=total)
+    counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    if connection.vendor == "sqlite":
+        # SQLite converts time zones in a Python function called per row: reading the
+        # times and grouping here is cheaper (bench/analytics.py).
+        for published_at, engagements in posts.values_list("published_at", "total"):
+            local = published_at.astimezone(tz)
+            cell = counts[(local.weekday(), local.hour)]
+            cell[0] += 1
+            cell[1] += engagements
+    else:
+        rows = (
+            posts.annotate(
+                weekday=ExtractIsoWeekDay("published_at", tzinfo=tz),
+                hour=ExtractHour("published_at", tzinfo=tz),
+            )
+            .values("weekday", "hour")
+            .annotate(posts=Count("pk"), engagements=Sum("total"))
         )
-        .values("weekday", "hour")
-        .annotate(posts=Count("pk"), engagements=Sum(total))
-    )
-    counts = {(r["weekday"] - 1, r["hour"]): (r["posts"], r["engagements"] or 0) for r in rows}
+        for r in rows:
+            counts[(r["weekday"] - 1, r["hour"])] = [r["posts"], r["engagements"] or 0]
     return [[Cell(d, h, *counts.get((d, h), (0, 0))) for h in range(24)] for d in range(7)]
 
 
