@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "chorus.publishing",
     "chorus.listening",
     "chorus.links",
+    "chorus.analytics",
     "chorus.web",
 ]
 

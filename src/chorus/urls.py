@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 
 from chorus.api.urls import api
 from chorus.web.views import (
+    analytics,
     approvals,
     auth,
     calendar,
@@ -201,6 +202,10 @@ urlpatterns = [
         name="workflow_delete",
     ),
     path("review/<str:token>/", approvals.review, name="review"),
+    path("analytics/", analytics.analytics_dashboard, name="analytics"),
+    path("analytics/best-time/", analytics.analytics_best_time, name="analytics_best_time"),
+    path("analytics/report.csv", analytics.analytics_report_csv, name="analytics_report_csv"),
+    path("analytics/posts/<int:tracked_id>/", analytics.analytics_post, name="analytics_post"),
     path("me/", profile.preferences, name="preferences"),
     path("me/tokens/", profile.api_tokens, name="api_tokens"),
     path("me/tokens/<int:token_id>/revoke/", profile.api_token_revoke, name="api_token_revoke"),

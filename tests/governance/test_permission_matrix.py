@@ -15,17 +15,20 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from chorus.accounts import services as accounts
 from chorus.accounts.roles import Capability, Role, role_can
 from chorus.accounts.scopes import Scope
+from chorus.analytics.models import TrackedPost
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
 from chorus.governance import services as governance
 from chorus.links.models import Goal, ShortLink
 from chorus.listening import services as listening
+from chorus.networks.models import AccountGrant
 from chorus.publishing import approvals
 from chorus.publishing import services as publishing
 from chorus.publishing.models import MediaAsset
@@ -184,6 +187,11 @@ API_RULES = {
     ("GET", "/listening/retention"): (ANY_MEMBER, None),
     ("PUT", "/listening/retention"): (Capability.MANAGE_LISTENING, {"retention_days": 30}),
     ("GET", "/listening/sources"): (ANY_MEMBER, None),
+    # Analytics: any member, limited to the accounts they hold the analytics level on.
+    ("GET", "/analytics/figures"): (ANY_MEMBER, None),
+    ("GET", "/analytics/days"): (ANY_MEMBER, None),
+    ("GET", "/analytics/posts/{tracked_id}"): (ANY_MEMBER, None),
+    ("GET", "/analytics/best-times"): (ANY_MEMBER, None),
 }
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
@@ -278,6 +286,12 @@ def workspace_for(role, make_member, social_account):
     )
     topic = listening.topic_create(actor=owner, name="Brand")
     query = listening.query_create(actor=owner, topic=topic, name="Us", text="chorus")
+    AccountGrant.every.update_or_create(
+        socialaccount=account, membership=subject, defaults={"analytics": True}
+    )
+    tracked = TrackedPost.objects.create(
+        account=account, remote_id="1", published_at=timezone.now()
+    )
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
@@ -314,6 +328,7 @@ def workspace_for(role, make_member, social_account):
         "link_id": link.pk,
         "goal_id": goal.pk,
         "code": link.code,
+        "tracked_id": tracked.pk,
         "provider": "mastodon",
         "filename": "none.png",  # media_file_for_network (404 without a valid link)
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
@@ -434,6 +449,7 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "topic_id": 0,
         "query_id": 0,
         "link_id": 0,
+        "tracked_id": 0,
     }
     wrong = []
     for method, path, operation in api_operations():

@@ -23,3 +23,4 @@ class Scope(models.TextChoices):
     LINKS_READ = "links:read", _("Read short links, clicks, conversions and goals")
     LINKS_WRITE = "links:write", _("Turn short links off and on, set goals")
     CONVERSIONS_WRITE = "conversions:write", _("Report conversions from your site's server")
+    ANALYTICS_READ = "analytics:read", _("Read analytics of the accounts you have analytics on")

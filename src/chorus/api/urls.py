@@ -5,6 +5,7 @@ from __future__ import annotations
 from chorus import __version__
 from chorus.api import (
     accounts,
+    analytics,
     approvals,
     errors,
     governance,
@@ -36,3 +37,4 @@ api.add_router("/", governance.router)
 api.add_router("/", approvals.router)
 api.add_router("/", listening.router)
 api.add_router("/", links.router)
+api.add_router("/", analytics.router)

@@ -18,6 +18,7 @@ NAVIGATION = [
     ("on_time", _("On-time record"), Capability.VIEW_WORKSPACE),
     ("links", _("Links"), Capability.VIEW_WORKSPACE),
     ("goals", _("Goals"), Capability.VIEW_WORKSPACE),
+    ("analytics", _("Analytics"), Capability.VIEW_WORKSPACE),
     ("approvals", _("Approvals"), Capability.CREATE_POSTS),
     ("listening", _("Listening"), Capability.VIEW_WORKSPACE),
     ("social_accounts", _("Social accounts"), Capability.VIEW_WORKSPACE),

@@ -338,6 +338,15 @@ class Provider(abc.ABC):
     def fetch_account_metrics(self) -> AccountMetrics:
         """Current counts for the account."""
 
+    def fetch_own_posts(self, *, limit: int = 100) -> tuple[PublishedPost, ...]:
+        """The account's own most recent posts, newest first, whether made with Chorus or
+        not (at most `limit`), for the analytics backfill when an account is connected.
+
+        Providers that cannot list them keep this default: none (the backfill then covers
+        only posts made with Chorus).
+        """
+        return ()
+
 
 # --------------------------------------------------------------------------- connect flows
 

@@ -1,0 +1,229 @@
+"""Analytics at volume: dashboard query times on seeded rollups, and collection throughput.
+
+1. Dashboards: a fresh database gets one workspace with `--accounts` accounts and
+   `--posts` tracked posts per account over `--days` days (each with three daily rollup rows
+   and a snapshot, plus one follower row per account per day), then each analytics page and
+   API call is asked `--repeat` times in-process (Django's test client, signed in as the
+   owner) and p50/p95 wall time and query counts are printed.
+2. Collection: `--collect-accounts` Mastodon accounts on the network emulator (its own
+   process, `--latency-ms` per request), `--collect-posts` posts each published there, all
+   due: the time `collection.collect_posts` takes, posts read per second and requests per
+   second, against a bare loop making the same batched requests with httpx in the same run.
+
+    python bench/analytics.py
+    python bench/analytics.py --database-url postgres://postgres@127.0.0.1:5432/chorus_analytics_bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dispatch import fresh_database, setup_django  # noqa: E402
+
+DEFAULT_SQLITE = f"sqlite:///{ROOT / 'var' / 'bench' / 'analytics.sqlite3'}"
+
+
+def seed_dashboards(args):
+    from django.utils import timezone
+
+    from chorus.accounts.models import Membership
+    from chorus.analytics.models import AccountDaily, PostDaily, PostSnapshot, TrackedPost
+    from chorus.analytics.seed import seed_history
+    from chorus.networks.models import SocialAccount
+    from chorus.testing import load
+
+    ids = load.seed_accounts(
+        count=args.accounts, provider="mastodon", server_url="https://bench.example"
+    )
+    accounts = list(SocialAccount.objects.filter(pk__in=ids))
+    started = time.monotonic()
+    seed_history(accounts, posts_per_account=args.posts, days=args.days, now=timezone.now())
+    rows = {
+        "tracked posts": TrackedPost.objects.count(),
+        "post-day rollups": PostDaily.objects.count(),
+        "snapshots": PostSnapshot.objects.count(),
+        "account-day rows": AccountDaily.objects.count(),
+    }
+    print(
+        f"seeded in {time.monotonic() - started:.1f} s: "
+        + ", ".join(f"{n:,} {label}" for label, n in rows.items())
+    )
+    owner = Membership.objects.get(workspace=accounts[0].workspace)
+    return owner, accounts
+
+
+def measure(client, path: str, repeat: int) -> dict:
+    from django.db import connection
+
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    client.get(path)  # warm
+    with connection.execute_wrapper(count):
+        response = client.get(path)
+    if response.status_code != 200:
+        raise SystemExit(f"{path}: {response.status_code} {response.content[:300]!r}")
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return {"p50": statistics.median(times), "p95": p95, "queries": len(executed)}
+
+
+def dashboards(args, owner, accounts) -> None:
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+
+    from chorus.accounts import services
+
+    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+
+    _token, raw = services.api_token_create(
+        membership=owner, name="bench", scopes=["analytics:read"]
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.force_login(owner.user)
+    today = timezone.now().date()
+    year = f"start={(today - timedelta(days=364)).isoformat()}&end={today.isoformat()}"
+    account = accounts[0].pk
+    paths = [
+        ("Dashboard, 28 days, all accounts", "/analytics/"),
+        ("Dashboard, 365 days, all accounts", f"/analytics/?{year}"),
+        ("Dashboard, 28 days, one account", f"/analytics/?account={account}"),
+        ("Dashboard, 28 days, network", "/analytics/?network=mastodon"),
+        ("Best times, one account", f"/analytics/best-time/?account={account}"),
+        ("CSV report, 365 days", f"/analytics/report.csv?{year}"),
+        ("API figures, 28 days", "/api/v1/analytics/figures"),
+        ("API days, 365 days", f"/api/v1/analytics/days?{year}"),
+    ]
+    print(f"\n{'request':<38} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+    for label, path in paths:
+        row = measure(client, path, args.repeat)
+        print(f"{label:<38} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['queries']:>8}")
+
+
+def collection_throughput(args) -> None:
+    import httpx
+    from django.utils import timezone
+
+    from chorus.analytics import collection
+    from chorus.analytics.models import TrackedPost
+    from chorus.networks.models import AccountStatus, SocialAccount
+    from chorus.networks.providers import get_provider
+    from chorus.networks.providers.base import Credentials, PostDraft
+    from chorus.testing import load
+    from chorus.testing.emulator import EmulatorServer
+
+    with EmulatorServer(process=True, latency=args.latency_ms, rate_limit=None) as emulator:
+        ids = load.seed_accounts(
+            count=args.collect_accounts,
+            provider="mastodon",
+            server_url=emulator.base_url,
+            label="collect",
+        )
+        accounts = list(SocialAccount.objects.filter(pk__in=ids))
+        # Only the emulator's accounts are collected here (the seeded ones live nowhere).
+        SocialAccount.objects.exclude(pk__in=ids).update(status=AccountStatus.DISCONNECTED)
+        provider_class = get_provider("mastodon")
+
+        def publish(job):
+            account, n = job
+            with httpx.Client(timeout=30) as http:
+                provider = provider_class(
+                    Credentials(identity=dict(account.identity), secrets=account.secrets),
+                    http=http,
+                )
+                return account.pk, provider.publish(PostDraft(f"Post {n} สวัสดี", f"k-{n}")).ref
+
+        jobs = [(a, f"{a.pk}-{n}") for a in accounts for n in range(args.collect_posts)]
+        with ThreadPoolExecutor(16) as pool:
+            published = list(pool.map(publish, jobs))
+        now = timezone.now()
+        TrackedPost.objects.bulk_create(
+            [
+                TrackedPost(
+                    account_id=account_id,
+                    remote_id=ref.remote_id,
+                    url=ref.url,
+                    published_at=now - timedelta(hours=2),
+                    next_collect_at=now,
+                )
+                for account_id, ref in published
+            ]
+        )
+        before = emulator.stats()["requests"]
+        start = time.monotonic()
+        outcome = collection.collect_posts(now=now)
+        elapsed = time.monotonic() - start
+        requests = emulator.stats()["requests"] - before
+        total = len(published)
+        print(
+            f"\ncollection: {args.collect_accounts} accounts x {args.collect_posts} posts, "
+            f"emulator latency {args.latency_ms} ms"
+        )
+        print(
+            f"  read {outcome.read:,}/{total:,} posts in {elapsed:.2f} s: "
+            f"{outcome.read / elapsed:,.0f} posts/s, {requests / elapsed:,.1f} requests/s "
+            f"({requests} requests, {outcome.failed} failed, {outcome.deferred} deferred)"
+        )
+        # Baseline: the same batched reads with httpx alone, one after another.
+        by_account: dict[int, list[str]] = {}
+        for account_id, ref in published:
+            by_account.setdefault(account_id, []).append(ref.remote_id)
+        tokens = {a.pk: a.secrets["access_token"] for a in accounts}
+        start = time.monotonic()
+        with httpx.Client(base_url=emulator.base_url, timeout=30) as http:
+            for account_id, remote_ids in by_account.items():
+                for i in range(0, len(remote_ids), 20):
+                    http.get(
+                        "/api/v1/statuses",
+                        params=[("id[]", r) for r in remote_ids[i : i + 20]],
+                        headers={"Authorization": f"Bearer {tokens[account_id]}"},
+                    ).raise_for_status()
+        bare = time.monotonic() - start
+        print(
+            f"  bare httpx loop, same requests: {bare:.2f} s; "
+            f"Chorus / bare throughput ratio {bare / elapsed:.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT_SQLITE)
+    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--posts", type=int, default=2500, help="tracked posts per account")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--collect-accounts", type=int, default=10)
+    parser.add_argument("--collect-posts", type=int, default=100)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    args = parser.parse_args()
+    database = fresh_database(args.database_url)
+    with tempfile.TemporaryDirectory() as data_dir:
+        setup_django(args.database_url, data_dir)
+        print(f"analytics benchmark on {database}")
+        owner, accounts = seed_dashboards(args)
+        dashboards(args, owner, accounts)
+        collection_throughput(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Collected figures: each post's and account's counts as time series, plus daily rollups.
+
+Raw snapshots keep every reading as the network gave it (a count that goes down, after an
+unlike, is stored as is). Dashboards read the daily rollups: what each post gained on each
+day (`PostDaily`) and each account's follower counts per day (`AccountDaily`), both in the
+main database (see docs/decisions.md, "Analytics storage").
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from chorus.networks.models import SocialAccount
+from chorus.publishing.models import Variant
+
+# The engagement counts every network reports; impressions are kept apart because most
+# networks (Bluesky, Mastodon) do not report them: None there means "not reported".
+COUNTS = ("likes", "reposts", "replies", "quotes")
+
+
+class TrackedPost(models.Model):
+    """A post on the network whose figures Chorus collects on a decaying schedule.
+
+    Made with Chorus (`variant` set) or, where a network lists an account's own posts,
+    found by the backfill (`variant` empty). The latest lifetime counts are copied here so
+    top and bottom lists need no join to the snapshots.
+    """
+
+    account = models.ForeignKey(
+        SocialAccount, on_delete=models.CASCADE, related_name="tracked_posts"
+    )
+    variant = models.OneToOneField(
+        Variant, on_delete=models.SET_NULL, null=True, blank=True, related_name="tracked"
+    )
+    remote_id = models.CharField(max_length=500)
+    url = models.URLField(max_length=1000, blank=True)
+    text = models.TextField(blank=True)  # for posts not made with Chorus
+    published_at = models.DateTimeField()
+    next_collect_at = models.DateTimeField(null=True, blank=True)  # None: no more (deleted)
+    collections = models.PositiveIntegerField(default=0)  # successful readings so far
+    last_collected_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)  # gone from the network
+    likes = models.IntegerField(default=0)
+    reposts = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    quotes = models.IntegerField(default=0)
+    impressions = models.IntegerField(null=True, blank=True)  # None: not reported
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "remote_id"], name="tracked_post_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_collect_at"],
+                condition=Q(next_collect_at__isnull=False),
+                name="tracked_post_due",
+            ),
+            models.Index(fields=["account", "published_at"], name="tracked_post_published"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}:{self.remote_id}"
+
+    @property
+    def engagements(self) -> int:
+        return self.likes + self.reposts + self.replies + self.quotes
+
+
+class PostSnapshot(models.Model):
+    """One reading of one post's counts, exactly as the network reported them."""
+
+    post = models.ForeignKey(TrackedPost, on_delete=models.CASCADE, related_name="snapshots")
+    collected_at = models.DateTimeField()
+    likes = models.IntegerField(default=0)
+    reposts = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    quotes = models.IntegerField(default=0)
+    impressions = models.IntegerField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)  # network-specific (bookmarks...)
+
+    class Meta:
+        ordering = ["collected_at"]
+        indexes = [models.Index(fields=["post", "collected_at"], name="snapshot_post_time")]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} at {self.collected_at:%Y-%m-%d %H:%M}"
+
+
+class PostDaily(models.Model):
+    """What one post gained on one day (the workspace's calendar day of the readings).
+
+    Period figures sum these gains: activity during the period, whatever the post's date.
+    A gain is negative when counts went down (unlikes).
+    """
+
+    post = models.ForeignKey(TrackedPost, on_delete=models.CASCADE, related_name="daily")
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    likes = models.IntegerField(default=0)
+    reposts = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    quotes = models.IntegerField(default=0)
+    impressions = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "day"], name="post_daily_once")]
+        indexes = [models.Index(fields=["account", "day"], name="post_daily_account_day")]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} on {self.day}"
+
+
+class AccountDaily(models.Model):
+    """One account's counts on one day (the latest reading of that day)."""
+
+    account = models.ForeignKey(
+        SocialAccount, on_delete=models.CASCADE, related_name="daily_metrics"
+    )
+    day = models.DateField()
+    followers = models.IntegerField()
+    following = models.IntegerField()
+    posts = models.IntegerField()
+    collected_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="account_daily_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} on {self.day}"
+
+
+class AccountCollection(models.Model):
+    """Where collection stands for one account: next reading, backfill, last error."""
+
+    account = models.OneToOneField(
+        SocialAccount, on_delete=models.CASCADE, related_name="analytics_collection"
+    )
+    next_collect_at = models.DateTimeField(null=True, blank=True)
+    backfilled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"collection of {self.account_id}"

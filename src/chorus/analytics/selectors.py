@@ -1,0 +1,203 @@
+"""Reads for analytics: which accounts a member may see, and the scope a figure runs on.
+
+A member sees analytics for the accounts they hold the `analytics` level on (owners and
+admins: every account of the workspace, connected or not, so history outlives a
+disconnection). Every page, API call and report builds one `Scope` through `access_scope`
+and hands it to the figures in `chorus.analytics.figures`.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chorus.accounts.models import Membership
+from chorus.accounts.roles import Capability, role_can
+from chorus.analytics.models import COUNTS, PostDaily, TrackedPost
+from chorus.core.errors import NotAllowed, NotFound, ServiceError
+from chorus.networks.models import AccountGrant, SocialAccount
+from chorus.publishing.models import Campaign
+
+DEFAULT_DAYS = 28
+MAX_DAYS = 731  # two years
+
+
+def analytics_accounts(membership: Membership) -> QuerySet[SocialAccount]:
+    """Accounts whose analytics the member may see (admins and owners: all)."""
+    accounts = SocialAccount.objects.filter(workspace=membership.workspace).order_by(
+        "provider", "handle"
+    )
+    if role_can(membership.role, Capability.MANAGE_ACCOUNTS):
+        return accounts
+    return accounts.filter(
+        pk__in=AccountGrant.every.filter(membership=membership, analytics=True).values(
+            "socialaccount_id"
+        )
+    )
+
+
+@dataclass
+class Scope:
+    """What a figure covers: accounts (already permitted), a period of local days
+    (inclusive) and optional post filters (campaign, author, language: posts made with
+    Chorus). Reads are memoised per scope, so a page asking many figures asks once."""
+
+    workspace_id: int
+    zone: str
+    account_ids: tuple[int, ...]
+    start: date
+    end: date
+    campaign_id: int | None = None
+    author_id: int | None = None
+    language: str = ""
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Scope:
+        """The period of the same length just before this one (one object per scope, so
+        its reads are memoised too)."""
+        return self.memo(
+            "previous",
+            lambda: replace(
+                self,
+                start=self.start - timedelta(days=self.days),
+                end=self.start - timedelta(1),
+                _memo={},
+            ),
+        )
+
+    def moment(self, day: date) -> datetime:
+        """Local midnight starting `day`, as an aware time."""
+        return datetime.combine(day, time.min, tzinfo=zoneinfo.ZoneInfo(self.zone))
+
+    @property
+    def filters_posts(self) -> bool:
+        return bool(self.campaign_id or self.author_id or self.language)
+
+    def _post_filter(self, prefix: str = "") -> Q:
+        q = Q(**{f"{prefix}account_id__in": self.account_ids})
+        if self.campaign_id:
+            q &= Q(**{f"{prefix}variant__post__campaign_id": self.campaign_id})
+        if self.author_id:
+            q &= Q(**{f"{prefix}variant__post__author_id": self.author_id})
+        if self.language:
+            q &= Q(**{f"{prefix}variant__language": self.language})
+        return q
+
+    def posts(self) -> QuerySet[TrackedPost]:
+        """Tracked posts of the scope's accounts and filters, whenever published."""
+        return TrackedPost.objects.filter(self._post_filter())
+
+    def published(self) -> QuerySet[TrackedPost]:
+        """Those published during the period (lifetime figures, top and bottom posts)."""
+        return self.posts().filter(
+            published_at__gte=self.moment(self.start),
+            published_at__lt=self.moment(self.end + timedelta(days=1)),
+        )
+
+    def daily(self) -> QuerySet[PostDaily]:
+        """What the scope's posts gained on each day of the period."""
+        rows = PostDaily.objects.filter(day__gte=self.start, day__lte=self.end)
+        if self.filters_posts:
+            return rows.filter(self._post_filter("post__"))
+        return rows.filter(account_id__in=self.account_ids)
+
+    def totals(self) -> dict[str, int | None]:
+        """Gains over the period: likes, reposts, replies, quotes, impressions (None when
+        no post in scope reported any)."""
+        if "totals" not in self._memo:
+            sums = self.daily().aggregate(**{name: Sum(name) for name in (*COUNTS, "impressions")})
+            self._memo["totals"] = {
+                name: (sums[name] or 0) if name in COUNTS else sums[name]
+                for name in (*COUNTS, "impressions")
+            }
+        return self._memo["totals"]
+
+    def memo(self, key: str, compute):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+
+class BadPeriod(ServiceError):
+    """A period that is not one: end before start, or longer than two years."""
+
+
+def access_scope(
+    *,
+    membership: Membership,
+    account_ids: list[int] | None = None,
+    network: str = "",
+    campaign_id: int | None = None,
+    author_id: int | None = None,
+    language: str = "",
+    start: date | None = None,
+    end: date | None = None,
+) -> Scope:
+    """The scope a member asked for, checked: an account they may not see is refused by
+    name (never silently dropped), and an empty selection means all they may see."""
+    permitted = analytics_accounts(membership)
+    if account_ids:
+        wanted = list(
+            SocialAccount.objects.filter(workspace=membership.workspace, pk__in=account_ids)
+        )
+        if len(wanted) != len(set(account_ids)):
+            raise NotFound(_("No such social account."))
+        allowed = set(permitted.filter(pk__in=account_ids).values_list("pk", flat=True))
+        refused = [a.handle for a in wanted if a.pk not in allowed]
+        if refused:
+            raise NotAllowed(
+                _("You do not have analytics on %(accounts)s; ask an admin for access.")
+                % {"accounts": ", ".join(refused)}
+            )
+        permitted = permitted.filter(pk__in=account_ids)
+    if network:
+        permitted = permitted.filter(provider=network)
+    if (
+        campaign_id
+        and not Campaign.objects.filter(pk=campaign_id, workspace=membership.workspace).exists()
+    ):
+        raise NotFound(_("No such campaign."))
+    zone = membership.workspace.timezone or "UTC"
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).date()
+    end = end or today
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if end < start:
+        raise BadPeriod(_("The period ends before it starts."), field="start")
+    if (end - start).days >= MAX_DAYS:
+        raise BadPeriod(_("A period is at most two years long."), field="start")
+    return Scope(
+        workspace_id=membership.workspace_id,
+        zone=zone,
+        account_ids=tuple(permitted.values_list("pk", flat=True)),
+        start=start,
+        end=end,
+        campaign_id=campaign_id,
+        author_id=author_id,
+        language=language,
+    )
+
+
+def access_tracked_post(*, membership: Membership, tracked_id: int) -> TrackedPost:
+    """One tracked post, if the member may see its account's analytics."""
+    post = (
+        TrackedPost.objects.filter(pk=tracked_id, account__workspace=membership.workspace)
+        .select_related("account", "variant__post")
+        .first()
+    )
+    if post is None:
+        raise NotFound(_("No such post."))
+    if not analytics_accounts(membership).filter(pk=post.account_id).exists():
+        raise NotAllowed(
+            _("You do not have analytics on %(accounts)s; ask an admin for access.")
+            % {"accounts": post.account.handle}
+        )
+    return post

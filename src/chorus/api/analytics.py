@@ -1,0 +1,190 @@
+"""API for analytics: the same figures, series and best times as the pages (chorus.analytics)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Query, Router, Schema
+
+from chorus.accounts.scopes import Scope
+from chorus.analytics import besttime, dashboards, figures
+from chorus.analytics.selectors import access_scope, access_tracked_post
+from chorus.api.auth import member
+from chorus.api.inputs import Day, PathId, RefId
+
+router = Router(tags=["analytics"])
+
+
+class ScopeIn(Schema):
+    """Which posts and accounts, over which days (the workspace's calendar days, inclusive;
+    default: the last 28 days). Accounts you have no analytics on are refused by name."""
+
+    start: Day | None = None
+    end: Day | None = None
+    account: list[RefId] = []
+    network: str = ""
+    campaign: RefId | None = None
+    author: RefId | None = None
+    language: str = ""
+
+    def scope(self, membership):
+        return access_scope(
+            membership=membership,
+            account_ids=self.account or None,
+            network=self.network,
+            campaign_id=self.campaign,
+            author_id=self.author,
+            language=self.language,
+            start=self.start,
+            end=self.end,
+        )
+
+
+class FigureOut(Schema):
+    key: str
+    label: str
+    definition: str
+    unit: str  # count, percent, per_week
+    value: float | None  # null: the network does not report it
+    previous: float | None  # the same number of days just before
+    change_percent: float | None
+
+
+class FiguresOut(Schema):
+    start: dt.date
+    end: dt.date
+    accounts: list[int]
+    figures: list[FigureOut]
+
+
+class DayOut(Schema):
+    day: dt.date
+    likes: int
+    reposts: int
+    replies: int
+    quotes: int
+    engagements: int
+    followers: int | None
+
+
+class SnapshotOut(Schema):
+    collected_at: dt.datetime
+    likes: int
+    reposts: int
+    replies: int
+    quotes: int
+    impressions: int | None
+
+
+class PostFiguresOut(Schema):
+    id: int
+    account: int
+    post: int | None  # the Chorus post, when made with Chorus
+    remote_id: str
+    url: str
+    published_at: dt.datetime
+    deleted_at: dt.datetime | None
+    next_collect_at: dt.datetime | None
+    figures: list[FigureOut]
+    snapshots: list[SnapshotOut]
+
+
+class SuggestionOut(Schema):
+    weekday: int  # 0 = Monday
+    hour: int  # in the workspace's time zone
+    average_engagements: float | None
+    posts: int
+    confidence: str  # high, medium, low; "" for the default
+
+
+class BestTimesOut(Schema):
+    account: int
+    time_zone: str
+    posts: int
+    is_default: bool  # not enough history: general starting times, not learnt
+    suggestions: list[SuggestionOut]
+    grid: list[list[int | float | None]]  # 7 × 24 average engagements (null: no post)
+    posts_grid: list[list[int]]  # 7 × 24 posts behind each cell
+
+
+def _figure(value: figures.FigureValue) -> dict:
+    figure = value.figure
+    return {
+        "key": figure.key,
+        "label": str(figure.label),
+        "definition": str(figure.definition),
+        "unit": figure.unit,
+        "value": value.value,
+        "previous": value.previous,
+        "change_percent": None if value.change is None else round(value.change, 1),
+    }
+
+
+@router.get("/analytics/figures", response=FiguresOut, auth=member(Scope.ANALYTICS_READ))
+def analytics_figures(request, filters: Query[ScopeIn]):
+    """Every figure over the period and the one before (see docs/analytics.md)."""
+    scope = filters.scope(request.membership)
+    return {
+        "start": scope.start,
+        "end": scope.end,
+        "accounts": list(scope.account_ids),
+        "figures": [_figure(v) for v in figures.overview(scope)],
+    }
+
+
+@router.get("/analytics/days", response=list[DayOut], auth=member(Scope.ANALYTICS_READ))
+def analytics_days(request, filters: Query[ScopeIn]):
+    """One row per day of the period: what posts gained that day, and followers."""
+    scope = filters.scope(request.membership)
+    followers = {r["day"]: r["followers"] for r in dashboards.follower_series(scope)}
+    return [
+        {**row, "engagements": row["total"], "followers": followers[row["day"]]}
+        for row in dashboards.engagement_series(scope)
+    ]
+
+
+@router.get(
+    "/analytics/posts/{tracked_id}", response=PostFiguresOut, auth=member(Scope.ANALYTICS_READ)
+)
+def analytics_post(request, tracked_id: PathId):
+    """One post's lifetime figures and every reading taken of it."""
+    post = access_tracked_post(membership=request.membership, tracked_id=tracked_id)
+    return {
+        "id": post.pk,
+        "account": post.account_id,
+        "post": post.variant.post_id if post.variant else None,
+        "remote_id": post.remote_id,
+        "url": post.url,
+        "published_at": post.published_at,
+        "deleted_at": post.deleted_at,
+        "next_collect_at": post.next_collect_at,
+        "figures": [
+            _figure(figures.FigureValue(f, value, None)) for f, value in figures.of_post(post)
+        ],
+        "snapshots": list(post.snapshots.all()),
+    }
+
+
+@router.get("/analytics/best-times", response=BestTimesOut, auth=member(Scope.ANALYTICS_READ))
+def analytics_best_times(request, account: RefId | None = None):
+    """Best weekdays and hours to post for one account (default: the first you have
+    analytics on), from its own history."""
+    best = besttime.access_best_times(membership=request.membership, account_id=account)
+    return {
+        "account": best.account.pk,
+        "time_zone": best.zone,
+        "posts": best.posts,
+        "is_default": best.is_default,
+        "suggestions": [
+            {
+                "weekday": s.weekday,
+                "hour": s.hour,
+                "average_engagements": s.average,
+                "posts": s.posts,
+                "confidence": s.confidence,
+            }
+            for s in best.suggestions
+        ],
+        "grid": [[c.average for c in row] for row in best.grid],
+        "posts_grid": [[c.posts for c in row] for row in best.grid],
+    }

@@ -1,0 +1,294 @@
+"""Analytics pages: the dashboard (workspace, account, network, campaign), one post's
+figures, best times to post, and the CSV report. Figures come from chorus.analytics."""
+
+from __future__ import annotations
+
+import csv
+
+from django import forms
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET
+
+from chorus.accounts import selectors as account_selectors
+from chorus.accounts.roles import Capability
+from chorus.analytics import besttime, charts, dashboards, figures
+from chorus.analytics.selectors import access_scope, access_tracked_post, analytics_accounts
+from chorus.core.errors import NotAllowed, ServiceError
+from chorus.networks.models import SocialAccount
+from chorus.networks.providers import PROVIDERS
+from chorus.publishing import selectors as publishing_selectors
+from chorus.publishing.models import Variant
+from chorus.web.views.common import member_required
+
+WEEKDAYS = (
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
+    gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
+)
+
+
+class AnalyticsFilterForm(forms.Form):
+    start = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    account = forms.TypedChoiceField(label=gettext_lazy("Account"), required=False, coerce=int)
+    network = forms.ChoiceField(label=gettext_lazy("Network"), required=False)
+    campaign = forms.TypedChoiceField(label=gettext_lazy("Campaign"), required=False, coerce=int)
+    author = forms.TypedChoiceField(label=gettext_lazy("Author"), required=False, coerce=int)
+    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        accounts = list(analytics_accounts(membership))
+        asked = str(self.data.get("account", "")) if self.is_bound else ""
+        if asked.isdigit() and int(asked) not in {a.pk for a in accounts}:
+            # An account the member may not see (any more): kept, so the answer names it
+            accounts += SocialAccount.objects.filter(workspace=membership.workspace, pk=int(asked))
+        self.fields["account"].choices = everything + [(a.pk, a.label) for a in accounts]
+        self.fields["network"].choices = everything + [
+            (key, PROVIDERS[key].name) for key in sorted(PROVIDERS)
+        ]
+        self.fields["campaign"].choices = everything + [
+            (c.pk, c.name) for c in publishing_selectors.campaigns_of(membership)
+        ]
+        self.fields["author"].choices = everything + [
+            (m.user_id, m.user.display_name)
+            for m in account_selectors.members_of(membership.workspace).prefetch_related(None)
+        ]
+        languages = (
+            Variant.objects.filter(post__workspace=membership.workspace)
+            .exclude(Q(language="") | Q(tracked=None))
+            .values_list("language", flat=True)
+            .distinct()
+        )
+        self.fields["language"].choices = everything + [(code, code) for code in sorted(languages)]
+
+    def scope(self, membership):
+        data = self.cleaned_data
+        return access_scope(
+            membership=membership,
+            account_ids=[data["account"]] if data.get("account") else None,
+            network=data.get("network") or "",
+            campaign_id=data.get("campaign") or None,
+            author_id=data.get("author") or None,
+            language=data.get("language") or "",
+            start=data.get("start"),
+            end=data.get("end"),
+        )
+
+
+def heat_rows(grid, zone_note: str = "") -> list:
+    """The heatmap's rows for the template: (weekday name, cells), each cell with its CSS
+    level, its shown number and its spoken label, made here once rather than per template
+    tag (168 cells)."""
+    top = max((c.average or 0 for row in grid for c in row), default=0)
+    rows = []
+    for weekday, row in enumerate(grid):
+        day = WEEKDAYS[weekday]
+        cells = []
+        for cell in row:
+            label = ngettext(
+                "%(day)s %(hour)02d:00: %(posts)d post, %(engagements)d engagements",
+                "%(day)s %(hour)02d:00: %(posts)d posts, %(engagements)d engagements",
+                cell.posts,
+            ) % {
+                "day": day,
+                "hour": cell.hour,
+                "posts": cell.posts,
+                "engagements": cell.engagements,
+            }
+            shown = number_format(cell.average, 0) if cell.posts else ""
+            cells.append((charts.heat_level(cell.average, top), shown, label))
+        rows.append((day, cells))
+    return rows
+
+
+def _day_label(day) -> str:
+    return date_format(day, "SHORT_DATE_FORMAT")
+
+
+def _read_scope(request):
+    """(form, scope, refusal): the scope the query string asks for, or why not."""
+    form = AnalyticsFilterForm(request.GET or None, membership=request.membership)
+    if request.GET and not form.is_valid():
+        return form, None, ""
+    if not request.GET:
+        form.is_valid()  # unbound: use the defaults
+        form.cleaned_data = {}
+    try:
+        return form, form.scope(request.membership), ""
+    except NotAllowed as exc:
+        return form, None, exc.message
+    except ServiceError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return form, None, ""
+
+
+def _dashboard_context(scope) -> dict:
+    series = dashboards.engagement_series(scope)
+    followers = dashboards.follower_series(scope)
+    labels = [_day_label(row["day"]) for row in series]
+    accounts = dashboards.by_account(scope)
+    networks = dashboards.by_network(scope)
+    grid = dashboards.heatmap(scope)
+    return {
+        "figures": figures.overview(scope),
+        "series": series,
+        "engagement_chart": charts.line_chart(labels, [row["total"] for row in series]),
+        "followers": followers,
+        "follower_chart": charts.line_chart(
+            labels,
+            [row["followers"] for row in followers],
+            low=min((r["followers"] for r in followers if r["followers"] is not None), default=0),
+        ),
+        "by_account": accounts,
+        "account_chart": charts.bar_chart([(b.label, b.value) for b in accounts]),
+        "by_network": networks,
+        "network_chart": charts.bar_chart([(b.label, b.value) for b in networks]),
+        "heatmap": heat_rows(grid),
+        "hours": range(24),
+        "best_posts": dashboards.ranked_posts(scope, best=True),
+        "worst_posts": dashboards.ranked_posts(scope, best=False),
+        "has_data": scope.daily().exists() or scope.published().exists(),
+        "no_accounts": not scope.account_ids,
+    }
+
+
+@member_required(Capability.VIEW_WORKSPACE)
+@require_GET
+def analytics_dashboard(request):
+    """The dashboard of whatever the filters select: the workspace, one account, one
+    network, one campaign, one author's or one language's posts, against the period before."""
+    form, scope, refusal = _read_scope(request)
+    context = {"form": form, "refusal": refusal, "scope": scope, "query": request.GET.urlencode()}
+    if scope is not None:
+        context.update(_dashboard_context(scope))
+        context["report_url"] = "?" + request.GET.urlencode()
+    return render(request, "analytics/dashboard.html", context, status=403 if refusal else 200)
+
+
+@member_required(Capability.VIEW_WORKSPACE)
+@require_GET
+def analytics_post(request, tracked_id: int):
+    """One post's lifetime figures and every reading taken of it."""
+    try:
+        post = access_tracked_post(membership=request.membership, tracked_id=tracked_id)
+    except NotAllowed as exc:
+        return render(request, "analytics/post.html", {"refusal": exc.message}, status=403)
+    snapshots = list(post.snapshots.all())
+    labels = [date_format(s.collected_at, "SHORT_DATETIME_FORMAT") for s in snapshots]
+    totals = [s.likes + s.reposts + s.replies + s.quotes for s in snapshots]
+    return render(
+        request,
+        "analytics/post.html",
+        {
+            "post": post,
+            "figures": figures.of_post(post),
+            "snapshots": snapshots,
+            "chart": charts.line_chart(labels, totals),
+        },
+    )
+
+
+@member_required(Capability.VIEW_WORKSPACE)
+@require_GET
+def analytics_best_time(request):
+    """Best times to post for one account, as a heatmap and three suggestions."""
+    accounts = list(analytics_accounts(request.membership))
+    chosen = request.GET.get("account", "")
+    context = {"accounts": accounts, "chosen": chosen}
+    if not accounts:
+        return render(request, "analytics/best_time.html", context)
+    try:
+        account_id = int(chosen) if chosen else accounts[0].pk
+        best = besttime.access_best_times(membership=request.membership, account_id=account_id)
+    except ValueError:
+        context["refusal"] = _("Choose an account from the list.")
+        return render(request, "analytics/best_time.html", context, status=400)
+    except NotAllowed as exc:
+        context["refusal"] = exc.message
+        return render(request, "analytics/best_time.html", context, status=403)
+    context.update(
+        best=best,
+        chosen=str(best.account.pk),
+        heatmap=heat_rows(best.grid),
+        suggestions=[(WEEKDAYS[s.weekday], s) for s in best.suggestions],
+        hours=range(24),
+        enough=besttime.ENOUGH_POSTS,
+    )
+    return render(request, "analytics/best_time.html", context)
+
+
+@member_required(Capability.VIEW_WORKSPACE)
+@require_GET
+def analytics_report_csv(request):
+    """The dashboard's figures and daily series as CSV, for the same filters."""
+    form, scope, refusal = _read_scope(request)
+    if scope is None:
+        message = refusal or " ".join(e for errors in form.errors.values() for e in errors)
+        return HttpResponse(message, status=403 if refusal else 400, content_type="text/plain")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"chorus-analytics-{scope.start.isoformat()}-{scope.end.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.write("\ufeff")  # spreadsheet apps then read Thai and Khmer as UTF-8
+    write_report(csv.writer(response), scope)
+    return response
+
+
+def write_report(writer, scope) -> None:
+    """Figures (this period, previous period), then one row per day."""
+    not_reported = _("not reported")
+    writer.writerow([_("Period"), scope.start.isoformat(), scope.end.isoformat()])
+    writer.writerow([_("Figure"), _("This period"), _("Previous period"), _("Definition")])
+    for value in figures.overview(scope):
+        writer.writerow(
+            [
+                _csv_safe(str(value.figure.label)),
+                not_reported if value.value is None else value.value,
+                not_reported if value.previous is None else value.previous,
+                _csv_safe(str(value.figure.definition)),
+            ]
+        )
+    writer.writerow([])
+    writer.writerow(
+        [
+            _("Day"),
+            _("Likes"),
+            _("Reposts"),
+            _("Replies"),
+            _("Quotes"),
+            _("Engagements"),
+            _("Followers"),
+        ]
+    )
+    followers = {row["day"]: row["followers"] for row in dashboards.follower_series(scope)}
+    for row in dashboards.engagement_series(scope):
+        writer.writerow(
+            [
+                row["day"].isoformat(),
+                row["likes"],
+                row["reposts"],
+                row["replies"],
+                row["quotes"],
+                row["total"],
+                "" if followers[row["day"]] is None else followers[row["day"]],
+            ]
+        )
+
+
+def _csv_safe(text: str) -> str:
+    """Never a formula: spreadsheet apps run cells starting with = + - @."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
