@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "chorus.networks",
     "chorus.governance",
     "chorus.publishing",
+    "chorus.inbox",
     "chorus.web",
 ]
 

@@ -31,6 +31,9 @@ class Capability(models.TextChoices):
     MANAGE_POLICIES = "manage_policies", _("Create, change and delete compliance policies")
     APPROVE_POSTS = "approve_posts", _("Approve or reject posts waiting for approval")
     MANAGE_APPROVALS = "manage_approvals", _("Set up approval workflows")
+    VIEW_INBOX = "view_inbox", _("Read the inbox")
+    WORK_INBOX = "work_inbox", _("Assign, tag, close and annotate inbox conversations")
+    MANAGE_INBOX = "manage_inbox", _("Set up inbox routing rules, saved replies and targets")
 
 
 _EVERYONE = frozenset(Role)
@@ -49,6 +52,9 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.PUBLISH_POSTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
     Capability.APPROVE_POSTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
     Capability.MANAGE_APPROVALS: _ADMINS,
+    Capability.VIEW_INBOX: _EVERYONE,
+    Capability.WORK_INBOX: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR, Role.CONTRIBUTOR}),
+    Capability.MANAGE_INBOX: _ADMINS,
 }
 
 # Highest first: "a role or higher" in approval steps reads this order.

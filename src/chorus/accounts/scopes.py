@@ -18,3 +18,5 @@ class Scope(models.TextChoices):
     POSTS_WRITE = "posts:write", _("Write, schedule and publish posts")
     APPROVALS_WRITE = "approvals:write", _("Approve and reject posts, send review links")
     WORKFLOWS_WRITE = "workflows:write", _("Create, change and delete approval workflows")
+    INBOX_READ = "inbox:read", _("Read inbox conversations, contacts and response figures")
+    INBOX_WRITE = "inbox:write", _("Reply, assign, tag and close inbox conversations")
