@@ -89,3 +89,7 @@ def save_tags(conversations: list[Conversation]) -> None:
     ]
     if rows:
         Tag.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+# Message kinds a rule may name (ingest stores unknown kinds as "other")
+MESSAGE_KINDS_FOR_RULES = ("reply", "mention", "quote", "direct_message", "other")
