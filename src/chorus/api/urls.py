@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chorus import __version__
-from chorus.api import accounts, approvals, errors, governance, networks, publishing
+from chorus.api import accounts, approvals, errors, governance, inbox, networks, publishing
 
 api = errors.ChorusAPI(
     parser=errors.TextParser(),
@@ -25,3 +25,4 @@ api.add_router("/", networks.router)
 api.add_router("/", publishing.router)
 api.add_router("/", governance.router)
 api.add_router("/", approvals.router)
+api.add_router("/", inbox.router)

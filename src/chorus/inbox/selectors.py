@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Membership
@@ -24,6 +23,7 @@ from chorus.inbox.services import inbox_settings
 
 PAGE_SIZE = 50
 VIEWS = ("mine", "unassigned", "all")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -77,20 +77,24 @@ def page_of(
     """One page of the list; `after` is the previous page's `next_cursor`."""
     found = conversations(membership, filters)
     if after:
-        at_text, _sep, pk = after.rpartition("|")
-        at = parse_datetime(at_text)
+        micros, _sep, pk = after.partition("-")
+        at = EPOCH + timedelta(microseconds=int(micros)) if micros.isdigit() else None
         if at is not None and pk.isdigit():
             found = found.filter(
                 Q(last_message_at__lt=at) | Q(last_message_at=at, id__lt=int(pk))
             )
     items = list(
-        found.select_related("account", "contact", "assignee__user", "team")[: size + 1]
+        found.select_related("account", "contact", "assignee__user", "team").prefetch_related(
+            "tags"
+        )[: size + 1]
     )
     cursor = ""
     if len(items) > size:
         items = items[:size]
         last = items[-1]
-        cursor = f"{last.last_message_at.isoformat()}|{last.pk}"
+        since_epoch = last.last_message_at - EPOCH
+        micros = (since_epoch.days * 86400 + since_epoch.seconds) * 1_000_000
+        cursor = f"{micros + since_epoch.microseconds}-{last.pk}"  # URL-safe as it is
     return Page(items=items, next_cursor=cursor)
 
 
