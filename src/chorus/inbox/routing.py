@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from chorus.inbox.analysis import search_form
 from chorus.inbox.models import Conversation, ConversationStatus, RoutingRule, Tag
 from chorus.text import TermMatcher
 
@@ -24,7 +25,21 @@ def _matcher(rule: RoutingRule) -> TermMatcher | None:
         return None
 
 
-def matches(rule: RoutingRule, conversation: Conversation, account, kinds, text, matcher) -> bool:
+def _may_contain(rule: RoutingRule, folded: str | None) -> bool:
+    """False when no keyword's folded letters occur in the folded text at all: then no
+    whole-word match is possible, and the (costlier) word matcher is skipped."""
+    if folded is None:
+        return True
+    return any(
+        all(piece in folded for piece in search_form(keyword).split(" "))
+        for keyword in rule.keywords
+        if isinstance(keyword, str)
+    )
+
+
+def matches(
+    rule: RoutingRule, conversation: Conversation, account, kinds, text, matcher, folded=None
+) -> bool:
     """Every condition the rule sets holds for this conversation (empty lists: any)."""
     if rule.networks and account.provider not in rule.networks:
         return False
@@ -36,7 +51,9 @@ def matches(rule: RoutingRule, conversation: Conversation, account, kinds, text,
         return False
     if rule.sentiments and conversation.sentiment not in rule.sentiments:
         return False
-    if rule.keywords and (matcher is None or not matcher.find(text)):
+    if rule.keywords and (
+        matcher is None or not _may_contain(rule, folded) or not matcher.find(text)
+    ):
         return False
     return True
 
@@ -57,7 +74,9 @@ def act(rule: RoutingRule, conversation: Conversation) -> None:
         conversation.closed_at = timezone.now()
 
 
-def apply_rules(account, conversations: list[Conversation], *, kinds: dict, texts: dict) -> None:
+def apply_rules(
+    account, conversations: list[Conversation], *, kinds: dict, texts: dict, folded=None
+) -> None:
     """Run the workspace's active rules over conversations that just arrived or reopened
     (changes are made on the objects; the caller saves them, then `save_tags`)."""
     if not conversations:
@@ -75,6 +94,7 @@ def apply_rules(account, conversations: list[Conversation], *, kinds: dict, text
                 kinds.get(conversation.pk, set()),
                 texts.get(conversation.pk, ""),
                 matchers[rule.pk],
+                (folded or {}).get(conversation.pk),
             ):
                 act(rule, conversation)
                 if rule.stop:
