@@ -109,7 +109,7 @@ def bench_ingest(accounts, total: int, page_size: int = 500) -> tuple[float, int
     rng = random.Random(7)
     seen: dict = {account.pk: [] for account in accounts}
     stored = offered = 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     produced = 0
     while produced < total:
         account = accounts[(produced // page_size) % len(accounts)]
@@ -122,9 +122,9 @@ def bench_ingest(accounts, total: int, page_size: int = 500) -> tuple[float, int
         stored += result.messages + result.activities
         offered += len(page.items)
         seen[account.pk] = fresh[-200:] + earlier[:800]
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     rows = Message.objects.count() + Activity.objects.count()
-    return elapsed, stored, rows
+    return elapsed, cpu, stored, rows
 
 
 def seed_conversations(owner, accounts, count: int) -> None:
@@ -167,15 +167,18 @@ def seed_conversations(owner, accounts, count: int) -> None:
     Tag.objects.bulk_create([Tag(conversation_id=pk, name="vip") for pk in tagged], batch_size=2000)
 
 
-def measure(client, path: str, repeat: int) -> tuple[float, float]:
-    times = []
+def measure(client, path: str, repeat: int) -> tuple[float, float, float]:
+    """p50 and p95 wall-clock ms, and the median CPU ms of this process."""
+    times, cpus = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         response = client.get(path)
         times.append((time.perf_counter() - started) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
         assert response.status_code == 200, (path, response.status_code)
     times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+    return statistics.median(times), p95, statistics.median(cpus)
 
 
 def main() -> None:
@@ -201,11 +204,14 @@ def main() -> None:
     # models a long-running worker has loaded once (language model, Thai dictionary, VADER)
     analysis.sentiment_of("warm", analysis.language_of("warm up the models"))
     find_terms("กาแฟอร่อย", ["กาแฟ"])
-    elapsed, stored, rows = bench_ingest(accounts, args.messages)
+    elapsed, cpu, stored, rows = bench_ingest(accounts, args.messages)
     print(
         f"ingest: {stored:,} new items stored of {args.messages * 5 // 4:,} offered "
-        f"(a fifth repeated) in {elapsed:.1f} s = {stored / elapsed:,.0f} items/s "
-        f"(goal >= {GOAL_RATE:,}/s; rows in the tables: {rows:,})"
+        f"(a fifth repeated; rows in the tables: {rows:,})\n"
+        f"  wall clock {elapsed:.1f} s = {stored / elapsed:,.0f} items/s; "
+        f"CPU of this process {cpu:.1f} s = {stored / cpu:,.0f} items/s "
+        f"(goal >= {GOAL_RATE:,}/s; on a shared machine the wall clock also counts waiting "
+        "for a core, and on PostgreSQL the CPU figure leaves out the server's work)"
     )
     started = time.perf_counter()
     seed_conversations(owner, accounts, args.conversations)
@@ -231,10 +237,10 @@ def main() -> None:
         ("API list, mine", "/api/v1/inbox/conversations?view=mine"),
     ]
     client.get("/inbox/")  # warm caches (translations, templates)
-    print(f"{'request':40} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'request':40} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>8}")
     for label, path in paths:
-        p50, p95 = measure(client, path, args.repeat)
-        print(f"{label:40} {p50:8.1f} {p95:8.1f}")
+        p50, p95, cpu = measure(client, path, args.repeat)
+        print(f"{label:40} {p50:8.1f} {p95:8.1f} {cpu:8.1f}")
 
 
 if __name__ == "__main__":

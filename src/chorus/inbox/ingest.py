@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -216,6 +217,20 @@ def _insert_ignoring_duplicates(model, columns: list[str], rows: list[tuple]) ->
     )
 
 
+class _Row(SimpleNamespace):
+    """A conversation as ingest and routing need it: the fields they read and set, without
+    building a model instance per row (a page touches hundreds)."""
+
+
+LIGHT_FIELDS = ("id", "key", "message_count", "created_at", "last_message_at", "preview",
+                "language", "sentiment", "status", "closed_at", "assignee_id", "team_id",
+                "priority", "spam")
+
+
+def _light(query) -> list[_Row]:
+    return [_Row(pk=row["id"], **row) for row in query.values(*LIGHT_FIELDS)]
+
+
 def _conversations(account, items, contacts, variants) -> tuple[dict[str, Conversation], set]:
     """The conversation of each message (by remote id), created when new. A reply to one
     of our own replies joins the conversation that reply was sent in."""
@@ -236,9 +251,7 @@ def _conversations(account, items, contacts, variants) -> tuple[dict[str, Conver
     wanted = {key[:600] for key, _kind in keys.values() if not key.startswith("#")}
     existing = {
         c.key: c
-        for c in Conversation.objects.filter(account=account, key__in=list(wanted)).defer(
-            "search_text"
-        )
+        for c in _light(Conversation.objects.filter(account=account, key__in=list(wanted)))
     }
     new_rows = {}
     for item in items:
@@ -276,13 +289,13 @@ def _conversations(account, items, contacts, variants) -> tuple[dict[str, Conver
             list(new_rows.values()),
         )
         fresh = Conversation.objects.filter(account=account, key__in=list(new_rows))
-        for conversation in fresh.defer("search_text"):
+        for conversation in _light(fresh):
             existing[conversation.key] = conversation
             if conversation.message_count == 0:
                 created.add(conversation.pk)
     by_pk = {c.pk: c for c in existing.values()}
     extra = {pk for pk in ours.values() if pk not in by_pk}
-    for conversation in Conversation.objects.filter(pk__in=extra).defer("search_text"):
+    for conversation in _light(Conversation.objects.filter(pk__in=extra)):
         by_pk[conversation.pk] = conversation
     result = {}
     for item in items:

@@ -103,7 +103,7 @@ def apply_rules(
 
 def save_tags(conversations: list[Conversation]) -> None:
     rows = [
-        Tag(conversation=c, name=name[:60])
+        Tag(conversation_id=c.pk, name=name[:60])
         for c in conversations
         for name in getattr(c, "_new_tags", [])
     ]
