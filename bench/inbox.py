@@ -68,7 +68,8 @@ def seed_workspace(accounts: int):
         account.save()
         made.append(account)
     inbox_services.rule_save(
-        actor=owner, data={"name": "Refunds", "keywords": ["refund", "คืนเงิน"], "add_tags": ["refund"]}
+        actor=owner,
+        data={"name": "Refunds", "keywords": ["refund", "คืนเงิน"], "add_tags": ["refund"]},
     )
     return owner, made
 
@@ -216,8 +217,10 @@ def main() -> None:
     started = time.perf_counter()
     seed_conversations(owner, accounts, args.conversations)
     total = Conversation.objects.count()
-    print(f"seeded {args.conversations:,} conversations in {time.perf_counter() - started:.0f} s"
-          f" (total {total:,})")
+    print(
+        f"seeded {args.conversations:,} conversations in {time.perf_counter() - started:.0f} s"
+        f" (total {total:,})"
+    )
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]

@@ -168,8 +168,14 @@ API_RULES = {
         Capability.WORK_INBOX,
         {"status": "closed"},
     ),
-    ("POST", "/inbox/conversations/{conversation_id}/tags"): (Capability.WORK_INBOX, {"add": ["x"]}),
-    ("POST", "/inbox/conversations/{conversation_id}/notes"): (Capability.WORK_INBOX, {"text": "n"}),
+    ("POST", "/inbox/conversations/{conversation_id}/tags"): (
+        Capability.WORK_INBOX,
+        {"add": ["x"]},
+    ),
+    ("POST", "/inbox/conversations/{conversation_id}/notes"): (
+        Capability.WORK_INBOX,
+        {"text": "n"},
+    ),
     ("POST", "/inbox/bulk"): (Capability.WORK_INBOX, {"ids": [1], "action": "close"}),
 }
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}

@@ -25,8 +25,16 @@ def account(owner):
     return account
 
 
-def item(remote_id, kind="reply", author="ana@example.org", text="Hello there", minutes_ago=1,
-         subject="100", conversation_id="", **extra):
+def item(
+    remote_id,
+    kind="reply",
+    author="ana@example.org",
+    text="Hello there",
+    minutes_ago=1,
+    subject="100",
+    conversation_id="",
+    **extra,
+):
     return Interaction(
         kind=kind,
         remote_id=str(remote_id),

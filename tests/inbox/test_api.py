@@ -36,9 +36,12 @@ def test_work_a_conversation(api, api_token_for, owner, stored):
     token = api_token_for(owner, ["inbox:read", "inbox:write"])
     conversation = Conversation.objects.first()
     path = f"/inbox/conversations/{conversation.pk}"
-    assert api.post(f"{path}/assign", {"assignee": owner.pk, "note": "yours"}, token).json()[
-        "assignee_id"
-    ] == owner.pk
+    assert (
+        api.post(f"{path}/assign", {"assignee": owner.pk, "note": "yours"}, token).json()[
+            "assignee_id"
+        ]
+        == owner.pk
+    )
     assert api.post(f"{path}/tags", {"add": ["VIP"]}, token).json()["tags"] == ["vip"]
     assert api.post(f"{path}/status", {"status": "closed"}, token).json()["status"] == "closed"
     detail = api.get(path, token).json()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 
@@ -97,9 +95,7 @@ def test_dms_group_by_conversation_and_unknown_kinds_are_kept(account):
 
 
 def test_broken_unicode_is_stored_cleanly(account):
-    ingest.store_page(
-        account, page(item(1, text="caf\udce9 \x00ok សួស្ដី")), now=timezone.now()
-    )
+    ingest.store_page(account, page(item(1, text="caf\udce9 \x00ok សួស្ដី")), now=timezone.now())
     text = Message.objects.get().text
     assert "\x00" not in text and "សួស្ដី" in text
 
@@ -123,11 +119,20 @@ def test_other_languages_get_no_sentiment_guess(account):
 
 def test_rules_route_on_arrival_in_order(account, owner):
     RoutingRule.objects.create(
-        workspace=owner.workspace, name="refunds", position=1, keywords=["คืนเงิน"],
-        assign_to=owner, add_tags=["refund"], set_priority=3, stop=True,
+        workspace=owner.workspace,
+        name="refunds",
+        position=1,
+        keywords=["คืนเงิน"],
+        assign_to=owner,
+        add_tags=["refund"],
+        set_priority=3,
+        stop=True,
     )
     RoutingRule.objects.create(
-        workspace=owner.workspace, name="spam", position=2, keywords=["casino"],
+        workspace=owner.workspace,
+        name="spam",
+        position=2,
+        keywords=["casino"],
         close_as_spam=True,
     )
     ingest.store_page(

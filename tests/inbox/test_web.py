@@ -65,7 +65,10 @@ def test_members_without_the_reply_level_see_no_reply_box(client, owner, make_me
 
 def test_setup_and_figures_pages(client, owner, stored):
     client.force_login(owner.user)
-    client.post("/inbox/setup/rules/new/", {"name": "Thai", "languages": "th", "add_tags": "thai", "is_active": "on"})
+    client.post(
+        "/inbox/setup/rules/new/",
+        {"name": "Thai", "languages": "th", "add_tags": "thai", "is_active": "on"},
+    )
     client.post("/inbox/setup/saved/new/", {"name": "Thanks", "text": "Thanks {name}!"})
     client.post("/inbox/setup/target/", {"first_response_minutes": "30"})
     body = client.get("/inbox/setup/").content.decode()

@@ -18,11 +18,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from types import SimpleNamespace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from chorus.inbox import analysis, routing
@@ -113,8 +113,17 @@ def _contacts(account: SocialAccount, items: list[Interaction]) -> dict[str, Con
     stamp = connection.ops.adapt_datetimefield_value
     _insert_ignoring_duplicates(
         Contact,
-        ["workspace_id", "network", "handle", "display_name", "avatar_url", "first_seen_at",
-         "last_seen_at", "messages_count", "activity_count"],
+        [
+            "workspace_id",
+            "network",
+            "handle",
+            "display_name",
+            "avatar_url",
+            "first_seen_at",
+            "last_seen_at",
+            "messages_count",
+            "activity_count",
+        ],
         [
             (
                 account.workspace_id,
@@ -145,7 +154,7 @@ def _contacts(account: SocialAccount, items: list[Interaction]) -> dict[str, Con
             contact.avatar_url = item.author_avatar_url[:1000] or contact.avatar_url
             changed.append(contact)
     _execute_many(
-        f"UPDATE {Contact._meta.db_table} SET last_seen_at = %s, display_name = %s,"
+        f"UPDATE {Contact._meta.db_table} SET last_seen_at = %s, display_name = %s,"  # noqa: S608
         " avatar_url = %s WHERE id = %s",
         [(stamp(c.last_seen_at), c.display_name, c.avatar_url, c.pk) for c in changed],
     )
@@ -158,12 +167,12 @@ def _count(contacts: dict[str, Contact], items: list[Interaction], field_name: s
         per_contact[contacts[analysis.clean(item.author_handle)[:255] or "?"].pk] += 1
     table = Contact._meta.db_table
     _execute_many(
-        f"UPDATE {table} SET {field_name} = {field_name} + %s WHERE id = %s",
+        f"UPDATE {table} SET {field_name} = {field_name} + %s WHERE id = %s",  # noqa: S608
         [(amount, pk) for pk, amount in sorted(per_contact.items())],
     )
 
 
-def _execute_many(sql: str, rows: list[tuple]) -> None:
+def _execute_many(sql: str, rows: list[tuple]) -> None:  # SQL names come from model metadata
     """One prepared statement for many rows: far cheaper than Django's bulk_update (a CASE
     per field) at thousands of rows, on SQLite and on PostgreSQL (psycopg pipelines it)."""
     if rows:
@@ -198,8 +207,15 @@ def _store_activity(account, items, contacts, variants) -> int:
     ]
     _insert_ignoring_duplicates(
         Activity,
-        ["account_id", "remote_id", "kind", "contact_id", "subject_remote_id", "variant_id",
-         "created_at"],
+        [
+            "account_id",
+            "remote_id",
+            "kind",
+            "contact_id",
+            "subject_remote_id",
+            "variant_id",
+            "created_at",
+        ],
         rows,
     )
     _count(contacts, items, "activity_count")
@@ -211,7 +227,8 @@ def _insert_ignoring_duplicates(model, columns: list[str], rows: list[tuple]) ->
     statement: a row whose unique key is already stored is skipped, never duplicated."""
     table = model._meta.db_table
     _execute_many(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
         " ON CONFLICT DO NOTHING",
         rows,
     )
@@ -222,9 +239,22 @@ class _Row(SimpleNamespace):
     building a model instance per row (a page touches hundreds)."""
 
 
-LIGHT_FIELDS = ("id", "key", "message_count", "created_at", "last_message_at", "preview",
-                "language", "sentiment", "status", "closed_at", "assignee_id", "team_id",
-                "priority", "spam")
+LIGHT_FIELDS = (
+    "id",
+    "key",
+    "message_count",
+    "created_at",
+    "last_message_at",
+    "preview",
+    "language",
+    "sentiment",
+    "status",
+    "closed_at",
+    "assignee_id",
+    "team_id",
+    "priority",
+    "spam",
+)
 
 
 def _light(query) -> list[_Row]:
@@ -250,8 +280,7 @@ def _conversations(account, items, contacts, variants) -> tuple[dict[str, Conver
             keys[item.remote_id] = conversation_key(item)
     wanted = {key[:600] for key, _kind in keys.values() if not key.startswith("#")}
     existing = {
-        c.key: c
-        for c in _light(Conversation.objects.filter(account=account, key__in=list(wanted)))
+        c.key: c for c in _light(Conversation.objects.filter(account=account, key__in=list(wanted)))
     }
     new_rows = {}
     for item in items:
@@ -283,9 +312,24 @@ def _conversations(account, items, contacts, variants) -> tuple[dict[str, Conver
     if new_rows:
         _insert_ignoring_duplicates(
             Conversation,
-            ["workspace_id", "account_id", "key", "kind", "contact_id", "variant_id", "status",
-             "priority", "language", "sentiment", "spam", "preview", "search_text",
-             "message_count", "created_at", "last_message_at"],
+            [
+                "workspace_id",
+                "account_id",
+                "key",
+                "kind",
+                "contact_id",
+                "variant_id",
+                "status",
+                "priority",
+                "language",
+                "sentiment",
+                "spam",
+                "preview",
+                "search_text",
+                "message_count",
+                "created_at",
+                "last_message_at",
+            ],
             list(new_rows.values()),
         )
         fresh = Conversation.objects.filter(account=account, key__in=list(new_rows))
@@ -332,9 +376,20 @@ def _store_messages(account, items, contacts, variants) -> tuple[int, int]:
         touched[conversation.pk].append((item, text))
     _insert_ignoring_duplicates(
         Message,
-        ["conversation_id", "account_id", "remote_id", "direction", "kind", "contact_id",
-         "text", "url", "subject_remote_id", "remote_conversation_id", "variant_id",
-         "created_at"],
+        [
+            "conversation_id",
+            "account_id",
+            "remote_id",
+            "direction",
+            "kind",
+            "contact_id",
+            "text",
+            "url",
+            "subject_remote_id",
+            "remote_conversation_id",
+            "variant_id",
+            "created_at",
+        ],
         rows,
     )
     _count(contacts, items, "messages_count")
@@ -379,21 +434,19 @@ def _update_conversations(account, conversations, touched, created) -> None:
                 conversation.language = language
                 conversation.sentiment = analysis.sentiment_of(latest_text, language)
         folded[pk] = " ".join(analysis.search_form(text) for _item, text in arrivals if text)
-        if conversation.status != ConversationStatus.OPEN and pk not in created:
-            if not conversation.spam:
-                conversation.status = ConversationStatus.OPEN
-                conversation.closed_at = None
-                reopened.append(conversation)
+        customer_wrote_again = conversation.status != ConversationStatus.OPEN and pk not in created
+        if customer_wrote_again and not conversation.spam:
+            conversation.status = ConversationStatus.OPEN
+            conversation.closed_at = None
+            reopened.append(conversation)
     changed = [by_pk[pk] for pk in touched]
     arriving = [by_pk[pk] for pk in created] + reopened
-    kinds = {
-        pk: {item.kind for item, _text in touched[pk]} for pk in touched
-    }
+    kinds = {pk: {item.kind for item, _text in touched[pk]} for pk in touched}
     texts = {pk: " ".join(text for _item, text in touched[pk]) for pk in touched}
     routing.apply_rules(account, arriving, kinds=kinds, texts=texts, folded=folded)
     stamp = connection.ops.adapt_datetimefield_value
     _execute_many(
-        f"UPDATE {Conversation._meta.db_table} SET "
+        f"UPDATE {Conversation._meta.db_table} SET "  # noqa: S608
         + ", ".join(f"{name} = %s" for name in UPDATED)
         + f", search_text = substr(search_text || ' ' || %s, 1, {SEARCH_KEEP}) WHERE id = %s",
         [
@@ -552,6 +605,8 @@ def _failed(state, now, health, error: ProviderError, seconds: float) -> None:
 
 def poll_states(workspace_id: int):
     """Poll health of the workspace's accounts (for the inbox's status strip)."""
-    return PollState.objects.filter(account__workspace_id=workspace_id).filter(
-        ~Q(account__status=AccountStatus.DISCONNECTED)
-    ).select_related("account")
+    return (
+        PollState.objects.filter(account__workspace_id=workspace_id)
+        .filter(~Q(account__status=AccountStatus.DISCONNECTED))
+        .select_related("account")
+    )

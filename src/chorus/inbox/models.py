@@ -89,7 +89,9 @@ class Conversation(models.Model):
     assignee = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     language = models.CharField(max_length=16, blank=True)
     sentiment = models.CharField(
@@ -110,9 +112,7 @@ class Conversation(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["account", "key"], name="conversation_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="conversation_once")]
         indexes = [  # the inbox list: a workspace's views, newest first
             models.Index(
                 fields=["workspace", "status", "-last_message_at"], name="inbox_by_status"
@@ -121,9 +121,7 @@ class Conversation(models.Model):
                 fields=["workspace", "assignee", "status", "-last_message_at"],
                 name="inbox_by_assignee",
             ),
-            models.Index(
-                fields=["account", "status", "-last_message_at"], name="inbox_by_account"
-            ),
+            models.Index(fields=["account", "status", "-last_message_at"], name="inbox_by_account"),
             models.Index(
                 fields=["team", "status", "-last_message_at"],
                 condition=Q(team__isnull=False),
@@ -143,9 +141,7 @@ class Tag(models.Model):
     name = models.CharField(max_length=60)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["conversation", "name"], name="tag_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["conversation", "name"], name="tag_once")]
         indexes = [models.Index(fields=["name", "conversation"], name="tag_lookup")]
 
     def __str__(self) -> str:
@@ -215,6 +211,9 @@ class Activity(models.Model):
         ]
         indexes = [models.Index(fields=["variant", "kind"], name="activity_by_post")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.remote_id}"
+
 
 class Note(models.Model):
     """An internal note on a conversation: seen by the team, never sent."""
@@ -223,6 +222,9 @@ class Note(models.Model):
     author = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, related_name="+")
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.text[:60]
 
 
 class ReplyState(models.TextChoices):
@@ -235,15 +237,11 @@ class Reply(models.Model):
     """Our answer, sent exactly once: the row (with its idempotency key) is committed in
     `sending` before the network is called; an uncertain outcome is reconciled, not resent."""
 
-    conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="replies"
-    )
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="replies")
     author = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, related_name="+")
     text = models.TextField()
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    state = models.CharField(
-        max_length=10, choices=ReplyState.choices, default=ReplyState.SENDING
-    )
+    state = models.CharField(max_length=10, choices=ReplyState.choices, default=ReplyState.SENDING)
     reply_to_remote_id = models.CharField(max_length=500, blank=True)
     reply_to_url = models.URLField(max_length=1000, blank=True)
     direct_conversation_id = models.CharField(max_length=500, blank=True)
@@ -264,6 +262,9 @@ class Reply(models.Model):
                 name="reply_to_reconcile",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.state}: {self.text[:60]}"
 
 
 class PollHealth(models.TextChoices):
@@ -292,6 +293,9 @@ class PollState(models.Model):
     class Meta:
         indexes = [models.Index(fields=["next_poll_at"], name="poll_due")]
 
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.health}"
+
 
 class RoutingRule(models.Model):
     """Evaluated on arrival, in `position` order: conditions all hold → actions apply."""
@@ -316,9 +320,7 @@ class RoutingRule(models.Model):
         Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     add_tags = models.JSONField(default=list, blank=True)
-    set_priority = models.PositiveSmallIntegerField(
-        choices=Priority.choices, null=True, blank=True
-    )
+    set_priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
     close_as_spam = models.BooleanField(default=False)
 
     class Meta:
@@ -351,3 +353,6 @@ class SavedReply(models.Model):
 class InboxSettings(models.Model):
     workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
     first_response_minutes = models.PositiveIntegerField(default=60)
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: {self.first_response_minutes} min"

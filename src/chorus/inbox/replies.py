@@ -230,7 +230,7 @@ def reply_deliver(*, reply_id: int, now: datetime | None = None) -> Reply | None
         with provider_for(conversation.account) as provider:
             ref = _send(provider, reply)
     except (RateLimited, Transient) as exc:
-        delay = exc.retry_after if isinstance(exc, RateLimited) else 30 * 2 ** reply.attempts
+        delay = exc.retry_after if isinstance(exc, RateLimited) else 30 * 2**reply.attempts
         if reply.attempts >= MAX_ATTEMPTS:
             _fail(reply, exc.message)
         else:

@@ -51,11 +51,9 @@ def matches(
         return False
     if rule.sentiments and conversation.sentiment not in rule.sentiments:
         return False
-    if rule.keywords and (
-        matcher is None or not _may_contain(rule, folded) or not matcher.find(text)
-    ):
-        return False
-    return True
+    return not rule.keywords or bool(
+        matcher is not None and _may_contain(rule, folded) and matcher.find(text)
+    )
 
 
 def act(rule: RoutingRule, conversation: Conversation) -> None:

@@ -80,9 +80,7 @@ def page_of(
         micros, _sep, pk = after.partition("-")
         at = EPOCH + timedelta(microseconds=int(micros)) if micros.isdigit() else None
         if at is not None and pk.isdigit():
-            found = found.filter(
-                Q(last_message_at__lt=at) | Q(last_message_at=at, id__lt=int(pk))
-            )
+            found = found.filter(Q(last_message_at__lt=at) | Q(last_message_at=at, id__lt=int(pk)))
     items = list(
         found.select_related("account", "contact", "assignee__user", "team").prefetch_related(
             "tags"
@@ -112,9 +110,7 @@ def access_conversation(*, membership: Membership, conversation_id: int) -> Conv
 def timeline(conversation: Conversation) -> list:
     """Messages and internal notes of a conversation, oldest first."""
     messages = list(
-        conversation.messages.select_related("contact", "author__user").order_by(
-            "created_at", "pk"
-        )
+        conversation.messages.select_related("contact", "author__user").order_by("created_at", "pk")
     )
     notes = list(conversation.notes.select_related("author__user"))
     for note in notes:

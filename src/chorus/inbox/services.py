@@ -236,12 +236,12 @@ def _check_rule(actor: Membership, data: dict) -> dict:
     except ValueError:
         raise ServiceError(_("A keyword is empty."), field="keywords") from None
     clean["keywords"] = keywords
-    clean["assign_to_id"] = _member(actor, data.get("assign_to_id")).pk if data.get(
-        "assign_to_id"
-    ) else None
-    clean["assign_team_id"] = _team(actor, data.get("assign_team_id")).pk if data.get(
-        "assign_team_id"
-    ) else None
+    clean["assign_to_id"] = (
+        _member(actor, data.get("assign_to_id")).pk if data.get("assign_to_id") else None
+    )
+    clean["assign_team_id"] = (
+        _team(actor, data.get("assign_team_id")).pk if data.get("assign_team_id") else None
+    )
     clean["add_tags"] = _clean_tags(data.get("add_tags", []))
     priority = data.get("set_priority")
     if priority not in (None, "") and int(priority) not in Priority.values:
@@ -359,9 +359,7 @@ def inbox_settings(workspace_id: int) -> InboxSettings:
 def target_update(*, actor: Membership, first_response_minutes: int) -> InboxSettings:
     check_capability(actor, Capability.MANAGE_INBOX)
     if not 1 <= first_response_minutes <= 7 * 24 * 60:
-        raise ServiceError(
-            _("Choose between 1 minute and 7 days."), field="first_response_minutes"
-        )
+        raise ServiceError(_("Choose between 1 minute and 7 days."), field="first_response_minutes")
     found = inbox_settings(actor.workspace_id)
     before = found.first_response_minutes
     with transaction.atomic():

@@ -48,7 +48,9 @@ def filters_from(params) -> selectors.InboxFilters:
         team_id=number("team"),
         tag=params.get("tag", "")[:60],
         language=params.get("language", "")[:16],
-        sentiment=params.get("sentiment", "") if params.get("sentiment") in Sentiment.values else "",
+        sentiment=params.get("sentiment", "")
+        if params.get("sentiment") in Sentiment.values
+        else "",
         kind=params.get("kind", "") if params.get("kind") in ConversationKind.values else "",
         query=params.get("q", "")[:200],
     )
@@ -143,9 +145,7 @@ def conversation(request, conversation_id: int):
 @require_GET
 def conversation_timeline(request, conversation_id: int):
     """The open conversation's messages, polled every few seconds (live update)."""
-    return render(
-        request, "inbox/_timeline.html", _conversation_context(request, conversation_id)
-    )
+    return render(request, "inbox/_timeline.html", _conversation_context(request, conversation_id))
 
 
 def _back(request, conversation_id: int):
@@ -265,7 +265,9 @@ def conversation_note(request, conversation_id: int):
 @require_POST
 def reply_retry(request, reply_id: int):
     reply = (
-        Reply.objects.filter(pk=reply_id, conversation__workspace_id=request.membership.workspace_id)
+        Reply.objects.filter(
+            pk=reply_id, conversation__workspace_id=request.membership.workspace_id
+        )
         .select_related("conversation__account")
         .first()
     )

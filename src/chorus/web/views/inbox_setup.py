@@ -46,7 +46,9 @@ def _rule_data(post) -> dict:
         "languages": _words(post.get("languages", "")),
         "sentiments": post.getlist("sentiments"),
         "keywords": _words(post.get("keywords", "")),
-        "assign_to_id": int(post["assign_to_id"]) if post.get("assign_to_id", "").isdigit() else None,
+        "assign_to_id": int(post["assign_to_id"])
+        if post.get("assign_to_id", "").isdigit()
+        else None,
         "assign_team_id": (
             int(post["assign_team_id"]) if post.get("assign_team_id", "").isdigit() else None
         ),
