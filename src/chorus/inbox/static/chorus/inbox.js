@@ -61,6 +61,15 @@
     }
   });
 
+  // After the list refreshes, the open conversation's row is marked again (for j / k).
+  document.addEventListener("htmx:load", function () {
+    var open = document.getElementById("conversation");
+    if (!open) return;
+    rows().forEach(function (r) {
+      r.classList.toggle("current", r.dataset.conversation === open.dataset.conversation);
+    });
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     if (elt && elt.id === "inbox-list" && event.detail.requestConfig.verb === "get") {
