@@ -189,14 +189,25 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=1_000_000)
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the pages on the last run's data only"
+    )
     args = parser.parse_args()
 
-    where = fresh_database(args.database_url)
+    where = args.database_url if args.reuse else fresh_database(args.database_url)
     setup_django(args.database_url, tempfile.mkdtemp(prefix="chorus-inbox-bench-"))
-    from django.test import Client
 
     from chorus.inbox.models import Conversation
 
+    if args.reuse:
+        from chorus.accounts.models import Membership
+        from chorus.networks.models import SocialAccount
+
+        owner = Membership.objects.get(user__email="bench@example.org")
+        accounts = list(SocialAccount.objects.filter(workspace=owner.workspace).order_by("pk"))
+        print(f"database: {where} (reused: {Conversation.objects.count():,} conversations)")
+        measure_pages(owner, accounts, args.repeat)
+        return
     owner, accounts = seed_workspace(args.accounts)
     print(f"database: {where}")
     from chorus.inbox import analysis
@@ -221,7 +232,12 @@ def main() -> None:
         f"seeded {args.conversations:,} conversations in {time.perf_counter() - started:.0f} s"
         f" (total {total:,})"
     )
+    measure_pages(owner, accounts, args.repeat)
+
+
+def measure_pages(owner, accounts, repeat: int) -> None:
     from django.conf import settings
+    from django.test import Client
 
     settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
     client = Client()
@@ -242,7 +258,7 @@ def main() -> None:
     client.get("/inbox/")  # warm caches (translations, templates)
     print(f"{'request':40} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>8}")
     for label, path in paths:
-        p50, p95, cpu = measure(client, path, args.repeat)
+        p50, p95, cpu = measure(client, path, repeat)
         print(f"{label:40} {p50:8.1f} {p95:8.1f} {cpu:8.1f}")
 
 

@@ -118,15 +118,23 @@ def timeline(conversation: Conversation) -> list:
     return sorted(messages + notes, key=lambda entry: entry.created_at)
 
 
-def counts(membership: Membership) -> dict[str, int]:
-    """Open conversations per view, for the view tabs."""
+COUNT_UP_TO = 1000  # tabs say "1000+" beyond this: counting further costs time per row
+
+
+def counts(membership: Membership) -> dict[str, str]:
+    """Open conversations per view, for the view tabs (bounded: "1000+")."""
     open_ = Conversation.objects.filter(
         workspace_id=membership.workspace_id, status=ConversationStatus.OPEN
     )
+
+    def bounded(query) -> str:
+        found = query.order_by()[: COUNT_UP_TO + 1].count()
+        return f"{COUNT_UP_TO}+" if found > COUNT_UP_TO else str(found)
+
     return {
-        "mine": open_.filter(assignee=membership).count(),
-        "unassigned": open_.filter(assignee__isnull=True, team__isnull=True).count(),
-        "all": open_.count(),
+        "mine": bounded(open_.filter(assignee=membership)),
+        "unassigned": bounded(open_.filter(assignee__isnull=True, team__isnull=True)),
+        "all": bounded(open_),
     }
 
 
