@@ -28,7 +28,7 @@ def _poll_until(account, found, what: str):
         time.sleep(0.5)
 
 
-def test_a_reply_is_polled_and_answered_in_its_thread(owner, settings, bluesky_server, http):
+def test_a_reply_is_polled_and_answered_in_its_thread(owner, settings, bluesky_server, http):  # noqa: F811
     settings.CHORUS_NETWORK_OPTIONS = {"bluesky": {"plc_url": bluesky_server.plc_url}}
     alice_account, bob_account = bluesky_server.accounts[:2]
     account = network_services.account_connect_with_password(
