@@ -74,3 +74,23 @@ def test_setup_and_figures_pages(client, owner, stored):
     body = client.get("/inbox/setup/").content.decode()
     assert "Thai" in body and "Thanks {name}!" in body and 'value="30"' in body
     assert client.get("/inbox/figures/?by=account").status_code == 200
+
+
+def test_likes_on_our_post_show_beside_its_conversation(client, owner, account):
+    from chorus.publishing import services as publishing
+    from chorus.publishing.models import Variant
+
+    post = publishing.post_save(
+        actor=owner, variants=[publishing.VariantInput(account_id=account.pk, text="New roast")]
+    )
+    Variant.objects.filter(post=post).update(remote_id="100", status="published")
+    ingest.store_page(
+        account,
+        page(item(1, subject="100"), item("n1", kind="like", subject="100", author="bo@x")),
+        now=timezone.now(),
+    )
+    conversation = Conversation.objects.get()
+    assert conversation.variant.post_id == post.pk
+    client.force_login(owner.user)
+    body = client.get(f"/inbox/?c={conversation.pk}").content.decode()
+    assert "about our post" in body and "Like: 1" in body

@@ -19,6 +19,7 @@ from chorus.core.errors import ServiceError
 from chorus.inbox import replies, selectors, services
 from chorus.inbox.ingest import poll_states
 from chorus.inbox.models import (
+    ActivityKind,
     ConversationKind,
     ConversationStatus,
     Priority,
@@ -109,8 +110,17 @@ def _conversation_context(request, conversation_id: int) -> dict:
         "contact_activity": (
             selectors.contact_activity(conversation.contact) if conversation.contact else {}
         ),
+        "post_activity": _post_activity(conversation),
         "live_seconds": LIVE_SECONDS,
     }
+
+
+def _post_activity(conversation) -> list[tuple[str, int]]:
+    """(label, count) of likes and reposts on our post the conversation is about."""
+    if not conversation.variant_id:
+        return []
+    counts = selectors.post_activity([conversation.variant_id])[conversation.variant_id]
+    return [(label, counts[kind]) for kind, label in ActivityKind.choices if counts.get(kind)]
 
 
 @member_required(Capability.VIEW_INBOX)
