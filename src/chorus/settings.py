@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "chorus.listening",
     "chorus.links",
     "chorus.analytics",
+    "chorus.inbox",
     "chorus.web",
 ]
 

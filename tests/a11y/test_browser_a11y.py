@@ -86,7 +86,35 @@ def workspace_with_content(owner, make_member, mastodon_account):
         variants=[VariantInput(account_id=mastodon_account.pk, text="Needs a look first")],
     )
     services.post_schedule(actor=contributor, post=pending, at=soon)
-    return {"post": post, "account": mastodon_account, "campaign": campaign}
+    conversation = _inbox_conversation(owner, mastodon_account)
+    return {
+        "post": post,
+        "account": mastodon_account,
+        "campaign": campaign,
+        "conversation": conversation,
+    }
+
+
+def _inbox_conversation(owner, account):
+    """A conversation in the inbox, with a note, a rule and a saved reply around it."""
+    from chorus.inbox import ingest
+    from chorus.inbox import services as inbox_services
+    from chorus.networks.providers.base import Interaction, InteractionPage
+
+    mention = Interaction(
+        kind="mention",
+        remote_id="a11y-1",
+        author_handle="fan@example.org",
+        created_at=timezone.now(),
+        author_name="Fan",
+        text="ចុះពេលណាហាងបើក?",
+    )
+    ingest.store_page(account, InteractionPage(items=(mention,), cursor="1"), now=timezone.now())
+    conversation = account.conversations.get()
+    inbox_services.note_add(actor=owner, conversation=conversation, text="Ask the shop")
+    inbox_services.rule_save(actor=owner, data={"name": "Khmer", "languages": ["km"]})
+    inbox_services.saved_reply_save(actor=owner, name="Thanks", text="Thanks {name}!")
+    return conversation
 
 
 def signed_in_pages(content) -> list[str]:
@@ -118,7 +146,18 @@ def signed_in_pages(content) -> list[str]:
         "/governance/audit/",
         "/me/",
         "/me/tokens/",
+        "/inbox/",
+        f"/inbox/?c={content['conversation'].pk}",
+        "/inbox/setup/",
+        f"/inbox/setup/rules/{_first_rule_id()}/",
+        "/inbox/figures/",
     ]
+
+
+def _first_rule_id() -> int:
+    from chorus.inbox.models import RoutingRule
+
+    return RoutingRule.objects.values_list("pk", flat=True).first()
 
 
 def test_every_signed_in_page_has_no_wcag_violation(signed_in_page, workspace_with_content):

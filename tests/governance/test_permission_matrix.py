@@ -192,6 +192,32 @@ API_RULES = {
     ("GET", "/analytics/days"): (ANY_MEMBER, None),
     ("GET", "/analytics/posts/{tracked_id}"): (ANY_MEMBER, None),
     ("GET", "/analytics/best-times"): (ANY_MEMBER, None),
+    # Inbox: replying also needs the account's reply level (admins and owners have it)
+    ("GET", "/inbox/conversations"): (ANY_MEMBER, None),
+    ("GET", "/inbox/conversations/{conversation_id}"): (ANY_MEMBER, None),
+    ("GET", "/inbox/replies/{reply_id}"): (ANY_MEMBER, None),
+    ("GET", "/inbox/figures"): (ANY_MEMBER, None),
+    ("POST", "/inbox/conversations/{conversation_id}/reply"): (
+        Capability.MANAGE_ACCOUNTS,
+        {"text": "Thanks!"},
+    ),
+    ("POST", "/inbox/conversations/{conversation_id}/assign"): (
+        Capability.WORK_INBOX,
+        {"assignee": None},
+    ),
+    ("POST", "/inbox/conversations/{conversation_id}/status"): (
+        Capability.WORK_INBOX,
+        {"status": "closed"},
+    ),
+    ("POST", "/inbox/conversations/{conversation_id}/tags"): (
+        Capability.WORK_INBOX,
+        {"add": ["x"]},
+    ),
+    ("POST", "/inbox/conversations/{conversation_id}/notes"): (
+        Capability.WORK_INBOX,
+        {"text": "n"},
+    ),
+    ("POST", "/inbox/bulk"): (Capability.WORK_INBOX, {"ids": [1], "action": "close"}),
 }
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
@@ -292,6 +318,7 @@ def workspace_for(role, make_member, social_account):
     tracked = TrackedPost.objects.create(
         account=account, remote_id="1", published_at=timezone.now()
     )
+    conversation, rule, saved, reply = inbox_objects(owner, account)
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
@@ -329,11 +356,34 @@ def workspace_for(role, make_member, social_account):
         "goal_id": goal.pk,
         "code": link.code,
         "tracked_id": tracked.pk,
+        "conversation_id": conversation.pk,
+        "rule_id": rule.pk,
+        "saved_id": saved.pk,
+        "reply_id": reply.pk,
         "provider": "mastodon",
         "filename": "none.png",  # media_file_for_network (404 without a valid link)
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
     }
     return subject, ids
+
+
+def inbox_objects(owner, account):
+    """A conversation (with a failed reply), a routing rule and a saved reply."""
+    from django.utils import timezone
+
+    from chorus.inbox import ingest, services
+    from chorus.inbox.models import Reply
+    from chorus.networks.providers.base import Interaction, InteractionPage
+
+    message = Interaction(
+        kind="mention", remote_id="m1", author_handle="fan@x", created_at=timezone.now(), text="Hi"
+    )
+    ingest.store_page(account, InteractionPage(items=(message,), cursor="1"), now=timezone.now())
+    conversation = account.conversations.get()
+    rule = services.rule_save(actor=owner, data={"name": "All"})
+    saved = services.saved_reply_save(actor=owner, name="Thanks", text="Thanks {name}")
+    reply = Reply.objects.create(conversation=conversation, author=owner, text="x", state="failed")
+    return conversation, rule, saved, reply
 
 
 def web_url(name, route, ids, user):
@@ -450,6 +500,8 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "query_id": 0,
         "link_id": 0,
         "tracked_id": 0,
+        "conversation_id": 0,
+        "reply_id": 0,
     }
     wrong = []
     for method, path, operation in api_operations():

@@ -32,6 +32,9 @@ class Capability(models.TextChoices):
     APPROVE_POSTS = "approve_posts", _("Approve or reject posts waiting for approval")
     MANAGE_APPROVALS = "manage_approvals", _("Set up approval workflows")
     MANAGE_LISTENING = "manage_listening", _("Create and change listening topics and queries")
+    VIEW_INBOX = "view_inbox", _("Read the inbox")
+    WORK_INBOX = "work_inbox", _("Assign, tag, close and annotate inbox conversations")
+    MANAGE_INBOX = "manage_inbox", _("Set up inbox routing rules, saved replies and targets")
 
 
 _EVERYONE = frozenset(Role)
@@ -51,6 +54,9 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.APPROVE_POSTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
     Capability.MANAGE_APPROVALS: _ADMINS,
     Capability.MANAGE_LISTENING: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
+    Capability.VIEW_INBOX: _EVERYONE,
+    Capability.WORK_INBOX: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR, Role.CONTRIBUTOR}),
+    Capability.MANAGE_INBOX: _ADMINS,
 }
 
 # Highest first: "a role or higher" in approval steps reads this order.

@@ -9,6 +9,7 @@ from chorus.api import (
     approvals,
     errors,
     governance,
+    inbox,
     links,
     listening,
     networks,
@@ -38,3 +39,4 @@ api.add_router("/", approvals.router)
 api.add_router("/", listening.router)
 api.add_router("/", links.router)
 api.add_router("/", analytics.router)
+api.add_router("/", inbox.router)

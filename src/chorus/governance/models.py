@@ -40,6 +40,8 @@ class AuditAction(models.TextChoices):
     POST_SUBMITTED = "post_submitted", _("Post submitted for approval")
     REVIEW_LINK_CREATED = "review_link_created", _("Review link created")
     WORKFLOW_CHANGED = "workflow_changed", _("Approval workflow changed")
+    CONVERSATION_ASSIGNED = "conversation_assigned", _("Conversation assigned")
+    INBOX_RULE_CHANGED = "inbox_rule_changed", _("Inbox rule or setting changed")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

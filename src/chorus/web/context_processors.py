@@ -11,6 +11,7 @@ from chorus.accounts.roles import Capability, role_can
 NAVIGATION = [
     ("home", _("Overview"), Capability.VIEW_WORKSPACE),
     ("post_new", _("Compose"), Capability.CREATE_POSTS),
+    ("inbox", _("Inbox"), Capability.VIEW_INBOX),
     ("calendar", _("Calendar"), Capability.VIEW_WORKSPACE),
     ("campaigns", _("Campaigns"), Capability.VIEW_WORKSPACE),
     ("queue", _("Queue"), Capability.PUBLISH_POSTS),

@@ -1,0 +1,37 @@
+"""Huey tasks of the inbox: polling accounts and finishing replies. Thin: services decide."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from chorus.inbox import ingest
+
+
+@db_task()
+def poll_account(account_id: int) -> None:
+    ingest.poll_account(account_id=account_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def poll_due_accounts() -> None:
+    """Every minute: each account whose adaptive interval has run out is polled."""
+    for account_id in ingest.accounts_due(timezone.now()):
+        poll_account(account_id)
+
+
+@db_task()
+def send_reply(reply_id: int) -> None:
+    from chorus.inbox import replies
+
+    replies.reply_deliver(reply_id=reply_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def reconcile_replies() -> None:
+    """Replies left in `sending` (a worker died, an answer was lost) are settled."""
+    from chorus.inbox import replies
+
+    for reply_id in replies.replies_to_reconcile(timezone.now()):
+        send_reply(reply_id)
