@@ -188,3 +188,33 @@ def test_polling_adapts_its_interval(account, monkeypatch):
     state.refresh_from_db()
     assert ingest.FASTEST < quiet < state.interval_seconds
     assert Message.objects.count() == 1
+
+
+def test_edits_and_deletions_on_the_network_reach_stored_messages(account, client, owner):
+    from dataclasses import replace
+
+    from chorus.networks.providers.base import InteractionPage
+
+    now = timezone.now()
+    ingest.store_page(account, page(item(1, text="Where is my order?"), item(2)), now=now)
+    edited = replace(item(1, text="Where is my order #42?"), edited_at=now)
+    deleted = replace(item(2), deleted=True, text="")
+    never_seen = replace(item(3), deleted=True)
+    changes = InteractionPage(
+        items=(edited, deleted, never_seen),
+        cursor="c2",
+        warnings=("Direct messages could not be read: reconnect with DM access.",),
+    )
+    stored = ingest.store_page(account, changes, now=now)
+    assert stored.messages == 0, "changes never add messages, and a deleted unknown is skipped"
+    first, second = Message.objects.filter(account=account).order_by("remote_id")
+    assert (first.text, first.edited_at, first.deleted_at) == ("Where is my order #42?", now, None)
+    assert second.deleted_at == now and second.text == "Hello there", "kept as it was said"
+    state = PollState.objects.get(account=account)
+    assert state.cursor == "c2" and "DM access" in state.notice
+
+    client.force_login(owner.user)
+    inbox = client.get("/inbox/").content.decode()
+    assert "reconnect with DM access" in inbox
+    timeline = client.get(f"/inbox/{second.conversation_id}/timeline/").content.decode()
+    assert "Deleted on the network; kept here." in timeline

@@ -472,6 +472,17 @@ def _update_conversations(account, conversations, touched, created) -> None:
     routing.save_tags(arriving)
 
 
+def _apply_changes(account: SocialAccount, items: list[Interaction], now: datetime) -> None:
+    """Edits and deletions the network reports for messages already stored: an edit
+    replaces the text, a deletion is marked and the message kept (what was said stays)."""
+    for item in items:
+        stored = Message.objects.filter(account=account, remote_id=item.remote_id[:500])
+        if item.deleted:
+            stored.filter(deleted_at=None).update(deleted_at=now)
+        else:
+            stored.update(text=analysis.clean(item.text), edited_at=item.edited_at)
+
+
 def store_page(
     account: SocialAccount,
     page: InteractionPage,
@@ -486,6 +497,8 @@ def store_page(
         )  # one writer per account at a time: counts stay exact
         since = None if state.backfill_done else now - timedelta(days=BACKFILL_DAYS)
         items = [i for i in page.items if isinstance(i, Interaction) and i.created_at]
+        _apply_changes(account, [i for i in items if i.deleted or i.edited_at], now)
+        items = [i for i in items if not i.deleted]
         talk = _fresh([i for i in items if i.kind not in ACTIVITY_KINDS], account, Message, since)
         acts = _fresh([i for i in items if i.kind in ACTIVITY_KINDS], account, Activity, since)
         stored = Stored()
@@ -500,10 +513,11 @@ def store_page(
                     account, talk, contacts, variants
                 )
         state.cursor = page.cursor
+        state.notice = " ".join(page.warnings)[:2000]
         state.stored += stored.messages + stored.activities
         if not state.backfill_done:
             state.backfilled += stored.messages + stored.activities
-        state.save(update_fields=["cursor", "stored", "backfilled"])
+        state.save(update_fields=["cursor", "notice", "stored", "backfilled"])
     return stored
 
 

@@ -175,6 +175,8 @@ class Message(models.Model):
         "publishing.Variant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField()
+    edited_at = models.DateTimeField(null=True, blank=True)  # changed on the network
+    deleted_at = models.DateTimeField(null=True, blank=True)  # deleted on the network: kept
 
     class Meta:
         constraints = [
@@ -289,6 +291,7 @@ class PollState(models.Model):
     backfill_done = models.BooleanField(default=False)
     backfilled = models.PositiveIntegerField(default=0)  # items stored by the backfill
     stored = models.PositiveBigIntegerField(default=0)
+    notice = models.TextField(blank=True)  # what the last fetch could not read (e.g. DMs)
 
     class Meta:
         indexes = [models.Index(fields=["next_poll_at"], name="poll_due")]
