@@ -6,9 +6,10 @@ from chorus.networks.providers.base import OAuthSignIn, PasswordSignIn, Provider
 from chorus.networks.providers.bluesky import Bluesky
 from chorus.networks.providers.mastodon import Mastodon
 from chorus.networks.providers.telegram import Telegram
+from chorus.networks.providers.x import X
 
 PROVIDERS: dict[str, type[Provider]] = {
-    provider.key: provider for provider in (Bluesky, Mastodon, Telegram)
+    provider.key: provider for provider in (Bluesky, Mastodon, Telegram, X)
 }
 
 
