@@ -10,12 +10,13 @@ seconds; docs.x.com/x-api/fundamentals/rate-limits); the daily cap on posts of o
 from __future__ import annotations
 
 import html
-import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+
+from chorus.text._urls import x_urls
 
 from .base import (
     AuthExpired,
@@ -30,7 +31,6 @@ from .base import (
 from .wire import lenient_json
 
 GUIDE = "docs/networks/x.md"
-_URL = re.compile(r"https?://\S+", re.I)
 
 
 def problem_words(response: httpx.Response) -> str:
@@ -146,7 +146,16 @@ def comparable(text: str) -> str:
     """A post's text as X stores it, made comparable with what was sent: X escapes `&<>`
     and rewrites every link to t.co, so links compare as one placeholder."""
     plain = unicodedata.normalize("NFC", html.unescape(text))
-    return " ".join(_URL.sub("<link>", plain).split())
+    return " ".join(replace_links(plain, lambda _link: "<link>").split())
+
+
+def replace_links(text: str, replacement) -> str:
+    """`text` with each link X recognises (bare domains too) replaced by `replacement(link)`."""
+    pieces, cursor = [], 0
+    for start, end in x_urls(text):
+        pieces += [text[cursor:start], replacement(text[start:end])]
+        cursor = end
+    return "".join(pieces) + text[cursor:]
 
 
 def post_url(username: str, post_id: str) -> str:
