@@ -368,12 +368,18 @@ class X(OAuthSignIn, Provider):
     ) -> PublishedPost | None:
         """`GET /2/users/:id/tweets` (docs.x.com/x-api/users/get-posts), back to `since`."""
         start = (since - _CLOCK_DRIFT).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        data = self._get(
-            f"/2/users/{self.user_id}/tweets",
-            max_results=100,
-            start_time=start,
-            **{"tweet.fields": "created_at,referenced_tweets,attachments"},
-        )
+        try:
+            data = self._get(
+                f"/2/users/{self.user_id}/tweets",
+                max_results=100,
+                start_time=start,
+                **{"tweet.fields": "created_at,referenced_tweets,attachments"},
+            )
+        except Rejected as exc:  # e.g. an access tier that cannot read: never send twice
+            raise Rejected(
+                "Chorus cannot tell whether X published this post, so it is not sent again: "
+                f"check the account on X. ({exc.message})"
+            ) from exc
         wanted = comparable(self._text(draft))
         # X adds a link to the attached media at the end of the text
         matching = {wanted, f"{wanted} <link>".strip()} if draft.media else {wanted}
