@@ -230,7 +230,9 @@ def test_mentions_replies_and_quotes_reach_the_inbox(emulator, http):
     assert empty.items == ()
     control(emulator, "post", username="fan", text="@brand_news hello")
     control(emulator, "post", username="fan", text="so true", in_reply_to=ours.ref.remote_id)
-    control(emulator, "post", username="critic", text="hmm @brand_news", quote_of=ours.ref.remote_id)
+    control(
+        emulator, "post", username="critic", text="hmm @brand_news", quote_of=ours.ref.remote_id
+    )
     page = account.fetch_interactions(empty.cursor or "1")
     kinds = [(item.kind, item.author_handle) for item in page.items]
     assert kinds == [("mention", "fan"), ("reply", "fan"), ("quote", "critic")]

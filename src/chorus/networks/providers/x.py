@@ -112,7 +112,8 @@ def _token_request(
         data = body(response) if response.content else {}
         words = data.get("error_description") or data.get("error") or ""
         raise AuthExpired(
-            "X no longer accepts this sign-in" + (f" ({words})" if words else "")
+            "X no longer accepts this sign-in"
+            + (f" ({words})" if words else "")
             + ". Reconnect the account."
         )
     raise_for(response)
@@ -192,7 +193,9 @@ class X(OAuthSignIn, Provider):
     @classmethod
     def authorization_url(cls, app: OAuthApp, *, state: str, code_challenge: str = "") -> str:
         """docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token (step 1)."""
-        base = AUTHORIZE_URL if app.server_url == API_URL else f"{app.server_url}/i/oauth2/authorize"
+        base = (
+            AUTHORIZE_URL if app.server_url == API_URL else f"{app.server_url}/i/oauth2/authorize"
+        )
         query = {
             "response_type": "code",
             "client_id": app.client_id,

@@ -53,7 +53,9 @@ def check(media: Sequence[Media]) -> None:
     for item in media:
         if item.mime_type not in MEDIA_TYPES:
             raise Rejected(f"X does not take {item.mime_type} files.")
-        limit = {"tweet_gif": GIF_BYTES, "tweet_video": VIDEO_BYTES}.get(category(item), IMAGE_BYTES)
+        limit = {"tweet_gif": GIF_BYTES, "tweet_video": VIDEO_BYTES}.get(
+            category(item), IMAGE_BYTES
+        )
         if len(item.data) > limit:
             raise Rejected(
                 f"{item.filename} is {len(item.data) / 1e6:.1f} MB; X takes at most "
