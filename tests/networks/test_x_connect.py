@@ -158,6 +158,23 @@ def test_rotated_tokens_are_saved(owner, emulator):
     assert account.status == AccountStatus.ACTIVE
 
 
+def test_rotated_tokens_are_saved_even_when_the_call_then_fails(owner, emulator):
+    from chorus.networks.providers.base import Rejected, RemoteRef
+
+    account = connect(owner)
+    before = account.secrets["refresh_token"]
+    account.secrets = {**account.secrets, "expires_at": "1"}
+    account.save()
+    theirs = control(emulator, "post", username="someone_else", text="not yours")["id"]
+    with pytest.raises(Rejected), services.provider_for(account) as provider:
+        provider.delete(RemoteRef(theirs))  # 403: not ours
+    account.refresh_from_db()
+    assert account.secrets["refresh_token"] != before
+    with services.provider_for(account) as provider:
+        provider.refresh()  # the saved refresh token is the live one
+    assert account.status == AccountStatus.ACTIVE
+
+
 def test_a_revoked_sign_in_holds_the_post(owner, emulator):
     account = connect(owner)
     emulator.revoke("brand_news")

@@ -361,6 +361,10 @@ def _record_failure(account, provider, error: ProviderError, status: str | None)
     account.last_error = error.message[:2000]
     account.last_error_at = timezone.now()
     fields = ["last_error", "last_error_at"]
+    if provider.credentials_changed:  # renewed before the call failed: the old refresh
+        account.secrets = provider.credentials.secrets  # token may be spent (X rotates it)
+        account.identity = provider.credentials.identity
+        fields += ["secrets_encrypted", "identity"]
     if status:
         account.status = status
         fields.append("status")
