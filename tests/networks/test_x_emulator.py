@@ -103,6 +103,14 @@ def test_a_wrong_code_verifier_is_refused(emulator, http):
         X.exchange_code(app, code, http=http, code_verifier="w" * 64)
 
 
+def test_a_wrong_client_secret_is_refused_naming_the_settings(emulator, http, settings):
+    control(emulator, "client", client_id="chorus-app", client_secret="s3cret")
+    account = connect(emulator, http)
+    settings.CHORUS_NETWORK_OPTIONS["x"]["client_secret"] = "not-it"
+    with pytest.raises(AuthExpired, match="CHORUS_X_CLIENT_ID"):
+        account.refresh()
+
+
 def test_refresh_rotates_the_refresh_token(emulator, http):
     account = connect(emulator, http)
     first = dict(account.credentials.secrets)

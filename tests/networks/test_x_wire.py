@@ -264,3 +264,14 @@ def test_find_published_on_a_tier_that_cannot_read_refuses_to_guess(api, account
 def test_deleting_a_missing_post_is_fine(api, account):
     api.delete("/2/tweets/5").mock(return_value=problem(404, "Not Found"))
     account.delete(RemoteRef("5"))
+
+
+def test_wrong_app_keys_name_the_settings(api, account):
+    api.post("/2/oauth2/token").mock(
+        return_value=httpx.Response(
+            401,
+            json={"error": "unauthorized_client", "error_description": "Missing valid auth"},
+        )
+    )
+    with pytest.raises(AuthExpired, match="CHORUS_X_CLIENT_SECRET"):
+        account.refresh()

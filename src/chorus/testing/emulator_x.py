@@ -11,8 +11,9 @@ answers carry `x-rate-limit-*` and, on posting, `x-user-limit-24hour-*`.
 Like X it escapes `&<>` and rewrites links to t.co in stored text, and adds a t.co link
 for attached media, so reconciliation is tested against what X really gives back. Control
 endpoints under `/_emulator/x/`: `post` (another user posts: a mention, a reply, a quote),
-`metrics` (set a post's public metrics), `tier` ("free": no reading of mentions, search or
-timelines, as X's free tier), `daily_cap` (posts per user per 24 hours).
+`metrics` and `user_metrics` (set public metrics), `client` (an app's secret, then checked),
+`tier` ("free": no reading of mentions, search or timelines, as X's free tier), `daily_cap`
+(posts per user per 24 hours), `expire` (a user's access tokens expire now).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class XApi(XOAuth, XMedia):
         self.users: dict[str, dict[str, Any]] = {}
         self.by_name: dict[str, str] = {}
         self.codes: dict[str, dict[str, Any]] = {}
+        self.clients: dict[str, str] = {}  # client id -> secret, once registered by control
         self.tokens: dict[str, dict[str, Any]] = {}  # access token -> user id, expiry
         self.refresh_tokens: dict[str, dict[str, Any]] = {}
         self.posts: dict[str, dict[str, Any]] = {}
@@ -461,6 +463,9 @@ class XApi(XOAuth, XMedia):
             return 200, {"ok": True}, []
         if action == "user_metrics":
             self.user(str(body.pop("username")))["public_metrics"].update(body)
+            return 200, {"ok": True}, []
+        if action == "client":  # X's developer console: an app and its secret
+            self.clients[str(body["client_id"])] = str(body["client_secret"])
             return 200, {"ok": True}, []
         if action == "tier":
             self.tier = str(body["tier"])

@@ -115,7 +115,9 @@ class XOAuth:
         if basic.lower().startswith("basic "):
             pair = base64.b64decode(basic[6:]).decode("utf-8", "replace")
             client_id = client_id or pair.partition(":")[0]
-            if pair.partition(":")[0] != client_id:
+            given_id, _, given_secret = pair.partition(":")
+            registered = self.clients.get(client_id)  # an app whose secret is known
+            if given_id != client_id or (registered is not None and given_secret != registered):
                 return (
                     401,
                     {

@@ -111,6 +111,15 @@ def _token_request(
     if response.status_code in (400, 401):
         data = body(response) if response.content else {}
         words = data.get("error_description") or data.get("error") or ""
+        if response.status_code == 401 or data.get("error") in (
+            "unauthorized_client",
+            "invalid_client",
+        ):
+            raise AuthExpired(
+                f"X refused this installation's app keys ({words or 'unauthorized'}): an "
+                "administrator must check CHORUS_X_CLIENT_ID and CHORUS_X_CLIENT_SECRET "
+                "(docs/networks/x.md)."
+            )
         raise AuthExpired(
             "X no longer accepts this sign-in"
             + (f" ({words})" if words else "")
