@@ -194,3 +194,11 @@ def test_the_daily_cap_holds_the_post_for_later(owner, emulator):
     variant.refresh_from_db()
     assert variant.status == VariantStatus.SCHEDULED and not emulator.events()
     assert "daily limit" in variant.last_error
+
+
+def test_the_account_page_offers_reconnecting_without_a_server_field(client, owner, emulator):
+    account = connect(owner)
+    client.force_login(owner.user)
+    page = client.get(f"/social-accounts/{account.pk}/").content.decode()
+    form = page.split('id="reconnect-form"')[1].split("</form>")[0]
+    assert 'name="server_url"' not in form and "/social-accounts/connect/x/oauth/" in page
