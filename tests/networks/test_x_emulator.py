@@ -259,6 +259,25 @@ def test_mentions_page_through_next_token(emulator, http):
     assert len(page.items) == 130 and len({i.remote_id for i in page.items}) == 130
 
 
+def test_a_burst_of_mentions_is_read_over_several_calls_none_skipped(emulator, http):
+    account = connect(emulator, http)
+    account.mention_pages = 1
+    start = account.fetch_interactions()
+    first = control(emulator, "post", username="fan", text="@brand_news 0")["id"]
+    for n in range(1, 130):
+        control(emulator, "post", username="fan", text=f"@brand_news {n}")
+    seen: list[str] = []
+    cursor = start.cursor or str(int(first) - 1)
+    for _call in range(4):
+        page = account.fetch_interactions(cursor)
+        seen += [item.remote_id for item in page.items]
+        cursor = page.cursor
+        if _call == 1:
+            late = control(emulator, "post", username="fan", text="@brand_news late")["id"]
+    assert len(seen) == 131 and len(set(seen)) == 131 and late in seen
+    assert account.fetch_interactions(cursor).items == ()
+
+
 def test_the_free_tier_warns_instead_of_failing(emulator, http):
     account = connect(emulator, http)
     control(emulator, "tier", tier="free")

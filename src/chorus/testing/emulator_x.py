@@ -322,10 +322,14 @@ class XApi(XOAuth, XMedia):
         return view
 
     def _page(self, request: _Request, posts: list[dict[str, Any]]) -> dict[str, Any]:
-        """Newest first, `since_id`, `start_time`, `max_results`, `pagination_token`."""
+        """Newest first, `since_id`, `until_id`, `start_time`, `max_results`,
+        `pagination_token`."""
         since = request.arg("since_id")
         if since:
             posts = [p for p in posts if (len(p["id"]), p["id"]) > (len(since), since)]
+        until = request.arg("until_id")
+        if until:
+            posts = [p for p in posts if (len(p["id"]), p["id"]) < (len(until), until)]
         start = request.arg("start_time")
         if start:
             moment = calendar.timegm(time.strptime(start[:19], "%Y-%m-%dT%H:%M:%S"))

@@ -420,24 +420,33 @@ class X(OAuthSignIn, Provider):
     # ----------------------------------------------------------------------- reading
 
     def fetch_interactions(self, cursor: str = "") -> InteractionPage:
-        """Mentions newer than `cursor` (a post id), through `since_id` and `next_token`
-        (docs.x.com/x-api/users/get-mentions); a tier without access gives a warning."""
+        """Mentions newer than the cursor, through `since_id` and `next_token`
+        (docs.x.com/x-api/users/get-mentions); a tier without access gives a warning.
+
+        X pages from the newest down. When more remain than `mention_pages` pages, the
+        cursor becomes `since|until|newest`: the next call reads the rest of that range
+        (`until_id`: older than the oldest read) before moving on to `newest`, so a burst
+        of mentions is read over several calls and none is skipped.
+        """
+        since, until, target = [*cursor.split("|"), "", ""][:3]
         params: dict[str, Any] = {
             "max_results": 100,
             "tweet.fields": _TWEET_FIELDS,
             "expansions": "author_id",
             "user.fields": _USER_FIELDS,
         }
-        if cursor:
-            params["since_id"] = cursor
+        if since:
+            params["since_id"] = since
+        if until:
+            params["until_id"] = until
         items: list[Interaction] = []
-        newest = cursor
-        user_id = self.user_id
-        for _page in range(self.mention_pages if cursor else 1):
+        newest, user_id, more = target, self.user_id, False
+        for _page in range(self.mention_pages if since else 1):
             try:
                 data = self._get(f"/2/users/{user_id}/mentions", **params)
             except Rejected as exc:
                 if items:
+                    more = True
                     break
                 return InteractionPage(items=(), cursor=cursor, warnings=(exc.message,))
             users = users_of(data)
@@ -445,11 +454,16 @@ class X(OAuthSignIn, Provider):
             meta = data.get("meta") or {}
             if meta.get("newest_id") and _newer(str(meta["newest_id"]), newest):
                 newest = str(meta["newest_id"])
-            if not meta.get("next_token"):
+            more = bool(meta.get("next_token"))
+            if not more:
                 break
             params["pagination_token"] = meta["next_token"]
         items.sort(key=lambda item: (len(item.remote_id), item.remote_id))
-        return InteractionPage(items=tuple(items), cursor=newest)
+        if since and more and items:  # the rest of (since, oldest read) comes next time
+            return InteractionPage(
+                items=tuple(items), cursor=f"{since}|{items[0].remote_id}|{newest}"
+            )
+        return InteractionPage(items=tuple(items), cursor=newest or since)
 
     def fetch_thread(self, ref: RemoteRef) -> tuple[Interaction, ...]:
         """The conversation through recent search (`conversation_id:`, last 7 days;
