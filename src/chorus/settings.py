@@ -223,6 +223,12 @@ CHORUS_OUTBOUND_ALLOW = config.outbound_allow("CHORUS_OUTBOUND_ALLOW")
 # Network-specific connect options, e.g. a private AT Protocol network's own PLC directory.
 CHORUS_NETWORK_OPTIONS = {
     "bluesky": {"plc_url": config.env("CHORUS_ATPROTO_PLC_URL")},
+    # The installation's X app (docs/networks/x.md); api_url only for a stand-in server.
+    "x": {
+        "client_id": config.env("CHORUS_X_CLIENT_ID"),
+        "client_secret": config.env("CHORUS_X_CLIENT_SECRET"),
+        "api_url": config.env("CHORUS_X_API_URL"),
+    },
 }
 
 # Facebook Pages and Instagram speak Meta's Graph API through the installer's own Meta app

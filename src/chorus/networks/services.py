@@ -8,6 +8,8 @@ last error, rate-limit budget) and persists refreshed tokens.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Membership
@@ -166,26 +169,47 @@ def account_connect_with_password(
             raise ConnectFailed(exc.message) from exc
 
 
-def oauth_begin(*, actor: Membership, provider_key: str, server_url: str) -> str:
+def oauth_begin(*, actor: Membership, provider_key: str, server_url: str = "") -> str:
     """Register Chorus on the server if needed; return where to send the user's browser."""
     check_capability(actor, Capability.MANAGE_ACCOUNTS)
     provider = _provider_class(provider_key, OAuthSignIn)
     _require_setup(provider)
+    if provider.asks_server and not server_url.strip():
+        raise ServiceError(_("Enter the server your account is on."), field="server_url")
     with http.client() as client:
         try:
             oauth_client = _oauth_client(provider, server_url, client)
         except ProviderError as exc:
             raise ConnectFailed(exc.message, field="server_url") from exc
+    nonce = secrets.token_urlsafe(16)
     state = signing.dumps(
         {
             "client": oauth_client.pk,
             "workspace": actor.workspace_id,
             "user": actor.user_id,
-            "nonce": secrets.token_urlsafe(8),
+            "nonce": nonce,
         },
         salt=OAUTH_STATE_SALT,
     )
-    return provider.authorization_url(_app(oauth_client), state=state)
+    extra = {}
+    if provider.pkce:
+        extra["code_challenge"] = pkce_challenge(_pkce_verifier(nonce, actor.user_id))
+    return provider.authorization_url(_app(oauth_client), state=state, **extra)
+
+
+def _pkce_verifier(nonce: str, user_id: int) -> str:
+    """The PKCE code verifier of one connect attempt (RFC 7636), derived from the state's
+    nonce with the installation's secret key: nothing to store between the two requests,
+    and the state, which travels through the browser, never reveals it."""
+    return salted_hmac(
+        OAUTH_STATE_SALT + ".pkce", f"{nonce}:{user_id}", algorithm="sha256"
+    ).hexdigest()
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The S256 challenge of a verifier: BASE64URL(SHA256(verifier)), unpadded."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _oauth_client(provider: type[Provider], server_url: str, client) -> OAuthClient:
@@ -194,16 +218,22 @@ def _oauth_client(provider: type[Provider], server_url: str, client) -> OAuthCli
     existing = OAuthClient.objects.filter(
         provider=provider.key, server_url=server, redirect_uri=redirect_uri
     ).first()
-    if existing:
+    if existing and not provider.app_settings:
         return existing
-    app = provider.register_app(server, redirect_uri=redirect_uri, http=client)
-    oauth_client = OAuthClient(
+    if provider.app_settings:  # one app per installation, from settings: keep it current
+        app = provider.register_app(
+            server, redirect_uri=redirect_uri, http=client, **_options(provider.key)
+        )
+    else:
+        app = provider.register_app(server, redirect_uri=redirect_uri, http=client)
+    oauth_client = existing or OAuthClient(
         provider=provider.key,
         server_url=app.server_url,
         redirect_uri=redirect_uri,
         client_id=app.client_id,
         scopes=app.scopes,
     )
+    oauth_client.client_id, oauth_client.scopes = app.client_id, app.scopes
     oauth_client.client_secret = app.client_secret
     oauth_client.save()
     return oauth_client
@@ -234,7 +264,10 @@ def oauth_complete(*, actor: Membership, state: str, code: str) -> SocialAccount
     provider = get_provider(oauth_client.provider)
     with http.client() as client:
         try:
-            credentials = provider.exchange_code(_app(oauth_client), code, http=client)
+            extra = {}
+            if provider.pkce:
+                extra["code_verifier"] = _pkce_verifier(payload["nonce"], actor.user_id)
+            credentials = provider.exchange_code(_app(oauth_client), code, http=client, **extra)
             return _save_account(actor, provider(credentials, http=client))
         except ProviderError as exc:
             raise ConnectFailed(exc.message) from exc
@@ -327,6 +360,10 @@ def _record_failure(account, provider, error: ProviderError, status: str | None)
     account.last_error = error.message[:2000]
     account.last_error_at = timezone.now()
     fields = ["last_error", "last_error_at"]
+    if provider.credentials_changed:  # renewed before the call failed: the old refresh
+        account.secrets = provider.credentials.secrets  # token may be spent (X rotates it)
+        account.identity = provider.credentials.identity
+        fields += ["secrets_encrypted", "identity"]
     if status:
         account.status = status
         fields.append("status")
@@ -487,6 +524,7 @@ def networks_for_connect() -> list[dict]:
             "key": key,
             "name": provider.name,
             "auth": "password" if issubclass(provider, PasswordSignIn) else "oauth",
+            "asks_server": getattr(provider, "asks_server", True),
             "missing_settings": missing_setup(provider),
             "needs_setup": bool(missing_setup(provider)),
             "guide": provider.setup_guide,

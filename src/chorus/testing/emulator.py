@@ -69,6 +69,7 @@ import uvicorn
 
 from chorus.networks.providers.base import Credentials
 from chorus.testing import emulator_telegram
+from chorus.testing.emulator_answers import PlainText, emulator_x
 from chorus.testing.emulator_chat import NO_DM_SCOPE, ChatService
 
 # Access tokens: a full session, or an app password's without DM access (which the PDS
@@ -77,6 +78,7 @@ _ACCESS_SCOPES = ("com.atproto.access", NO_DM_SCOPE)
 PUBLISH_ROUTES = frozenset(
     {"mastodon.statuses.create", "com.atproto.repo.createRecord"}
     | {f"telegram.{method}" for method in emulator_telegram.PUBLISH_METHODS}
+    | emulator_x.PUBLISH_ROUTES
 )
 MASTODON_MAX_CHARACTERS = 500
 BLUESKY_MAX_GRAPHEMES = 300
@@ -189,7 +191,7 @@ class FaultStep:
             return True
         if self.route == "publish":
             return route in PUBLISH_ROUTES
-        group = route.split(".")[0] if route.startswith(("mastodon.", "telegram.")) else ""
+        group = route.split(".")[0] if route.startswith(("mastodon.", "telegram.", "x.")) else ""
         return self.route == (group or "bluesky")
 
 
@@ -230,10 +232,6 @@ class Settings:
 
 def _is_mastodon(request: _Request) -> bool:
     return request.path.startswith("/api/")
-
-
-class _PlainText(str):
-    """An answer sent as text/plain rather than JSON."""
 
 
 class _Reply(Exception):
@@ -351,6 +349,7 @@ class Emulator:
         self._ids = itertools.count(int(time.time() * 1000) << 16)
         self._tid_last = 0
         self.telegram = emulator_telegram.TelegramBotApi(self)
+        self.x = emulator_x.XApi(self)
         self.chat.reset()
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
@@ -425,6 +424,8 @@ class Emulator:
             if post and name == "reset":
                 self.reset()
                 return 200, {"ok": True}, []
+            if post and name.startswith("x/"):
+                return self.x.control(name.removeprefix("x/"), request.json())
             if post and name.startswith("telegram/"):
                 return self.telegram.control(name.removeprefix("telegram/"), request.json())
             if post and name == "revoke":
@@ -459,9 +460,9 @@ class Emulator:
         else:
             status, payload, headers = await self._api(request)
             self.counters[f"status:{status}"] += 1
-        if isinstance(payload, _PlainText):
+        if isinstance(payload, PlainText):
             data = payload.encode()
-            kind = getattr(payload, "content_type", b"text/plain; charset=utf-8")
+            kind = payload.content_type
         else:
             data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
             kind = b"application/json; charset=utf-8"
@@ -521,6 +522,8 @@ class Emulator:
         if path.startswith("/xrpc/"):
             request.route = path[6:]
             return self._xrpc.get((method, request.route)), ""
+        if path.startswith(("/2/", "/i/oauth2/")):  # the X API v2 and its consent page
+            return self.x.resolve(request)
         if path.startswith("/bot"):  # the Telegram Bot API: /bot<token>/<method>
             return self.telegram.resolve(request)
         if path.startswith("/did:") and method == "GET":
@@ -542,6 +545,8 @@ class Emulator:
     def _account_of(self, request: _Request) -> str:
         if request.route.startswith("telegram."):
             return request.path[4:].partition("/")[0]
+        if request.route.startswith("x."):
+            return self.x.account_of(request)
         token = request.bearer
         claims = _claims(token) if token.count(".") == 2 else None
         return claims["sub"] if claims else token
@@ -567,6 +572,8 @@ class Emulator:
         the Bot API's `{ok: false, error_code, description}`."""
         if request.route.startswith("telegram."):
             return emulator_telegram.error(status, error)
+        if request.route.startswith("x."):
+            return emulator_x.error(status, error)
         if _is_mastodon(request):
             default = "Too many requests" if status == 429 else HTTPStatus(status).phrase
             return status, {"error": error or default}, []
@@ -578,9 +585,13 @@ class Emulator:
         if request.route.startswith("telegram."):
             request.out_headers.clear()
             return emulator_telegram.fault_reply(step)
+        if request.route.startswith("x."):
+            request.out_headers.clear()
+            limit = int((self.settings.rate_limit or {}).get("limit", 0))
+            return emulator_x.fault_reply(step, limit)
         status, payload, headers = self._error(request, step.status, step.error)
         if step.text:
-            payload = _PlainText(step.text)
+            payload = PlainText(step.text)
         request.out_headers.clear()
         if step.retry_after is not None:
             headers = [("Retry-After", str(math.ceil(step.retry_after)))]
@@ -595,6 +606,8 @@ class Emulator:
     def _rate_headers(
         self, request: _Request, limit: int, remaining: int, reset: float
     ) -> list[tuple[str, str]]:
+        if request.route.startswith("x."):
+            return emulator_x.rate_headers(limit, remaining, reset)
         if _is_mastodon(request):
             return [
                 ("X-RateLimit-Limit", str(limit)),

@@ -16,7 +16,8 @@ from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qs
 
-from chorus.testing.emulator import Reply, _PlainText, _Request
+from chorus.testing.emulator import Reply, _Request
+from chorus.testing.emulator_answers import HtmlPage
 
 VERSION_PATH = re.compile(r"^/v\d+\.\d+/")
 PUBLISH_ROUTES = frozenset(
@@ -31,10 +32,7 @@ PUBLISH_ROUTES = frozenset(
 )
 
 
-class Html(_PlainText):
-    """An answer sent as an HTML page (the login dialog)."""
-
-    content_type = b"text/html; charset=utf-8"
+Html = HtmlPage  # the login dialog
 
 
 class GraphError(Exception):

@@ -177,9 +177,12 @@ def password_connect_form(provider: str, *args, **kwargs) -> forms.Form:
 
 
 class OAuthConnectForm(forms.Form):
+    # Not required here: networks with one server (X) ask for none; the service asks the
+    # others for it (OAuthSignIn.asks_server).
     server_url = forms.CharField(
         label=_("Server"),
         max_length=500,
+        required=False,
         widget=forms.TextInput(attrs={"placeholder": "mastodon.social"}),
     )
 

@@ -390,6 +390,12 @@ class OAuthApp:
 class OAuthSignIn(abc.ABC):
     """Networks that connect with the OAuth 2 authorization-code flow, e.g. Mastodon."""
 
+    # PKCE (RFC 7636): the connect flow then passes `code_challenge` (S256) to
+    # `authorization_url` and the matching `code_verifier` to `exchange_code`.
+    pkce: ClassVar[bool] = False
+    # False for networks with one server (X): the connect form asks for none.
+    asks_server: ClassVar[bool] = True
+
     @classmethod
     def normalize_server_url(cls, url: str) -> str:
         """The canonical address of a server, so each server is registered once."""

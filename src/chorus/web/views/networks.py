@@ -147,7 +147,8 @@ def network_guide(request, provider: str):
 def _reconnect_form(account) -> dict:
     """The network's own connect form, filled in for this account: signing in again as the
     same account renews its token and keeps its history, access and held posts."""
-    auth = next(n["auth"] for n in services.networks_for_connect() if n["key"] == account.provider)
+    network = next(n for n in services.networks_for_connect() if n["key"] == account.provider)
+    auth = network["auth"]
     identity = account.identity or {}
     if auth == "password":
         form = password_connect_form(
@@ -162,7 +163,7 @@ def _reconnect_form(account) -> dict:
     else:
         form = OAuthConnectForm(initial={"server_url": identity.get("server_url", "")})
         action = reverse("connect_oauth", args=[account.provider])
-    return {"form": form, "action": action, "auth": auth}
+    return {"form": form, "action": action, "auth": auth, "asks_server": network["asks_server"]}
 
 
 @member_required()
