@@ -68,8 +68,8 @@ import httpx
 import uvicorn
 
 from chorus.networks.providers.base import Credentials
-from chorus.testing import emulator_telegram
-from chorus.testing.emulator_answers import PlainText, emulator_x
+from chorus.testing import emulator_telegram, emulator_x
+from chorus.testing.emulator_answers import PlainText
 from chorus.testing.emulator_chat import NO_DM_SCOPE, ChatService
 
 # Access tokens: a full session, or an app password's without DM access (which the PDS
