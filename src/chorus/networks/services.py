@@ -8,6 +8,7 @@ last error, rate-limit budget) and persists refreshed tokens.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability
 from chorus.accounts.services import check_capability
+from chorus.core import crypto
 from chorus.core.errors import NotFound, ServiceError
 from chorus.core.site import absolute_url
 from chorus.governance.audit import audit_record
@@ -175,21 +177,34 @@ def oauth_begin(*, actor: Membership, provider_key: str, server_url: str) -> str
     with http.client() as client:
         try:
             oauth_client = _oauth_client(provider, server_url, client)
+            app = _app(oauth_client) if oauth_client else _unregistered_app(provider, client)
+            flow = provider.prepare_flow(
+                app, server_url.strip(), http=client, **_options(provider.key, server_url)
+            )
+            state = signing.dumps(
+                {
+                    "client": oauth_client.pk if oauth_client else None,
+                    "provider": provider.key,
+                    "flow": crypto.encrypt(json.dumps(flow)) if flow else "",
+                    "workspace": actor.workspace_id,
+                    "user": actor.user_id,
+                    "nonce": secrets.token_urlsafe(8),
+                },
+                salt=OAUTH_STATE_SALT,
+            )
+            return provider.begin_authorization(app, state=state, flow=flow, http=client)
         except ProviderError as exc:
             raise ConnectFailed(exc.message, field="server_url") from exc
-    state = signing.dumps(
-        {
-            "client": oauth_client.pk,
-            "workspace": actor.workspace_id,
-            "user": actor.user_id,
-            "nonce": secrets.token_urlsafe(8),
-        },
-        salt=OAUTH_STATE_SALT,
-    )
-    return provider.authorization_url(_app(oauth_client), state=state)
 
 
-def _oauth_client(provider: type[Provider], server_url: str, client) -> OAuthClient:
+def _unregistered_app(provider, client) -> OAuthApp:
+    """Networks that need no registration (`registers_per_server = False`): Bluesky."""
+    return provider.register_app("", redirect_uri=oauth_redirect_uri(), http=client)
+
+
+def _oauth_client(provider: type[Provider], server_url: str, client) -> OAuthClient | None:
+    if not provider.registers_per_server:
+        return None
     redirect_uri = oauth_redirect_uri()
     server = provider.normalize_server_url(server_url)
     existing = OAuthClient.objects.filter(
@@ -220,8 +235,9 @@ def _app(oauth_client: OAuthClient) -> OAuthApp:
     )
 
 
-def oauth_complete(*, actor: Membership, state: str, code: str) -> SocialAccount:
-    """The server sent the browser back: check the state, trade the code, save the account."""
+def oauth_complete(*, actor: Membership, state: str, code: str, issuer: str = "") -> SocialAccount:
+    """The server sent the browser back: check the state, trade the code, save the account.
+    `issuer` is the callback's `iss` parameter, for flows that check it (Bluesky)."""
     try:
         payload = signing.loads(state, salt=OAUTH_STATE_SALT, max_age=OAUTH_STATE_MAX_AGE)
     except signing.BadSignature as exc:
@@ -230,12 +246,21 @@ def oauth_complete(*, actor: Membership, state: str, code: str) -> SocialAccount
         raise ConnectFailed(_("This connection was started by someone else or elsewhere."))
     check_capability(actor, Capability.MANAGE_ACCOUNTS)
     oauth_client = OAuthClient.objects.filter(pk=payload["client"]).first()
-    if oauth_client is None or not code:
+    provider = PROVIDERS.get(oauth_client.provider if oauth_client else payload.get("provider"))
+    if (
+        not code
+        or provider is None
+        or not issubclass(provider, OAuthSignIn)
+        or (oauth_client is None and provider.registers_per_server)
+    ):
         raise ConnectFailed(_("The network did not grant access."))
-    provider = get_provider(oauth_client.provider)
+    flow = json.loads(crypto.decrypt(payload["flow"])) if payload.get("flow") else {}
     with http.client() as client:
         try:
-            credentials = provider.exchange_code(_app(oauth_client), code, http=client)
+            app = _app(oauth_client) if oauth_client else _unregistered_app(provider, client)
+            credentials = provider.complete_authorization(
+                app, code, flow=flow, issuer=issuer, http=client, **_options(provider.key)
+            )
             return _save_account(actor, provider(credentials, http=client))
         except ProviderError as exc:
             raise ConnectFailed(exc.message) from exc
@@ -488,6 +513,7 @@ def networks_for_connect() -> list[dict]:
             "key": key,
             "name": provider.name,
             "auth": "password" if issubclass(provider, PasswordSignIn) else "oauth",
+            "offers_oauth": issubclass(provider, OAuthSignIn),
             "missing_settings": missing_setup(provider),
             "needs_setup": bool(missing_setup(provider)),
             "guide": provider.setup_guide,

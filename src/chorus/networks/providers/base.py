@@ -394,3 +394,37 @@ class OAuthSignIn(abc.ABC):
     @abc.abstractmethod
     def exchange_code(cls, app: OAuthApp, code: str, *, http: httpx.Client) -> Credentials:
         """Turn the code the server redirected back with into credentials."""
+
+    # Networks whose authorization server is found per person and who need secrets kept
+    # for one attempt (Bluesky: PKCE verifier, DPoP key) override the three below; the
+    # plain code flow keeps the defaults. `registers_per_server = False`: `register_app`
+    # is called on every attempt with server_url "" and nothing is stored for it.
+    registers_per_server: ClassVar[bool] = True
+
+    @classmethod
+    def prepare_flow(
+        cls, app: OAuthApp, entered: str, *, http: httpx.Client, **options: str
+    ) -> dict[str, str]:
+        """Per-attempt secrets, kept encrypted in the state until the callback."""
+        return {}
+
+    @classmethod
+    def begin_authorization(
+        cls, app: OAuthApp, *, state: str, flow: dict[str, str], http: httpx.Client
+    ) -> str:
+        """Where to send the user's browser (may push the request to the server first)."""
+        return cls.authorization_url(app, state=state)
+
+    @classmethod
+    def complete_authorization(
+        cls,
+        app: OAuthApp,
+        code: str,
+        *,
+        flow: dict[str, str],
+        issuer: str,
+        http: httpx.Client,
+        **options: str,
+    ) -> Credentials:
+        """Credentials from the callback; `issuer` is its `iss` parameter (RFC 9207)."""
+        return cls.exchange_code(app, code, http=http)

@@ -42,6 +42,8 @@ from .base import (
     InteractionPage,
     Limits,
     Media,
+    OAuthApp,
+    OAuthSignIn,
     PasswordSignIn,
     PostDraft,
     PostMetrics,
@@ -54,6 +56,7 @@ from .base import (
     RemoteRef,
     Transient,
 )
+from . import bluesky_oauth as oauth
 from .bluesky_chat import CHAT_SERVICE, Chat, chat_refusal
 from .bluesky_inbox import (
     NOT_FOUND_POST,
@@ -228,8 +231,9 @@ def _pds_from_did(http: httpx.Client, did: str, plc_url: str) -> str:
 # --------------------------------------------------------------------------- provider
 
 
-class Bluesky(PasswordSignIn, Provider):
-    """One Bluesky account, acting through its PDS with an app-password session."""
+class Bluesky(PasswordSignIn, OAuthSignIn, Provider):
+    """One Bluesky account, acting through its PDS with an OAuth (DPoP) or app-password
+    session: `identity["auth"] == "oauth"` for the first (see `bluesky_oauth`)."""
 
     key = "bluesky"
     name = "Bluesky"
@@ -269,12 +273,14 @@ class Bluesky(PasswordSignIn, Provider):
         service_url: str = "",
         http: httpx.Client,
         plc_url: str = "",
+        handle_resolver: str = "",
     ) -> Credentials:
         """Find the account's PDS through its DID document, then open a session there.
 
-        `plc_url` is for private networks that run their own PLC directory.
+        `plc_url` and `handle_resolver` (the service that resolves handles when none is
+        typed) are for private networks that run their own PLC directory.
         """
-        service = (service_url or DEFAULT_SERVICE_URL).strip().rstrip("/")
+        service = (service_url or handle_resolver or DEFAULT_SERVICE_URL).strip().rstrip("/")
         plc = (plc_url or DEFAULT_PLC_URL).strip().rstrip("/")
         identifier = identifier.strip().removeprefix("@")
         if not identifier or not password:
@@ -318,7 +324,94 @@ class Bluesky(PasswordSignIn, Provider):
             },
         )
 
+    # ------------------------------------------------------------------ OAuth connect
+
+    registers_per_server = False  # the client id is Chorus' own metadata URL
+
+    @classmethod
+    def register_app(cls, server_url: str, *, redirect_uri: str, http: httpx.Client) -> OAuthApp:
+        return OAuthApp("", oauth.client_id_for(redirect_uri), "", redirect_uri, oauth.SCOPE)
+
+    @classmethod
+    def authorization_url(cls, app: OAuthApp, *, state: str) -> str:
+        raise Rejected("Bluesky sign-in pushes its request first (begin_authorization)")
+
+    @classmethod
+    def exchange_code(cls, app: OAuthApp, code: str, *, http: httpx.Client) -> Credentials:
+        raise Rejected("Bluesky sign-in needs its pending flow (complete_authorization)")
+
+    @classmethod
+    def prepare_flow(
+        cls,
+        app: OAuthApp,
+        entered: str,
+        *,
+        http: httpx.Client,
+        plc_url: str = "",
+        handle_resolver: str = "",
+    ) -> dict[str, str]:
+        """Handle or DID -> DID document -> PDS -> its authorization server; or a server
+        address typed as such (a PDS, or an entryway such as bsky.social)."""
+        entered = entered.strip().removeprefix("@")
+        if not entered:
+            raise Rejected("enter your Bluesky handle or your server's address")
+        if entered.startswith(("https://", "http://")):
+            try:
+                issuer = oauth.authorization_server_of(http, entered)
+            except Rejected:  # an entryway is its own authorization server
+                issuer = entered.rstrip("/")
+            return oauth.new_pending(issuer).dump()
+        did = entered
+        if not entered.startswith("did:"):
+            resolver = (handle_resolver or DEFAULT_SERVICE_URL).rstrip("/")
+            did = _resolve_handle(http, resolver, entered.lower())
+        pds = _pds_from_did(http, did, plc_url or DEFAULT_PLC_URL)
+        flow = oauth.new_pending(oauth.authorization_server_of(http, pds), did).dump()
+        return {**flow, "login_hint": entered.lower() if did != entered else did}
+
+    @classmethod
+    def begin_authorization(
+        cls, app: OAuthApp, *, state: str, flow: dict[str, str], http: httpx.Client
+    ) -> str:
+        return oauth.push_authorization(
+            http, oauth.PendingSignIn.load(flow), client_id=app.client_id,
+            redirect_uri=app.redirect_uri, state=state, login_hint=flow.get("login_hint", ""),
+        )  # fmt: skip
+
+    @classmethod
+    def complete_authorization(
+        cls,
+        app: OAuthApp,
+        code: str,
+        *,
+        flow: dict[str, str],
+        issuer: str,
+        http: httpx.Client,
+        plc_url: str = "",
+        handle_resolver: str = "",
+    ) -> Credentials:
+        pending = oauth.PendingSignIn.load(flow)
+        if issuer.rstrip("/") != pending.issuer.rstrip("/"):  # RFC 9207 mix-up defence
+            raise Rejected("the sign-in came back from another server than it went to")
+        plc = (plc_url or DEFAULT_PLC_URL).rstrip("/")
+        credentials = oauth.exchange_code(
+            http, pending, code, client_id=app.client_id, redirect_uri=app.redirect_uri,
+            pds_of=lambda did: _pds_from_did(http, did, plc),
+        )  # fmt: skip
+        if plc != DEFAULT_PLC_URL:
+            credentials.identity["plc_url"] = plc
+        return credentials
+
     # ------------------------------------------------------------------ plumbing
+
+    @property
+    def oauth_session(self) -> oauth.OAuthSession | None:
+        """The DPoP session of an OAuth-connected account; None for app passwords."""
+        if self.credentials.identity.get("auth") != "oauth":
+            return None
+        if getattr(self, "_oauth_session", None) is None:
+            self._oauth_session = oauth.OAuthSession(self.credentials, self.http)
+        return self._oauth_session
 
     @classmethod
     def server_of(cls, identity: dict[str, Any]) -> str:
@@ -365,7 +458,13 @@ class Bluesky(PasswordSignIn, Provider):
     ) -> httpx.Response:
         call = {"params": params, "body": body, "upload": upload, "headers": headers}
         response = self._authorized(nsid, **call)
-        if response.status_code in (400, 401) and _xrpc_error(response)[0] == "ExpiredToken":
+        session = self.oauth_session
+        expired = (
+            session.token_expired(response)
+            if session
+            else response.status_code in (400, 401) and _xrpc_error(response)[0] == "ExpiredToken"
+        )
+        if expired:
             self.refresh()
             response = self._authorized(nsid, **call)
         return response
@@ -391,29 +490,28 @@ class Bluesky(PasswordSignIn, Provider):
         upload: Media | None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        token = self.credentials.secrets.get("accessJwt", "")
-        if upload is None:
-            response = _call(
-                self.http,
-                self.pds_url,
-                nsid,
-                params=params,
-                body=body,
-                token=token,
-                extra_headers=headers,
-            )
+        url, extra = _xrpc_url(self.pds_url, nsid), dict(headers or {})
+        if upload is not None:
+            method, call = "POST", {"content": upload.data}
+            extra["Content-Type"] = upload.mime_type
+        elif body is not None:
+            method, call = "POST", {"json": body}
         else:
-            response = send(
-                self.http,
-                "POST",
-                _xrpc_url(self.pds_url, nsid),
-                content=upload.data,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": upload.mime_type},
-            )
+            method, call = "GET", {"params": params}
+        session = self.oauth_session
+        if session is not None:
+            response = session.send(method, url, headers=extra, **call)
+        else:
+            extra["Authorization"] = f"Bearer {self.credentials.secrets.get('accessJwt', '')}"
+            response = send(self.http, method, url, headers=extra, **call)
         self._note_budget(response)
         return response
 
     def refresh(self) -> None:
+        if self.oauth_session is not None:
+            self.oauth_session.refresh()
+            self.credentials_changed = True
+            return
         token = self.credentials.secrets.get("refreshJwt", "")
         if not token:
             raise AuthExpired("this Bluesky connection has no session to renew; reconnect it")

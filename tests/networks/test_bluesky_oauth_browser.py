@@ -1,0 +1,41 @@
+"""Signing in with Bluesky (atproto OAuth: PAR, PKCE, DPoP) from the Connect page, through
+the real local PDS's own sign-in and consent pages (tests/servers/bluesky)."""
+
+import pytest
+
+from chorus.networks.models import SocialAccount
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def site(settings, bluesky_server, live_server):
+    """Chorus at http://127.0.0.1:port, where the spec's loopback client id applies."""
+    url = live_server.url.replace("localhost", "127.0.0.1")
+    settings.SITE_URL = url
+    settings.CHORUS_NETWORK_OPTIONS = {
+        "bluesky": {"plc_url": bluesky_server.plc_url, "handle_resolver": bluesky_server.pds_url}
+    }
+    return url
+
+
+@pytest.fixture
+def chorus(page, owner, site):
+    page.goto(f"{site}/login/")
+    page.fill("#id_username", owner.user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login")
+    page.wait_for_url(f"{site}/")
+    return page
+
+
+def test_sign_in_with_bluesky_then_use_the_account(chorus, site, bluesky_server):
+    first = bluesky_server.accounts[0]
+    page = chorus
+    page.goto(f"{site}/social-accounts/")
+    page.fill("#connect-bluesky #id_bluesky_oauth_server_url", first.handle)
+    page.click("#oauth-bluesky button[type=submit]")
+    page.wait_for_timeout(3000)
+    print(page.url, page.inner_text("body")[:2000])
+    page.screenshot(path="/tmp/bsky/1.png")
