@@ -3,7 +3,9 @@ the real local PDS's own sign-in and consent pages (tests/servers/bluesky)."""
 
 import pytest
 
-from chorus.networks.models import SocialAccount
+from chorus.networks import services
+from chorus.networks.models import AccountStatus, SocialAccount
+from chorus.networks.providers.base import AuthExpired, PostDraft
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,9 +43,30 @@ def test_sign_in_with_bluesky_then_use_the_account(chorus, site, bluesky_server)
     page.click("button:has-text('Sign in')")
     page.click("button:has-text('Authorize')")
     page.wait_for_url(f"{site}/social-accounts/")
-    print(page.url, page.inner_text("main")[:2000])
     page.wait_for_selector(f"#social-accounts tr[data-handle='{first.handle}']")
     assert "Working" in page.inner_text("#social-accounts")
     account = SocialAccount.objects.get()
     assert account.remote_id == first.did and account.identity["auth"] == "oauth"
     assert set(account.secrets) == {"access_token", "refresh_token", "dpop_key"}
+
+    # The DPoP-bound session publishes, reads, renews its tokens and deletes, on the PDS.
+    with services.provider_for(account) as bluesky:
+        published = bluesky.publish(PostDraft(text="Hello over DPoP", idempotency_key="oauth-1"))
+        assert bluesky.find_published(
+            PostDraft(text="Hello over DPoP", idempotency_key="oauth-1"), since=None
+        )
+        used_refresh_token = bluesky.credentials.secrets["refresh_token"]
+        bluesky.refresh()
+        assert bluesky.credentials.secrets["refresh_token"] != used_refresh_token
+        assert bluesky.fetch_account_metrics().posts >= 1
+        bluesky.delete(published.ref)
+    account.refresh_from_db()
+    assert account.secrets["refresh_token"] != used_refresh_token and account.is_healthy
+
+    # A refresh token already used is refused (invalid_grant): the account needs reconnecting.
+    account.secrets = {**account.secrets, "refresh_token": used_refresh_token}
+    account.save()
+    with pytest.raises(AuthExpired), services.provider_for(account) as bluesky:
+        bluesky.refresh()
+    account.refresh_from_db()
+    assert account.status == AccountStatus.NEEDS_RECONNECT
