@@ -2,11 +2,11 @@
 the real local PDS's own sign-in and consent pages (tests/servers/bluesky)."""
 
 import pytest
+from tests.conftest import PASSWORD
 
 from chorus.networks import services
 from chorus.networks.models import AccountStatus, SocialAccount
 from chorus.networks.providers.base import AuthExpired, PostDraft
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -33,6 +33,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from . import bluesky_oauth as oauth
 from .base import (
     AccountIdentity,
     AccountMetrics,
@@ -42,8 +43,6 @@ from .base import (
     InteractionPage,
     Limits,
     Media,
-    OAuthApp,
-    OAuthSignIn,
     PasswordSignIn,
     PostDraft,
     PostMetrics,
@@ -56,7 +55,6 @@ from .base import (
     RemoteRef,
     Transient,
 )
-from . import bluesky_oauth as oauth
 from .bluesky_chat import CHAT_SERVICE, Chat, chat_refusal
 from .bluesky_inbox import (
     NOT_FOUND_POST,
@@ -231,7 +229,7 @@ def _pds_from_did(http: httpx.Client, did: str, plc_url: str) -> str:
 # --------------------------------------------------------------------------- provider
 
 
-class Bluesky(PasswordSignIn, OAuthSignIn, Provider):
+class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
     """One Bluesky account, acting through its PDS with an OAuth (DPoP) or app-password
     session: `identity["auth"] == "oauth"` for the first (see `bluesky_oauth`)."""
 
@@ -324,85 +322,15 @@ class Bluesky(PasswordSignIn, OAuthSignIn, Provider):
             },
         )
 
-    # ------------------------------------------------------------------ OAuth connect
-
-    registers_per_server = False  # the client id is Chorus' own metadata URL
-
-    @classmethod
-    def register_app(cls, server_url: str, *, redirect_uri: str, http: httpx.Client) -> OAuthApp:
-        return OAuthApp("", oauth.client_id_for(redirect_uri), "", redirect_uri, oauth.SCOPE)
-
-    @classmethod
-    def authorization_url(cls, app: OAuthApp, *, state: str) -> str:
-        raise Rejected("Bluesky sign-in pushes its request first (begin_authorization)")
-
-    @classmethod
-    def exchange_code(cls, app: OAuthApp, code: str, *, http: httpx.Client) -> Credentials:
-        raise Rejected("Bluesky sign-in needs its pending flow (complete_authorization)")
-
-    @classmethod
-    def prepare_flow(
-        cls,
-        app: OAuthApp,
-        entered: str,
-        *,
-        http: httpx.Client,
-        plc_url: str = "",
-        handle_resolver: str = "",
-    ) -> dict[str, str]:
-        """Handle or DID -> DID document -> PDS -> its authorization server; or a server
-        address typed as such (a PDS, or an entryway such as bsky.social)."""
-        entered = entered.strip().removeprefix("@")
-        if not entered:
-            raise Rejected("enter your Bluesky handle or your server's address")
-        if entered.startswith(("https://", "http://")):
-            try:
-                issuer = oauth.authorization_server_of(http, entered)
-            except Rejected:  # an entryway is its own authorization server
-                issuer = entered.rstrip("/")
-            return oauth.new_pending(issuer).dump()
-        did = entered
-        if not entered.startswith("did:"):
-            resolver = (handle_resolver or DEFAULT_SERVICE_URL).rstrip("/")
-            did = _resolve_handle(http, resolver, entered.lower())
-        pds = _pds_from_did(http, did, plc_url or DEFAULT_PLC_URL)
-        flow = oauth.new_pending(oauth.authorization_server_of(http, pds), did).dump()
-        return {**flow, "login_hint": entered.lower() if did != entered else did}
-
-    @classmethod
-    def begin_authorization(
-        cls, app: OAuthApp, *, state: str, flow: dict[str, str], http: httpx.Client
-    ) -> str:
-        return oauth.push_authorization(
-            http, oauth.PendingSignIn.load(flow), client_id=app.client_id,
-            redirect_uri=app.redirect_uri, state=state, login_hint=flow.get("login_hint", ""),
-        )  # fmt: skip
-
-    @classmethod
-    def complete_authorization(
-        cls,
-        app: OAuthApp,
-        code: str,
-        *,
-        flow: dict[str, str],
-        issuer: str,
-        http: httpx.Client,
-        plc_url: str = "",
-        handle_resolver: str = "",
-    ) -> Credentials:
-        pending = oauth.PendingSignIn.load(flow)
-        if issuer.rstrip("/") != pending.issuer.rstrip("/"):  # RFC 9207 mix-up defence
-            raise Rejected("the sign-in came back from another server than it went to")
-        plc = (plc_url or DEFAULT_PLC_URL).rstrip("/")
-        credentials = oauth.exchange_code(
-            http, pending, code, client_id=app.client_id, redirect_uri=app.redirect_uri,
-            pds_of=lambda did: _pds_from_did(http, did, plc),
-        )  # fmt: skip
-        if plc != DEFAULT_PLC_URL:
-            credentials.identity["plc_url"] = plc
-        return credentials
-
     # ------------------------------------------------------------------ plumbing
+
+    @classmethod
+    def did_of_handle(cls, http: httpx.Client, handle: str, resolver: str) -> str:
+        return _resolve_handle(http, (resolver or DEFAULT_SERVICE_URL).rstrip("/"), handle)
+
+    @classmethod
+    def pds_of_did(cls, http: httpx.Client, did: str, plc_url: str) -> str:
+        return _pds_from_did(http, did, plc_url or DEFAULT_PLC_URL)
 
     @property
     def oauth_session(self) -> oauth.OAuthSession | None:

@@ -30,7 +30,7 @@ import httpx
 from joserfc import jws
 from joserfc.jwk import ECKey
 
-from .base import AuthExpired, Credentials, Rejected, Transient
+from .base import AuthExpired, Credentials, OAuthApp, OAuthSignIn, Rejected, Transient
 from .wire import error_words, lenient_json, send
 
 SCOPE = "atproto transition:generic transition:chat.bsky"
@@ -308,7 +308,7 @@ def _token_error(response: httpx.Response, doing: str) -> Exception:
     if response.status_code >= 500:
         return Transient(f"{host} {doing} (HTTP {response.status_code}): {said}")
     if error == "invalid_dpop_proof":
-        return Rejected(f"{host} refused Chorus' DPoP proof (is this server's clock right?): {said}")
+        return Rejected(f"{host} refused Chorus' DPoP proof (is this clock right?): {said}")
     if error == "invalid_grant":
         return AuthExpired(f"Bluesky no longer accepts this sign-in ({said}); reconnect it")
     return Rejected(f"{host} {doing}: {said}")
@@ -410,3 +410,94 @@ class OAuthSession:
         if tokens["sub"] != identity["did"]:
             raise AuthExpired("Bluesky renewed the session for another account; reconnect it")
         stored.update(_token_secrets(tokens, self.key))
+
+
+# --------------------------------------------------------------------------- connect flow
+
+
+class BlueskyOAuthSignIn(OAuthSignIn):
+    """The connect flow of `OAuthSignIn` for atproto; the provider supplies identity
+    resolution (`did_of_handle`, `pds_of_did`), which app-password sign-in shares."""
+
+    registers_per_server = False  # the client id is Chorus' own metadata URL
+
+    @classmethod
+    def did_of_handle(cls, http: httpx.Client, handle: str, resolver: str) -> str:
+        raise NotImplementedError
+
+    @classmethod
+    def pds_of_did(cls, http: httpx.Client, did: str, plc_url: str) -> str:
+        raise NotImplementedError
+
+    @classmethod
+    def register_app(cls, server_url: str, *, redirect_uri: str, http: httpx.Client) -> OAuthApp:
+        return OAuthApp("", client_id_for(redirect_uri), "", redirect_uri, SCOPE)
+
+    @classmethod
+    def authorization_url(cls, app: OAuthApp, *, state: str) -> str:
+        raise Rejected("Bluesky sign-in pushes its request first (begin_authorization)")
+
+    @classmethod
+    def exchange_code(cls, app: OAuthApp, code: str, *, http: httpx.Client) -> Credentials:
+        raise Rejected("Bluesky sign-in needs its pending flow (complete_authorization)")
+
+    @classmethod
+    def prepare_flow(
+        cls,
+        app: OAuthApp,
+        entered: str,
+        *,
+        http: httpx.Client,
+        plc_url: str = "",
+        handle_resolver: str = "",
+    ) -> dict[str, str]:
+        """Handle or DID -> DID document -> PDS -> its authorization server; or a server
+        address typed as such (a PDS, or an entryway such as bsky.social)."""
+        entered = entered.strip().removeprefix("@")
+        if not entered:
+            raise Rejected("enter your Bluesky handle or your server's address")
+        if entered.startswith(("https://", "http://")):
+            try:
+                issuer = authorization_server_of(http, entered)
+            except Rejected:  # an entryway is its own authorization server
+                issuer = entered.rstrip("/")
+            return new_pending(issuer).dump()
+        did = entered if entered.startswith("did:") else ""
+        if not did:
+            entered = entered.lower()
+            did = cls.did_of_handle(http, entered, handle_resolver)
+        pds = cls.pds_of_did(http, did, plc_url)
+        pending = new_pending(authorization_server_of(http, pds), did)
+        return {**pending.dump(), "login_hint": entered}
+
+    @classmethod
+    def begin_authorization(
+        cls, app: OAuthApp, *, state: str, flow: dict[str, str], http: httpx.Client
+    ) -> str:
+        return push_authorization(
+            http, PendingSignIn.load(flow), client_id=app.client_id,
+            redirect_uri=app.redirect_uri, state=state, login_hint=flow.get("login_hint", ""),
+        )  # fmt: skip
+
+    @classmethod
+    def complete_authorization(
+        cls,
+        app: OAuthApp,
+        code: str,
+        *,
+        flow: dict[str, str],
+        issuer: str,
+        http: httpx.Client,
+        plc_url: str = "",
+        handle_resolver: str = "",
+    ) -> Credentials:
+        pending = PendingSignIn.load(flow)
+        if not issuer or issuer.rstrip("/") != pending.issuer.rstrip("/"):  # RFC 9207
+            raise Rejected("the sign-in came back from another server than it went to")
+        credentials = exchange_code(
+            http, pending, code, client_id=app.client_id, redirect_uri=app.redirect_uri,
+            pds_of=lambda did: cls.pds_of_did(http, did, plc_url),
+        )  # fmt: skip
+        if plc_url:
+            credentials.identity["plc_url"] = plc_url.rstrip("/")
+        return credentials

@@ -140,9 +140,7 @@ def bluesky_client_metadata(request):
         client_id = bluesky_oauth.client_id_for(redirect_uri)
     except ProviderError:
         raise Http404 from None
-    document = bluesky_oauth.client_metadata(
-        client_id, redirect_uri, site_url=absolute_url("/")
-    )
+    document = bluesky_oauth.client_metadata(client_id, redirect_uri, site_url=absolute_url("/"))
     return JsonResponse(document, headers={"Cache-Control": "public, max-age=600"})
 
 
