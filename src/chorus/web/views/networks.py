@@ -33,7 +33,7 @@ def _page(request, forms_by_network=None, status=200, oauth_forms=None):
             or (
                 password_connect_form(network["key"])
                 if network["auth"] == "password"
-                else oauth_connect_form(network["key"])
+                else oauth_forms.get(network["key"]) or oauth_connect_form(network["key"])
             ),
             # Networks with both sign-ins (Bluesky) show the OAuth one first, as recommended.
             "oauth_form": oauth_forms.get(network["key"]) or oauth_connect_form(network["key"]),
