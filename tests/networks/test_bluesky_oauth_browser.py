@@ -58,7 +58,7 @@ def test_sign_in_with_bluesky_then_use_the_account(chorus, site, bluesky_server)
         used_refresh_token = bluesky.credentials.secrets["refresh_token"]
         bluesky.refresh()
         assert bluesky.credentials.secrets["refresh_token"] != used_refresh_token
-        assert bluesky.fetch_account_metrics().posts >= 1
+        assert bluesky.verify().remote_id == first.did  # the renewed token works
         bluesky.delete(published.ref)
     account.refresh_from_db()
     assert account.secrets["refresh_token"] != used_refresh_token and account.is_healthy
@@ -70,3 +70,16 @@ def test_sign_in_with_bluesky_then_use_the_account(chorus, site, bluesky_server)
         bluesky.refresh()
     account.refresh_from_db()
     assert account.status == AccountStatus.NEEDS_RECONNECT
+
+
+def test_chorus_at_localhost_is_told_to_use_127_0_0_1(signed_in_page, bluesky_server, settings):
+    """The spec's loopback clients redirect to 127.0.0.1 or [::1], never to "localhost"."""
+    settings.SITE_URL = signed_in_page.url.rstrip("/")  # http://localhost:port
+    page = signed_in_page
+    page.goto("/social-accounts/")
+    page.fill("#id_bluesky_oauth_server_url", bluesky_server.accounts[0].handle)
+    page.click("#oauth-bluesky button[type=submit]")
+    page.wait_for_selector("#oauth-bluesky .errorlist")
+    assert "127.0.0.1" in page.inner_text("#oauth-bluesky .errorlist")
+    assert page.input_value("#id_bluesky_oauth_server_url") == bluesky_server.accounts[0].handle
+    assert not SocialAccount.objects.exists()

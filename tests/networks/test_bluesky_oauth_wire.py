@@ -353,3 +353,14 @@ def test_begin_and_complete_through_the_services_keep_the_flow_encrypted(net, ow
     account = services.oauth_complete(actor=owner, state=state, code="c", issuer=ISSUER)
     assert account.handle == HANDLE and account.display_name == "Brand"
     assert SocialAccount.objects.get().secrets["access_token"] == "at-1"
+
+
+@pytest.mark.django_db
+def test_the_client_metadata_document_is_public_json_on_https_sites(client, settings):
+    settings.SITE_URL = "https://chorus.example"
+    response = client.get(oauth.CLIENT_METADATA_PATH)
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response.json()["client_id"] == CLIENT_ID
+    assert response.json()["redirect_uris"] == [REDIRECT]
+    settings.SITE_URL = "http://chorus.example"  # no https: there is no such client
+    assert client.get(oauth.CLIENT_METADATA_PATH).status_code == 404
