@@ -364,3 +364,21 @@ def test_the_client_metadata_document_is_public_json_on_https_sites(client, sett
     assert response.json()["redirect_uris"] == [REDIRECT]
     settings.SITE_URL = "http://chorus.example"  # no https: there is no such client
     assert client.get(oauth.CLIENT_METADATA_PATH).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_api_starts_a_bluesky_sign_in_and_says_it_offers_one(
+    net, api, owner, api_token_for, settings
+):
+    settings.SITE_URL = "https://chorus.example"
+    settings.CHORUS_NETWORK_OPTIONS = {"bluesky": {"plc_url": PLC, "handle_resolver": PDS}}
+    net.post(f"{ISSUER}/oauth/par").respond(201, json={"request_uri": "urn:r"})
+    token = api_token_for(owner, scopes=["accounts:read", "accounts:write"])
+    networks = {n["key"]: n for n in api.get("/networks", token=token).json()}
+    assert networks["bluesky"]["offers_oauth"] and networks["bluesky"]["auth"] == "password"
+    response = api.post(
+        "/social-accounts/connect/oauth", {"provider": "bluesky", "server_url": HANDLE},
+        token=token,
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert response.json()["authorization_url"].startswith(f"{ISSUER}/oauth/authorize?")
