@@ -74,6 +74,13 @@ def nonce_refusal(status: int = 400) -> httpx.Response:
     return httpx.Response(400, headers={"DPoP-Nonce": "n-1"}, json={"error": "use_dpop_nonce"})
 
 
+@pytest.fixture(autouse=True)
+def no_nonces_yet() -> Iterator[None]:
+    oauth.SERVER_NONCES.clear()
+    yield
+    oauth.SERVER_NONCES.clear()
+
+
 @pytest.fixture
 def net() -> Iterator[respx.MockRouter]:
     """Identity, the PDS's resource metadata and the authorization server's metadata."""
@@ -275,6 +282,10 @@ def test_xrpc_sends_the_token_with_a_proof_and_retries_for_the_pds_nonce(net, ac
     assert proof["htm"] == "GET" and proof["htu"] == PROFILE  # no query string in htu
     assert "nonce" not in claims(first)
     assert not account.credentials_changed
+    net.get(f"{PDS}/xrpc/app.bsky.actor.getProfile").respond(200, json={})
+    again = Bluesky(account.credentials, http=httpx.Client())  # another session, same PDS
+    again.fetch_account_metrics()
+    assert claims(net.routes[-1].calls[-1].request)["nonce"] == "n-2"  # known already
 
 
 def test_an_expired_access_token_is_refreshed_with_dpop_and_the_call_repeated(net, account):
@@ -382,3 +393,16 @@ def test_the_api_starts_a_bluesky_sign_in_and_says_it_offers_one(
     )  # fmt: skip
     assert response.status_code == 200
     assert response.json()["authorization_url"].startswith(f"{ISSUER}/oauth/authorize?")
+
+
+@pytest.mark.django_db
+def test_an_oauth_account_reconnects_with_oauth_from_its_page(client, owner):
+    account = SocialAccount.objects.create(
+        workspace=owner.workspace, provider="bluesky", remote_id=DID, handle=HANDLE,
+        identity={"did": DID, "pds_url": PDS, "auth": "oauth", "issuer": ISSUER},
+    )  # fmt: skip
+    client.force_login(owner.user)
+    page = client.get(f"/social-accounts/{account.pk}/").content.decode()
+    form = page[page.index('id="reconnect-form"') - 200 :]
+    assert "/social-accounts/connect/bluesky/oauth/" in form[: form.index("</form>")]
+    assert f'value="{HANDLE}"' in form[: form.index("</form>")]

@@ -37,6 +37,10 @@ SCOPE = "atproto transition:generic transition:chat.bsky"
 CLIENT_METADATA_PATH = "/oauth/bluesky/client-metadata.json"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 _FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+# The latest DPoP nonce of each server (origin -> nonce), shared by every session in this
+# process: servers issue one nonce for all clients, so a new session's first call need not
+# be refused once to learn it. A stale entry costs one `use_dpop_nonce` round trip.
+SERVER_NONCES: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------- client identity
@@ -252,7 +256,7 @@ class PendingSignIn:
     verifier: str
     dpop_key: str
     did: str = ""  # the account asked for, when the person typed a handle
-    nonces: dict[str, str] = field(default_factory=dict)
+    nonces: dict[str, str] = field(default_factory=lambda: SERVER_NONCES)
 
     def dump(self) -> dict[str, str]:
         return {"issuer": self.issuer, "verifier": self.verifier, "dpop_key": self.dpop_key,
@@ -382,7 +386,7 @@ class OAuthSession:
         self.credentials = credentials
         self.http = http
         self.key = DPoPKey.load(credentials.secrets.get("dpop_key", ""))
-        self.nonces: dict[str, str] = {}
+        self.nonces = SERVER_NONCES
 
     def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         token = self.credentials.secrets.get("access_token", "")
