@@ -4,7 +4,9 @@ Connecting resolves the handle to a DID (on the entryway or the given service), 
 DID document (from the PLC directory, or `/.well-known/did.json` for did:web) to find the
 account's PDS, and opens a session there with an app password. Every later call goes to
 that PDS; it proxies `app.bsky.*` reads to the AppView by default, so no `atproto-proxy`
-header is sent. When a call answers `ExpiredToken` the session is renewed once and the
+header is sent. Accounts connected with OAuth (`identity["auth"] == "oauth"`, see
+`bluesky_oauth`) send the same calls with a DPoP-bound token and proof instead. When a
+call answers `ExpiredToken` the session is renewed once and the
 call repeated once (that is session renewal, not a retry policy).
 
 Idempotent publishing. The post's record key is a TID derived from the draft's idempotency
