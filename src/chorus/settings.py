@@ -222,7 +222,11 @@ CHORUS_OUTBOUND_ALLOW = config.outbound_allow("CHORUS_OUTBOUND_ALLOW")
 
 # Network-specific connect options, e.g. a private AT Protocol network's own PLC directory.
 CHORUS_NETWORK_OPTIONS = {
-    "bluesky": {"plc_url": config.env("CHORUS_ATPROTO_PLC_URL")},
+    "bluesky": {
+        "plc_url": config.env("CHORUS_ATPROTO_PLC_URL"),
+        # Where handles are resolved for OAuth sign-in when no server is typed (bsky.social).
+        "handle_resolver": config.env("CHORUS_ATPROTO_HANDLE_RESOLVER"),
+    },
     # The installation's X app (docs/networks/x.md); api_url only for a stand-in server.
     "x": {
         "client_id": config.env("CHORUS_X_CLIENT_ID"),

@@ -3,6 +3,7 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from chorus.api.urls import api
+from chorus.networks.providers import bluesky_oauth
 from chorus.web.views import (
     analytics,
     approvals,
@@ -84,6 +85,11 @@ urlpatterns = [
         name="connect_oauth",
     ),
     path("social-accounts/oauth/callback/", networks.oauth_callback, name="oauth_callback"),
+    path(
+        bluesky_oauth.CLIENT_METADATA_PATH.lstrip("/"),
+        networks.bluesky_client_metadata,
+        name="bluesky_client_metadata",
+    ),
     path("social-accounts/guide/<str:provider>/", networks.network_guide, name="network_guide"),
     path("social-accounts/meta/", connect_meta.meta_connect_start, name="meta_connect_start"),
     path("social-accounts/meta/begin/", connect_meta.meta_connect_begin, name="meta_connect_begin"),

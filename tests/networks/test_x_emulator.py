@@ -19,10 +19,10 @@ from chorus.networks.providers.base import (
     RateLimited,
     Rejected,
     RemoteRef,
+    pkce_challenge,
 )
 from chorus.networks.providers.mastodon import MediaProcessing
 from chorus.networks.providers.x import X
-from chorus.networks.services import pkce_challenge
 from chorus.testing.emulator import EmulatorServer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64

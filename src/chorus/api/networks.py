@@ -89,6 +89,7 @@ class NetworkOut(Schema):
     key: str
     name: str
     auth: str
+    offers_oauth: bool  # connect/oauth works too (Bluesky: recommended over app passwords)
     limits: dict
     needs_setup: bool  # the installation lacks the network's app credentials
     missing_settings: list[str]  # the environment variables to set

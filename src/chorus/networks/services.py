@@ -8,8 +8,7 @@ last error, rate-limit budget) and persists refreshed tokens.
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,12 +19,12 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability
 from chorus.accounts.services import check_capability
+from chorus.core import crypto
 from chorus.core.errors import NotFound, ServiceError
 from chorus.core.site import absolute_url
 from chorus.governance.audit import audit_record
@@ -179,40 +178,34 @@ def oauth_begin(*, actor: Membership, provider_key: str, server_url: str = "") -
     with http.client() as client:
         try:
             oauth_client = _oauth_client(provider, server_url, client)
+            app = _app(oauth_client) if oauth_client else _unregistered_app(provider, client)
+            flow = provider.prepare_flow(
+                app, server_url.strip(), http=client, **_options(provider.key, server_url)
+            )
+            state = signing.dumps(
+                {
+                    "client": oauth_client.pk if oauth_client else None,
+                    "provider": provider.key,
+                    "flow": crypto.encrypt(json.dumps(flow)) if flow else "",
+                    "workspace": actor.workspace_id,
+                    "user": actor.user_id,
+                    "nonce": secrets.token_urlsafe(16),
+                },
+                salt=OAUTH_STATE_SALT,
+            )
+            return provider.begin_authorization(app, state=state, flow=flow, http=client)
         except ProviderError as exc:
             raise ConnectFailed(exc.message, field="server_url") from exc
-    nonce = secrets.token_urlsafe(16)
-    state = signing.dumps(
-        {
-            "client": oauth_client.pk,
-            "workspace": actor.workspace_id,
-            "user": actor.user_id,
-            "nonce": nonce,
-        },
-        salt=OAUTH_STATE_SALT,
-    )
-    extra = {}
-    if provider.pkce:
-        extra["code_challenge"] = pkce_challenge(_pkce_verifier(nonce, actor.user_id))
-    return provider.authorization_url(_app(oauth_client), state=state, **extra)
 
 
-def _pkce_verifier(nonce: str, user_id: int) -> str:
-    """The PKCE code verifier of one connect attempt (RFC 7636), derived from the state's
-    nonce with the installation's secret key: nothing to store between the two requests,
-    and the state, which travels through the browser, never reveals it."""
-    return salted_hmac(
-        OAUTH_STATE_SALT + ".pkce", f"{nonce}:{user_id}", algorithm="sha256"
-    ).hexdigest()
+def _unregistered_app(provider, client) -> OAuthApp:
+    """Networks that need no registration (`registers_per_server = False`): Bluesky."""
+    return provider.register_app("", redirect_uri=oauth_redirect_uri(), http=client)
 
 
-def pkce_challenge(verifier: str) -> str:
-    """The S256 challenge of a verifier: BASE64URL(SHA256(verifier)), unpadded."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def _oauth_client(provider: type[Provider], server_url: str, client) -> OAuthClient:
+def _oauth_client(provider: type[Provider], server_url: str, client) -> OAuthClient | None:
+    if not provider.registers_per_server:
+        return None
     redirect_uri = oauth_redirect_uri()
     server = provider.normalize_server_url(server_url)
     existing = OAuthClient.objects.filter(
@@ -249,8 +242,9 @@ def _app(oauth_client: OAuthClient) -> OAuthApp:
     )
 
 
-def oauth_complete(*, actor: Membership, state: str, code: str) -> SocialAccount:
-    """The server sent the browser back: check the state, trade the code, save the account."""
+def oauth_complete(*, actor: Membership, state: str, code: str, issuer: str = "") -> SocialAccount:
+    """The server sent the browser back: check the state, trade the code, save the account.
+    `issuer` is the callback's `iss` parameter, for flows that check it (Bluesky)."""
     try:
         payload = signing.loads(state, salt=OAUTH_STATE_SALT, max_age=OAUTH_STATE_MAX_AGE)
     except signing.BadSignature as exc:
@@ -259,15 +253,21 @@ def oauth_complete(*, actor: Membership, state: str, code: str) -> SocialAccount
         raise ConnectFailed(_("This connection was started by someone else or elsewhere."))
     check_capability(actor, Capability.MANAGE_ACCOUNTS)
     oauth_client = OAuthClient.objects.filter(pk=payload["client"]).first()
-    if oauth_client is None or not code:
+    provider = PROVIDERS.get(oauth_client.provider if oauth_client else payload.get("provider"))
+    if (
+        not code
+        or provider is None
+        or not issubclass(provider, OAuthSignIn)
+        or (oauth_client is None and provider.registers_per_server)
+    ):
         raise ConnectFailed(_("The network did not grant access."))
-    provider = get_provider(oauth_client.provider)
+    flow = json.loads(crypto.decrypt(payload["flow"])) if payload.get("flow") else {}
     with http.client() as client:
         try:
-            extra = {}
-            if provider.pkce:
-                extra["code_verifier"] = _pkce_verifier(payload["nonce"], actor.user_id)
-            credentials = provider.exchange_code(_app(oauth_client), code, http=client, **extra)
+            app = _app(oauth_client) if oauth_client else _unregistered_app(provider, client)
+            credentials = provider.complete_authorization(
+                app, code, flow=flow, issuer=issuer, http=client, **_options(provider.key)
+            )
             return _save_account(actor, provider(credentials, http=client))
         except ProviderError as exc:
             raise ConnectFailed(exc.message) from exc
@@ -525,6 +525,7 @@ def networks_for_connect() -> list[dict]:
             "name": provider.name,
             "auth": "password" if issubclass(provider, PasswordSignIn) else "oauth",
             "asks_server": getattr(provider, "asks_server", True),
+            "offers_oauth": issubclass(provider, OAuthSignIn),
             "missing_settings": missing_setup(provider),
             "needs_setup": bool(missing_setup(provider)),
             "guide": provider.setup_guide,

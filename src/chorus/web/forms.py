@@ -187,6 +187,28 @@ class OAuthConnectForm(forms.Form):
     )
 
 
+class BlueskyOAuthConnectForm(OAuthConnectForm):
+    """atproto OAuth starts from a handle (or a DID, or the server's address)."""
+
+    server_url = forms.CharField(
+        label=_("Handle or server"),
+        max_length=500,
+        help_text=_("Your handle, such as alice.bsky.social, or your server's https address."),
+        widget=forms.TextInput(attrs={"placeholder": "alice.bsky.social"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_bluesky_oauth_%s")  # beside another OAuth card
+        super().__init__(*args, **kwargs)
+
+
+OAUTH_CONNECT_FORMS = {"bluesky": BlueskyOAuthConnectForm}
+
+
+def oauth_connect_form(provider: str, *args, **kwargs) -> forms.Form:
+    return OAUTH_CONNECT_FORMS.get(provider, OAuthConnectForm)(*args, **kwargs)
+
+
 # --------------------------------------------------------------------------- governance
 
 

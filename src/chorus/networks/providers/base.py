@@ -9,6 +9,9 @@ policy: hold, retry later, or tell the user.
 from __future__ import annotations
 
 import abc
+import base64
+import hashlib
+import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -390,8 +393,8 @@ class OAuthApp:
 class OAuthSignIn(abc.ABC):
     """Networks that connect with the OAuth 2 authorization-code flow, e.g. Mastodon."""
 
-    # PKCE (RFC 7636): the connect flow then passes `code_challenge` (S256) to
-    # `authorization_url` and the matching `code_verifier` to `exchange_code`.
+    # PKCE (RFC 7636): a verifier is made for each attempt and kept in its encrypted flow;
+    # `authorization_url` gets its `code_challenge` (S256), `exchange_code` the verifier.
     pkce: ClassVar[bool] = False
     # False for networks with one server (X): the connect form asks for none.
     asks_server: ClassVar[bool] = True
@@ -415,3 +418,48 @@ class OAuthSignIn(abc.ABC):
     @abc.abstractmethod
     def exchange_code(cls, app: OAuthApp, code: str, *, http: httpx.Client) -> Credentials:
         """Turn the code the server redirected back with into credentials."""
+
+    # Networks whose authorization server is found per person and who need secrets kept
+    # for one attempt (Bluesky: PKCE verifier, DPoP key) override the three below; the
+    # plain code flow keeps the defaults. `registers_per_server = False`: `register_app`
+    # is called on every attempt with server_url "" and nothing is stored for it.
+    registers_per_server: ClassVar[bool] = True
+
+    @classmethod
+    def prepare_flow(
+        cls, app: OAuthApp, entered: str, *, http: httpx.Client, **options: str
+    ) -> dict[str, str]:
+        """Per-attempt secrets, kept encrypted in the state until the callback."""
+        return {"code_verifier": secrets.token_urlsafe(48)} if cls.pkce else {}
+
+    @classmethod
+    def begin_authorization(
+        cls, app: OAuthApp, *, state: str, flow: dict[str, str], http: httpx.Client
+    ) -> str:
+        """Where to send the user's browser (may push the request to the server first)."""
+        if cls.pkce:
+            challenge = pkce_challenge(flow["code_verifier"])
+            return cls.authorization_url(app, state=state, code_challenge=challenge)
+        return cls.authorization_url(app, state=state)
+
+    @classmethod
+    def complete_authorization(
+        cls,
+        app: OAuthApp,
+        code: str,
+        *,
+        flow: dict[str, str],
+        issuer: str,
+        http: httpx.Client,
+        **options: str,
+    ) -> Credentials:
+        """Credentials from the callback; `issuer` is its `iss` parameter (RFC 9207)."""
+        if cls.pkce:
+            return cls.exchange_code(app, code, http=http, code_verifier=flow["code_verifier"])
+        return cls.exchange_code(app, code, http=http)
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The S256 challenge of a PKCE verifier: BASE64URL(SHA256(verifier)), unpadded."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

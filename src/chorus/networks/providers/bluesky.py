@@ -4,7 +4,9 @@ Connecting resolves the handle to a DID (on the entryway or the given service), 
 DID document (from the PLC directory, or `/.well-known/did.json` for did:web) to find the
 account's PDS, and opens a session there with an app password. Every later call goes to
 that PDS; it proxies `app.bsky.*` reads to the AppView by default, so no `atproto-proxy`
-header is sent. When a call answers `ExpiredToken` the session is renewed once and the
+header is sent. Accounts connected with OAuth (`identity["auth"] == "oauth"`, see
+`bluesky_oauth`) send the same calls with a DPoP-bound token and proof instead. When a
+call answers `ExpiredToken` the session is renewed once and the
 call repeated once (that is session renewal, not a retry policy).
 
 Idempotent publishing. The post's record key is a TID derived from the draft's idempotency
@@ -33,6 +35,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from . import bluesky_oauth as oauth
 from .base import (
     AccountIdentity,
     AccountMetrics,
@@ -228,8 +231,9 @@ def _pds_from_did(http: httpx.Client, did: str, plc_url: str) -> str:
 # --------------------------------------------------------------------------- provider
 
 
-class Bluesky(PasswordSignIn, Provider):
-    """One Bluesky account, acting through its PDS with an app-password session."""
+class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
+    """One Bluesky account, acting through its PDS with an OAuth (DPoP) or app-password
+    session: `identity["auth"] == "oauth"` for the first (see `bluesky_oauth`)."""
 
     key = "bluesky"
     name = "Bluesky"
@@ -269,12 +273,14 @@ class Bluesky(PasswordSignIn, Provider):
         service_url: str = "",
         http: httpx.Client,
         plc_url: str = "",
+        handle_resolver: str = "",
     ) -> Credentials:
         """Find the account's PDS through its DID document, then open a session there.
 
-        `plc_url` is for private networks that run their own PLC directory.
+        `plc_url` and `handle_resolver` (the service that resolves handles when none is
+        typed) are for private networks that run their own PLC directory.
         """
-        service = (service_url or DEFAULT_SERVICE_URL).strip().rstrip("/")
+        service = (service_url or handle_resolver or DEFAULT_SERVICE_URL).strip().rstrip("/")
         plc = (plc_url or DEFAULT_PLC_URL).strip().rstrip("/")
         identifier = identifier.strip().removeprefix("@")
         if not identifier or not password:
@@ -321,6 +327,23 @@ class Bluesky(PasswordSignIn, Provider):
     # ------------------------------------------------------------------ plumbing
 
     @classmethod
+    def did_of_handle(cls, http: httpx.Client, handle: str, resolver: str) -> str:
+        return _resolve_handle(http, (resolver or DEFAULT_SERVICE_URL).rstrip("/"), handle)
+
+    @classmethod
+    def pds_of_did(cls, http: httpx.Client, did: str, plc_url: str) -> str:
+        return _pds_from_did(http, did, plc_url or DEFAULT_PLC_URL)
+
+    @property
+    def oauth_session(self) -> oauth.OAuthSession | None:
+        """The DPoP session of an OAuth-connected account; None for app passwords."""
+        if self.credentials.identity.get("auth") != "oauth":
+            return None
+        if getattr(self, "_oauth_session", None) is None:
+            self._oauth_session = oauth.OAuthSession(self.credentials, self.http)
+        return self._oauth_session
+
+    @classmethod
     def server_of(cls, identity: dict[str, Any]) -> str:
         return urlsplit(str(identity.get("pds_url", ""))).netloc
 
@@ -365,7 +388,13 @@ class Bluesky(PasswordSignIn, Provider):
     ) -> httpx.Response:
         call = {"params": params, "body": body, "upload": upload, "headers": headers}
         response = self._authorized(nsid, **call)
-        if response.status_code in (400, 401) and _xrpc_error(response)[0] == "ExpiredToken":
+        session = self.oauth_session
+        expired = (
+            session.token_expired(response)
+            if session
+            else response.status_code in (400, 401) and _xrpc_error(response)[0] == "ExpiredToken"
+        )
+        if expired:
             self.refresh()
             response = self._authorized(nsid, **call)
         return response
@@ -391,29 +420,28 @@ class Bluesky(PasswordSignIn, Provider):
         upload: Media | None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        token = self.credentials.secrets.get("accessJwt", "")
-        if upload is None:
-            response = _call(
-                self.http,
-                self.pds_url,
-                nsid,
-                params=params,
-                body=body,
-                token=token,
-                extra_headers=headers,
-            )
+        url, extra = _xrpc_url(self.pds_url, nsid), dict(headers or {})
+        if upload is not None:
+            method, call = "POST", {"content": upload.data}
+            extra["Content-Type"] = upload.mime_type
+        elif body is not None:
+            method, call = "POST", {"json": body}
         else:
-            response = send(
-                self.http,
-                "POST",
-                _xrpc_url(self.pds_url, nsid),
-                content=upload.data,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": upload.mime_type},
-            )
+            method, call = "GET", {"params": params}
+        session = self.oauth_session
+        if session is not None:
+            response = session.send(method, url, headers=extra, **call)
+        else:
+            extra["Authorization"] = f"Bearer {self.credentials.secrets.get('accessJwt', '')}"
+            response = send(self.http, method, url, headers=extra, **call)
         self._note_budget(response)
         return response
 
     def refresh(self) -> None:
+        if self.oauth_session is not None:
+            self.oauth_session.refresh()
+            self.credentials_changed = True
+            return
         token = self.credentials.secrets.get("refreshJwt", "")
         if not token:
             raise AuthExpired("this Bluesky connection has no session to renew; reconnect it")

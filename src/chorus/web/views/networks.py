@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,15 +14,18 @@ from django.views.decorators.http import require_GET, require_POST
 from chorus.accounts import selectors as account_selectors
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
+from chorus.core.site import absolute_url
 from chorus.networks import budgets, selectors, services
 from chorus.networks.models import AccessLevel
-from chorus.web.forms import OAuthConnectForm, password_connect_form
+from chorus.networks.providers import bluesky_oauth
+from chorus.networks.providers.base import ProviderError
+from chorus.web.forms import oauth_connect_form, password_connect_form
 from chorus.web.views.common import member_required, show_service_error
 
 
-def _page(request, forms_by_network=None, status=200):
+def _page(request, forms_by_network=None, status=200, oauth_forms=None):
     membership = request.membership
-    forms_by_network = forms_by_network or {}
+    forms_by_network, oauth_forms = forms_by_network or {}, oauth_forms or {}
     networks = [
         {
             **network,
@@ -30,8 +33,10 @@ def _page(request, forms_by_network=None, status=200):
             or (
                 password_connect_form(network["key"])
                 if network["auth"] == "password"
-                else OAuthConnectForm()
+                else oauth_forms.get(network["key"]) or oauth_connect_form(network["key"])
             ),
+            # Networks with both sign-ins (Bluesky) show the OAuth one first, as recommended.
+            "oauth_form": oauth_forms.get(network["key"]) or oauth_connect_form(network["key"]),
         }
         for network in services.networks_for_connect()
     ]
@@ -87,7 +92,7 @@ def connect_password(request, provider: str):
 @member_required(Capability.MANAGE_ACCOUNTS)
 @require_POST
 def connect_oauth(request, provider: str):
-    form = OAuthConnectForm(request.POST)
+    form = oauth_connect_form(provider, request.POST)
     if form.is_valid():
         try:
             url = services.oauth_begin(
@@ -99,7 +104,7 @@ def connect_oauth(request, provider: str):
             show_service_error(form, exc)
         else:
             return redirect(url)
-    return _page(request, {provider: form}, status=400)
+    return _page(request, oauth_forms={provider: form}, status=400)
 
 
 @member_required(Capability.MANAGE_ACCOUNTS)
@@ -117,12 +122,26 @@ def oauth_callback(request):
             actor=request.membership,
             state=request.GET.get("state", ""),
             code=request.GET.get("code", ""),
+            issuer=request.GET.get("iss", ""),
         )
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Connected %(handle)s.") % {"handle": account.handle})
     return redirect("social_accounts")
+
+
+@require_GET
+def bluesky_client_metadata(request):
+    """Chorus' atproto OAuth client metadata: public, as the spec requires (the client_id
+    is this document's own URL)."""
+    redirect_uri = services.oauth_redirect_uri()
+    try:
+        client_id = bluesky_oauth.client_id_for(redirect_uri)
+    except ProviderError:
+        raise Http404 from None
+    document = bluesky_oauth.client_metadata(client_id, redirect_uri, site_url=absolute_url("/"))
+    return JsonResponse(document, headers={"Cache-Control": "public, max-age=600"})
 
 
 @member_required()
@@ -150,6 +169,9 @@ def _reconnect_form(account) -> dict:
     network = next(n for n in services.networks_for_connect() if n["key"] == account.provider)
     auth = network["auth"]
     identity = account.identity or {}
+    if identity.get("auth") == "oauth":  # a Bluesky account signed in with OAuth
+        auth = "oauth"
+        identity = {"server_url": account.handle}
     if auth == "password":
         form = password_connect_form(
             account.provider,
@@ -161,7 +183,9 @@ def _reconnect_form(account) -> dict:
         )
         action = reverse("connect_password", args=[account.provider])
     else:
-        form = OAuthConnectForm(initial={"server_url": identity.get("server_url", "")})
+        form = oauth_connect_form(
+            account.provider, initial={"server_url": identity.get("server_url", "")}
+        )
         action = reverse("connect_oauth", args=[account.provider])
     return {"form": form, "action": action, "auth": auth, "asks_server": network["asks_server"]}
 
