@@ -1,6 +1,7 @@
 """X through Chorus: "needs setup" until the app is configured, the OAuth connect flow with
 PKCE, rotated tokens persisted, the dispatcher's exactly-once, a revoked sign-in held."""
 
+import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,9 +10,11 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
+from chorus.core import crypto
 from chorus.core.errors import ServiceError
 from chorus.networks import services
 from chorus.networks.models import AccountStatus, OAuthClient, SocialAccount
+from chorus.networks.providers.base import pkce_challenge
 from chorus.publishing import services as publishing
 from chorus.publishing.dispatcher import Dispatcher
 from chorus.publishing.models import Variant, VariantStatus
@@ -99,7 +102,10 @@ def test_connect_with_pkce_saves_the_account(owner, emulator):
     assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
     assert query["scope"] == ["tweet.read tweet.write users.read offline.access media.write"]
     state = signing.loads(query["state"][0], salt=services.OAUTH_STATE_SALT)
-    assert set(state) == {"client", "workspace", "user", "nonce"}  # no verifier in the URL
+    assert set(state) == {"client", "provider", "flow", "workspace", "user", "nonce"}
+    verifier = json.loads(crypto.decrypt(state["flow"]))["code_verifier"]
+    assert verifier not in url, "the verifier travels only encrypted"
+    assert pkce_challenge(verifier) == query["code_challenge"][0]
     back = consent(url)
     account = services.oauth_complete(actor=owner, state=back["state"][0], code=back["code"][0])
     assert account.provider == "x" and account.handle == "brand_news"
