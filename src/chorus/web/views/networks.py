@@ -20,7 +20,7 @@ from chorus.networks.models import AccessLevel
 from chorus.networks.providers import bluesky_oauth
 from chorus.networks.providers.base import ProviderError
 from chorus.web.forms import oauth_connect_form, password_connect_form
-from chorus.web.views.common import member_required, show_service_error
+from chorus.web.views.common import member_required, public, show_service_error
 
 
 def _page(request, forms_by_network=None, status=200, oauth_forms=None):
@@ -131,6 +131,7 @@ def oauth_callback(request):
     return redirect("social_accounts")
 
 
+@public
 @require_GET
 def bluesky_client_metadata(request):
     """Chorus' atproto OAuth client metadata: public, as the spec requires (the client_id
