@@ -169,7 +169,7 @@ class GroupOut(Schema):
     figures: FigureRowOut
 
 
-class FiguresOut(FigureRowOut):
+class ResponseFiguresOut(FigureRowOut):
     rows: list[GroupOut]
 
 
@@ -360,7 +360,7 @@ def _figures_row(figures) -> dict:
     }
 
 
-@router.get("/inbox/figures", response=FiguresOut, auth=member(Scope.INBOX_READ))
+@router.get("/inbox/figures", response=ResponseFiguresOut, auth=member(Scope.INBOX_READ))
 def figures(request, params: Query[FiguresIn]):
     """Response rate, first-response time (median, p90, seconds) and time to close, for
     conversations that began in [since, until); the same figures as the inbox dashboard."""

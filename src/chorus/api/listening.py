@@ -111,7 +111,7 @@ class CountOut(Schema):
     count: int
 
 
-class DayOut(Schema):
+class VolumeDayOut(Schema):
     day: dt.date
     count: int
 
@@ -274,7 +274,7 @@ def mention_list(request, topic_id: PathId, filters: Query[MentionFilters]):
 
 @router.get(
     "/listening/topics/{topic_id}/volume",
-    response=list[DayOut],
+    response=list[VolumeDayOut],
     auth=member(Scope.LISTENING_READ),
 )
 def topic_volume(request, topic_id: PathId, days: int = Query(30, ge=1, le=366)):
