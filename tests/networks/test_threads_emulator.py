@@ -20,6 +20,9 @@ from chorus.networks.providers.base import (
     RemoteRef,
 )
 from chorus.networks.providers.threads import ContainerProcessing, Threads
+from chorus.publishing import services as publishing
+from chorus.publishing.dispatcher import Dispatcher
+from chorus.publishing.models import Variant, VariantStatus
 from chorus.testing.emulator import EmulatorServer
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +203,39 @@ def test_replies_insights_and_delete(emulator):
     assert threads.fetch_post_metrics([post.ref]) == []
     with pytest.raises(Rejected):
         threads.publish(draft("late", key="k3", reply_to=RemoteRef("999")))
+
+
+def connect(owner, username="brand_threads"):
+    back = allow(services.oauth_begin(actor=owner, provider_key="threads"), username)
+    return services.oauth_complete(actor=owner, state=back["state"][0], code=back["code"][0])
+
+
+def publish_now(owner, account, text):
+    post = publishing.post_save(
+        actor=owner, variants=[publishing.VariantInput(account_id=account.pk, text=text)]
+    )
+    publishing.post_publish_now(actor=owner, post=post)
+    return Variant.objects.get(post=post)
+
+
+def test_dispatcher_publishes_exactly_once_after_a_lost_answer(owner, emulator):
+    account = connect(owner)
+    control(emulator, "configure", lose_answers=1)
+    variant = publish_now(owner, account, "Exactly once on Threads")
+    Dispatcher().run_once()
+    assert Variant.objects.get(pk=variant.pk).status == VariantStatus.SCHEDULED
+    Dispatcher().run_once(now=timezone.now() + timedelta(minutes=1))
+    variant.refresh_from_db()
+    posts = control(emulator, "state")["posts"]
+    assert len(posts) == 1, "published twice"
+    assert variant.status == VariantStatus.PUBLISHED and variant.remote_id == posts[0]["id"]
+
+
+def test_the_spent_quota_holds_the_post(owner, emulator):
+    account = connect(owner)
+    control(emulator, "configure", quota_total=0)
+    variant = publish_now(owner, account, "Tomorrow, then")
+    Dispatcher().run_once()
+    variant.refresh_from_db()
+    assert variant.status == VariantStatus.SCHEDULED and not control(emulator, "state")["posts"]
+    assert "24 hours" in variant.last_error

@@ -48,6 +48,7 @@ class ThreadsApi:
         self.reply_quota_total = 1000
         self.processing_checks = 0  # status reads that answer IN_PROGRESS before FINISHED
         self.container_error = ""  # when set, new containers end in ERROR with this message
+        self.lose_answers = 0  # publishes that succeed but answer 503 (a lost answer)
         self.users: dict[str, dict[str, Any]] = {}  # id -> {id, username, followers}
         self.codes: dict[str, tuple[str, str]] = {}  # code -> (user id, redirect_uri)
         self.tokens: dict[str, dict[str, Any]] = {}  # token -> {user, long, expires}
@@ -59,7 +60,7 @@ class ThreadsApi:
 
     def control(self, name: str, body: dict[str, Any]) -> Reply:
         if name == "configure":
-            for key in ("quota_total", "reply_quota_total", "processing_checks"):
+            for key in ("quota_total", "reply_quota_total", "processing_checks", "lose_answers"):
                 if key in body:
                     setattr(self, key, int(body[key]))
             if "container_error" in body:
@@ -195,7 +196,11 @@ class ThreadsApi:
         if own and edge == "threads" and method == "POST":
             return 200, {"id": self._container(user, params)}, []
         if own and edge == "threads_publish" and method == "POST":
-            return 200, {"id": self._publish(user, str(params.get("creation_id") or ""))}, []
+            post_id = self._publish(user, str(params.get("creation_id") or ""))
+            if self.lose_answers > 0:
+                self.lose_answers -= 1
+                raise ThreadsError(503, 2, "Service temporarily unavailable")
+            return 200, {"id": post_id}, []
         if own and edge in ("threads", "replies") and method == "GET":
             return 200, self._list(user, reply=edge == "replies"), []
         if own and edge == "threads_publishing_limit":
