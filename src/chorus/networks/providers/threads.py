@@ -31,7 +31,6 @@ another post. Errors are Graph-shaped and mapped by meta_graph.raise_for_graph.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from datetime import datetime, timedelta
@@ -46,7 +45,6 @@ from chorus.text import count
 from .base import (
     AccountIdentity,
     AccountMetrics,
-    AuthExpired,
     Credentials,
     Interaction,
     InteractionPage,
@@ -64,10 +62,19 @@ from .base import (
     Transient,
 )
 from .meta_graph import _now, graph_error, json_object, parse_time, raise_for_graph, rate_budget
+from .threads_wire import (
+    AUTH_URL,
+    GRAPH_URL,
+    app_options,
+    comparable,
+    graph_url,
+    kind_of,
+    secrets_of,
+    text_of,
+    token_answer,
+)
 from .wire import send
 
-GRAPH_URL = "https://graph.threads.net"
-AUTH_URL = "https://threads.net"
 VERSION = "v1.0"
 SCOPES = (
     "threads_basic",
@@ -80,10 +87,8 @@ POST_INSIGHTS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 _CLOCK_DRIFT = timedelta(minutes=2)
 _QUOTA_WINDOW = timedelta(hours=24)
 _REFRESH_WITHIN_S = 30 * 86400  # renew when under 30 of its 60 days are left
-_LONG_LIVED_S = 60 * 86400
 _CONTAINER_TTL_S = 23 * 3600.0  # containers expire after 24 hours
 _POLLED_POSTS = 25
-_SPACES = re.compile(r"\s+")
 _POST_FIELDS = "id,text,timestamp,permalink,media_type,is_reply"
 
 
@@ -93,45 +98,6 @@ class ContainerProcessing(Transient):
 
 class ContainerExpired(ContainerProcessing):
     """The container expired unpublished: the next try makes a new one."""
-
-
-def _settings() -> dict[str, str]:
-    """This installation's Threads app (settings.CHORUS_NETWORK_OPTIONS["threads"])."""
-    from django.conf import settings
-
-    return {k: v for k, v in settings.CHORUS_NETWORK_OPTIONS.get("threads", {}).items() if v}
-
-
-def _graph_url() -> str:
-    """Threads itself, or a stand-in server (CHORUS_THREADS_GRAPH_URL, for tests)."""
-    return _settings().get("graph_url", GRAPH_URL).rstrip("/")
-
-
-def _comparable(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
-
-
-def _kind_of(draft: PostDraft) -> str:
-    if len(draft.media) > 1:
-        return "CAROUSEL_ALBUM"
-    if draft.media:
-        return "VIDEO" if draft.media[0].mime_type.startswith("video/") else "IMAGE"
-    return "TEXT_POST"
-
-
-def _token(response: httpx.Response, step: str) -> dict[str, Any]:
-    """A token answer; a refused grant (used code, wrong secret, revoked token) is the
-    sign-in failing: Rejected while connecting, AuthExpired when renewing."""
-    if 400 <= response.status_code < 500 and response.status_code != 429:
-        words = graph_error(response).get("message") or f"HTTP {response.status_code}"
-        if step == "refresh":
-            raise AuthExpired(f"Threads no longer accepts this connection ({words}); reconnect it")
-        raise Rejected(f"Threads did not accept the sign-in: {words}")
-    raise_for_graph(response, "Threads")
-    data = json_object(response, "Threads")
-    if not isinstance(data.get("access_token"), str) or not data["access_token"]:
-        raise Transient("Threads sent no access token")
-    return data
 
 
 class Threads(OAuthSignIn, Provider):
@@ -168,7 +134,7 @@ class Threads(OAuthSignIn, Provider):
 
     @classmethod
     def normalize_server_url(cls, url: str) -> str:
-        return _graph_url()
+        return graph_url()
 
     @classmethod
     def server_of(cls, identity: dict[str, Any]) -> str:
@@ -179,14 +145,14 @@ class Threads(OAuthSignIn, Provider):
         cls, server_url: str, *, redirect_uri: str, http: httpx.Client, **options: str
     ) -> OAuthApp:
         """One Meta app per installation, made by hand: it comes from settings."""
-        options = {**_settings(), **options}
+        options = {**app_options(), **options}
         if not options.get("app_id") or not options.get("app_secret"):
             raise Rejected(
                 "Threads is not set up: set CHORUS_THREADS_APP_ID and "
                 f"CHORUS_THREADS_APP_SECRET (see {cls.setup_guide})."
             )
         return OAuthApp(
-            server_url=_graph_url(),
+            server_url=graph_url(),
             client_id=options["app_id"],
             client_secret=options["app_secret"],
             redirect_uri=redirect_uri,
@@ -196,7 +162,7 @@ class Threads(OAuthSignIn, Provider):
     @classmethod
     def authorization_url(cls, app: OAuthApp, *, state: str) -> str:
         """The Threads authorization window (get-access-tokens-and-permissions, step 1)."""
-        base = _settings().get("auth_url", AUTH_URL).rstrip("/")
+        base = app_options().get("auth_url", AUTH_URL).rstrip("/")
         query = {
             "client_id": app.client_id,
             "redirect_uri": app.redirect_uri,
@@ -209,7 +175,7 @@ class Threads(OAuthSignIn, Provider):
     @classmethod
     def exchange_code(cls, app: OAuthApp, code: str, *, http: httpx.Client) -> Credentials:
         """Code -> short-lived token (one hour) -> long-lived token (60 days)."""
-        short = _token(
+        short = token_answer(
             send(
                 http,
                 "POST",
@@ -224,7 +190,7 @@ class Threads(OAuthSignIn, Provider):
             ),
             "connect",
         )
-        long = _token(
+        long = token_answer(
             send(
                 http,
                 "GET",
@@ -240,7 +206,7 @@ class Threads(OAuthSignIn, Provider):
         identity = {"user_id": str(short.get("user_id") or "")}
         if app.server_url != GRAPH_URL:
             identity["graph_url"] = app.server_url
-        return Credentials(identity=identity, secrets=_secrets_of(long))
+        return Credentials(identity=identity, secrets=secrets_of(long))
 
     # ----------------------------------------------------------------------- plumbing
 
@@ -319,7 +285,7 @@ class Threads(OAuthSignIn, Provider):
                 "access_token": self.credentials.secrets["access_token"],
             },
         )
-        self.credentials.secrets = _secrets_of(_token(response, "refresh"))
+        self.credentials.secrets = secrets_of(token_answer(response, "refresh"))
         self.credentials_changed = True
 
     def fetch_account_metrics(self) -> AccountMetrics:
@@ -336,9 +302,7 @@ class Threads(OAuthSignIn, Provider):
     # ----------------------------------------------------------------------- publishing
 
     def publish(self, draft: PostDraft) -> PublishedPost:
-        text = draft.text
-        if draft.link and draft.media and draft.link not in text:
-            text = f"{text.rstrip()}\n\n{draft.link}".strip()
+        text = text_of(draft)
         self._check(draft, text)
         self._check_quota(reply=draft.reply_to is not None)
         key = (self.user_id, draft.idempotency_key)
@@ -490,10 +454,8 @@ class Threads(OAuthSignIn, Provider):
     ) -> PublishedPost | None:
         earliest = since - _CLOCK_DRIFT
         reply = draft.reply_to is not None
-        text = draft.text
-        if draft.link and draft.media and draft.link not in text:
-            text = f"{text.rstrip()}\n\n{draft.link}".strip()
-        wanted, kind = _comparable(text), _kind_of(draft)
+        text = text_of(draft)
+        wanted, kind = comparable(text), kind_of(draft)
         edge = "me/replies" if reply else "me/threads"
         for item in self._pages(edge, pages=4, fields=_POST_FIELDS, limit=50):
             created = parse_time(item.get("timestamp"))
@@ -504,7 +466,7 @@ class Threads(OAuthSignIn, Provider):
             if (
                 str(item.get("id")) not in exclude
                 and str(item.get("media_type") or kind) == kind
-                and _comparable(str(item.get("text") or "")) == wanted
+                and comparable(str(item.get("text") or "")) == wanted
             ):
                 return PublishedPost(
                     ref=RemoteRef(str(item["id"]), url=str(item.get("permalink") or "")),
@@ -602,10 +564,3 @@ class Threads(OAuthSignIn, Provider):
                 )
         items.sort(key=lambda i: i.created_at)
         return InteractionPage(items=tuple(items), cursor=str(newest) if newest else cursor)
-
-
-def _secrets_of(tokens: dict[str, Any]) -> dict[str, str]:
-    expires_in = tokens.get("expires_in")
-    seconds = expires_in if isinstance(expires_in, int) and expires_in > 0 else _LONG_LIVED_S
-    expires_at = str(int(time.time()) + seconds)
-    return {"access_token": str(tokens["access_token"]), "expires_at": expires_at}
