@@ -233,6 +233,14 @@ CHORUS_NETWORK_OPTIONS = {
         "client_secret": config.env("CHORUS_X_CLIENT_SECRET"),
         "api_url": config.env("CHORUS_X_API_URL"),
     },
+    # The installation's Meta app with the Threads use case (docs/networks/threads.md);
+    # graph_url and auth_url only for a stand-in server.
+    "threads": {
+        "app_id": config.env("CHORUS_THREADS_APP_ID"),
+        "app_secret": config.env("CHORUS_THREADS_APP_SECRET"),
+        "graph_url": config.env("CHORUS_THREADS_GRAPH_URL"),
+        "auth_url": config.env("CHORUS_THREADS_AUTH_URL"),
+    },
 }
 
 # Facebook Pages and Instagram speak Meta's Graph API through the installer's own Meta app

@@ -350,6 +350,9 @@ class Emulator:
         self._tid_last = 0
         self.telegram = emulator_telegram.TelegramBotApi(self)
         self.x = emulator_x.XApi(self)
+        from chorus.testing.emulator_threads import ThreadsApi  # beside emulator_meta
+
+        self.threads = ThreadsApi(self)
         self.chat.reset()
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
@@ -424,6 +427,8 @@ class Emulator:
             if post and name == "reset":
                 self.reset()
                 return 200, {"ok": True}, []
+            if post and name.startswith("threads/"):
+                return self.threads.control(name.removeprefix("threads/"), request.json())
             if post and name.startswith("x/"):
                 return self.x.control(name.removeprefix("x/"), request.json())
             if post and name.startswith("telegram/"):
@@ -494,6 +499,8 @@ class Emulator:
             return self._error(request, 500, "")
         if self.meta.owns(request):
             return await self.meta.handle(request)
+        if self.threads.owns(request):
+            return self.threads.handle(request)
         handler, arg = self._resolve(request)
         if handler is None:
             if request.path.startswith("/xrpc/"):

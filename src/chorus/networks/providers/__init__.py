@@ -8,10 +8,11 @@ from chorus.networks.providers.facebook import Facebook
 from chorus.networks.providers.instagram import Instagram
 from chorus.networks.providers.mastodon import Mastodon
 from chorus.networks.providers.telegram import Telegram
+from chorus.networks.providers.threads import Threads
 from chorus.networks.providers.x import X
 
 PROVIDERS: dict[str, type[Provider]] = {
-    provider.key: provider for provider in (Bluesky, Mastodon, Telegram, Facebook, Instagram, X)
+    provider.key: provider for provider in (Bluesky, Mastodon, Telegram, Facebook, Instagram, X, Threads)
 }
 
 
