@@ -15,9 +15,9 @@ def test_every_api_schema_class_has_its_own_name():
     where = defaultdict(set)
     for module_info in pkgutil.iter_modules(chorus.api.__path__):
         module = importlib.import_module(f"chorus.api.{module_info.name}")
-        for name, value in vars(module).items():
-            if isinstance(value, type) and issubclass(value, Schema) and value is not Schema:
-                if value.__module__ == module.__name__:
-                    where[value.__name__].add(module.__name__)
+        for value in vars(module).values():
+            defined_here = getattr(value, "__module__", None) == module.__name__
+            if defined_here and isinstance(value, type) and issubclass(value, Schema):
+                where[value.__name__].add(module.__name__)
     shared = {name: sorted(mods) for name, mods in where.items() if len(mods) > 1}
     assert not shared, f"schema names used by more than one API module: {shared}"

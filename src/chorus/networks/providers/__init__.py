@@ -12,7 +12,8 @@ from chorus.networks.providers.threads import Threads
 from chorus.networks.providers.x import X
 
 PROVIDERS: dict[str, type[Provider]] = {
-    provider.key: provider for provider in (Bluesky, Mastodon, Telegram, Facebook, Instagram, X, Threads)
+    provider.key: provider
+    for provider in (Bluesky, Mastodon, Telegram, Facebook, Instagram, X, Threads)
 }
 
 
