@@ -292,9 +292,19 @@ class PollState(models.Model):
     backfilled = models.PositiveIntegerField(default=0)  # items stored by the backfill
     stored = models.PositiveBigIntegerField(default=0)
     notice = models.TextField(blank=True)  # what the last fetch could not read (e.g. DMs)
+    # Set by the stream consumer (`inbox.streams`) while the account's push stream is open,
+    # renewed every half minute: a consumer that dies lets it lapse, and the inbox says
+    # "polling" again.
+    stream_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["next_poll_at"], name="poll_due")]
+
+    @property
+    def streaming(self) -> bool:
+        from django.utils import timezone
+
+        return self.stream_until is not None and self.stream_until > timezone.now()
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.health}"
