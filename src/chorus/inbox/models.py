@@ -369,3 +369,23 @@ class InboxSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace_id}: {self.first_response_minutes} min"
+
+
+class Presence(models.Model):
+    """Who has a conversation open, and who is writing a reply in it (collision detection).
+    `seen_at` is renewed by the pane's timeline poll, `typed_at` by the reply box; both
+    count for PRESENCE_SECONDS, so a closed tab drops out by itself."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+    typed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "member"], name="presence_once")
+        ]
+        indexes = [models.Index(fields=["conversation", "seen_at"], name="presence_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.conversation_id}"
