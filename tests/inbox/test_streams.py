@@ -94,8 +94,6 @@ def test_the_health_strip_says_live_or_polling(client, owner, account):
     PollState.objects.filter(account=account).update(backfill_done=True)
     client.force_login(owner.user)
     assert 'data-delivery="polling"' in client.get("/inbox/").content.decode()
-    PollState.objects.filter(account=account).update(
-        stream_until=timezone.now() + streams.LIVE_FOR
-    )
+    PollState.objects.filter(account=account).update(stream_until=timezone.now() + streams.LIVE_FOR)
     body = client.get("/inbox/").content.decode()
     assert 'data-delivery="streaming"' in body and "live (streaming)" in body

@@ -106,6 +106,8 @@ class Conversation(models.Model):
     # First-response timing: from the first message to our first reply sent
     first_response_at = models.DateTimeField(null=True, blank=True)
     first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Which response-target warning went out (inbox.targets): 0 none, 1 nearing, 2 past.
+    target_stage = models.PositiveSmallIntegerField(default=0, db_default=0)
     first_responder = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -300,14 +302,14 @@ class PollState(models.Model):
     class Meta:
         indexes = [models.Index(fields=["next_poll_at"], name="poll_due")]
 
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.health}"
+
     @property
     def streaming(self) -> bool:
         from django.utils import timezone
 
         return self.stream_until is not None and self.stream_until > timezone.now()
-
-    def __str__(self) -> str:
-        return f"{self.account_id}: {self.health}"
 
 
 class RoutingRule(models.Model):
@@ -366,6 +368,9 @@ class SavedReply(models.Model):
 class InboxSettings(models.Model):
     workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
     first_response_minutes = models.PositiveIntegerField(default=60)
+    # Weekday ("0" Monday … "6" Sunday) -> ["09:00", "17:00"] in the workspace's zone; the
+    # target's clock runs only inside these hours. Empty: around the clock.
+    business_hours = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.workspace_id}: {self.first_response_minutes} min"

@@ -100,9 +100,7 @@ class AccountStream(threading.Thread):
 
     def _account(self) -> SocialAccount | None:
         close_old_connections()
-        return SocialAccount.objects.filter(
-            pk=self.account_id, status=AccountStatus.ACTIVE
-        ).first()
+        return SocialAccount.objects.filter(pk=self.account_id, status=AccountStatus.ACTIVE).first()
 
     def read_once(self) -> str | None:
         """One connection: store what arrives until it ends. Returns why it ended (to

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chorus.accounts.roles import Capability, role_can
 from chorus.accounts.selectors import members_of, teams_of
 from chorus.core.errors import ServiceError
-from chorus.inbox import presence, replies, selectors, services
+from chorus.inbox import presence, replies, selectors, services, targets
 from chorus.inbox.ingest import poll_states
 from chorus.inbox.models import (
     ActivityKind,
@@ -61,6 +61,7 @@ def _list_context(request) -> dict:
     membership = request.membership
     filters = filters_from(request.GET)
     page = selectors.page_of(membership, filters, after=request.GET.get("after", ""))
+    targets.set_timers(page.items, membership.workspace)
     query = request.GET.copy()
     query.pop("after", None)
     query.pop("c", None)
