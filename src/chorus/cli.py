@@ -1,7 +1,7 @@
 """The `chorus` command: run everything on one machine, or each part on its own.
 
     chorus run       migrate, start the sandbox network, create the demo workspace, serve
-                     web + worker + dispatcher (one process group)
+                     web + worker + dispatcher + inbox streams (one group)
     chorus web       serve the web app only (production: behind a reverse proxy)
     chorus worker    run background tasks only (start as many as you need)
     chorus dispatcher publish due posts (start one or many; they share the work)
@@ -189,6 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         children = [
             subprocess.Popen([*base, "worker"], env=env),
             subprocess.Popen([*base, "dispatcher"], env=env),
+            subprocess.Popen([*base, "manage", "inbox_stream"], env=env),  # inbox push
             subprocess.Popen(
                 [*base, "web", "--host", args.host, "--port", str(args.port), "--workers", "2"],
                 env=env,

@@ -223,6 +223,9 @@ urlpatterns = [
         inbox.conversation_timeline,
         name="conversation_timeline",
     ),
+    path(
+        "inbox/<int:conversation_id>/typing/", inbox.conversation_typing, name="conversation_typing"
+    ),
     path("inbox/<int:conversation_id>/reply/", inbox.conversation_reply, name="conversation_reply"),
     path(
         "inbox/<int:conversation_id>/assign/", inbox.conversation_assign, name="conversation_assign"

@@ -97,3 +97,81 @@ def test_a_server_error_while_polling_is_visible_and_loses_nothing(brand, mastod
     assert _poll(account).messages == 1
     assert Message.objects.filter(account=account).count() == 2
     assert PollState.objects.get(account=account).health == "ok"
+
+
+def test_a_mention_arrives_through_the_stream_and_is_stored_once(brand, mastodon_server):
+    """Pushed without a poll; the poll that follows reads it again and stores nothing."""
+    import threading
+    import time
+
+    from chorus.inbox import streams
+
+    account, username = brand
+    _poll(account)  # the backfill: an empty account, cursor set
+    cursor = PollState.objects.get(account=account).cursor
+    _fan, token = mastodon_server.new_user("fan")
+    stop = threading.Event()
+    stream = streams.AccountStream(account.pk, stop)
+    stream.start()
+    try:
+        # The stream subscribes some time after the request: mention until one is stored.
+        deadline, posted = time.monotonic() + 20, []
+        with mastodon_server.client(token) as fan:
+            while not Message.objects.filter(account=account).exists():
+                assert time.monotonic() < deadline, "nothing came through the stream"
+                assert stream.is_alive(), "the stream stopped"
+                posted.append(
+                    fan.post("/api/v1/statuses", data={"status": f"@{username} live?"}).json()
+                )
+                stop.wait(0.5)
+        assert PollState.objects.get(account=account).streaming
+    finally:
+        stream.interrupt()
+        stream.join(timeout=10)
+    assert not stream.is_alive()
+    state = PollState.objects.get(account=account)
+    assert state.cursor == cursor  # the stream never moved the poll cursor
+    pushed = set(Message.objects.filter(account=account).values_list("remote_id", flat=True))
+    assert pushed <= {p["id"] for p in posted}
+    _poll(account)  # the safety net reads every mention; each is stored once
+    remote_ids = list(Message.objects.filter(account=account).values_list("remote_id", flat=True))
+    assert sorted(remote_ids) == sorted(p["id"] for p in posted)
+
+
+def test_a_dropped_stream_reconnects(brand, mastodon_server, monkeypatch):
+    """The connection breaks under the stream: it reconnects and the next mention arrives."""
+    import threading
+    import time
+
+    from chorus.inbox import streams
+
+    monkeypatch.setattr(streams, "backoff", lambda failures: 0.1)
+    account, username = brand
+    _poll(account)
+    _fan, token = mastodon_server.new_user("fan")
+    stop = threading.Event()
+    stream = streams.AccountStream(account.pk, stop)
+    stream.start()
+
+    def mention_until_stored(fan, count):
+        deadline = time.monotonic() + 20
+        while Message.objects.filter(account=account).count() < count:
+            assert time.monotonic() < deadline, "nothing came through the stream"
+            assert stream.is_alive(), "the stream stopped"
+            fan.post("/api/v1/statuses", data={"status": f"@{username} are you there?"})
+            stop.wait(0.5)
+
+    try:
+        with mastodon_server.client(token) as fan:
+            mention_until_stored(fan, 1)
+            stream._http.close()  # the connection drops (not a stop)
+            deadline = time.monotonic() + 20
+            while stream.failures == 0:
+                assert time.monotonic() < deadline, "the drop was not noticed"
+                stop.wait(0.1)
+            stored = Message.objects.filter(account=account).count()
+            mention_until_stored(fan, stored + 1)  # arrives through the new connection
+    finally:
+        stream.interrupt()
+        stream.join(timeout=10)
+    assert not stream.is_alive()

@@ -489,8 +489,11 @@ def store_page(
     *,
     now: datetime,
     state: PollState | None = None,
+    advance: bool = True,
 ) -> Stored:
-    """Store one fetched page and advance the account's cursor, in one transaction."""
+    """Store one fetched page and advance the account's cursor, in one transaction.
+    Pushed items (`advance=False`) leave the cursor where it is: the poller still reads
+    past them, and finds them stored."""
     with transaction.atomic():
         state = PollState.objects.select_for_update().get(
             pk=(state or _state(account, now)).pk
@@ -512,8 +515,9 @@ def store_page(
                 stored.messages, stored.conversations = _store_messages(
                     account, talk, contacts, variants
                 )
-        state.cursor = page.cursor
-        state.notice = " ".join(page.warnings)[:2000]
+        if advance:
+            state.cursor = page.cursor
+            state.notice = " ".join(page.warnings)[:2000]
         state.stored += stored.messages + stored.activities
         if not state.backfill_done:
             state.backfilled += stored.messages + stored.activities

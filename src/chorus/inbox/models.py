@@ -106,6 +106,8 @@ class Conversation(models.Model):
     # First-response timing: from the first message to our first reply sent
     first_response_at = models.DateTimeField(null=True, blank=True)
     first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Which response-target warning went out (inbox.targets): 0 none, 1 nearing, 2 past.
+    target_stage = models.PositiveSmallIntegerField(default=0, db_default=0)
     first_responder = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -292,12 +294,22 @@ class PollState(models.Model):
     backfilled = models.PositiveIntegerField(default=0)  # items stored by the backfill
     stored = models.PositiveBigIntegerField(default=0)
     notice = models.TextField(blank=True)  # what the last fetch could not read (e.g. DMs)
+    # Set by the stream consumer (`inbox.streams`) while the account's push stream is open,
+    # renewed every half minute: a consumer that dies lets it lapse, and the inbox says
+    # "polling" again.
+    stream_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["next_poll_at"], name="poll_due")]
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.health}"
+
+    @property
+    def streaming(self) -> bool:
+        from django.utils import timezone
+
+        return self.stream_until is not None and self.stream_until > timezone.now()
 
 
 class RoutingRule(models.Model):
@@ -356,6 +368,29 @@ class SavedReply(models.Model):
 class InboxSettings(models.Model):
     workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="+")
     first_response_minutes = models.PositiveIntegerField(default=60)
+    # Weekday ("0" Monday … "6" Sunday) -> ["09:00", "17:00"] in the workspace's zone; the
+    # target's clock runs only inside these hours. Empty: around the clock.
+    business_hours = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.workspace_id}: {self.first_response_minutes} min"
+
+
+class Presence(models.Model):
+    """Who has a conversation open, and who is writing a reply in it (collision detection).
+    `seen_at` is renewed by the pane's timeline poll, `typed_at` by the reply box; both
+    count for PRESENCE_SECONDS, so a closed tab drops out by itself."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+    typed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "member"], name="presence_once")
+        ]
+        indexes = [models.Index(fields=["conversation", "seen_at"], name="presence_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.conversation_id}"

@@ -356,23 +356,41 @@ def inbox_settings(workspace_id: int) -> InboxSettings:
     return found
 
 
-def target_update(*, actor: Membership, first_response_minutes: int) -> InboxSettings:
+def target_update(
+    *, actor: Membership, first_response_minutes: int, business_hours: dict | None = None
+) -> InboxSettings:
+    """The first-response target and, when given, the business hours its clock runs in
+    ({"0": ["09:00", "17:00"], …}, weekday 0 = Monday; {} = around the clock)."""
+    from chorus.inbox.targets import parse_hours
+
     check_capability(actor, Capability.MANAGE_INBOX)
     if not 1 <= first_response_minutes <= 7 * 24 * 60:
         raise ServiceError(_("Choose between 1 minute and 7 days."), field="first_response_minutes")
     found = inbox_settings(actor.workspace_id)
-    before = found.first_response_minutes
+    before = {"first_response_minutes": found.first_response_minutes}
+    after = {"first_response_minutes": first_response_minutes}
+    fields = ["first_response_minutes"]
+    if business_hours is not None:
+        parsed = parse_hours(business_hours)
+        if len(parsed) != len(business_hours):
+            raise ServiceError(
+                _("Each open day needs an opening time before its closing time."),
+                field="business_hours",
+            )
+        before["business_hours"] = found.business_hours
+        after["business_hours"] = found.business_hours = {
+            str(day): [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
+            for day, (opens, closes) in sorted(parsed.items())
+        }
+        fields.append("business_hours")
     with transaction.atomic():
         found.first_response_minutes = first_response_minutes
-        found.save(update_fields=["first_response_minutes"])
+        found.save(update_fields=fields)
         audit_record(
             action=AuditAction.INBOX_RULE_CHANGED,
             actor=actor,
             workspace=actor.workspace_id,
             target=("inbox.inboxsettings", found.pk, "first response target"),
-            changes={
-                "before": {"first_response_minutes": before},
-                "after": {"first_response_minutes": first_response_minutes},
-            },
+            changes={"before": before, "after": after},
         )
     return found

@@ -35,3 +35,11 @@ def reconcile_replies() -> None:
 
     for reply_id in replies.replies_to_reconcile(timezone.now()):
         send_reply(reply_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def warn_response_targets() -> None:
+    """Every minute: warn about conversations nearing or past the first-response target."""
+    from chorus.inbox import targets
+
+    targets.warn_due(timezone.now())

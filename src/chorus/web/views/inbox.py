@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chorus.accounts.roles import Capability, role_can
 from chorus.accounts.selectors import members_of, teams_of
 from chorus.core.errors import ServiceError
-from chorus.inbox import replies, selectors, services
+from chorus.inbox import presence, replies, selectors, services, targets
 from chorus.inbox.ingest import poll_states
 from chorus.inbox.models import (
     ActivityKind,
@@ -61,6 +61,7 @@ def _list_context(request) -> dict:
     membership = request.membership
     filters = filters_from(request.GET)
     page = selectors.page_of(membership, filters, after=request.GET.get("after", ""))
+    targets.set_timers(page.items, membership.workspace)
     query = request.GET.copy()
     query.pop("after", None)
     query.pop("c", None)
@@ -93,6 +94,7 @@ def _conversation_context(request, conversation_id: int) -> dict:
     conversation = selectors.access_conversation(
         membership=membership, conversation_id=conversation_id
     )
+    presence.presence_ping(actor=membership, conversation=conversation)
     saved = SavedReply.objects.filter(workspace_id=membership.workspace_id)
     suited = [s for s in saved if not s.language or s.language == conversation.language]
     return {
@@ -112,6 +114,7 @@ def _conversation_context(request, conversation_id: int) -> dict:
         ),
         "post_activity": _post_activity(conversation),
         "live_seconds": LIVE_SECONDS,
+        "present": presence.present_others(actor=membership, conversation=conversation),
     }
 
 
@@ -156,6 +159,17 @@ def conversation(request, conversation_id: int):
 def conversation_timeline(request, conversation_id: int):
     """The open conversation's messages, polled every few seconds (live update)."""
     return render(request, "inbox/_timeline.html", _conversation_context(request, conversation_id))
+
+
+@member_required(Capability.WORK_INBOX)
+@require_POST
+def conversation_typing(request, conversation_id: int):
+    """The reply box says its member is typing (sent at most every few seconds)."""
+    conversation = selectors.access_conversation(
+        membership=request.membership, conversation_id=conversation_id
+    )
+    presence.presence_ping(actor=request.membership, conversation=conversation, typing=True)
+    return HttpResponse(status=204)
 
 
 def _back(request, conversation_id: int):

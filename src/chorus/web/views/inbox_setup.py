@@ -66,6 +66,7 @@ def _setup_context(request, **extra) -> dict:
         ),
         "saved_replies": SavedReply.objects.filter(workspace_id=membership.workspace_id),
         "target": services.inbox_settings(membership.workspace_id),
+        "week": _week(services.inbox_settings(membership.workspace_id)),
         "can_manage": role_can(membership.role, Capability.MANAGE_INBOX),
         "accounts": list(network_selectors.accounts_of(membership)),
         "members": list(members_of(membership.workspace)),
@@ -164,11 +165,17 @@ def saved_reply_delete(request, saved_id: int):
 @require_POST
 def target_update(request):
     value = request.POST.get("first_response_minutes", "")
+    hours = {
+        str(day): [request.POST.get(f"opens_{day}", ""), request.POST.get(f"closes_{day}", "")]
+        for day in range(7)
+        if request.POST.get(f"opens_{day}") or request.POST.get(f"closes_{day}")
+    }
     return _saved(
         request,
         lambda: services.target_update(
             actor=request.membership,
             first_response_minutes=int(value) if value.isdigit() else 0,
+            business_hours=hours,
         ),
         _("Response target saved."),
     )
@@ -190,3 +197,11 @@ def inbox_figures(request):
         "inbox/figures.html",
         {"figures": figures, "days": days, "by": by, "periods": PERIODS},
     )
+
+
+def _week(settings) -> list[tuple[int, str, str, str]]:
+    """(weekday, its name, opens, closes) for the business-hours form, Monday first."""
+    from django.utils.dates import WEEKDAYS
+
+    hours = settings.business_hours if isinstance(settings.business_hours, dict) else {}
+    return [(day, WEEKDAYS[day], *(hours.get(str(day)) or ["", ""])[:2]) for day in range(7)]
