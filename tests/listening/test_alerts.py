@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from chorus.accounts.models import Notification
 from chorus.core.errors import NotAllowed, ServiceError
@@ -60,17 +59,25 @@ def test_no_alert_without_a_spike_and_none_below_the_minimum_count(owner, query)
     quiet = services.query_create(actor=owner, topic=other, name="Q", text="quiet")
     alerts.rule_create(actor=owner, topic=other, kind="volume", min_count=50)
     stream = spike_stream.store(
-        quiet, start=START + dt.timedelta(hours=16), minutes=30, weeks=0, spike_minute=5,
-        spike_rate=1, spike_length=5, seed=3,
+        quiet,
+        start=START + dt.timedelta(hours=16),
+        minutes=30,
+        weeks=0,
+        spike_minute=5,
+        spike_rate=1,
+        spike_length=5,
+        seed=3,
     )
     assert not [a for a in replay(stream) if a.topic_id == other.pk]
 
 
 def test_the_cooldown_holds_and_a_short_one_fires_again(owner, query):
-    long = alerts.rule_create(actor=owner, topic=query.topic, kind="volume", cooldown_minutes=60,
-                              notify_members=False)
-    short = alerts.rule_create(actor=owner, topic=query.topic, kind="volume", cooldown_minutes=3,
-                               notify_members=False)
+    long = alerts.rule_create(
+        actor=owner, topic=query.topic, kind="volume", cooldown_minutes=60, notify_members=False
+    )
+    short = alerts.rule_create(
+        actor=owner, topic=query.topic, kind="volume", cooldown_minutes=3, notify_members=False
+    )
     stream = spike_stream.store(query, start=START, minutes=120, spike_minute=30, spike_length=20)
     replay(stream)
     assert long.alerts.count() == 1
@@ -80,13 +87,16 @@ def test_the_cooldown_holds_and_a_short_one_fires_again(owner, query):
 
 
 def test_negative_share_skips_unknown_sentiment(owner, query):
-    rule = alerts.rule_create(actor=owner, topic=query.topic, kind="negative_share",
-                              min_count=10, notify_members=False)
-    stream = spike_stream.store(query, start=START, minutes=120, spike_minute=60,
-                                negative_spike=True)
+    rule = alerts.rule_create(
+        actor=owner, topic=query.topic, kind="negative_share", min_count=10, notify_members=False
+    )
+    stream = spike_stream.store(
+        query, start=START, minutes=120, spike_minute=60, negative_spike=True
+    )
     reading = alerts.read(rule, stream.start + 30 * spike_stream.MINUTE)
-    total = alerts._mentions(rule, stream.start + 15 * spike_stream.MINUTE,
-                             stream.start + 30 * spike_stream.MINUTE).count()
+    total = alerts._mentions(
+        rule, stream.start + 15 * spike_stream.MINUTE, stream.start + 30 * spike_stream.MINUTE
+    ).count()
     assert 0 < reading.posts < total  # posts of unknown sentiment were not counted
     fired = replay(stream)
     assert len(fired) == 1
@@ -133,8 +143,9 @@ def receiver():
 
 def test_the_webhook_receives_a_signed_body(owner, query, receiver):
     url, received = receiver
-    rule = alerts.rule_create(actor=owner, topic=query.topic, kind="volume", webhook_url=url,
-                              notify_members=False)
+    rule = alerts.rule_create(
+        actor=owner, topic=query.topic, kind="volume", webhook_url=url, notify_members=False
+    )
     [alert] = replay(spike_stream.store(query, start=START, minutes=100, spike_minute=90))
     [(headers, body)] = received
     expected = hmac.new(rule.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
@@ -148,8 +159,9 @@ def test_the_webhook_receives_a_signed_body(owner, query, receiver):
 
 @pytest.mark.parametrize("url", ["http://10.0.0.7/hook", "http://169.254.169.254/latest"])
 def test_a_webhook_to_a_private_address_is_refused_and_recorded(owner, query, url):
-    alerts.rule_create(actor=owner, topic=query.topic, kind="volume", webhook_url=url,
-                       notify_members=False)
+    alerts.rule_create(
+        actor=owner, topic=query.topic, kind="volume", webhook_url=url, notify_members=False
+    )
     fired = replay(spike_stream.store(query, start=START, minutes=100, spike_minute=90))
     assert len(fired) == 1
     [delivery] = Alert.objects.get().deliveries
@@ -173,8 +185,15 @@ def test_pages_and_api(owner, query, api_token_for):
     client.force_login(owner.user)
     response = client.post(
         f"/listening/topics/{query.topic.pk}/alert-rules/",
-        {"kind": "volume", "sensitivity": "4", "min_count": "10", "window_minutes": "15",
-         "cooldown_minutes": "60", "notify_members": "on", "query": ""},
+        {
+            "kind": "volume",
+            "sensitivity": "4",
+            "min_count": "10",
+            "window_minutes": "15",
+            "cooldown_minutes": "60",
+            "notify_members": "on",
+            "query": "",
+        },
     )
     assert response.status_code == 302
     rule = query.topic.alert_rules.get()

@@ -51,15 +51,29 @@ WEBHOOK_TIMEOUT = 10.0
 SIGNATURE_HEADER = "X-Chorus-Signature"
 NEGATIVE = "negative"
 UNKNOWN_SENTIMENTS = ("", "unknown")
-_RULE_FIELDS = ["kind", "sensitivity", "min_count", "window_minutes", "cooldown_minutes",
-                "notify_members", "webhook_url", "is_active"]
+_RULE_FIELDS = [
+    "kind",
+    "sensitivity",
+    "min_count",
+    "window_minutes",
+    "cooldown_minutes",
+    "notify_members",
+    "webhook_url",
+    "is_active",
+]
 
 
 # --------------------------------------------------------------------------- rules
 
 
-def _check_rule(kind: str, sensitivity: float, min_count: int, window_minutes: int,
-                cooldown_minutes: int, webhook_url: str) -> None:
+def _check_rule(
+    kind: str,
+    sensitivity: float,
+    min_count: int,
+    window_minutes: int,
+    cooldown_minutes: int,
+    webhook_url: str,
+) -> None:
     if kind not in AlertKind.values:
         raise ServiceError(_("Choose what the alert watches."), field="kind")
     if not 0.5 <= sensitivity <= 20:
@@ -101,12 +115,22 @@ def rule_create(
     _check_rule(kind, sensitivity, min_count, window_minutes, cooldown_minutes, webhook_url)
     recipients = list(email_members or [])
     if any(m.workspace_id != actor.workspace_id for m in recipients):
-        raise ServiceError(_("E-mail goes only to members of this workspace."), field="email_members")
+        raise ServiceError(
+            _("E-mail goes only to members of this workspace."), field="email_members"
+        )
     rule = AlertRule.objects.create(
-        topic=topic, query=query, kind=kind, sensitivity=sensitivity, min_count=min_count,
-        window_minutes=window_minutes, cooldown_minutes=cooldown_minutes,
-        notify_members=notify_members, webhook_url=webhook_url, is_active=is_active,
-        webhook_secret=secrets.token_hex(32) if webhook_url else "", created_by=actor.user,
+        topic=topic,
+        query=query,
+        kind=kind,
+        sensitivity=sensitivity,
+        min_count=min_count,
+        window_minutes=window_minutes,
+        cooldown_minutes=cooldown_minutes,
+        notify_members=notify_members,
+        webhook_url=webhook_url,
+        is_active=is_active,
+        webhook_secret=secrets.token_hex(32) if webhook_url else "",
+        created_by=actor.user,
     )
     rule.email_members.set(recipients)
     _audit(actor, rule, None, {f: getattr(rule, f) for f in _RULE_FIELDS})
@@ -163,8 +187,10 @@ def read(rule: AlertRule, end: dt.datetime) -> Reading:
     """The last window against the same window in each of the past weeks."""
     width = dt.timedelta(minutes=rule.window_minutes)
     posts, negative = _counts(rule, end - width, end)
-    history = [_counts(rule, end - width - dt.timedelta(weeks=w), end - dt.timedelta(weeks=w))
-               for w in range(1, BASELINE_WEEKS + 1)]
+    history = [
+        _counts(rule, end - width - dt.timedelta(weeks=w), end - dt.timedelta(weeks=w))
+        for w in range(1, BASELINE_WEEKS + 1)
+    ]
     if rule.kind == AlertKind.NEGATIVE_SHARE:
         shares = [neg / known for known, neg in history if known]
         centre = statistics.median(shares) if shares else 0.0
@@ -178,8 +204,9 @@ def read(rule: AlertRule, end: dt.datetime) -> Reading:
     volumes = [float(known) for known, _neg in history]
     centre = statistics.median(volumes)
     noise = math.sqrt(max(centre, 1.0))
-    threshold = max(float(rule.min_count),
-                    centre + rule.sensitivity * max(_spread(volumes, centre), noise))
+    threshold = max(
+        float(rule.min_count), centre + rule.sensitivity * max(_spread(volumes, centre), noise)
+    )
     return Reading(float(posts), posts, centre, threshold)
 
 
@@ -207,16 +234,24 @@ def detect(now: dt.datetime | None = None) -> list[Alert]:
 
 def _fire(rule: AlertRule, reading: Reading, now: dt.datetime) -> Alert:
     with transaction.atomic():
-        claimed = AlertRule.objects.filter(pk=rule.pk).filter(
-            Q(last_fired_at=None) | Q(last_fired_at=rule.last_fired_at)
-        ).update(last_fired_at=now)
+        claimed = (
+            AlertRule.objects.filter(pk=rule.pk)
+            .filter(Q(last_fired_at=None) | Q(last_fired_at=rule.last_fired_at))
+            .update(last_fired_at=now)
+        )
         if not claimed:  # another worker fired it meanwhile
             raise RuntimeError("alert already fired")
         alert = Alert.objects.create(
-            rule=rule, topic=rule.topic, workspace=rule.topic.workspace, kind=rule.kind,
-            window_start=now - dt.timedelta(minutes=rule.window_minutes), window_end=now,
-            observed=reading.observed, baseline=reading.baseline,
-            threshold=reading.threshold, posts=reading.posts,
+            rule=rule,
+            topic=rule.topic,
+            workspace=rule.topic.workspace,
+            kind=rule.kind,
+            window_start=now - dt.timedelta(minutes=rule.window_minutes),
+            window_end=now,
+            observed=reading.observed,
+            baseline=reading.baseline,
+            threshold=reading.threshold,
+            posts=reading.posts,
         )
     rule.last_fired_at = now
     alert.deliveries = deliver(alert)
@@ -236,15 +271,21 @@ def _message(alert: Alert) -> str:
     }
     if alert.kind == AlertKind.NEGATIVE_SHARE:
         values |= {"share": round(100 * alert.observed), "usual": round(100 * alert.baseline)}
-        return _(
-            "Listening alert on “%(topic)s”: %(share)s%% of %(posts)s posts of known sentiment "
-            "were negative from %(start)s to %(end)s (usually %(usual)s%%)."
-        ) % values
+        return (
+            _(
+                "Listening alert on “%(topic)s”: %(share)s%% of %(posts)s posts of known sentiment "
+                "were negative from %(start)s to %(end)s (usually %(usual)s%%)."
+            )
+            % values
+        )
     values["usual"] = round(alert.baseline, 1)
-    return _(
-        "Listening alert on “%(topic)s”: %(posts)s posts from %(start)s to %(end)s "
-        "(usually %(usual)s)."
-    ) % values
+    return (
+        _(
+            "Listening alert on “%(topic)s”: %(posts)s posts from %(start)s to %(end)s "
+            "(usually %(usual)s)."
+        )
+        % values
+    )
 
 
 def deliver(alert: Alert) -> list[dict]:
@@ -262,30 +303,39 @@ def deliver(alert: Alert) -> list[dict]:
             continue
         with speaking_to(member.user, member.workspace):
             message = _message(alert)
-        notify(user=member.user, workspace=member.workspace, message=message, url=alert.link,
-               email=by_email)
-        results.append({"channel": "email" if by_email else "in_app", "to": member.user.email,
-                        "ok": True})
+        notify(
+            user=member.user,
+            workspace=member.workspace,
+            message=message,
+            url=alert.link,
+            email=by_email,
+        )
+        results.append(
+            {"channel": "email" if by_email else "in_app", "to": member.user.email, "ok": True}
+        )
     if rule.webhook_url:
         results.append(send_webhook(alert))
     return results
 
 
 def webhook_body(alert: Alert) -> bytes:
-    return json.dumps({
-        "alert": alert.pk,
-        "rule": alert.rule_id,
-        "topic": {"id": alert.topic_id, "name": alert.topic.name},
-        "query": alert.rule.query_id,
-        "kind": alert.kind,
-        "window_start": alert.window_start.isoformat(),
-        "window_end": alert.window_end.isoformat(),
-        "observed": alert.observed,
-        "posts": alert.posts,
-        "baseline": alert.baseline,
-        "threshold": alert.threshold,
-        "url": absolute_url(alert.link),
-    }, sort_keys=True).encode()
+    return json.dumps(
+        {
+            "alert": alert.pk,
+            "rule": alert.rule_id,
+            "topic": {"id": alert.topic_id, "name": alert.topic.name},
+            "query": alert.rule.query_id,
+            "kind": alert.kind,
+            "window_start": alert.window_start.isoformat(),
+            "window_end": alert.window_end.isoformat(),
+            "observed": alert.observed,
+            "posts": alert.posts,
+            "baseline": alert.baseline,
+            "threshold": alert.threshold,
+            "url": absolute_url(alert.link),
+        },
+        sort_keys=True,
+    ).encode()
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -297,12 +347,16 @@ def send_webhook(alert: Alert) -> dict:
     addresses only, no redirects, a short timeout)."""
     rule = alert.rule
     body = webhook_body(alert)
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(rule.webhook_secret, body)}
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(rule.webhook_secret, body),
+    }
     result = {"channel": "webhook", "to": rule.webhook_url, "ok": False}
     try:
         with network_http.client() as client:
-            response = client.post(rule.webhook_url, content=body, headers=headers,
-                                   timeout=WEBHOOK_TIMEOUT)
+            response = client.post(
+                rule.webhook_url, content=body, headers=headers, timeout=WEBHOOK_TIMEOUT
+            )
     except httpx.HTTPError as exc:
         result["detail"] = str(exc) or type(exc).__name__
         return result

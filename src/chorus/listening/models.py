@@ -188,7 +188,9 @@ class AlertRule(models.Model):
     sensitivity = models.FloatField(_("sensitivity (deviations above normal)"), default=4.0)
     min_count = models.PositiveIntegerField(_("minimum posts in the window"), default=10)
     window_minutes = models.PositiveIntegerField(_("window (minutes)"), default=15)
-    cooldown_minutes = models.PositiveIntegerField(_("quiet time after an alert (minutes)"), default=60)
+    cooldown_minutes = models.PositiveIntegerField(
+        _("quiet time after an alert (minutes)"), default=60
+    )
     notify_members = models.BooleanField(_("tell every member in the app"), default=True)
     email_members = models.ManyToManyField(
         "accounts.Membership", blank=True, related_name="+", verbose_name=_("e-mail to")
