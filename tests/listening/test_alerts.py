@@ -209,3 +209,25 @@ def test_pages_and_api(owner, query, api_token_for):
     rules = Client().get(f"/api/v1/listening/topics/{query.topic.pk}/alert-rules", **auth).json()
     assert [r["id"] for r in rules] == [rule.pk]
     assert Client().delete(f"/api/v1/listening/alert-rules/{rule.pk}", **auth).status_code == 403
+
+
+def test_incoming_posts_check_the_rules_at_once(owner, query):
+    """A spike arriving through ingest alerts without waiting for the minute task."""
+    from chorus.listening.matcher import ListeningPost
+    from chorus.listening.services import IncomingPost
+
+    alerts._last_ingest_check.clear()
+    alerts.rule_create(actor=owner, topic=query.topic, kind="volume", notify_members=False)
+    now = dt.datetime.now(dt.UTC)
+    spike_stream.store(query, start=now - dt.timedelta(minutes=90), minutes=90)
+    assert alerts.detect(now=now) == []
+    posts = [
+        IncomingPost(
+            post=ListeningPost.from_text(f"chorus spike {n}", network="bluesky", lang="en"),
+            uri=f"at://spike/{n}",
+            posted_at=now,
+        )
+        for n in range(150)
+    ]
+    assert services.ingest(posts) == 150
+    assert Alert.objects.filter(rule__topic=query.topic).count() == 1

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 BASELINE_WEEKS = 4
 MAD_SCALE = 1.4826  # makes the median absolute deviation comparable with a standard deviation
 WEBHOOK_TIMEOUT = 10.0
+INGEST_CHECK = 10.0  # seconds between checks triggered by incoming posts
 SIGNATURE_HEADER = "X-Chorus-Signature"
 NEGATIVE = "negative"
 UNKNOWN_SENTIMENTS = ("", "unknown")
@@ -210,14 +211,18 @@ def read(rule: AlertRule, end: dt.datetime) -> Reading:
     return Reading(float(posts), posts, centre, threshold)
 
 
-def detect(now: dt.datetime | None = None) -> list[Alert]:
-    """Check every active rule of every active topic; fire where a spike is outside the
-    cooldown. A failing rule is logged and the others still run."""
+def detect(now: dt.datetime | None = None, *, query_ids: set[int] | None = None) -> list[Alert]:
+    """Check every active rule of every active topic (or only those watching `query_ids`);
+    fire where a spike is outside the cooldown. A failing rule is logged, the others run."""
     now = now or timezone.now()
     fired = []
     rules = AlertRule.objects.select_related("topic", "topic__workspace", "query").filter(
         is_active=True, topic__is_active=True
     )
+    if query_ids is not None:
+        rules = rules.filter(
+            Q(query_id__in=query_ids) | Q(query=None, topic__queries__in=query_ids)
+        ).distinct()
     for rule in rules:
         if rule.last_fired_at and now < rule.last_fired_at + dt.timedelta(
             minutes=rule.cooldown_minutes
@@ -230,6 +235,24 @@ def detect(now: dt.datetime | None = None) -> list[Alert]:
         except Exception:  # one broken rule must not stop the detector
             log.exception("listening alert rule %s failed", rule.pk)
     return fired
+
+
+_last_ingest_check: dict[frozenset, float] = {}
+
+
+def check_ingested(query_ids: set[int], now: dt.datetime | None = None) -> list[Alert]:
+    """Called by ingest after it stored matches: check the rules watching those queries at
+    once, so an alert does not wait for the minute task; at most once per INGEST_CHECK
+    seconds of stream time per set of queries, so a busy stream does not run it per batch."""
+    now = now or timezone.now()
+    key = frozenset(query_ids)
+    last = _last_ingest_check.get(key)
+    if last is not None and now.timestamp() - last < INGEST_CHECK:
+        return []
+    _last_ingest_check[key] = now.timestamp()
+    if len(_last_ingest_check) > 10_000:
+        _last_ingest_check.clear()
+    return detect(now, query_ids=query_ids)
 
 
 def _fire(rule: AlertRule, reading: Reading, now: dt.datetime) -> Alert:
