@@ -189,7 +189,7 @@ def test_pages_and_api(owner, query, api_token_for):
             "kind": "volume",
             "sensitivity": "4",
             "min_count": "10",
-            "window_minutes": "15",
+            "window_minutes": "5",
             "cooldown_minutes": "60",
             "notify_members": "on",
             "query": "",

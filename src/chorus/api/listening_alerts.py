@@ -23,7 +23,7 @@ class AlertRuleIn(Schema):
     query_id: int | None = Field(None, ge=1, description="watch one query instead of the topic")
     sensitivity: float = Field(4.0, ge=0.5, le=20)
     min_count: int = Field(10, ge=1, le=1_000_000)
-    window_minutes: int = Field(15, ge=1, le=1440)
+    window_minutes: int = Field(5, ge=1, le=1440)
     cooldown_minutes: int = Field(60, ge=0, le=10080)
     notify_members: bool = True
     email_member_ids: list[int] = Field([], description="memberships that also get an e-mail")

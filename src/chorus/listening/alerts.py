@@ -1,6 +1,6 @@
 """Listening alerts: rules (checked and audited), the spike detector and the delivery.
 
-The detector compares the last window (say 15 minutes) with the same window at the same hour
+The detector compares the last window (5 minutes unless the rule says otherwise) with the same window at the same hour
 of the same weekday in the past BASELINE_WEEKS weeks, which carries the topic's daily and
 weekly rhythm. Normal is the median of those windows; the spread is the larger of the scaled
 median absolute deviation and the Poisson noise (square root of the median, at least 1), so a
@@ -100,7 +100,7 @@ def rule_create(
     query: Query | None = None,
     sensitivity: float = 4.0,
     min_count: int = 10,
-    window_minutes: int = 15,
+    window_minutes: int = 5,
     cooldown_minutes: int = 60,
     notify_members: bool = True,
     email_members: list[Membership] | None = None,

@@ -67,7 +67,7 @@ class AlertRuleForm(forms.Form):
         help_text=_("Never alert on fewer posts than this in the window."),
     )
     window_minutes = forms.IntegerField(
-        label=_("Window (minutes)"), initial=15, min_value=1, max_value=1440
+        label=_("Window (minutes)"), initial=5, min_value=1, max_value=1440
     )
     cooldown_minutes = forms.IntegerField(
         label=_("Quiet time after an alert (minutes)"), initial=60, min_value=0, max_value=10080

@@ -187,7 +187,7 @@ class AlertRule(models.Model):
     kind = models.CharField(_("watch"), max_length=20, choices=AlertKind.choices)
     sensitivity = models.FloatField(_("sensitivity (deviations above normal)"), default=4.0)
     min_count = models.PositiveIntegerField(_("minimum posts in the window"), default=10)
-    window_minutes = models.PositiveIntegerField(_("window (minutes)"), default=15)
+    window_minutes = models.PositiveIntegerField(_("window (minutes)"), default=5)
     cooldown_minutes = models.PositiveIntegerField(
         _("quiet time after an alert (minutes)"), default=60
     )

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('volume', 'Volume spike'), ('negative_share', 'Negative share spike')], max_length=20, verbose_name='watch')),
                 ('sensitivity', models.FloatField(default=4.0, verbose_name='sensitivity (deviations above normal)')),
                 ('min_count', models.PositiveIntegerField(default=10, verbose_name='minimum posts in the window')),
-                ('window_minutes', models.PositiveIntegerField(default=15, verbose_name='window (minutes)')),
+                ('window_minutes', models.PositiveIntegerField(default=5, verbose_name='window (minutes)')),
                 ('cooldown_minutes', models.PositiveIntegerField(default=60, verbose_name='quiet time after an alert (minutes)')),
                 ('notify_members', models.BooleanField(default=True, verbose_name='tell every member in the app')),
                 ('webhook_url', models.URLField(blank=True, max_length=500, verbose_name='webhook URL')),
