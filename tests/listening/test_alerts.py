@@ -14,7 +14,7 @@ from django.test import Client
 from chorus.accounts.models import Notification
 from chorus.core.errors import NotAllowed, ServiceError
 from chorus.listening import alerts, services
-from chorus.listening.models import Alert
+from chorus.listening.models import Alert, AlertRule
 from tests.listening import spike_stream
 
 pytestmark = pytest.mark.django_db
@@ -180,7 +180,7 @@ def test_rules_are_checked_and_only_managers_write_them(owner, make_member, quer
     assert caught.value.field == "sensitivity"
 
 
-def test_pages_and_api(owner, query, api_token_for):
+def test_pages_and_api(owner, make_member, query, api_token_for):
     client = Client()
     client.force_login(owner.user)
     response = client.post(
@@ -206,8 +206,20 @@ def test_pages_and_api(owner, query, api_token_for):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     listed = Client().get("/api/v1/listening/alerts", **auth).json()
     assert listed["items"][0]["topic_id"] == query.topic.pk
+    AlertRule.objects.filter(pk=rule.pk).update(webhook_secret="k3y")
     rules = Client().get(f"/api/v1/listening/topics/{query.topic.pk}/alert-rules", **auth).json()
+    assert rules[0]["webhook_secret"] == "k3y"
     assert [r["id"] for r in rules] == [rule.pk]
+    viewer = make_member("viewer", workspace=owner.workspace)
+    seen = (
+        Client()
+        .get(
+            f"/api/v1/listening/topics/{query.topic.pk}/alert-rules",
+            HTTP_AUTHORIZATION=f"Bearer {api_token_for(viewer, ['listening:read'])}",
+        )
+        .json()
+    )
+    assert seen[0]["webhook_secret"] == ""  # the signing key is for managers only
     assert Client().delete(f"/api/v1/listening/alert-rules/{rule.pk}", **auth).status_code == 403
 
 

@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from chorus.accounts.models import Membership
+from chorus.accounts.roles import Capability, role_can
 from chorus.accounts.scopes import Scope
 from chorus.api.auth import member
 from chorus.api.inputs import PathId
@@ -42,9 +43,16 @@ class AlertRuleOut(Schema):
     notify_members: bool
     email_member_ids: list[int]
     webhook_url: str
-    webhook_secret: str = Field(..., description="the HMAC-SHA256 key of X-Chorus-Signature")
+    webhook_secret: str = Field(
+        "", description="the HMAC-SHA256 key of X-Chorus-Signature (shown to managers only)"
+    )
     is_active: bool
     last_fired_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_webhook_secret(obj, context) -> str:
+        membership = context["request"].membership
+        return obj.webhook_secret if role_can(membership.role, Capability.MANAGE_LISTENING) else ""
 
     @staticmethod
     def resolve_email_member_ids(obj) -> list[int]:
