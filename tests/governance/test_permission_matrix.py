@@ -27,6 +27,7 @@ from chorus.api.auth import operation_scope
 from chorus.api.urls import api
 from chorus.governance import services as governance
 from chorus.links.models import Goal, ShortLink
+from chorus.listening import alerts as listening_alerts
 from chorus.listening import services as listening
 from chorus.networks.models import AccountGrant
 from chorus.publishing import approvals
@@ -187,6 +188,13 @@ API_RULES = {
     ("GET", "/listening/retention"): (ANY_MEMBER, None),
     ("PUT", "/listening/retention"): (Capability.MANAGE_LISTENING, {"retention_days": 30}),
     ("GET", "/listening/sources"): (ANY_MEMBER, None),
+    ("GET", "/listening/alerts"): (ANY_MEMBER, None),
+    ("GET", "/listening/topics/{topic_id}/alert-rules"): (ANY_MEMBER, None),
+    ("POST", "/listening/topics/{topic_id}/alert-rules"): (
+        Capability.MANAGE_LISTENING,
+        {"kind": "volume"},
+    ),
+    ("DELETE", "/listening/alert-rules/{alert_rule_id}"): (Capability.MANAGE_LISTENING, None),
     # Analytics: any member, limited to the accounts they hold the analytics level on.
     ("GET", "/analytics/figures"): (ANY_MEMBER, None),
     ("GET", "/analytics/days"): (ANY_MEMBER, None),
@@ -312,6 +320,7 @@ def workspace_for(role, make_member, social_account):
     )
     topic = listening.topic_create(actor=owner, name="Brand")
     query = listening.query_create(actor=owner, topic=topic, name="Us", text="chorus")
+    alert_rule = listening_alerts.rule_create(actor=owner, topic=topic, kind="volume")
     AccountGrant.every.update_or_create(
         socialaccount=account, membership=subject, defaults={"analytics": True}
     )
@@ -352,6 +361,7 @@ def workspace_for(role, make_member, social_account):
         "asset_id": asset.pk,
         "topic_id": topic.pk,
         "query_id": query.pk,
+        "alert_rule_id": alert_rule.pk,
         "link_id": link.pk,
         "goal_id": goal.pk,
         "code": link.code,
@@ -498,6 +508,7 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "workflow_id": 0,
         "topic_id": 0,
         "query_id": 0,
+        "alert_rule_id": 0,
         "link_id": 0,
         "tracked_id": 0,
         "conversation_id": 0,

@@ -12,6 +12,7 @@ from chorus.api import (
     inbox,
     links,
     listening,
+    listening_alerts,
     networks,
     publishing,
 )
@@ -37,6 +38,7 @@ api.add_router("/", publishing.router)
 api.add_router("/", governance.router)
 api.add_router("/", approvals.router)
 api.add_router("/", listening.router)
+api.add_router("/", listening_alerts.router)
 api.add_router("/", links.router)
 api.add_router("/", analytics.router)
 api.add_router("/", inbox.router)

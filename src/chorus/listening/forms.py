@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import QueryRole, TopicKind
+from chorus.accounts.models import Membership
+
+from .models import AlertKind, Query, QueryRole, Topic, TopicKind
 from .query import MAX_QUERY_LENGTH
 from .services import MAX_RETENTION_DAYS
 
@@ -41,3 +43,55 @@ class RetentionForm(forms.Form):
     retention_days = forms.IntegerField(
         label=_("Keep matched posts for (days)"), min_value=1, max_value=MAX_RETENTION_DAYS
     )
+
+
+class AlertRuleForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Watch"), choices=AlertKind.choices)
+    query = forms.ModelChoiceField(
+        label=_("Query"),
+        queryset=Query.objects.none(),
+        required=False,
+        empty_label=_("The whole topic"),
+    )
+    sensitivity = forms.FloatField(
+        label=_("Sensitivity"),
+        initial=4.0,
+        min_value=0.5,
+        max_value=20,
+        help_text=_("How far above normal, in deviations, counts as a spike; lower alerts more."),
+    )
+    min_count = forms.IntegerField(
+        label=_("Minimum posts"),
+        initial=10,
+        min_value=1,
+        help_text=_("Never alert on fewer posts than this in the window."),
+    )
+    window_minutes = forms.IntegerField(
+        label=_("Window (minutes)"), initial=5, min_value=1, max_value=1440
+    )
+    cooldown_minutes = forms.IntegerField(
+        label=_("Quiet time after an alert (minutes)"), initial=60, min_value=0, max_value=10080
+    )
+    notify_members = forms.BooleanField(
+        label=_("Tell every member in the app"), required=False, initial=True
+    )
+    email_members = forms.ModelMultipleChoiceField(
+        label=_("E-mail to"),
+        queryset=Membership.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    webhook_url = forms.URLField(
+        label=_("Webhook URL"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Chorus POSTs the alert as JSON, signed in the X-Chorus-Signature header."),
+    )
+
+    def __init__(self, *args, topic: Topic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["query"].queryset = topic.queries.order_by("name")
+        members = Membership.objects.filter(workspace_id=topic.workspace_id)
+        self.fields["email_members"].queryset = members.select_related("user").order_by("pk")
+        self.fields["email_members"].label_from_instance = lambda m: m.user.email

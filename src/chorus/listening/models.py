@@ -169,3 +169,78 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AlertKind(models.TextChoices):
+    VOLUME = "volume", _("Volume spike")
+    NEGATIVE_SHARE = "negative_share", _("Negative share spike")
+
+
+class AlertRule(models.Model):
+    """When to tell people that a topic (or one of its queries) is louder, or more negative,
+    than usual; see chorus.listening.alerts for the rule it applies."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="alert_rules")
+    query = models.ForeignKey(
+        Query, on_delete=models.CASCADE, null=True, blank=True, related_name="alert_rules"
+    )
+    kind = models.CharField(_("watch"), max_length=20, choices=AlertKind.choices)
+    sensitivity = models.FloatField(_("sensitivity (deviations above normal)"), default=4.0)
+    min_count = models.PositiveIntegerField(_("minimum posts in the window"), default=10)
+    window_minutes = models.PositiveIntegerField(_("window (minutes)"), default=5)
+    cooldown_minutes = models.PositiveIntegerField(
+        _("quiet time after an alert (minutes)"), default=60
+    )
+    notify_members = models.BooleanField(_("tell every member in the app"), default=True)
+    email_members = models.ManyToManyField(
+        "accounts.Membership", blank=True, related_name="+", verbose_name=_("e-mail to")
+    )
+    webhook_url = models.URLField(_("webhook URL"), max_length=500, blank=True)
+    webhook_secret = models.CharField(max_length=64, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} {self.kind}"
+
+
+class Alert(models.Model):
+    """One firing of a rule: the window, what was counted, what was normal, and what each
+    delivery channel answered."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="alerts")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="listening_alerts"
+    )
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    observed = models.FloatField()
+    baseline = models.FloatField()
+    threshold = models.FloatField()
+    posts = models.PositiveIntegerField()
+    deliveries = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "created_at"], name="listening_alert_time")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.window_end}"
+
+    @property
+    def link(self) -> str:
+        """The topic page filtered to the posts of the window that caused the alert."""
+        from urllib.parse import urlencode
+
+        from django.urls import reverse
+
+        query = {"since": self.window_start.isoformat(), "until": self.window_end.isoformat()}
+        if self.rule.query_id:
+            query["query"] = str(self.rule.query_id)
+        return f"{reverse('listening_topic', args=[self.topic_id])}?{urlencode(query)}"

@@ -23,6 +23,8 @@ from chorus.text.segmentation import fold
 from .matcher import CompiledMatcher, ListeningPost
 from .models import (
     DEFAULT_RETENTION_DAYS,
+    Alert,
+    AlertRule,
     Mention,
     Query,
     QueryRole,
@@ -71,10 +73,21 @@ def queries_of(topic: Topic) -> QuerySet[Query]:
 
 
 def mentions_of(
-    topic: Topic, *, query: Query | None = None, language: str = "", network: str = ""
+    topic: Topic,
+    *,
+    query: Query | None = None,
+    language: str = "",
+    network: str = "",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> QuerySet[Mention]:
-    """Matched posts of a topic, newest first, each with the topic's queries it matched."""
+    """Matched posts of a topic, newest first, each with the topic's queries it matched;
+    `since`/`until` narrow it to a window (an alert's link uses them)."""
     mentions = Mention.objects.filter(workspace_id=topic.workspace_id, queries__topic=topic)
+    if since is not None:
+        mentions = mentions.filter(posted_at__gte=since)
+    if until is not None:
+        mentions = mentions.filter(posted_at__lt=until)
     if query is not None:
         mentions = mentions.filter(queries=query)
     if language:
@@ -223,3 +236,29 @@ def preview(workspace: Workspace, text: str, *, limit: int = 10) -> Preview:
 
 def sources() -> QuerySet[Source]:
     return Source.objects.order_by("name")
+
+
+def alerts_of(workspace: Workspace, *, topic: Topic | None = None) -> QuerySet[Alert]:
+    alerts = Alert.objects.filter(workspace=workspace).select_related("topic", "rule")
+    if topic is not None:
+        alerts = alerts.filter(topic=topic)
+    return alerts.order_by("-created_at", "-pk")
+
+
+def alert_rules_of(topic: Topic) -> QuerySet[AlertRule]:
+    return (
+        topic.alert_rules.select_related("query")
+        .prefetch_related("email_members__user")
+        .order_by("pk")
+    )
+
+
+def access_alert_rule(*, workspace: Workspace, rule_id: int) -> AlertRule:
+    rule = (
+        AlertRule.objects.select_related("topic", "query")
+        .filter(topic__workspace=workspace, pk=rule_id)
+        .first()
+    )
+    if rule is None:
+        raise NotFound(_("No such alert rule."))
+    return rule

@@ -296,13 +296,28 @@ def ingest(posts: list[IncomingPost]) -> int:
     if not len(matcher):
         return 0
     stored = 0
+    matched: set[int] = set()
     for item in posts:
         by_workspace: dict[int, list[int]] = {}
         for query_id in matcher.match(item.post):
             by_workspace.setdefault(workspaces[query_id], []).append(query_id)
         for workspace_id, query_ids in by_workspace.items():
             stored += _store(workspace_id, item, query_ids)
+            matched.update(query_ids)
+    if stored:
+        _check_alerts(matched)
     return stored
+
+
+def _check_alerts(query_ids: set[int]) -> None:
+    """Alerts fire as the spike's posts arrive, not only on the minute task; a failure here
+    must not lose the batch, which is already stored."""
+    from . import alerts
+
+    try:
+        alerts.check_ingested(query_ids)
+    except Exception:
+        log.exception("listening alerts check after ingest failed")
 
 
 def _store(workspace_id: int, item: IncomingPost, query_ids: list[int]) -> int:

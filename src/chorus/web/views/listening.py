@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
 from chorus.listening import selectors, services
-from chorus.listening.forms import PreviewForm, QueryForm, RetentionForm, TopicForm
+from chorus.listening.forms import AlertRuleForm, PreviewForm, QueryForm, RetentionForm, TopicForm
 from chorus.listening.query import QueryError
 from chorus.web.views.common import member_required, show_service_error
 
@@ -90,8 +91,10 @@ def listening_topic(request, topic_id: int):
             return redirect("listening_topic", topic.pk)
     language = request.GET.get("language", "")[:16]
     network = request.GET.get("network", "")[:20]
+    window = _window(request, topic)
     page = Paginator(
-        selectors.mentions_of(topic, language=language, network=network), MENTIONS_PAGE_SIZE
+        selectors.mentions_of(topic, language=language, network=network, **window),
+        MENTIONS_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     matched = selectors.matched_queries(list(page), topic)
     for mention in page:
@@ -115,9 +118,27 @@ def listening_topic(request, topic_id: int):
         "terms": selectors.top_terms(topic),
         "languages": selectors.breakdown(topic, "language"),
         "networks": selectors.breakdown(topic, "network"),
+        "window": window,
+        "alert_rules": selectors.alert_rules_of(topic),
+        "alert_rule_form": AlertRuleForm(topic=topic),
+        "alerts": selectors.alerts_of(workspace, topic=topic)[:10],
     }
     status = 400 if form.errors else 200
     return render(request, "listening/topic.html", context, status=status)
+
+
+def _window(request, topic) -> dict:
+    """The `since`/`until` (and `query`) filter an alert's link carries; bad values are
+    ignored so a mangled link still shows the topic."""
+    window: dict = {}
+    for key in ("since", "until"):
+        moment = parse_datetime(request.GET.get(key, "")[:40])
+        if moment is not None and moment.tzinfo is not None:
+            window[key] = moment
+    query_id = request.GET.get("query", "")
+    if query_id.isdigit():
+        window["query"] = topic.queries.filter(pk=int(query_id)).first()
+    return window
 
 
 @member_required(Capability.MANAGE_LISTENING)
