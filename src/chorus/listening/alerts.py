@@ -1,10 +1,11 @@
 """Listening alerts: rules (checked and audited), the spike detector and the delivery.
 
-The detector compares the last window (5 minutes unless the rule says otherwise) with the same window at the same hour
-of the same weekday in the past BASELINE_WEEKS weeks, which carries the topic's daily and
-weekly rhythm. Normal is the median of those windows; the spread is the larger of the scaled
-median absolute deviation and the Poisson noise (square root of the median, at least 1), so a
-flat history does not make every extra post an alert. A rule fires when
+The detector compares the last window (5 minutes unless the rule says otherwise) with the
+same window at the same hour of the same weekday in the past BASELINE_WEEKS weeks, which
+carries the topic's daily and weekly rhythm. Normal is the median of those windows; the
+spread is the larger of the scaled median absolute deviation and the Poisson noise (square
+root of the median, at least 1), so a flat history does not make every extra post an alert.
+A rule fires when
 
     observed >= max(minimum count, median + sensitivity × spread)
 
