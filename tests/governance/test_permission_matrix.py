@@ -22,6 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from chorus.accounts import services as accounts
 from chorus.accounts.roles import Capability, Role, role_can
 from chorus.accounts.scopes import Scope
+from chorus.analytics import reports as analytics_reports
 from chorus.analytics.models import TrackedPost
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
@@ -319,6 +320,9 @@ def workspace_for(role, make_member, social_account):
         account=account, remote_id="1", published_at=timezone.now()
     )
     conversation, rule, saved, reply = inbox_objects(owner, account)
+    report = analytics_reports.report_save(
+        actor=owner, name="Monthly", sections=["likes"], period="last_28", account_ids=[]
+    )
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
@@ -360,6 +364,7 @@ def workspace_for(role, make_member, social_account):
         "rule_id": rule.pk,
         "saved_id": saved.pk,
         "reply_id": reply.pk,
+        "report_id": report.pk,
         "provider": "mastodon",
         "filename": "none.png",  # media_file_for_network (404 without a valid link)
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),

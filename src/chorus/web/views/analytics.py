@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from chorus.accounts import selectors as account_selectors
 from chorus.accounts.roles import Capability
 from chorus.analytics import besttime, charts, dashboards, figures
+from chorus.analytics.reports import CHARTS
 from chorus.analytics.selectors import access_scope, access_tracked_post, analytics_accounts
 from chorus.core.errors import NotAllowed, ServiceError
 from chorus.networks.models import SocialAccount
@@ -137,34 +138,51 @@ def _read_scope(request):
         return form, None, ""
 
 
-def _dashboard_context(scope) -> dict:
-    series = dashboards.engagement_series(scope)
-    followers = dashboards.follower_series(scope)
-    labels = [_day_label(row["day"]) for row in series]
-    accounts = dashboards.by_account(scope)
-    networks = dashboards.by_network(scope)
-    grid = dashboards.heatmap(scope)
-    return {
-        "figures": figures.overview(scope),
-        "series": series,
-        "engagement_chart": charts.line_chart(labels, [row["total"] for row in series]),
-        "followers": followers,
-        "follower_chart": charts.line_chart(
+def _dashboard_context(scope, sections=None) -> dict:
+    """The dashboard's figures, charts and lists; a saved report asks only for its
+    `sections` (figure keys and chart names of chorus.analytics.reports.CHARTS)."""
+
+    def wanted(name):
+        return sections is None or name in sections
+
+    context = {
+        "has_data": scope.daily().exists() or scope.published().exists(),
+        "no_accounts": not scope.account_ids,
+        "shown": set(CHARTS) if sections is None else set(sections),
+    }
+    context["figures"] = [
+        v for v in figures.overview(scope) if sections is None or v.figure.key in sections
+    ]
+    if wanted("engagement_chart"):
+        series = dashboards.engagement_series(scope)
+        labels = [_day_label(row["day"]) for row in series]
+        context["series"] = series
+        context["engagement_chart"] = charts.line_chart(labels, [row["total"] for row in series])
+    if wanted("follower_chart"):
+        followers = dashboards.follower_series(scope)
+        labels = [_day_label(row["day"]) for row in followers]
+        context["followers"] = followers
+        context["follower_chart"] = charts.line_chart(
             labels,
             [row["followers"] for row in followers],
             low=min((r["followers"] for r in followers if r["followers"] is not None), default=0),
-        ),
-        "by_account": accounts,
-        "account_chart": charts.bar_chart([(b.label, b.value) for b in accounts]),
-        "by_network": networks,
-        "network_chart": charts.bar_chart([(b.label, b.value) for b in networks]),
-        "heatmap": heat_rows(grid),
-        "hours": range(24),
-        "best_posts": dashboards.ranked_posts(scope, best=True),
-        "worst_posts": dashboards.ranked_posts(scope, best=False),
-        "has_data": scope.daily().exists() or scope.published().exists(),
-        "no_accounts": not scope.account_ids,
-    }
+        )
+    if wanted("by_account"):
+        accounts = dashboards.by_account(scope)
+        context["by_account"] = accounts
+        context["account_chart"] = charts.bar_chart([(b.label, b.value) for b in accounts])
+    if wanted("by_network"):
+        networks = dashboards.by_network(scope)
+        context["by_network"] = networks
+        context["network_chart"] = charts.bar_chart([(b.label, b.value) for b in networks])
+    if wanted("heatmap"):
+        context["heatmap"] = heat_rows(dashboards.heatmap(scope))
+        context["hours"] = range(24)
+    if wanted("top_posts"):
+        context["best_posts"] = dashboards.ranked_posts(scope, best=True)
+    if wanted("bottom_posts"):
+        context["worst_posts"] = dashboards.ranked_posts(scope, best=False)
+    return context
 
 
 @member_required(Capability.VIEW_WORKSPACE)
@@ -248,12 +266,15 @@ def analytics_report_csv(request):
     return response
 
 
-def write_report(writer, scope) -> None:
-    """Figures (this period, previous period), then one row per day."""
+def write_report(writer, scope, keys=None) -> None:
+    """Figures (this period, previous period), then one row per day; `keys` narrows the
+    figures to a saved report's."""
     not_reported = _("not reported")
     writer.writerow([_("Period"), scope.start.isoformat(), scope.end.isoformat()])
     writer.writerow([_("Figure"), _("This period"), _("Previous period"), _("Definition")])
     for value in figures.overview(scope):
+        if keys is not None and value.figure.key not in keys:
+            continue
         writer.writerow(
             [
                 _csv_safe(str(value.figure.label)),
