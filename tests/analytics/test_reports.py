@@ -155,3 +155,28 @@ def test_builder_saves_changes_and_deletes(client, owner, make_member, history):
     client.force_login(owner.user)
     assert client.post(f"/analytics/reports/{report.pk}/delete/").status_code == 302
     assert not Report.objects.exists()
+
+
+def test_api_lists_reports_and_downloads_their_csv(api, api_token_for, owner, make_member, history):
+    from chorus.accounts.scopes import Scope
+
+    report = make_report(owner, history)
+    token = api_token_for(owner, [Scope.ANALYTICS_READ])
+    listed = api.get("/analytics/reports", token=token).json()
+    assert [(r["id"], r["period"], r["accounts"]) for r in listed] == [
+        (report.pk, "last_month", [history.pk])
+    ]
+    answer = api.get(f"/analytics/reports/{report.pk}/csv", token=token)
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+    assert "Followers,125" in answer.content.decode("utf-8-sig")
+    viewer = make_member("viewer", workspace=owner.workspace)
+    refused = api.get(
+        f"/analytics/reports/{report.pk}/csv", token=api_token_for(viewer, [Scope.ANALYTICS_READ])
+    )
+    assert refused.status_code == 403
+    assert (
+        api.get(
+            "/analytics/reports", token=api_token_for(owner, [Scope.WORKSPACE_READ])
+        ).status_code
+        == 403
+    )

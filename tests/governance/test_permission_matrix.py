@@ -193,6 +193,8 @@ API_RULES = {
     ("GET", "/analytics/days"): (ANY_MEMBER, None),
     ("GET", "/analytics/posts/{tracked_id}"): (ANY_MEMBER, None),
     ("GET", "/analytics/best-times"): (ANY_MEMBER, None),
+    ("GET", "/analytics/reports"): (ANY_MEMBER, None),
+    ("GET", "/analytics/reports/{report_id}/csv"): (ANY_MEMBER, None),
     # Inbox: replying also needs the account's reply level (admins and owners have it)
     ("GET", "/inbox/conversations"): (ANY_MEMBER, None),
     ("GET", "/inbox/conversations/{conversation_id}"): (ANY_MEMBER, None),
@@ -507,6 +509,7 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "tracked_id": 0,
         "conversation_id": 0,
         "reply_id": 0,
+        "report_id": 0,
     }
     wrong = []
     for method, path, operation in api_operations():

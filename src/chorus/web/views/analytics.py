@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from chorus.accounts import selectors as account_selectors
 from chorus.accounts.roles import Capability
 from chorus.analytics import besttime, charts, dashboards, figures
+from chorus.analytics.export import write_report
 from chorus.analytics.reports import CHARTS
 from chorus.analytics.selectors import access_scope, access_tracked_post, analytics_accounts
 from chorus.core.errors import NotAllowed, ServiceError
@@ -264,52 +265,3 @@ def analytics_report_csv(request):
     response.write("\ufeff")  # spreadsheet apps then read Thai and Khmer as UTF-8
     write_report(csv.writer(response), scope)
     return response
-
-
-def write_report(writer, scope, keys=None) -> None:
-    """Figures (this period, previous period), then one row per day; `keys` narrows the
-    figures to a saved report's."""
-    not_reported = _("not reported")
-    writer.writerow([_("Period"), scope.start.isoformat(), scope.end.isoformat()])
-    writer.writerow([_("Figure"), _("This period"), _("Previous period"), _("Definition")])
-    for value in figures.overview(scope):
-        if keys is not None and value.figure.key not in keys:
-            continue
-        writer.writerow(
-            [
-                _csv_safe(str(value.figure.label)),
-                not_reported if value.value is None else value.value,
-                not_reported if value.previous is None else value.previous,
-                _csv_safe(str(value.figure.definition)),
-            ]
-        )
-    writer.writerow([])
-    writer.writerow(
-        [
-            _("Day"),
-            _("Likes"),
-            _("Reposts"),
-            _("Replies"),
-            _("Quotes"),
-            _("Engagements"),
-            _("Followers"),
-        ]
-    )
-    followers = {row["day"]: row["followers"] for row in dashboards.follower_series(scope)}
-    for row in dashboards.engagement_series(scope):
-        writer.writerow(
-            [
-                row["day"].isoformat(),
-                row["likes"],
-                row["reposts"],
-                row["replies"],
-                row["quotes"],
-                row["total"],
-                "" if followers[row["day"]] is None else followers[row["day"]],
-            ]
-        )
-
-
-def _csv_safe(text: str) -> str:
-    """Never a formula: spreadsheet apps run cells starting with = + - @."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

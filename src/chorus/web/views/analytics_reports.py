@@ -3,8 +3,6 @@ its CSV. The numbers are the Analytics page's, drawn by the same code for the re
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
@@ -15,11 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chorus.accounts.roles import Capability
 from chorus.analytics import reports
+from chorus.analytics.export import saved_report_csv
 from chorus.analytics.models import ReportPeriod
 from chorus.analytics.selectors import analytics_accounts
 from chorus.core.errors import NotAllowed, ServiceError
 from chorus.publishing import selectors as publishing_selectors
-from chorus.web.views.analytics import _csv_safe, _dashboard_context, write_report
+from chorus.web.views.analytics import _dashboard_context
 from chorus.web.views.common import member_required, show_service_error
 
 
@@ -151,26 +150,15 @@ def report_view(request, report_id: int):
     return render(request, "analytics/report.html", context)
 
 
-def report_csv_response(membership, report) -> HttpResponse:
-    """A saved report as CSV: its figures, then the daily series (shared with the API)."""
-    scope = reports.report_scope(membership=membership, report=report)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"chorus-report-{report.pk}-{scope.start.isoformat()}-{scope.end.isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.write("\ufeff")  # spreadsheet apps then read Thai and Khmer as UTF-8
-    writer = csv.writer(response)
-    writer.writerow([_("Report"), _csv_safe(report.name)])
-    if not (scope.daily().exists() or scope.published().exists()):
-        writer.writerow([_("No figures for this period yet.")])
-    write_report(writer, scope, keys=set(report.sections))
-    return response
-
-
 @member_required(Capability.VIEW_WORKSPACE)
 @require_GET
 def report_csv(request, report_id: int):
     report = reports.access_report(membership=request.membership, report_id=report_id)
     try:
-        return report_csv_response(request.membership, report)
+        scope = reports.report_scope(membership=request.membership, report=report)
     except NotAllowed as exc:
         return HttpResponse(exc.message, status=403, content_type="text/plain")
+    name, text = saved_report_csv(report, scope)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
