@@ -234,6 +234,11 @@ urlpatterns = [
         analytics_reports.report_csv,
         name="analytics_report_saved_csv",
     ),
+    path(
+        "analytics/reports/<int:report_id>/report.pdf",
+        analytics_reports.report_pdf,
+        name="analytics_report_pdf",
+    ),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.inbox_list, name="inbox_list"),
     path("inbox/bulk/", inbox.inbox_bulk, name="inbox_bulk"),

@@ -180,3 +180,37 @@ def test_api_lists_reports_and_downloads_their_csv(api, api_token_for, owner, ma
         ).status_code
         == 403
     )
+
+
+def test_pdf_has_the_chart_and_thai_khmer_and_armenian_text(client, owner, history):
+    import pypdf
+
+    history.handle = "ร้านกาแฟ@example.social"
+    history.display_name = "ហាងកាហ្វេ Սրճարան"
+    history.save()
+    report = make_report(owner, history, sections=["likes", "by_account", "engagement_chart"])
+    client.force_login(owner.user)
+    response = client.get(f"/analytics/reports/{report.pk}/report.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    document = pypdf.PdfReader(io.BytesIO(response.content))
+    text = "".join(page.extract_text() for page in document.pages)
+    squeezed = "".join(text.split())
+    assert "สวัสดี" in squeezed and "ស្វាគមន៍" in squeezed  # the report's name
+    assert "ร้านกาแฟ" in squeezed  # the account's label in the bar chart and its table
+    assert "Likes" in text
+    # The engagement line (30 days: 29 segments) is drawn as vector path, as the SVG was.
+    content = b"".join(page.get_contents().get_data() for page in document.pages)
+    assert content.count(b" l\n") >= 29
+    fonts = {
+        str(font.get_object().get("/BaseFont"))
+        for page in document.pages
+        for font in (page["/Resources"].get("/Font") or {}).values()
+    }
+    assert any("Thai" in f for f in fonts) and any("Khmer" in f for f in fonts), fonts
+
+
+def test_pdf_is_refused_by_name_without_analytics(client, owner, make_member, history):
+    report = make_report(owner, history)
+    client.force_login(make_member("viewer", workspace=owner.workspace).user)
+    refused = client.get(f"/analytics/reports/{report.pk}/report.pdf")
+    assert refused.status_code == 403 and "brand@example.social" in refused.content.decode()

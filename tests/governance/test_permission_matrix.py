@@ -195,6 +195,7 @@ API_RULES = {
     ("GET", "/analytics/best-times"): (ANY_MEMBER, None),
     ("GET", "/analytics/reports"): (ANY_MEMBER, None),
     ("GET", "/analytics/reports/{report_id}/csv"): (ANY_MEMBER, None),
+    ("GET", "/analytics/reports/{report_id}/pdf"): (ANY_MEMBER, None),
     # Inbox: replying also needs the account's reply level (admins and owners have it)
     ("GET", "/inbox/conversations"): (ANY_MEMBER, None),
     ("GET", "/inbox/conversations/{conversation_id}"): (ANY_MEMBER, None),

@@ -15,10 +15,11 @@ from chorus.accounts.roles import Capability
 from chorus.analytics import reports
 from chorus.analytics.export import saved_report_csv
 from chorus.analytics.models import ReportPeriod
+from chorus.analytics.pdf import report_pdf as render_report_pdf
+from chorus.analytics.presentation import report_context
 from chorus.analytics.selectors import analytics_accounts
 from chorus.core.errors import NotAllowed, ServiceError
 from chorus.publishing import selectors as publishing_selectors
-from chorus.web.views.analytics import _dashboard_context
 from chorus.web.views.common import member_required, show_service_error
 
 
@@ -127,14 +128,6 @@ def report_delete(request, report_id: int):
     return redirect("analytics_reports")
 
 
-def report_context(membership, report) -> dict:
-    """What a report page shows for `membership` (raises NotAllowed by account name)."""
-    scope = reports.report_scope(membership=membership, report=report)
-    context = {"report": report, "scope": scope}
-    context.update(_dashboard_context(scope, sections=set(report.sections)))
-    return context
-
-
 @member_required(Capability.VIEW_WORKSPACE)
 @require_GET
 def report_view(request, report_id: int):
@@ -160,5 +153,19 @@ def report_csv(request, report_id: int):
         return HttpResponse(exc.message, status=403, content_type="text/plain")
     name, text = saved_report_csv(report, scope)
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@member_required(Capability.VIEW_WORKSPACE)
+@require_GET
+def report_pdf(request, report_id: int):
+    """The report as PDF with its charts, in the reader's language."""
+    report = reports.access_report(membership=request.membership, report_id=report_id)
+    try:
+        name, pdf = render_report_pdf(membership=request.membership, report=report)
+    except NotAllowed as exc:
+        return HttpResponse(exc.message, status=403, content_type="text/plain")
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
