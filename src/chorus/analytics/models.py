@@ -185,3 +185,28 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ScheduleFrequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class ReportSchedule(models.Model):
+    """E-mail a report as PDF every week (on `weekday`) or month (on `day_of_month`) at a
+    local time of the workspace, to members (each in their language, with their own
+    analytics access) and outside addresses (as the schedule's author sees it)."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="schedules")
+    frequency = models.CharField(max_length=8, choices=ScheduleFrequency.choices)
+    weekday = models.PositiveSmallIntegerField(default=0)  # 0 = Monday
+    day_of_month = models.PositiveSmallIntegerField(default=1)  # 1..28
+    local_time = models.TimeField()
+    members = models.ManyToManyField("accounts.Membership", blank=True, related_name="+")
+    outside_emails = models.JSONField(default=list, blank=True)
+    next_run_at = models.DateTimeField(db_index=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
