@@ -239,6 +239,16 @@ urlpatterns = [
         analytics_reports.report_pdf,
         name="analytics_report_pdf",
     ),
+    path(
+        "analytics/reports/<int:report_id>/schedules/",
+        analytics_reports.report_schedule_add,
+        name="analytics_report_schedule_add",
+    ),
+    path(
+        "analytics/reports/<int:report_id>/schedules/<int:schedule_id>/delete/",
+        analytics_reports.report_schedule_delete,
+        name="analytics_report_schedule_delete",
+    ),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.inbox_list, name="inbox_list"),
     path("inbox/bulk/", inbox.inbox_bulk, name="inbox_bulk"),

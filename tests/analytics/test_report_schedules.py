@@ -113,3 +113,39 @@ def test_due_reports_are_mailed_in_each_members_language(owner, make_member, his
     schedule.refresh_from_db()
     assert schedule.next_run_at == datetime(2026, 12, 10, 8, tzinfo=UTC)
     assert schedules.send_due(datetime(2026, 12, 3, 8, 2, tzinfo=UTC)) == 0  # sent once
+
+
+def test_schedule_from_the_report_page(client, owner, report):
+    client.force_login(owner.user)
+    page = client.get(f"/analytics/reports/{report.pk}/").content.decode()
+    assert 'id="schedule-form"' in page
+    bad = client.post(
+        f"/analytics/reports/{report.pk}/schedules/",
+        {
+            "frequency": "monthly",
+            "weekday": 0,
+            "day_of_month": 31,
+            "local_time": "02:30",
+            "outside_emails": "ok@example.org\nnope",
+        },
+    )
+    assert bad.status_code == 400 and "“nope” is not an e-mail address." in bad.content.decode()
+    done = client.post(
+        f"/analytics/reports/{report.pk}/schedules/",
+        {
+            "frequency": "monthly",
+            "weekday": 0,
+            "day_of_month": 31,
+            "local_time": "02:30",
+            "outside_emails": "ok@example.org",
+            "members": [owner.pk],
+        },
+    )
+    assert done.status_code == 302
+    schedule = ReportSchedule.objects.get()
+    assert schedule.day_of_month == 31 and list(schedule.members.all()) == [owner]
+    assert (
+        'id="report-schedules"' in client.get(f"/analytics/reports/{report.pk}/").content.decode()
+    )
+    client.post(f"/analytics/reports/{report.pk}/schedules/{schedule.pk}/delete/")
+    assert not ReportSchedule.objects.exists()

@@ -23,6 +23,7 @@ from chorus.accounts import services as accounts
 from chorus.accounts.roles import Capability, Role, role_can
 from chorus.accounts.scopes import Scope
 from chorus.analytics import reports as analytics_reports
+from chorus.analytics import schedules as report_schedules
 from chorus.analytics.models import TrackedPost
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
@@ -326,6 +327,13 @@ def workspace_for(role, make_member, social_account):
     report = analytics_reports.report_save(
         actor=owner, name="Monthly", sections=["likes"], period="last_28", account_ids=[]
     )
+    report_schedule = report_schedules.schedule_save(
+        actor=owner,
+        report=report,
+        frequency="weekly",
+        local_time=dt.time(9),
+        outside_emails=["client@example.org"],
+    )
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
@@ -368,6 +376,7 @@ def workspace_for(role, make_member, social_account):
         "saved_id": saved.pk,
         "reply_id": reply.pk,
         "report_id": report.pk,
+        "schedule_id": report_schedule.pk,
         "provider": "mastodon",
         "filename": "none.png",  # media_file_for_network (404 without a valid link)
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),

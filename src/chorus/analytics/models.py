@@ -210,3 +210,6 @@ class ReportSchedule(models.Model):
         "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.report} ({self.frequency})"

@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chorus.accounts import selectors as account_selectors
 from chorus.accounts.roles import Capability
-from chorus.analytics import reports
+from chorus.analytics import reports, schedules
 from chorus.analytics.export import saved_report_csv
-from chorus.analytics.models import ReportPeriod
+from chorus.analytics.models import ReportPeriod, ScheduleFrequency
 from chorus.analytics.pdf import report_pdf as render_report_pdf
-from chorus.analytics.presentation import report_context
+from chorus.analytics.presentation import WEEKDAYS, report_context
 from chorus.analytics.selectors import analytics_accounts
 from chorus.core.errors import NotAllowed, ServiceError
 from chorus.publishing import selectors as publishing_selectors
@@ -140,6 +141,8 @@ def report_view(request, report_id: int):
             request, "analytics/report.html", {"report": report, "refusal": exc.message}, status=403
         )
     context["may_change"] = reports.may_manage(request.membership)
+    if context["may_change"]:
+        context.update(schedule_context(request.membership, report))
     return render(request, "analytics/report.html", context)
 
 
@@ -169,3 +172,92 @@ def report_pdf(request, report_id: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+class ScheduleForm(forms.Form):
+    frequency = forms.ChoiceField(label=gettext_lazy("Send"), choices=ScheduleFrequency.choices)
+    weekday = forms.TypedChoiceField(
+        label=gettext_lazy("Weekday (weekly)"),
+        coerce=int,
+        choices=[(i, day) for i, day in enumerate(WEEKDAYS)],
+        initial=0,
+    )
+    day_of_month = forms.IntegerField(
+        label=gettext_lazy("Day of the month (monthly)"),
+        min_value=1,
+        max_value=31,
+        initial=1,
+        help_text=gettext_lazy("In a shorter month, its last day."),
+    )
+    local_time = forms.TimeField(
+        label=gettext_lazy("Time (workspace time zone)"),
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=gettext_lazy(
+            "A time skipped when clocks go forward is sent at the next minute that exists."
+        ),
+    )
+    members = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Members"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    outside_emails = forms.CharField(
+        label=gettext_lazy("Outside addresses"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("One e-mail address a line; they receive the report as you see it."),
+    )
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].choices = [
+            (m.pk, m.user.display_name) for m in account_selectors.members_of(membership.workspace)
+        ]
+
+
+def schedule_context(membership, report) -> dict:
+    return {
+        "schedules": report.schedules.prefetch_related("members__user").order_by("next_run_at"),
+        "schedule_form": ScheduleForm(membership=membership),
+    }
+
+
+@member_required(Capability.MANAGE_REPORTS)
+@require_POST
+def report_schedule_add(request, report_id: int):
+    """Schedule the report's delivery by e-mail."""
+    report = reports.access_report(membership=request.membership, report_id=report_id)
+    form = ScheduleForm(request.POST, membership=request.membership)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            schedules.schedule_save(
+                actor=request.membership,
+                report=report,
+                frequency=data["frequency"],
+                weekday=data["weekday"],
+                day_of_month=data["day_of_month"],
+                local_time=data["local_time"],
+                member_ids=data["members"],
+                outside_emails=data["outside_emails"].splitlines(),
+            )
+            messages.success(request, _("Delivery scheduled."))
+            return redirect("analytics_report", report_id=report.pk)
+        except ServiceError as exc:
+            show_service_error(form, exc)
+    context = report_context(request.membership, report)
+    context.update(schedule_context(request.membership, report), schedule_form=form)
+    context["may_change"] = True
+    return render(request, "analytics/report.html", context, status=400)
+
+
+@member_required(Capability.MANAGE_REPORTS)
+@require_POST
+def report_schedule_delete(request, report_id: int, schedule_id: int):
+    report = reports.access_report(membership=request.membership, report_id=report_id)
+    schedule = report.schedules.filter(pk=schedule_id).first()
+    if schedule is not None:
+        schedules.schedule_delete(actor=request.membership, schedule=schedule)
+        messages.success(request, _("Delivery stopped."))
+    return redirect("analytics_report", report_id=report.pk)
