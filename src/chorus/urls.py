@@ -249,6 +249,17 @@ urlpatterns = [
         analytics_reports.report_schedule_delete,
         name="analytics_report_schedule_delete",
     ),
+    path(
+        "analytics/reports/<int:report_id>/share/",
+        analytics_reports.report_share_create,
+        name="analytics_report_share",
+    ),
+    path(
+        "analytics/reports/<int:report_id>/share/<int:share_id>/revoke/",
+        analytics_reports.report_share_revoke,
+        name="analytics_report_share_revoke",
+    ),
+    path("analytics/shared/<str:token>/", analytics_reports.report_shared, name="report_shared"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.inbox_list, name="inbox_list"),
     path("inbox/bulk/", inbox.inbox_bulk, name="inbox_bulk"),

@@ -24,6 +24,7 @@ from chorus.accounts.roles import Capability, Role, role_can
 from chorus.accounts.scopes import Scope
 from chorus.analytics import reports as analytics_reports
 from chorus.analytics import schedules as report_schedules
+from chorus.analytics import sharing as report_sharing
 from chorus.analytics.models import TrackedPost
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
@@ -334,6 +335,7 @@ def workspace_for(role, make_member, social_account):
         local_time=dt.time(9),
         outside_emails=["client@example.org"],
     )
+    share_link, _share_token = report_sharing.share_link_create(actor=owner, report=report)
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
@@ -377,6 +379,7 @@ def workspace_for(role, make_member, social_account):
         "reply_id": reply.pk,
         "report_id": report.pk,
         "schedule_id": report_schedule.pk,
+        "share_id": share_link.pk,
         "provider": "mastodon",
         "filename": "none.png",  # media_file_for_network (404 without a valid link)
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),

@@ -213,3 +213,19 @@ class ReportSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} ({self.frequency})"
+
+
+class ReportShareLink(models.Model):
+    """A read-only link to a report for people without an account, until `expires_at` or
+    until revoked. It shows what its author may read, as of each visit."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.report} until {self.expires_at:%Y-%m-%d}"

@@ -7,13 +7,14 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chorus.accounts import selectors as account_selectors
 from chorus.accounts.roles import Capability
-from chorus.analytics import reports, schedules
+from chorus.analytics import reports, schedules, sharing
 from chorus.analytics.export import saved_report_csv
 from chorus.analytics.models import ReportPeriod, ScheduleFrequency
 from chorus.analytics.pdf import report_pdf as render_report_pdf
@@ -21,7 +22,7 @@ from chorus.analytics.presentation import WEEKDAYS, report_context
 from chorus.analytics.selectors import analytics_accounts
 from chorus.core.errors import NotAllowed, ServiceError
 from chorus.publishing import selectors as publishing_selectors
-from chorus.web.views.common import member_required, show_service_error
+from chorus.web.views.common import member_required, public, show_service_error
 
 
 class ReportForm(forms.Form):
@@ -143,6 +144,7 @@ def report_view(request, report_id: int):
     context["may_change"] = reports.may_manage(request.membership)
     if context["may_change"]:
         context.update(schedule_context(request.membership, report))
+        context.update(share_context(report))
     return render(request, "analytics/report.html", context)
 
 
@@ -261,3 +263,54 @@ def report_schedule_delete(request, report_id: int, schedule_id: int):
         schedules.schedule_delete(actor=request.membership, schedule=schedule)
         messages.success(request, _("Delivery stopped."))
     return redirect("analytics_report", report_id=report.pk)
+
+
+def share_context(report) -> dict:
+    links = report.share_links.filter(revoked_at=None, expires_at__gt=timezone.now())
+    return {"share_links": [(link, sharing.token_of(link)) for link in links]}
+
+
+@member_required(Capability.MANAGE_REPORTS)
+@require_POST
+def report_share_create(request, report_id: int):
+    """A read-only link to the report for people without an account."""
+    report = reports.access_report(membership=request.membership, report_id=report_id)
+    try:
+        days = int(request.POST.get("days", "7"))
+    except ValueError:
+        days = 0
+    try:
+        sharing.share_link_create(actor=request.membership, report=report, days=days)
+        messages.success(request, _("Share link created."))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("analytics_report", report_id=report.pk)
+
+
+@member_required(Capability.MANAGE_REPORTS)
+@require_POST
+def report_share_revoke(request, report_id: int, share_id: int):
+    report = reports.access_report(membership=request.membership, report_id=report_id)
+    link = report.share_links.filter(pk=share_id).first()
+    if link is not None:
+        sharing.share_link_revoke(actor=request.membership, link=link)
+        messages.success(request, _("Share link revoked."))
+    return redirect("analytics_report", report_id=report.pk)
+
+
+@public
+@require_GET
+def report_shared(request, token: str):
+    """The report behind a share link, read-only, without signing in; never indexed."""
+    try:
+        link = sharing.share_link_open(token)
+        context = report_context(link.created_by, link.report)
+        status = 200
+    except (sharing.ShareLinkInvalid, NotAllowed) as exc:
+        context, status = {"invalid": exc.message}, 410
+    context["shared"] = True
+    response = render(request, "analytics/report_shared.html", context, status=status)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
