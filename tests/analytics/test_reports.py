@@ -169,6 +169,8 @@ def test_api_lists_reports_and_downloads_their_csv(api, api_token_for, owner, ma
     answer = api.get(f"/analytics/reports/{report.pk}/csv", token=token)
     assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
     assert "Followers,125" in answer.content.decode("utf-8-sig")
+    pdf = api.get(f"/analytics/reports/{report.pk}/pdf", token=token)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     viewer = make_member("viewer", workspace=owner.workspace)
     refused = api.get(
         f"/analytics/reports/{report.pk}/csv", token=api_token_for(viewer, [Scope.ANALYTICS_READ])
