@@ -6,6 +6,7 @@ from chorus.api.urls import api
 from chorus.networks.providers import bluesky_oauth
 from chorus.web.views import (
     analytics,
+    analytics_reports,
     approvals,
     auth,
     calendar,
@@ -226,6 +227,51 @@ urlpatterns = [
     path("analytics/best-time/", analytics.analytics_best_time, name="analytics_best_time"),
     path("analytics/report.csv", analytics.analytics_report_csv, name="analytics_report_csv"),
     path("analytics/posts/<int:tracked_id>/", analytics.analytics_post, name="analytics_post"),
+    path("analytics/reports/", analytics_reports.report_list, name="analytics_reports"),
+    path(
+        "analytics/reports/<int:report_id>/", analytics_reports.report_view, name="analytics_report"
+    ),
+    path(
+        "analytics/reports/<int:report_id>/edit/",
+        analytics_reports.report_edit,
+        name="analytics_report_edit",
+    ),
+    path(
+        "analytics/reports/<int:report_id>/delete/",
+        analytics_reports.report_delete,
+        name="analytics_report_delete",
+    ),
+    path(
+        "analytics/reports/<int:report_id>/report.csv",
+        analytics_reports.report_csv,
+        name="analytics_report_saved_csv",
+    ),
+    path(
+        "analytics/reports/<int:report_id>/report.pdf",
+        analytics_reports.report_pdf,
+        name="analytics_report_pdf",
+    ),
+    path(
+        "analytics/reports/<int:report_id>/schedules/",
+        analytics_reports.report_schedule_add,
+        name="analytics_report_schedule_add",
+    ),
+    path(
+        "analytics/reports/<int:report_id>/schedules/<int:schedule_id>/delete/",
+        analytics_reports.report_schedule_delete,
+        name="analytics_report_schedule_delete",
+    ),
+    path(
+        "analytics/reports/<int:report_id>/share/",
+        analytics_reports.report_share_create,
+        name="analytics_report_share",
+    ),
+    path(
+        "analytics/reports/<int:report_id>/share/<int:share_id>/revoke/",
+        analytics_reports.report_share_revoke,
+        name="analytics_report_share_revoke",
+    ),
+    path("analytics/shared/<str:token>/", analytics_reports.report_shared, name="report_shared"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.inbox_list, name="inbox_list"),
     path("inbox/bulk/", inbox.inbox_bulk, name="inbox_bulk"),

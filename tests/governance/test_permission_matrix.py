@@ -22,6 +22,9 @@ from django.utils.http import urlsafe_base64_encode
 from chorus.accounts import services as accounts
 from chorus.accounts.roles import Capability, Role, role_can
 from chorus.accounts.scopes import Scope
+from chorus.analytics import reports as analytics_reports
+from chorus.analytics import schedules as report_schedules
+from chorus.analytics import sharing as report_sharing
 from chorus.analytics.models import TrackedPost
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
@@ -200,6 +203,9 @@ API_RULES = {
     ("GET", "/analytics/days"): (ANY_MEMBER, None),
     ("GET", "/analytics/posts/{tracked_id}"): (ANY_MEMBER, None),
     ("GET", "/analytics/best-times"): (ANY_MEMBER, None),
+    ("GET", "/analytics/reports"): (ANY_MEMBER, None),
+    ("GET", "/analytics/reports/{report_id}/csv"): (ANY_MEMBER, None),
+    ("GET", "/analytics/reports/{report_id}/pdf"): (ANY_MEMBER, None),
     # Inbox: replying also needs the account's reply level (admins and owners have it)
     ("GET", "/inbox/conversations"): (ANY_MEMBER, None),
     ("GET", "/inbox/conversations/{conversation_id}"): (ANY_MEMBER, None),
@@ -328,6 +334,17 @@ def workspace_for(role, make_member, social_account):
         account=account, remote_id="1", published_at=timezone.now()
     )
     conversation, rule, saved, reply = inbox_objects(owner, account)
+    report = analytics_reports.report_save(
+        actor=owner, name="Monthly", sections=["likes"], period="last_28", account_ids=[]
+    )
+    report_schedule = report_schedules.schedule_save(
+        actor=owner,
+        report=report,
+        frequency="weekly",
+        local_time=dt.time(9),
+        outside_emails=["client@example.org"],
+    )
+    share_link, _share_token = report_sharing.share_link_create(actor=owner, report=report)
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
@@ -370,6 +387,9 @@ def workspace_for(role, make_member, social_account):
         "rule_id": rule.pk,
         "saved_id": saved.pk,
         "reply_id": reply.pk,
+        "report_id": report.pk,
+        "schedule_id": report_schedule.pk,
+        "share_id": share_link.pk,
         "provider": "mastodon",
         "filename": "none.png",  # media_file_for_network (404 without a valid link)
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
@@ -513,6 +533,7 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "tracked_id": 0,
         "conversation_id": 0,
         "reply_id": 0,
+        "report_id": 0,
     }
     wrong = []
     for method, path, operation in api_operations():

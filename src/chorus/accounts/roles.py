@@ -35,6 +35,10 @@ class Capability(models.TextChoices):
     VIEW_INBOX = "view_inbox", _("Read the inbox")
     WORK_INBOX = "work_inbox", _("Assign, tag, close and annotate inbox conversations")
     MANAGE_INBOX = "manage_inbox", _("Set up inbox routing rules, saved replies and targets")
+    MANAGE_REPORTS = (
+        "manage_reports",
+        _("Build, change and delete analytics reports, their schedules and share links"),
+    )
 
 
 _EVERYONE = frozenset(Role)
@@ -57,6 +61,7 @@ GRANTS: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_INBOX: _EVERYONE,
     Capability.WORK_INBOX: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR, Role.CONTRIBUTOR}),
     Capability.MANAGE_INBOX: _ADMINS,
+    Capability.MANAGE_REPORTS: frozenset({Role.OWNER, Role.ADMIN, Role.EDITOR}),
 }
 
 # Highest first: "a role or higher" in approval steps reads this order.

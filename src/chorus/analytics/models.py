@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from chorus.networks.models import SocialAccount
 from chorus.publishing.models import Variant
@@ -147,3 +148,84 @@ class AccountCollection(models.Model):
 
     def __str__(self) -> str:
         return f"collection of {self.account_id}"
+
+
+class ReportPeriod(models.TextChoices):
+    LAST_7 = "last_7", _("Last 7 days")
+    LAST_28 = "last_28", _("Last 28 days")
+    LAST_90 = "last_90", _("Last 90 days")
+    LAST_MONTH = "last_month", _("Last calendar month")
+
+
+class Report(models.Model):
+    """A saved report: which sections (figures of the registry and dashboard charts), over
+    which rolling period, for which accounts (none chosen: every account the reader may
+    see) and campaign. Its numbers are never stored; each view reads them afresh."""
+
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="reports"
+    )
+    name = models.CharField(max_length=120)
+    sections = models.JSONField(default=list)
+    period = models.CharField(
+        max_length=16, choices=ReportPeriod.choices, default=ReportPeriod.LAST_28
+    )
+    accounts = models.ManyToManyField(SocialAccount, blank=True, related_name="+")
+    campaign = models.ForeignKey(
+        "publishing.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name", "pk")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScheduleFrequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class ReportSchedule(models.Model):
+    """E-mail a report as PDF every week (on `weekday`) or month (on `day_of_month`) at a
+    local time of the workspace, to members (each in their language, with their own
+    analytics access) and outside addresses (as the schedule's author sees it)."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="schedules")
+    frequency = models.CharField(max_length=8, choices=ScheduleFrequency.choices)
+    weekday = models.PositiveSmallIntegerField(default=0)  # 0 = Monday
+    day_of_month = models.PositiveSmallIntegerField(default=1)  # 1..28
+    local_time = models.TimeField()
+    members = models.ManyToManyField("accounts.Membership", blank=True, related_name="+")
+    outside_emails = models.JSONField(default=list, blank=True)
+    next_run_at = models.DateTimeField(db_index=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.report} ({self.frequency})"
+
+
+class ReportShareLink(models.Model):
+    """A read-only link to a report for people without an account, until `expires_at` or
+    until revoked. It shows what its author may read, as of each visit."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.report} until {self.expires_at:%Y-%m-%d}"

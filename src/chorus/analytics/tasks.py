@@ -33,3 +33,13 @@ def backfill_account(account_id: int) -> None:
     account = SocialAccount.objects.filter(pk=account_id).first()
     if account is not None:
         collection.backfill(account=account)
+
+
+@db_periodic_task(crontab(minute="*"))
+def send_scheduled_reports() -> None:
+    """Every minute: e-mail the reports whose scheduled time has come."""
+    from chorus.analytics import schedules
+
+    sent = schedules.send_due()
+    if sent:
+        log.info("analytics: %s scheduled report e-mails sent", sent)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.http import HttpResponse
 from ninja import Query, Router, Schema
 
 from chorus.accounts.scopes import Scope
-from chorus.analytics import besttime, dashboards, figures
+from chorus.analytics import besttime, dashboards, figures, reports
+from chorus.analytics.export import saved_report_csv
+from chorus.analytics.pdf import report_pdf
 from chorus.analytics.selectors import access_scope, access_tracked_post
 from chorus.api.auth import member
 from chorus.api.inputs import Day, PathId, RefId
@@ -188,3 +191,54 @@ def analytics_best_times(request, account: RefId | None = None):
         "grid": [[c.average for c in row] for row in best.grid],
         "posts_grid": [[c.posts for c in row] for row in best.grid],
     }
+
+
+class ReportOut(Schema):
+    id: int
+    name: str
+    sections: list[str]
+    period: str  # last_7, last_28, last_90, last_month
+    accounts: list[int]  # empty: every account the reader has analytics on
+    campaign: int | None
+    csv_url: str
+    pdf_url: str
+
+
+@router.get("/analytics/reports", response=list[ReportOut], auth=member(Scope.ANALYTICS_READ))
+def analytics_reports(request):
+    """The workspace's saved reports (their choices; numbers come with the downloads)."""
+    return [
+        {
+            "id": r.pk,
+            "name": r.name,
+            "sections": r.sections,
+            "period": r.period,
+            "accounts": [a.pk for a in r.accounts.all()],
+            "campaign": r.campaign_id,
+            "csv_url": f"/api/v1/analytics/reports/{r.pk}/csv",
+            "pdf_url": f"/api/v1/analytics/reports/{r.pk}/pdf",
+        }
+        for r in reports.reports_of(request.membership)
+    ]
+
+
+@router.get("/analytics/reports/{report_id}/csv", auth=member(Scope.ANALYTICS_READ))
+def analytics_report_csv(request, report_id: PathId):
+    """A saved report as CSV over its period as of today, for the accounts you have
+    analytics on (an account of the report you have none on is refused by name)."""
+    report = reports.access_report(membership=request.membership, report_id=report_id)
+    scope = reports.report_scope(membership=request.membership, report=report)
+    name, text = saved_report_csv(report, scope)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@router.get("/analytics/reports/{report_id}/pdf", auth=member(Scope.ANALYTICS_READ))
+def analytics_report_pdf(request, report_id: PathId):
+    """A saved report as PDF with its charts, in the caller's language."""
+    report = reports.access_report(membership=request.membership, report_id=report_id)
+    name, pdf = report_pdf(membership=request.membership, report=report)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

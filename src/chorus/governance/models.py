@@ -42,6 +42,7 @@ class AuditAction(models.TextChoices):
     WORKFLOW_CHANGED = "workflow_changed", _("Approval workflow changed")
     CONVERSATION_ASSIGNED = "conversation_assigned", _("Conversation assigned")
     INBOX_RULE_CHANGED = "inbox_rule_changed", _("Inbox rule or setting changed")
+    REPORT_CHANGED = "report_changed", _("Analytics report, schedule or share link changed")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

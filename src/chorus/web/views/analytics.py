@@ -9,14 +9,16 @@ from django import forms
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from chorus.accounts import selectors as account_selectors
 from chorus.accounts.roles import Capability
-from chorus.analytics import besttime, charts, dashboards, figures
+from chorus.analytics import besttime, charts, figures
+from chorus.analytics.export import write_report
+from chorus.analytics.presentation import WEEKDAYS, dashboard_context, heat_rows
 from chorus.analytics.selectors import access_scope, access_tracked_post, analytics_accounts
 from chorus.core.errors import NotAllowed, ServiceError
 from chorus.networks.models import SocialAccount
@@ -24,16 +26,6 @@ from chorus.networks.providers import PROVIDERS
 from chorus.publishing import selectors as publishing_selectors
 from chorus.publishing.models import Variant
 from chorus.web.views.common import member_required
-
-WEEKDAYS = (
-    gettext_lazy("Monday"),
-    gettext_lazy("Tuesday"),
-    gettext_lazy("Wednesday"),
-    gettext_lazy("Thursday"),
-    gettext_lazy("Friday"),
-    gettext_lazy("Saturday"),
-    gettext_lazy("Sunday"),
-)
 
 
 class AnalyticsFilterForm(forms.Form):
@@ -90,36 +82,6 @@ class AnalyticsFilterForm(forms.Form):
         )
 
 
-def heat_rows(grid, zone_note: str = "") -> list:
-    """The heatmap's rows for the template: (weekday name, cells), each cell with its CSS
-    level, its shown number and its spoken label, made here once rather than per template
-    tag (168 cells)."""
-    top = max((c.average or 0 for row in grid for c in row), default=0)
-    rows = []
-    for weekday, row in enumerate(grid):
-        day = WEEKDAYS[weekday]
-        cells = []
-        for cell in row:
-            label = ngettext(
-                "%(day)s %(hour)02d:00: %(posts)d post, %(engagements)d engagements",
-                "%(day)s %(hour)02d:00: %(posts)d posts, %(engagements)d engagements",
-                cell.posts,
-            ) % {
-                "day": day,
-                "hour": cell.hour,
-                "posts": cell.posts,
-                "engagements": cell.engagements,
-            }
-            shown = number_format(cell.average, 0) if cell.posts else ""
-            cells.append((charts.heat_level(cell.average, top), shown, label))
-        rows.append((day, cells))
-    return rows
-
-
-def _day_label(day) -> str:
-    return date_format(day, "SHORT_DATE_FORMAT")
-
-
 def _read_scope(request):
     """(form, scope, refusal): the scope the query string asks for, or why not."""
     form = AnalyticsFilterForm(request.GET or None, membership=request.membership)
@@ -137,36 +99,6 @@ def _read_scope(request):
         return form, None, ""
 
 
-def _dashboard_context(scope) -> dict:
-    series = dashboards.engagement_series(scope)
-    followers = dashboards.follower_series(scope)
-    labels = [_day_label(row["day"]) for row in series]
-    accounts = dashboards.by_account(scope)
-    networks = dashboards.by_network(scope)
-    grid = dashboards.heatmap(scope)
-    return {
-        "figures": figures.overview(scope),
-        "series": series,
-        "engagement_chart": charts.line_chart(labels, [row["total"] for row in series]),
-        "followers": followers,
-        "follower_chart": charts.line_chart(
-            labels,
-            [row["followers"] for row in followers],
-            low=min((r["followers"] for r in followers if r["followers"] is not None), default=0),
-        ),
-        "by_account": accounts,
-        "account_chart": charts.bar_chart([(b.label, b.value) for b in accounts]),
-        "by_network": networks,
-        "network_chart": charts.bar_chart([(b.label, b.value) for b in networks]),
-        "heatmap": heat_rows(grid),
-        "hours": range(24),
-        "best_posts": dashboards.ranked_posts(scope, best=True),
-        "worst_posts": dashboards.ranked_posts(scope, best=False),
-        "has_data": scope.daily().exists() or scope.published().exists(),
-        "no_accounts": not scope.account_ids,
-    }
-
-
 @member_required(Capability.VIEW_WORKSPACE)
 @require_GET
 def analytics_dashboard(request):
@@ -175,7 +107,7 @@ def analytics_dashboard(request):
     form, scope, refusal = _read_scope(request)
     context = {"form": form, "refusal": refusal, "scope": scope, "query": request.GET.urlencode()}
     if scope is not None:
-        context.update(_dashboard_context(scope))
+        context.update(dashboard_context(scope))
         context["report_url"] = "?" + request.GET.urlencode()
     return render(request, "analytics/dashboard.html", context, status=403 if refusal else 200)
 
@@ -246,49 +178,3 @@ def analytics_report_csv(request):
     response.write("\ufeff")  # spreadsheet apps then read Thai and Khmer as UTF-8
     write_report(csv.writer(response), scope)
     return response
-
-
-def write_report(writer, scope) -> None:
-    """Figures (this period, previous period), then one row per day."""
-    not_reported = _("not reported")
-    writer.writerow([_("Period"), scope.start.isoformat(), scope.end.isoformat()])
-    writer.writerow([_("Figure"), _("This period"), _("Previous period"), _("Definition")])
-    for value in figures.overview(scope):
-        writer.writerow(
-            [
-                _csv_safe(str(value.figure.label)),
-                not_reported if value.value is None else value.value,
-                not_reported if value.previous is None else value.previous,
-                _csv_safe(str(value.figure.definition)),
-            ]
-        )
-    writer.writerow([])
-    writer.writerow(
-        [
-            _("Day"),
-            _("Likes"),
-            _("Reposts"),
-            _("Replies"),
-            _("Quotes"),
-            _("Engagements"),
-            _("Followers"),
-        ]
-    )
-    followers = {row["day"]: row["followers"] for row in dashboards.follower_series(scope)}
-    for row in dashboards.engagement_series(scope):
-        writer.writerow(
-            [
-                row["day"].isoformat(),
-                row["likes"],
-                row["reposts"],
-                row["replies"],
-                row["quotes"],
-                row["total"],
-                "" if followers[row["day"]] is None else followers[row["day"]],
-            ]
-        )
-
-
-def _csv_safe(text: str) -> str:
-    """Never a formula: spreadsheet apps run cells starting with = + - @."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
