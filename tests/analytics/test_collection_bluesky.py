@@ -4,6 +4,7 @@ figures once the AppView has counted it; the network reports no impressions."""
 import time
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from chorus.analytics import collection
@@ -17,6 +18,19 @@ pytestmark = pytest.mark.django_db
 WAIT_SECONDS = 60
 
 
+def served_by_appview(server, uri: str) -> None:
+    """Wait until the AppView serves the new post: before that it answers as if the post
+    did not exist, which collection would read as a first absence."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    with httpx.Client(base_url=server.appview_url, timeout=10) as appview:
+        while time.monotonic() < deadline:
+            found = appview.get("/xrpc/app.bsky.feed.getPosts", params={"uris": uri})
+            if found.status_code == 200 and found.json().get("posts"):
+                return
+            time.sleep(0.3)
+    pytest.fail(f"the AppView did not serve {uri} within {WAIT_SECONDS} s")
+
+
 def test_a_like_on_bluesky_moves_the_figures(owner, bluesky_account, bluesky_server):  # noqa: F811
     post = services.post_save(
         actor=owner,
@@ -25,6 +39,7 @@ def test_a_like_on_bluesky_moves_the_figures(owner, bluesky_account, bluesky_ser
     services.post_publish_now(actor=owner, post=post)
     Dispatcher().run_once()
     variant = Variant.objects.get(post=post)
+    served_by_appview(bluesky_server, variant.remote_id)
     assert collection.track_published() == 1
     tracked = TrackedPost.objects.get(variant=variant)
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from math import ceil
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from chorus.analytics.models import (
@@ -46,6 +47,10 @@ ACCOUNT_EVERY = timedelta(days=1)
 BACKFILL_DAYS = 90  # posts older than this when first seen are never collected
 BACKFILL_POSTS = 100  # at most this many of an account's own posts listed on connect
 RETRY_AFTER_FAILURE = timedelta(minutes=30)
+# A post absent from the network's answer is read again after this long, and counted as
+# deleted when it is absent MISSING_BEFORE_DELETED times in a row.
+RECHECK_ABSENT = timedelta(minutes=10)
+MISSING_BEFORE_DELETED = 2
 LEASE = timedelta(minutes=10)  # a claimed post is read within this, or claimed again
 POSTS_PER_RUN = 200  # per account and run: one account never holds up the others
 POSTS_PER_REQUEST = {"mastodon": 20, "bluesky": 25}  # the providers' batch sizes
@@ -239,13 +244,23 @@ def collect_account_posts(
         outcome.errors.append(exc.message)
         return outcome
     by_remote = {m.ref.remote_id: m for m in metrics}
-    gone = [p for p in posts if p.remote_id not in by_remote]
+    absent = [p for p in posts if p.remote_id not in by_remote]
+    # A post the network does not return may be gone, or not yet indexed (a Bluesky AppView
+    # serves a new post seconds after the PDS took it): deleted only when absent again.
+    gone = [p for p in absent if p.missing_readings + 1 >= MISSING_BEFORE_DELETED]
     with transaction.atomic():
         if gone:
             TrackedPost.objects.filter(pk__in=[p.pk for p in gone]).update(
-                deleted_at=now, next_collect_at=None
+                deleted_at=now, next_collect_at=None, missing_readings=F("missing_readings") + 1
+            )
+        if len(absent) > len(gone):
+            TrackedPost.objects.filter(pk__in=[p.pk for p in absent if p not in gone]).update(
+                next_collect_at=now + RECHECK_ABSENT, missing_readings=F("missing_readings") + 1
             )
         read = [(p, by_remote[p.remote_id]) for p in posts if p.remote_id in by_remote]
+        TrackedPost.objects.filter(pk__in=[p.pk for p, _m in read], missing_readings__gt=0).update(
+            missing_readings=0
+        )
         record_readings(read, now=now, zone=account.workspace.timezone)
     outcome.deleted, outcome.read = len(gone), len(read)
     return outcome

@@ -43,6 +43,7 @@ class TrackedPost(models.Model):
     last_collected_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)  # gone from the network
+    missing_readings = models.PositiveSmallIntegerField(default=0)  # absent, in a row
     likes = models.IntegerField(default=0)
     reposts = models.IntegerField(default=0)
     replies = models.IntegerField(default=0)
