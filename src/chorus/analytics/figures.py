@@ -9,6 +9,7 @@ and is summed into "Engagements" wherever it reports a value.
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar, Literal
@@ -51,16 +52,16 @@ class FigureValue:
         return (self.value - self.previous) * 100.0 / abs(self.previous)
 
 
-class Figure:
+class Figure(abc.ABC):
     key: ClassVar[str]
     label: ClassVar[str]
     definition: ClassVar[str]
     unit: ClassVar[Unit] = "count"
     engagement: ClassVar[bool] = False  # summed into "Engagements"
 
+    @abc.abstractmethod
     def run(self, scope: Scope) -> Number:
         """The figure over the scope's period."""
-        raise NotImplementedError
 
     def lifetime(self, post: TrackedPost) -> Number:
         """The figure over one post's whole life; None where it has no per-post meaning."""

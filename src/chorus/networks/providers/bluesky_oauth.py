@@ -17,6 +17,7 @@ nonces in the `DPoP-Nonce` header and refuse a proof without the current one wit
 
 from __future__ import annotations
 
+import abc
 import base64
 import hashlib
 import json
@@ -434,12 +435,14 @@ class BlueskyOAuthSignIn(OAuthSignIn):
     registers_per_server = False  # the client id is Chorus' own metadata URL
 
     @classmethod
+    @abc.abstractmethod
     def did_of_handle(cls, http: httpx.Client, handle: str, resolver: str) -> str:
-        raise NotImplementedError
+        """The DID a handle names (the provider's own resolution, shared with passwords)."""
 
     @classmethod
+    @abc.abstractmethod
     def pds_of_did(cls, http: httpx.Client, did: str, plc_url: str) -> str:
-        raise NotImplementedError
+        """The PDS that hosts a DID's repository."""
 
     @classmethod
     def register_app(cls, server_url: str, *, redirect_uri: str, http: httpx.Client) -> OAuthApp:
