@@ -1,16 +1,19 @@
 """Analytics at volume: dashboard query times on seeded rollups, and collection throughput.
 
 1. Dashboards: a fresh database gets one workspace with `--accounts` accounts and
-   `--posts` tracked posts per account over `--days` days (each with three daily rollup rows
-   and a snapshot, plus one follower row per account per day), then each analytics page and
-   API call is asked `--repeat` times in-process (Django's test client, signed in as the
-   owner) and p50/p95 wall time and query counts are printed.
+   `--posts` tracked posts per account over `--days` days, each with its past readings
+   (up to seven snapshots) and daily gains (up to five rollup rows), plus one follower row
+   per account per day, generated inside the database (analytics_volume.py); then each
+   analytics page and API call is asked `--repeat` times in-process (Django's test client,
+   signed in as the owner) and p50/p95 wall time and query counts are printed. The issue's
+   volume, 1,000,000 posts and about 10,000,000 metric rows: `--accounts 50 --posts 20000`.
 2. Collection: `--collect-accounts` Mastodon accounts on the network emulator (its own
    process, `--latency-ms` per request), `--collect-posts` posts each published there, all
    due: the time `collection.collect_posts` takes, posts read per second and requests per
    second, against a bare loop making the same batched requests with httpx in the same run.
 
     python bench/analytics.py
+    python bench/analytics.py --accounts 50 --posts 20000 --no-collection
     python bench/analytics.py --database-url postgres://postgres@127.0.0.1:5432/chorus_analytics_bench
 """
 
@@ -29,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from analytics_volume import seed_volume  # noqa: E402
 from dispatch import fresh_database, setup_django  # noqa: E402
 
 DEFAULT_SQLITE = f"sqlite:///{ROOT / 'var' / 'bench' / 'analytics.sqlite3'}"
@@ -39,7 +43,6 @@ def seed_dashboards(args):
 
     from chorus.accounts.models import Membership
     from chorus.analytics.models import AccountDaily, PostDaily, PostSnapshot, TrackedPost
-    from chorus.analytics.seed import seed_history
     from chorus.networks.models import SocialAccount
     from chorus.testing import load
 
@@ -48,7 +51,7 @@ def seed_dashboards(args):
     )
     accounts = list(SocialAccount.objects.filter(pk__in=ids))
     started = time.monotonic()
-    seed_history(accounts, posts_per_account=args.posts, days=args.days, now=timezone.now())
+    seed_volume(ids, posts=args.posts, days=args.days, now=timezone.now())
     rows = {
         "tracked posts": TrackedPost.objects.count(),
         "post-day rollups": PostDaily.objects.count(),
@@ -215,6 +218,7 @@ def main() -> None:
     parser.add_argument("--collect-accounts", type=int, default=10)
     parser.add_argument("--collect-posts", type=int, default=100)
     parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--no-collection", action="store_true", help="dashboards only")
     args = parser.parse_args()
     database = fresh_database(args.database_url)
     with tempfile.TemporaryDirectory() as data_dir:
@@ -222,7 +226,8 @@ def main() -> None:
         print(f"analytics benchmark on {database}")
         owner, accounts = seed_dashboards(args)
         dashboards(args, owner, accounts)
-        collection_throughput(args)
+        if not args.no_collection:
+            collection_throughput(args)
 
 
 if __name__ == "__main__":

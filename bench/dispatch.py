@@ -10,10 +10,14 @@ Two scenarios from the publishing issue:
             the same benchmark against the same emulator (goal: <= 100 s, ratio >= 0.5)
 
 Chorus runs for real: a fresh database is migrated, accounts and posts are seeded, and
-`chorus dispatcher` processes publish through the real Mastodon provider. Lateness is
-measured from each post's scheduled time to the emulator's receipt of it (the network's
-confirmed time); exactly-once is checked from the emulator's log of idempotency keys.
+`chorus dispatcher` processes publish through the real providers to a mix of every network
+the emulator speaks (chorus.testing.networks; `--networks mastodon` for one), accounts
+split evenly between them. Lateness is measured from each post's scheduled time to the
+emulator's receipt of it (the network's confirmed time); exactly-once is checked per
+network from the emulator's log of created posts. Instagram fetches each photo from the
+site address, so the benchmark serves Chorus's media links on a loopback port.
 
+    python bench/dispatch.py burst --posts 2100 --accounts 140 --no-baseline
     python bench/dispatch.py burst --posts 100000 --accounts 20000
     python bench/dispatch.py steady --per-minute 1000 --minutes 10 --accounts 1000
     python bench/dispatch.py burst --database-url postgres://postgres@127.0.0.1:5432/chorus_bench_dispatch
@@ -24,10 +28,14 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bare_loop  # noqa: E402
 
+from chorus.testing import networks  # noqa: E402
 from chorus.testing.emulator import EmulatorServer  # noqa: E402
 
 DEFAULT_SQLITE = f"sqlite:///{ROOT / 'var' / 'bench' / 'dispatch.sqlite3'}"
@@ -62,8 +71,43 @@ def fresh_database(url: str) -> str:
     return f"postgresql {parts.hostname}:{parts.port or 5432}/{name}"
 
 
-def setup_django(url: str, data_dir: str) -> None:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def media_site(port: int) -> Iterator[None]:
+    """Chorus's own pages on a loopback port, where Instagram fetches the media links."""
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from django.core.wsgi import get_wsgi_application
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    class Threaded(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    server = make_server(
+        "127.0.0.1", port, get_wsgi_application(), server_class=Threaded, handler_class=Quiet
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+
+
+def setup_django(url: str, data_dir: str, site_port: int | None = None) -> None:
+    """Django on `url`, migrated; `site_port`: where networks fetch Chorus' media from."""
     os.environ.update(DATABASE_URL=url, CHORUS_DATA_DIR=data_dir, CHORUS_LOG_LEVEL="WARNING")
+    if site_port:
+        os.environ["CHORUS_SITE_URL"] = f"http://127.0.0.1:{site_port}"
     os.environ["CHORUS_OUTBOUND_ALLOW"] = "127.0.0.1"  # the emulator, on loopback
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chorus.settings")
     import django
@@ -128,21 +172,40 @@ def wait_until_done(emulator: EmulatorServer, total: int, deadline: float) -> in
     return published
 
 
-def report(label: str, events: list[dict], due_by_key: dict[str, float], started: float) -> float:
-    """Print lateness and throughput from the emulator's receipts; returns publishes/s."""
-    lateness = [e["received_at"] - due_by_key[e["key"]] for e in events if e["key"] in due_by_key]
-    keys = [e["key"] for e in events]
-    last = max((e["received_at"] for e in events), default=started)
+def report(
+    label: str, received: list[tuple[object, float]], due: dict[object, float], started: float
+) -> float:
+    """Print lateness and throughput from the emulator's receipts (post, received at) of
+    posts due at `due[post]`; returns publishes/s."""
+    lateness = [at - due[post] for post, at in received if post in due]
+    keys = [post for post, _ in received]
+    last = max((at for _, at in received), default=started)
     elapsed = max(last - started, 1e-9)
     print(
-        f"{label}: {len(events):,} received, {len(set(keys)):,} distinct keys "
-        f"({len(keys) - len(set(keys))} duplicates), {len(due_by_key) - len(set(keys)):,} missing"
+        f"{label}: {len(keys):,} received, {len(set(keys)):,} distinct "
+        f"({len(keys) - len(set(keys))} duplicates), {len(set(due) - set(keys)):,} missing"
     )
     print(
         f"  until the last was out   {elapsed:.1f} s   publishes/s {len(set(keys)) / elapsed:,.1f}"
     )
     print(f"  lateness s               {bare_loop.percentiles(lateness)}")
     return len(set(keys)) / elapsed
+
+
+def report_networks(events: list[dict], started: float) -> float:
+    """Per network, then in all, from the log; returns the total publishes/s."""
+    from chorus.testing import load
+
+    tallies = load.received(events)
+    everything: list[tuple[object, float]] = []
+    all_due: dict[object, float] = {}
+    for provider, posts in load.expected().items():
+        due = {n: when.timestamp() for n, when in posts.items()}
+        receipts = (tallies.get(provider) or networks.Tally()).receipts()
+        report(f"  {provider}", receipts, due, started)
+        everything += [((provider, n), at) for n, at in receipts]
+        all_due |= {(provider, n): at for n, at in due.items()}
+    return report("  all networks", everything, all_due, started)
 
 
 def main() -> None:
@@ -152,6 +215,11 @@ def main() -> None:
     parser.add_argument("--per-minute", type=int, default=1_000, help="steady: posts per minute")
     parser.add_argument("--minutes", type=float, default=10.0, help="steady: how long")
     parser.add_argument("--accounts", type=int, help="default: 20,000 burst, 1,000 steady")
+    parser.add_argument(
+        "--networks",
+        default=",".join(networks.NETWORKS),
+        help="comma-separated (default: every network the emulator speaks)",
+    )
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument(
         "--dispatchers", type=int, help="processes (default: 1 on SQLite, its single writer; 2)"
@@ -167,19 +235,29 @@ def main() -> None:
     accounts = args.accounts or (20_000 if args.scenario == "burst" else 1_000)
     total = args.posts if args.scenario == "burst" else int(args.per_minute * args.minutes)
 
+    chosen = [name.strip() for name in args.networks.split(",") if name.strip()]
     database = fresh_database(url)
-    setup_django(url, tempfile.mkdtemp(prefix="chorus-bench-"))
-    from chorus.publishing.models import Variant
+    site_port = free_port()
+    setup_django(url, tempfile.mkdtemp(prefix="chorus-bench-"), site_port)
     from chorus.testing import load
 
-    with EmulatorServer(process=True, latency=args.latency_ms, rate_limit=None) as emulator:
+    with (
+        EmulatorServer(process=True, latency=args.latency_ms, rate_limit=None) as emulator,
+        media_site(site_port),
+    ):
+        os.environ.update(networks.environment(emulator.base_url, chosen))
         seed_started = time.perf_counter()
-        ids = load.seed_accounts(count=accounts, provider="mastodon", server_url=emulator.base_url)
+        by_network = load.seed_mix(
+            per_network=max(1, accounts // len(chosen)),
+            providers=chosen,
+            server_url=emulator.base_url,
+        )
+        ids = [pk for group in zip(*by_network.values(), strict=True) for pk in group]
         if args.scenario == "burst":
             far = datetime(2100, 1, 1, tzinfo=UTC)
             load.seed_posts(account_ids=ids, due=(far for _ in range(total)))
         print(
-            f"seeded {accounts:,} accounts and {total if args.scenario == 'burst' else 0:,} "
+            f"seeded {len(ids):,} accounts and {total if args.scenario == 'burst' else 0:,} "
             f"posts in {time.perf_counter() - seed_started:.1f} s ({database})"
         )
         procs = start_dispatchers(args.dispatchers, args.concurrency)
@@ -197,16 +275,13 @@ def main() -> None:
         finally:
             stop(procs)
         events = emulator.events()
-        due_by_key = {
-            f"{key}-0": when.timestamp()
-            for key, when in Variant.objects.values_list("idempotency_key", "scheduled_at")
-        }
         print(
-            f"dispatcher: {args.scenario}, {total:,} posts over {accounts:,} accounts, "
-            f"{args.dispatchers} process(es) x {args.concurrency} concurrency, "
-            f"emulator latency {args.latency_ms:g} ms, {database}; published {published:,}"
+            f"dispatcher: {args.scenario}, {total:,} posts over {len(ids):,} accounts on "
+            f"{', '.join(chosen)}, {args.dispatchers} process(es) x {args.concurrency} "
+            f"concurrency, emulator latency {args.latency_ms:g} ms, {database}; "
+            f"published {published:,}"
         )
-        rate = report("  chorus", events, due_by_key, t0.timestamp())
+        rate = report_networks(events, t0.timestamp())
         if args.scenario == "burst" and not args.no_baseline:
             emulator.reset()
             base_url = url if url.startswith("postgres") else bare_loop.DEFAULT_SQLITE
@@ -215,11 +290,9 @@ def main() -> None:
             connections = 1 if base_url.startswith("sqlite:") else 32
             concurrency = args.dispatchers * args.concurrency
             bare_loop.run_threads(run, emulator.base_url, base_url, concurrency, connections)
-            bare_events = emulator.events()
-            bare_due = {e["key"]: run.started for e in bare_events}
-            bare_rate = report(
-                f"  bare loop ({concurrency} threads)", bare_events, bare_due, run.started
-            )
+            bare = [(e["key"], e["received_at"]) for e in emulator.events()]
+            bare_due = {key: run.started for key, _ in bare}
+            bare_rate = report(f"  bare loop ({concurrency} threads)", bare, bare_due, run.started)
             print(f"  ratio chorus / bare loop  {rate / bare_rate:.2f}")
 
 

@@ -2,9 +2,11 @@
 
 Seeds two workspaces in a fresh database: a small agency (12,000 posts, 5 accounts) and an
 agency (50 accounts, 50,000 posts over nine months, 20 campaigns, 50 posts waiting for
-approval, a day with 300 posts; `--scale 5` multiplies posts), then asks each page and
-endpoint `--repeat` times in-process through Django's test client, signed in as each
-workspace's owner, and prints p50/p95 server time (wall clock, and the median CPU time of
+approval, a day with 300 posts; `--scale 5` multiplies posts) with what its accounts hear and
+measure (`chorus.testing.load_activity`: 50,000 inbox interactions, 10,000 tracked posts with
+their readings, 2,000 short links with 100,000 clicks, 20,000 listening mentions, goals), then
+asks each page and endpoint `--repeat` times in-process through Django's test client, signed
+in as each workspace's owner, and prints p50/p95 server time (wall clock, and the median CPU time of
 the Django process, which includes SQLite's work but not a PostgreSQL server's: on a shared
 machine the wall clock also counts waiting for a core), response size and query count, with
 the query count of the same request in the small agency beside it: a count that grows with
@@ -37,6 +39,14 @@ from dispatch import fresh_database, setup_django  # noqa: E402
 DEFAULT_SQLITE = f"sqlite:///{ROOT / 'var' / 'bench' / 'pages.sqlite3'}"
 GOAL_MS = 200.0
 SMALL_POSTS = 12_000  # enough for page 200 of the API's posts
+# Beside the agency's posts: what its accounts hear and measure (scaled down for the small one).
+ACTIVITY = {
+    "interactions": 50_000,
+    "tracked_per_account": 200,
+    "links": 2_000,
+    "clicks": 100_000,
+    "mentions": 20_000,
+}
 
 
 def requests_to_measure(agency) -> list[tuple[str, str]]:
@@ -86,6 +96,29 @@ def requests_to_measure(agency) -> list[tuple[str, str]]:
         ("API tokens", "/api/v1/tokens"),
         ("API policies", "/api/v1/policies"),
         ("API audit", "/api/v1/audit"),
+        ("Inbox", reverse("inbox")),
+        ("Inbox, mine", reverse("inbox") + "?view=mine"),
+        ("Inbox, search", reverse("inbox") + "?q=promotion"),
+        ("Links", reverse("links")),
+        ("Conversions", reverse("conversions")),
+        ("Goals", reverse("goals")),
+        ("Analytics", reverse("analytics")),
+        ("Analytics, best time", reverse("analytics_best_time")),
+        ("Analytics reports", reverse("analytics_reports")),
+        ("Listening", reverse("listening")),
+        ("Listening alerts", reverse("listening_alerts")),
+        ("API inbox conversations", "/api/v1/inbox/conversations"),
+        ("API inbox figures", "/api/v1/inbox/figures"),
+        ("API links", "/api/v1/links"),
+        ("API conversions", "/api/v1/conversions"),
+        ("API goals", "/api/v1/goals"),
+        ("API analytics figures", "/api/v1/analytics/figures"),
+        ("API analytics days", "/api/v1/analytics/days"),
+        ("API analytics best times", "/api/v1/analytics/best-times"),
+        ("API analytics reports", "/api/v1/analytics/reports"),
+        ("API listening topics", "/api/v1/listening/topics"),
+        ("API listening sources", "/api/v1/listening/sources"),
+        ("API listening alerts", "/api/v1/listening/alerts"),
     ]
 
 
@@ -169,6 +202,7 @@ def main() -> None:
     settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
 
     from chorus.testing.load import agency_of, seed_agency
+    from chorus.testing.load_activity import seed_activity
 
     posts = round(50_000 * args.scale)
     started = time.perf_counter()
@@ -186,6 +220,8 @@ def main() -> None:
             label="small",
         )
         agency = seed_agency(posts=posts, label="agency")
+        for workspace, scale in ((small, SMALL_POSTS / posts), (agency, 1.0)):
+            seed_activity(workspace, **{k: round(v * scale) for k, v in ACTIVITY.items()})
     seeded = time.perf_counter() - started
     from django.db import connection
 

@@ -220,12 +220,19 @@ CHORUS_PUBLISHING_RESERVE = float(config.env("CHORUS_PUBLISHING_RESERVE", "0.3")
 # starts in demo mode (CHORUS_SANDBOX_URL) is allowed too, read when a request is made.
 CHORUS_OUTBOUND_ALLOW = config.outbound_allow("CHORUS_OUTBOUND_ALLOW")
 
+# Social listening: empty, a listening process matches and stores what it reads; a Redis URL
+# (redis://127.0.0.1:6379/0), it adds the posts to a Redis stream that matcher processes
+# (`chorus manage listen --match`) share as one consumer group (docs/listening.md).
+CHORUS_LISTENING_BROKER = config.env("CHORUS_LISTENING_BROKER")
+
 # Network-specific connect options, e.g. a private AT Protocol network's own PLC directory.
 CHORUS_NETWORK_OPTIONS = {
     "bluesky": {
         "plc_url": config.env("CHORUS_ATPROTO_PLC_URL"),
         # Where handles are resolved for OAuth sign-in when no server is typed (bsky.social).
         "handle_resolver": config.env("CHORUS_ATPROTO_HANDLE_RESOLVER"),
+        # Where public profiles and feeds (competitors) are read: public.api.bsky.app.
+        "public_appview": config.env("CHORUS_ATPROTO_PUBLIC_APPVIEW"),
     },
     # The installation's X app (docs/networks/x.md); api_url only for a stand-in server.
     "x": {
@@ -240,6 +247,26 @@ CHORUS_NETWORK_OPTIONS = {
         "app_secret": config.env("CHORUS_THREADS_APP_SECRET"),
         "graph_url": config.env("CHORUS_THREADS_GRAPH_URL"),
         "auth_url": config.env("CHORUS_THREADS_AUTH_URL"),
+    },
+    # The installation's TikTok app (docs/networks/tiktok.md): until TikTok audits it, posts
+    # can only be private (CHORUS_TIKTOK_AUDITED); api_url and auth_url only for a stand-in.
+    "tiktok": {
+        "client_key": config.env("CHORUS_TIKTOK_CLIENT_KEY"),
+        "client_secret": config.env("CHORUS_TIKTOK_CLIENT_SECRET"),
+        "audited": "1" if config.env_bool("CHORUS_TIKTOK_AUDITED", False) else "",
+        "pull_from_url": "1" if config.env_bool("CHORUS_TIKTOK_PULL_FROM_URL", False) else "",
+        "api_url": config.env("CHORUS_TIKTOK_API_URL"),
+        "auth_url": config.env("CHORUS_TIKTOK_AUTH_URL"),
+    },
+    # The installation's LinkedIn app (docs/networks/linkedin.md); scopes grow with the
+    # products LinkedIn approved; api_url and auth_url only for a stand-in server.
+    "linkedin": {
+        "client_id": config.env("CHORUS_LINKEDIN_CLIENT_ID"),
+        "client_secret": config.env("CHORUS_LINKEDIN_CLIENT_SECRET"),
+        "scopes": config.env("CHORUS_LINKEDIN_SCOPES"),
+        "version": config.env("CHORUS_LINKEDIN_VERSION"),
+        "api_url": config.env("CHORUS_LINKEDIN_API_URL"),
+        "auth_url": config.env("CHORUS_LINKEDIN_AUTH_URL"),
     },
 }
 

@@ -6,15 +6,19 @@ from chorus.api.urls import api
 from chorus.networks.providers import bluesky_oauth
 from chorus.web.views import (
     analytics,
+    analytics_competitors,
     analytics_reports,
     approvals,
     auth,
     calendar,
+    campaign_plan,
     composer,
+    connect_linkedin,
     connect_meta,
     governance,
     inbox,
     inbox_setup,
+    inbox_suggested,
     links,
     listening,
     listening_alerts,
@@ -24,6 +28,7 @@ from chorus.web.views import (
     profile,
     queue,
     site,
+    value,
     workspace,
 )
 
@@ -93,6 +98,11 @@ urlpatterns = [
         name="bluesky_client_metadata",
     ),
     path("social-accounts/guide/<str:provider>/", networks.network_guide, name="network_guide"),
+    path(
+        "social-accounts/<int:account_id>/linkedin/",
+        connect_linkedin.linkedin_choose,
+        name="linkedin_choose",
+    ),
     path("social-accounts/meta/", connect_meta.meta_connect_start, name="meta_connect_start"),
     path("social-accounts/meta/begin/", connect_meta.meta_connect_begin, name="meta_connect_begin"),
     path(
@@ -170,8 +180,10 @@ urlpatterns = [
     path("links/settings/site-key/", links.site_key_renew, name="site_key_renew"),
     path("links/campaigns/<int:campaign_id>/", links.campaign_links, name="campaign_links"),
     path("links/conversions/", links.conversions, name="conversions"),
+    path("links/value/", value.customer_value, name="customer_value"),
     path("goals/", links.goals_index, name="goals"),
     path("goals/<int:goal_id>/", links.goal_detail, name="goal_detail"),
+    path("goals/<int:goal_id>/edit/", links.goal_edit, name="goal_edit"),
     path("goals/<int:goal_id>/delete/", links.goal_delete, name="goal_delete"),
     path("posts/new/", composer.post_new, name="post_new"),
     path("posts/preview/", composer.post_preview, name="post_preview"),
@@ -200,6 +212,13 @@ urlpatterns = [
     path("calendar/", calendar.calendar, name="calendar"),
     path("campaigns/", calendar.campaigns, name="campaigns"),
     path("campaigns/new/", calendar.campaign_new, name="campaign_new"),
+    path("campaigns/plan/", campaign_plan.plan_step, name="campaign_plan"),
+    path("campaigns/plan/<str:step>/", campaign_plan.plan_step, name="campaign_plan_step"),
+    path(
+        "campaigns/<int:campaign_id>/plan/goals/",
+        campaign_plan.plan_goals,
+        name="campaign_plan_goals",
+    ),
     path("campaigns/<int:campaign_id>/", calendar.campaign_edit, name="campaign_edit"),
     path("queue/", queue.queue, name="queue"),
     path("on-time/", queue.on_time, name="on_time"),
@@ -227,6 +246,21 @@ urlpatterns = [
     path("analytics/best-time/", analytics.analytics_best_time, name="analytics_best_time"),
     path("analytics/report.csv", analytics.analytics_report_csv, name="analytics_report_csv"),
     path("analytics/posts/<int:tracked_id>/", analytics.analytics_post, name="analytics_post"),
+    path(
+        "analytics/competitors/",
+        analytics_competitors.competitor_list,
+        name="analytics_competitors",
+    ),
+    path(
+        "analytics/competitors/add/",
+        analytics_competitors.competitor_add,
+        name="analytics_competitor_add",
+    ),
+    path(
+        "analytics/competitors/<int:competitor_id>/remove/",
+        analytics_competitors.competitor_remove,
+        name="analytics_competitor_remove",
+    ),
     path("analytics/reports/", analytics_reports.report_list, name="analytics_reports"),
     path(
         "analytics/reports/<int:report_id>/", analytics_reports.report_view, name="analytics_report"
@@ -275,6 +309,17 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.inbox_list, name="inbox_list"),
     path("inbox/bulk/", inbox.inbox_bulk, name="inbox_bulk"),
+    path("inbox/suggested/", inbox_suggested.inbox_suggested, name="inbox_suggested"),
+    path(
+        "inbox/suggested/<int:suggestion_id>/send/",
+        inbox_suggested.suggestion_send,
+        name="inbox_suggestion_send",
+    ),
+    path(
+        "inbox/suggested/<int:suggestion_id>/dismiss/",
+        inbox_suggested.suggestion_dismiss,
+        name="inbox_suggestion_dismiss",
+    ),
     path("inbox/<int:conversation_id>/", inbox.conversation, name="conversation"),
     path(
         "inbox/<int:conversation_id>/timeline/",
@@ -302,6 +347,7 @@ urlpatterns = [
     path("inbox/figures/", inbox_setup.inbox_figures, name="inbox_figures"),
     path("inbox/setup/", inbox_setup.inbox_setup, name="inbox_setup"),
     path("inbox/setup/target/", inbox_setup.target_update, name="inbox_target"),
+    path("inbox/setup/thanks/", inbox_setup.thanks_update, name="inbox_thanks"),
     path("inbox/setup/rules/new/", inbox_setup.rule_new, name="inbox_rule_new"),
     path("inbox/setup/rules/<int:rule_id>/", inbox_setup.rule_edit, name="inbox_rule_edit"),
     path(

@@ -151,7 +151,38 @@ def signed_in_pages(content) -> list[str]:
         "/inbox/setup/",
         f"/inbox/setup/rules/{_first_rule_id()}/",
         "/inbox/figures/",
+        "/links/",
+        "/links/settings/",
+        "/links/conversions/",
+        "/goals/",
+        "/analytics/",
+        "/analytics/best-time/",
+        "/analytics/reports/",
+        "/listening/",
+        "/listening/alerts/",
     ]
+
+
+def test_the_audited_pages_include_every_page_of_the_navigation(db):
+    from django.urls import reverse
+
+    from chorus.web.context_processors import NAVIGATION
+
+    audited = {url.split("?")[0] for url in signed_in_pages(_NO_CONTENT)}
+    missing = {reverse(name) for name, _label, _capability in NAVIGATION} - audited
+    assert not missing, f"pages of the navigation axe never sees: {sorted(missing)}"
+
+
+class _Anything:
+    """Stands in for the content when only the list of URLs is wanted."""
+
+    pk = 0
+
+    def __getitem__(self, _key):
+        return self
+
+
+_NO_CONTENT = _Anything()
 
 
 def _first_rule_id() -> int:

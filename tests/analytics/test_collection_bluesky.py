@@ -79,3 +79,75 @@ def test_a_like_on_bluesky_moves_the_figures(owner, bluesky_account, bluesky_ser
 
     assert collection.collect_accounts().read == 1
     assert AccountDaily.objects.get(account=bluesky_account).posts >= 1
+
+
+def test_the_backfill_lists_posts_made_outside_chorus(owner, bluesky_account, bluesky_server):  # noqa: F811
+    brand = bluesky_server.session(bluesky_server.accounts[0])
+    with bluesky_server.client() as http:
+        made = http.post(
+            "/xrpc/com.atproto.repo.createRecord",
+            headers={"Authorization": f"Bearer {brand['accessJwt']}"},
+            json={
+                "repo": brand["did"],
+                "collection": "app.bsky.feed.post",
+                "record": {
+                    "$type": "app.bsky.feed.post",
+                    "text": "ทำนอก Chorus",
+                    "createdAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                },
+            },
+        )
+    made.raise_for_status()
+    uri = made.json()["uri"]
+    served_by_appview(bluesky_server, uri)
+
+    assert collection.backfill(account=bluesky_account) >= 1
+    tracked = TrackedPost.objects.get(account=bluesky_account, remote_id=uri)
+    assert tracked.variant is None and tracked.text == "ทำนอก Chorus"
+    assert tracked.url.endswith(uri.rsplit("/", 1)[1])
+    assert bluesky_account.analytics_collection.backfilled_at is not None
+    assert collection.backfill(account=bluesky_account) == 0  # nothing twice
+
+
+def test_a_bluesky_competitor_is_read_from_the_public_appview(
+    owner,
+    bluesky_account,  # noqa: F811
+    bluesky_server,
+    settings,
+):
+    from chorus.analytics import competitors
+    from chorus.analytics.models import CompetitorDaily, CompetitorPost
+
+    settings.CHORUS_NETWORK_OPTIONS = {
+        "bluesky": {"plc_url": bluesky_server.plc_url, "public_appview": bluesky_server.appview_url}
+    }
+    rival = bluesky_server.accounts[1]
+    session = bluesky_server.session(rival)
+    with bluesky_server.client() as http:
+        made = http.post(
+            "/xrpc/com.atproto.repo.createRecord",
+            headers={"Authorization": f"Bearer {session['accessJwt']}"},
+            json={
+                "repo": session["did"],
+                "collection": "app.bsky.feed.post",
+                "record": {
+                    "$type": "app.bsky.feed.post",
+                    "text": "คู่แข่ง competitor post",
+                    "createdAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                },
+            },
+        )
+    made.raise_for_status()
+    served_by_appview(bluesky_server, made.json()["uri"])
+
+    competitor = competitors.competitor_add(
+        actor=owner, provider_key="bluesky", address=f"@{rival.handle}"
+    )
+    assert competitor.remote_id == rival.did and competitor.address == rival.did
+    daily = CompetitorDaily.objects.get(competitor=competitor)
+    assert daily.posts >= 1
+    post = CompetitorPost.objects.get(competitor=competitor, remote_id=made.json()["uri"])
+    assert post.text == "คู่แข่ง competitor post" and post.likes == 0
+
+    with pytest.raises(competitors.ServiceError, match="has no account"):
+        competitors.competitor_add(actor=owner, provider_key="bluesky", address="nobody-here.test")

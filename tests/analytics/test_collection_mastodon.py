@@ -128,17 +128,17 @@ def test_a_post_being_read_is_left_alone_by_a_second_collector(published):
     assert collection.collect_posts(now=later).read == 1
 
 
-def test_connecting_an_account_backfills_its_recent_chorus_posts_only(
-    published, mastodon_account, owner, mastodon_server, django_capture_on_commit_callbacks
+def test_connecting_an_account_backfills_its_posts_made_with_chorus_or_not(
+    published, mastodon_account, owner, mastodon_server, fan, django_capture_on_commit_callbacks
 ):
     from chorus.analytics.models import AccountCollection
     from chorus.networks import services as network_services
-    from chorus.publishing.models import Variant
 
-    recent, old = published("recent"), published("old")
-    Variant.objects.filter(pk=old.pk).update(
-        published_at=old.published_at - timedelta(days=collection.BACKFILL_DAYS + 1)
-    )
+    made_with_chorus = published("made with Chorus")
+    with mastodon_server.client(mastodon_account.secrets["access_token"]) as brand:
+        outside = brand.post("/api/v1/statuses", json={"status": "ស្ទង់ made elsewhere"}).json()
+        other = fan.post("/api/v1/statuses", json={"status": "someone else's"}).json()
+        brand.post(f"/api/v1/statuses/{other['id']}/reblog").raise_for_status()
     # Reconnecting sends `account_connected`, as a first connection does.
     url = network_services.oauth_begin(
         actor=owner, provider_key="mastodon", server_url=mastodon_server.base_url
@@ -147,6 +147,21 @@ def test_connecting_an_account_backfills_its_recent_chorus_posts_only(
     code, state = mastodon_server.approve(url, username)
     with django_capture_on_commit_callbacks(execute=True):
         network_services.oauth_complete(actor=owner, state=state, code=code)
-    assert list(TrackedPost.objects.values_list("variant_id", flat=True)) == [recent.pk]
+    tracked = {t.remote_id: t for t in TrackedPost.objects.filter(account=mastodon_account)}
+    # Its own posts, with and without Chorus; never the boost of someone else's post.
+    assert set(tracked) == {made_with_chorus.remote_id, outside["id"]}
+    assert tracked[made_with_chorus.remote_id].variant_id == made_with_chorus.pk
+    assert tracked[outside["id"]].variant_id is None
+    assert tracked[outside["id"]].text == "ស្ទង់ made elsewhere"
     state = AccountCollection.objects.get(account=mastodon_account)
     assert state.backfilled_at is not None and state.next_collect_at is not None
+    assert collection.backfill(account=mastodon_account) == 0  # nothing twice
+
+
+def test_the_backfill_leaves_out_posts_older_than_its_window(published, mastodon_account):
+    from django.utils import timezone
+
+    published("an old post")  # as seen from BACKFILL_DAYS + 1 days on
+    future = timezone.now() + timedelta(days=collection.BACKFILL_DAYS + 1)
+    assert collection.backfill(account=mastodon_account, now=future) == 0
+    assert not TrackedPost.objects.exists()

@@ -82,7 +82,7 @@ def test_csv_report_has_figures_and_days_and_never_formulas(client, owner, histo
     assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")
     assert "Engagements,7,0" in text.replace("\r", "")
     assert "Impressions,not reported,not reported" in text.replace("\r", "")
-    assert "2026-11-21,2,0,0,0,2,110" in text.replace("\r", "")
+    assert "2026-11-21,2,0,0,0,0,2,110" in text.replace("\r", "")  # link clicks: 0
 
 
 def test_best_time_is_a_labelled_default_without_history_then_learnt(owner, history):
@@ -110,3 +110,38 @@ def test_heatmap_cells_are_in_the_workspace_time_zone(owner, history):
     assert grid[0][2].posts == 0
     # The two fixture posts went out at 09:00 UTC on a Thursday and a Friday: 16:00 there.
     assert grid[3][16].posts == 1 and grid[4][16].posts == 1
+
+
+def test_link_clicks_count_among_engagements(owner, history, client):
+    from datetime import UTC, datetime
+
+    from chorus.analytics import dashboards
+    from chorus.links.models import Click, ShortLink
+
+    link = ShortLink.objects.create(
+        workspace=owner.workspace,
+        code="clk1",
+        target="https://shop.example/item",
+        original_url="https://shop.example/item",
+        account=history,
+        network="mastodon",
+    )
+    for n, at in enumerate(
+        (datetime(2026, 11, 21, 10, tzinfo=UTC), datetime(2026, 11, 21, 11, tzinfo=UTC))
+    ):
+        Click.objects.create(link=link, token=f"t{n}", at=at)
+    Click.objects.create(link=link, token="before", at=datetime(2026, 10, 30, tzinfo=UTC))
+    scope = access_scope(membership=owner, start=date(2026, 11, 1), end=date(2026, 11, 30))
+    assert figures.FIGURES["link_clicks"].run(scope) == 2
+    assert figures.FIGURES["engagements"].run(scope) == 7 + 2
+    assert figures.FIGURES["engagement_rate"].run(scope) == round(9 * 100 / 125, 2)
+    day = {row["day"]: row for row in dashboards.engagement_series(scope)}[date(2026, 11, 21)]
+    assert day["link_clicks"] == 2 and day["total"] == 2 + 2  # a like gained that day too
+    # A post found by the backfill has no short links: "not counted", not zero clicks.
+    old = TrackedPost.objects.get(account=history, likes=10)
+    assert dict((f.key, v) for f, v in figures.of_post(old))["engagements"] == 12
+    assert figures.FIGURES["link_clicks"].lifetime(old) is None
+
+    client.force_login(owner.user)
+    html = client.get("/analytics/?start=2026-11-01&end=2026-11-30").content.decode()
+    assert 'id="figure-link_clicks"' in html and "Link clicks" in html

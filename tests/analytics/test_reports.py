@@ -216,3 +216,27 @@ def test_pdf_is_refused_by_name_without_analytics(client, owner, make_member, hi
     client.force_login(make_member("viewer", workspace=owner.workspace).user)
     refused = client.get(f"/analytics/reports/{report.pk}/report.pdf")
     assert refused.status_code == 403 and "brand@example.social" in refused.content.decode()
+
+
+def test_the_pdfs_first_page_shows_the_chart_when_rendered(client, owner, history):
+    """Rendered to pixels (PDFium, as a PDF viewer does), page 1 carries the drawn chart:
+    the engagement line and the bars in the accent colour, not only the chart's text."""
+    import pypdfium2
+
+    report = make_report(owner, history, sections=["by_account", "engagement_chart"])
+    client.force_login(owner.user)
+    response = client.get(f"/analytics/reports/{report.pk}/report.pdf")
+    assert response.status_code == 200
+    document = pypdfium2.PdfDocument(response.content)
+    image = document[0].render(scale=2).to_pil().convert("RGB")
+    accent = (0x3B, 0x5B, 0xDB)  # --accent: the line, its dots and the bars
+
+    def near(pixel):
+        return all(abs(a - b) <= 40 for a, b in zip(pixel, accent, strict=True))
+
+    width, height = image.size
+    pixels = image.load()
+    drawn = [(x, y) for y in range(0, height, 2) for x in range(0, width, 2) if near(pixels[x, y])]
+    assert len(drawn) > 200, f"{len(drawn)} accent pixels on page 1"
+    xs = sorted(x for x, _y in drawn)
+    assert xs[-1] - xs[0] > width / 3  # spread across the page: a chart, not a stray mark

@@ -25,7 +25,7 @@ from chorus.accounts.scopes import Scope
 from chorus.analytics import reports as analytics_reports
 from chorus.analytics import schedules as report_schedules
 from chorus.analytics import sharing as report_sharing
-from chorus.analytics.models import TrackedPost
+from chorus.analytics.models import Competitor, TrackedPost
 from chorus.api.auth import operation_scope
 from chorus.api.urls import api
 from chorus.governance import services as governance
@@ -60,6 +60,15 @@ DJANGO_VIEWS = {
 API_DOCS = {"openapi-json", "openapi-view", "api-root"}
 
 ANY_MEMBER = None  # any role of the workspace
+GOAL_BODY = {
+    "name": "More clicks",
+    "metric": "clicks",
+    "starts_on": dt.date.today().isoformat(),
+    "deadline": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+    "baseline_mode": "entered",
+    "baseline": "0",
+    "target_value": "10",
+}
 # (method, path) → (role rule, JSON body or None). Bodies are valid, so a refusal can only
 # come from the permission check. Ids in {braces} are filled from the objects made below.
 API_RULES = {
@@ -149,6 +158,14 @@ API_RULES = {
     ),
     ("GET", "/conversions"): (ANY_MEMBER, None),
     ("GET", "/goals"): (ANY_MEMBER, None),
+    ("POST", "/goals"): (Capability.PUBLISH_POSTS, GOAL_BODY),
+    ("GET", "/goals/{goal_id}"): (ANY_MEMBER, None),
+    ("PUT", "/goals/{goal_id}"): (  # the goal made below: its passed deadline kept
+        Capability.PUBLISH_POSTS,
+        {**GOAL_BODY, "starts_on": "2026-01-01", "deadline": "2026-01-31"},
+    ),
+    ("DELETE", "/goals/{goal_id}"): (Capability.PUBLISH_POSTS, None),
+    ("GET", "/value"): (ANY_MEMBER, None),
     # Approvals: acting on a post also needs being an approver of its current step (service).
     ("GET", "/approvals"): (ANY_MEMBER, None),
     ("POST", "/posts/{post_id}/approve"): (Capability.APPROVE_POSTS, {"comment": "ok"}),
@@ -206,6 +223,14 @@ API_RULES = {
     ("GET", "/analytics/reports"): (ANY_MEMBER, None),
     ("GET", "/analytics/reports/{report_id}/csv"): (ANY_MEMBER, None),
     ("GET", "/analytics/reports/{report_id}/pdf"): (ANY_MEMBER, None),
+    ("GET", "/analytics/competitors"): (ANY_MEMBER, None),
+    ("GET", "/analytics/competitors/compare"): (ANY_MEMBER, None),
+    # A valid body the service refuses (400) once the role is allowed: no network is read.
+    ("POST", "/analytics/competitors"): (
+        Capability.MANAGE_REPORTS,
+        {"network": "bluesky", "address": "not a handle"},
+    ),
+    ("DELETE", "/analytics/competitors/{competitor_id}"): (Capability.MANAGE_REPORTS, None),
     # Inbox: replying also needs the account's reply level (admins and owners have it)
     ("GET", "/inbox/conversations"): (ANY_MEMBER, None),
     ("GET", "/inbox/conversations/{conversation_id}"): (ANY_MEMBER, None),
@@ -232,6 +257,12 @@ API_RULES = {
         {"text": "n"},
     ),
     ("POST", "/inbox/bulk"): (Capability.WORK_INBOX, {"ids": [1], "action": "close"}),
+    ("GET", "/inbox/suggestions"): (ANY_MEMBER, None),
+    ("POST", "/inbox/suggestions/{suggestion_id}/send"): (
+        Capability.MANAGE_ACCOUNTS,  # the reply level (admins and owners have it)
+        {"text": "Thanks!"},
+    ),
+    ("POST", "/inbox/suggestions/{suggestion_id}/dismiss"): (Capability.WORK_INBOX, None),
 }
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
 
@@ -333,7 +364,7 @@ def workspace_for(role, make_member, social_account):
     tracked = TrackedPost.objects.create(
         account=account, remote_id="1", published_at=timezone.now()
     )
-    conversation, rule, saved, reply = inbox_objects(owner, account)
+    conversation, rule, saved, reply, suggestion = inbox_objects(owner, account)
     report = analytics_reports.report_save(
         actor=owner, name="Monthly", sections=["likes"], period="last_28", account_ids=[]
     )
@@ -345,6 +376,14 @@ def workspace_for(role, make_member, social_account):
         outside_emails=["client@example.org"],
     )
     share_link, _share_token = report_sharing.share_link_create(actor=owner, report=report)
+    competitor = Competitor.objects.create(
+        workspace=owner.workspace,
+        provider="bluesky",
+        address="rival.test",
+        remote_id="did:plc:rival",
+        handle="rival.test",
+        reader_url="https://public.api.bsky.app",
+    )
     asset = MediaAsset.objects.create(
         workspace=owner.workspace, file="media/none.png", mime_type="image/png", size=1
     )
@@ -381,15 +420,18 @@ def workspace_for(role, make_member, social_account):
         "alert_rule_id": alert_rule.pk,
         "link_id": link.pk,
         "goal_id": goal.pk,
+        "step": "audience",  # the campaign plan's steps
         "code": link.code,
         "tracked_id": tracked.pk,
         "conversation_id": conversation.pk,
         "rule_id": rule.pk,
         "saved_id": saved.pk,
         "reply_id": reply.pk,
+        "suggestion_id": suggestion.pk,
         "report_id": report.pk,
         "schedule_id": report_schedule.pk,
         "share_id": share_link.pk,
+        "competitor_id": competitor.pk,
         "provider": "mastodon",
         "filename": "none.png",  # media_file_for_network (404 without a valid link)
         "token": signing.dumps(invitation.pk, salt=accounts.INVITATION_SALT),
@@ -402,7 +444,7 @@ def inbox_objects(owner, account):
     from django.utils import timezone
 
     from chorus.inbox import ingest, services
-    from chorus.inbox.models import Reply
+    from chorus.inbox.models import Reply, Suggestion
     from chorus.networks.providers.base import Interaction, InteractionPage
 
     message = Interaction(
@@ -413,7 +455,18 @@ def inbox_objects(owner, account):
     rule = services.rule_save(actor=owner, data={"name": "All"})
     saved = services.saved_reply_save(actor=owner, name="Thanks", text="Thanks {name}")
     reply = Reply.objects.create(conversation=conversation, author=owner, text="x", state="failed")
-    return conversation, rule, saved, reply
+    suggestion = Suggestion.objects.create(
+        workspace=owner.workspace,
+        account=account,
+        key="follow:matrix",
+        kind="follow_up",
+        reason="closed",
+        contact=conversation.contact,
+        conversation=conversation,
+        text="All good?",
+        created_at=timezone.now(),
+    )
+    return conversation, rule, saved, reply, suggestion
 
 
 def web_url(name, route, ids, user):
@@ -530,10 +583,13 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "query_id": 0,
         "alert_rule_id": 0,
         "link_id": 0,
+        "goal_id": 0,
         "tracked_id": 0,
         "conversation_id": 0,
         "reply_id": 0,
+        "suggestion_id": 0,
         "report_id": 0,
+        "competitor_id": 0,
     }
     wrong = []
     for method, path, operation in api_operations():

@@ -108,13 +108,16 @@ def test_backfill_keeps_only_the_last_fourteen_days_and_counts_progress(account)
     assert PollState.objects.get(account=account).backfilled == 1
 
 
-def test_other_languages_get_no_sentiment_guess(account):
+def test_thai_gets_a_sentiment_and_text_without_evidence_stays_unknown(account):
     ingest.store_page(
         account, page(item(1, text="กาแฟแย่มาก ไม่อร่อยเลย ผิดหวังจริงๆ")), now=timezone.now()
     )
     conversation = Conversation.objects.get()
     assert conversation.language == "th"
-    assert conversation.sentiment == "unknown"
+    assert conversation.sentiment == "negative"
+    ingest.store_page(account, page(item(2, text="ร้านเปิดกี่โมงคะ พรุ่งนี้จะแวะไป")), now=timezone.now())
+    conversation.refresh_from_db()
+    assert conversation.sentiment == "unknown"  # the latest message says nothing either way
 
 
 def test_rules_route_on_arrival_in_order(account, owner):

@@ -51,6 +51,11 @@ def test_links_pages_have_no_wcag_violation(signed_in_page, owner, make_link):
         "/links/conversions/",
         "/goals/",
         f"/goals/{goal.pk}/",
+        f"/goals/{goal.pk}/edit/",
+        "/links/value/",
+        "/links/value/?figure=referral_visits&by=network",
+        "/campaigns/plan/",
+        "/",
         "/l/doesNotExist",
         "/posts/new/",
     ]:

@@ -2,15 +2,18 @@
 site (a local test site carrying Chorus's snippet), a purchase, and the conversion
 attributed to the right post and campaign."""
 
+import datetime as dt
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import timezone
 
-from chorus.links import services, shortening
+from chorus.links import selectors, services, shortening
 from chorus.links.models import Click, Conversion
 from chorus.networks.models import SocialAccount
 from chorus.publishing import services as publishing
+from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -98,6 +101,20 @@ def test_short_link_to_landing_to_conversion_is_attributed(person, live_server, 
         actor=owner,
         variants=[publishing.VariantInput(account_id=account.pk, text=f"Old {site}/beans")],
     )
+    today = timezone.localdate()
+    goal = services.goal_save(
+        actor=owner,
+        name="Rainy season sales",
+        metric="conversions",
+        campaign_id=campaign.pk,
+        starts_on=today,
+        deadline=today + dt.timedelta(days=29),
+        baseline_mode="entered",
+        baseline=0,
+        target_kind="absolute",
+        target_value=3,
+    )
+    assert selectors.goal_progress(goal).actual == 0
     variant = post.variants.select_related("post", "account").get()
     link = shortening.link_for(variant, f"{site}/beans", link_settings)
     shortening.link_for(
@@ -122,6 +139,15 @@ def test_short_link_to_landing_to_conversion_is_attributed(person, live_server, 
     page.click("#buy")
     page.wait_for_function("document.getElementById('result').textContent.includes('false')")
     assert Conversion.objects.count() == 1
+
+    # The campaign's goal moved: its page shows the conversion, one third of the target.
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", owner.user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login")
+    page.goto(f"{live_server.url}/goals/{goal.pk}/")
+    assert page.text_content("#goal-actual").strip() == "1"
+    assert page.get_attribute("progress", "value") == "33"
 
 
 def test_a_headless_browser_is_redirected_but_not_counted(page, live_server, owner, make_link):

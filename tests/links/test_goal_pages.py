@@ -41,17 +41,23 @@ def test_a_passed_deadline_answers_missed_with_the_figures(client, owner, make_l
     link = make_link(owner.workspace)
     start = timezone.localdate() - dt.timedelta(days=30)
     clicks_on(link, start + dt.timedelta(days=1), 5)
-    goal = services.goal_save(
-        actor=owner,
-        name="Old push",
-        metric="clicks",
-        starts_on=start,
-        deadline=start + dt.timedelta(days=6),
-        baseline_mode="entered",
-        baseline=1,
-        target_kind="absolute",
-        target_value=20,
-    )
+    common = {
+        "actor": owner,
+        "name": "Old push",
+        "metric": "clicks",
+        "starts_on": start,
+        "baseline_mode": "entered",
+        "baseline": 1,
+        "target_kind": "absolute",
+        "target_value": 20,
+    }
+    with pytest.raises(ServiceError) as refused:  # a new goal cannot end in the past
+        services.goal_save(deadline=start + dt.timedelta(days=6), **common)
+    assert refused.value.field == "deadline" and "deadline has passed" in refused.value.message
+    goal = services.goal_save(deadline=timezone.localdate(), **common)
+    Goal.objects.filter(pk=goal.pk).update(deadline=start + dt.timedelta(days=6))  # time passed
+    goal.refresh_from_db()
+    services.goal_save(goal=goal, deadline=goal.deadline, **common)  # still editable as it is
     progress = selectors.goal_progress(goal)
     assert progress.status == "missed" and progress.actual == 5
     client.force_login(owner.user)

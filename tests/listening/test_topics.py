@@ -86,6 +86,27 @@ def test_ingest_stores_each_post_once_per_workspace_with_the_queries_it_matched(
     assert SamplePost.objects.count() == 5
 
 
+def test_mentions_get_a_sentiment_in_every_language(owner, topic):
+    services.ingest(
+        [
+            incoming("chorus ไม่อร่อยเลย ผิดหวังมาก", "at://th", lang="th"),
+            incoming("chorus ល្អណាស់", "at://km", lang="km"),
+            incoming("chorus սուրճը վատ է", "at://hy", lang="hy"),
+            incoming("chorus kahawa nzuri sana", "at://sw", lang="sw"),
+            incoming("I love chorus", "at://en"),
+            incoming("chorus ร้านเปิดกี่โมง", "at://neutral", lang="th-TH"),
+        ]
+    )
+    assert dict(Mention.objects.values_list("uri", "sentiment")) == {
+        "at://th": "negative",
+        "at://km": "positive",
+        "at://hy": "negative",
+        "at://sw": "positive",
+        "at://en": "positive",
+        "at://neutral": "unknown",
+    }
+
+
 def test_analysis(owner, topic):
     services.ingest(
         [

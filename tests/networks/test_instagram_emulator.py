@@ -24,8 +24,13 @@ from chorus.networks.providers.base import (
     RemoteRef,
     Transient,
 )
-from chorus.networks.providers.instagram import ContainerExpired, ContainerProcessing, Instagram
-from chorus.networks.providers.meta_graph import AccountChoice, managed_accounts
+from chorus.networks.providers.instagram import Instagram
+from chorus.networks.providers.meta_graph import (
+    AccountChoice,
+    ContainerExpired,
+    ContainerProcessing,
+    managed_accounts,
+)
 from chorus.publishing.media import media_asset_create
 from chorus.testing.emulator import EmulatorServer
 from chorus.testing.emulator_meta import meta_settings
@@ -46,7 +51,6 @@ def graph(server, settings, live_server) -> Iterator[EmulatorServer]:
     for name, value in meta_settings(server.base_url).items():
         setattr(settings, name, value)
     settings.SITE_URL = live_server.url
-    Instagram._containers.clear()
     yield server
 
 
@@ -96,9 +100,9 @@ def test_image_post_is_fetched_published_and_reconciled(account, graph, owner):
 
 def test_reel_waits_for_processing_without_fetching_twice(account, graph, owner):
     reel = draft("a reel", library_media(owner, MP4, "v.mp4", "video/mp4"))
-    with pytest.raises(ContainerProcessing):
+    with pytest.raises(ContainerProcessing) as processing:
         account.publish(reel)
-    published = account.publish(reel)  # the dispatcher's retry
+    published = account.publish(reel, media_ids=processing.value.media_ids)  # the retry
     assert published.ref.remote_id
     assert routes(graph)["meta.media.create"] == 1
     assert len(graph.events()) == 1
@@ -111,9 +115,10 @@ def test_carousel_of_images_and_a_video(account, graph, owner):
         library_media(owner, MP4, "v.mp4", "video/mp4"),
     )
     post = draft("three things", *items)
-    with pytest.raises(ContainerProcessing):
+    with pytest.raises(ContainerProcessing) as processing:
         account.publish(post)  # the video item is still processing
-    account.publish(post)
+    assert len(processing.value.media_ids) == 4  # three items, the carousel not made yet
+    account.publish(post, media_ids=processing.value.media_ids)
     since = datetime.now(UTC) - timedelta(minutes=1)
     assert account.find_published(post, since=since) is not None
     assert graph.events()[-1]["text"] == "three things"
@@ -217,10 +222,10 @@ def test_a_lost_publish_answer_is_never_published_again(account, graph, owner):
     )  # fmt: skip
     since = datetime.now(UTC) - timedelta(seconds=1)
     post = draft("once", library_media(owner, jpeg(), "a.jpg", "image/jpeg"))
-    with pytest.raises(Transient):
+    with pytest.raises(Transient) as lost:
         account.publish(post)
     with pytest.raises(Transient, match="already published"):
-        account.publish(post)  # a retry without reconciling first still sends nothing
+        account.publish(post, media_ids=lost.value.media_ids)  # not reconciled: sends nothing
     assert account.find_published(post, since=since) is not None
     assert len(graph.events()) == 1
     assert routes(graph)["meta.media.create"] == 1  # the container was reused, not remade
@@ -228,12 +233,13 @@ def test_a_lost_publish_answer_is_never_published_again(account, graph, owner):
 
 def test_expired_containers_are_made_again(account, graph, owner):
     reel = draft("late reel", library_media(owner, MP4, "v.mp4", "video/mp4"))
-    with pytest.raises(ContainerProcessing):
+    with pytest.raises(ContainerProcessing) as first:
         account.publish(reel)
     graph._call("POST", "meta/expire", json={})
-    with pytest.raises(ContainerExpired):
-        account.publish(reel)
-    with pytest.raises(ContainerProcessing):
+    with pytest.raises(ContainerExpired) as expired:
+        account.publish(reel, media_ids=first.value.media_ids)
+    assert expired.value.media_ids == ()  # nothing left to reuse
+    with pytest.raises(ContainerProcessing) as again:
         account.publish(reel)  # new containers, processing again
-    assert account.publish(reel).ref.remote_id
+    assert account.publish(reel, media_ids=again.value.media_ids).ref.remote_id
     assert routes(graph)["meta.media.create"] == 2 and len(graph.events()) == 1

@@ -81,7 +81,7 @@ def test_token_errors_are_auth_expired(api, page, code, subcode, words):
         page.verify()
 
 
-@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001, 80014])
+@pytest.mark.parametrize("code", [4, 17, 32, 341, 613, 80001, 80014])
 def test_rate_codes_are_rate_limited_with_regain_time(api, page, code):
     usage = {"42": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 3}]}
     api.get("/42").mock(
@@ -94,6 +94,14 @@ def test_rate_codes_are_rate_limited_with_regain_time(api, page, code):
     with pytest.raises(RateLimited) as limited:
         page.verify()
     assert limited.value.retry_after == 180
+
+
+def test_a_bare_429_waits_its_retry_after(api, page):
+    api.get("/42").mock(return_value=httpx.Response(429, text="Too Many Requests",
+                                                    headers={"Retry-After": "42"}))  # fmt: skip
+    with pytest.raises(RateLimited) as limited:
+        page.verify()
+    assert limited.value.retry_after == 42
 
 
 def test_rate_limit_without_a_regain_time_waits_the_default(api, page):

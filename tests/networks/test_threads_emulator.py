@@ -19,7 +19,8 @@ from chorus.networks.providers.base import (
     Rejected,
     RemoteRef,
 )
-from chorus.networks.providers.threads import ContainerProcessing, Threads
+from chorus.networks.providers.meta_graph import ContainerProcessing
+from chorus.networks.providers.threads import Threads
 from chorus.publishing import services as publishing
 from chorus.publishing.dispatcher import Dispatcher
 from chorus.publishing.models import Variant, VariantStatus
@@ -146,9 +147,9 @@ def test_publish_image_and_carousel(emulator):
 def test_processing_container_is_retried_not_remade(emulator):
     threads = signed_in(emulator)
     control(emulator, "configure", processing_checks=1)
-    with pytest.raises(ContainerProcessing):
+    with pytest.raises(ContainerProcessing) as processing:
         threads.publish(draft("Slow one"))
-    post = threads.publish(draft("Slow one"))
+    post = threads.publish(draft("Slow one"), media_ids=processing.value.media_ids)
     texts = [p["text"] for p in control(emulator, "state")["posts"]]
     assert texts.count("Slow one") == 1 and post.ref.remote_id
 

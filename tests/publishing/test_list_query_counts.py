@@ -15,6 +15,7 @@ from chorus.accounts import services as account_services
 from chorus.accounts.scopes import Scope
 from chorus.publishing import services
 from chorus.testing.load import seed_agency
+from chorus.testing.load_activity import seed_activity
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +46,21 @@ PAGES = [
     "/api/v1/social-accounts",
     "/api/v1/members",
     "/api/v1/policies",
+    "/inbox/",
+    "/inbox/?view=unassigned&q=promo",
+    "/links/",
+    "/links/conversions/",
+    "/goals/",
+    "/analytics/",
+    "/listening/",
+    "/api/v1/inbox/conversations",
+    "/api/v1/links",
+    "/api/v1/goals",
+    "/api/v1/listening/topics",
 ]
 
 
-def _workspace(label: str, *, posts: int, accounts: int, pending: int, busy: int):
+def _workspace(label: str, *, posts: int, accounts: int, pending: int, busy: int, heard: int):
     agency = seed_agency(
         posts=posts,
         accounts=accounts,
@@ -58,6 +70,15 @@ def _workspace(label: str, *, posts: int, accounts: int, pending: int, busy: int
         months_back=1,
         months_ahead=1,
         label=label,
+    )
+    # What its accounts hear and measure: inbox, analytics, links and clicks, listening.
+    seed_activity(
+        agency,
+        interactions=heard,
+        tracked_per_account=heard // 20,
+        links=heard // 10,
+        clicks=heard,
+        mentions=heard // 2,
     )
     # A draft without a time, so the calendar's drafts are loaded at both sizes.
     services.post_save(
@@ -77,8 +98,8 @@ def _path(template: str, agency) -> str:
 
 
 def test_query_count_of_every_list_page_does_not_grow_with_the_data(django_assert_num_queries):
-    small, small_client = _workspace("few", posts=60, accounts=2, pending=2, busy=6)
-    large, large_client = _workspace("many", posts=300, accounts=6, pending=6, busy=40)
+    small, small_client = _workspace("few", posts=60, accounts=2, pending=2, busy=6, heard=60)
+    large, large_client = _workspace("many", posts=300, accounts=6, pending=6, busy=40, heard=300)
     shown = {}
     for page in PAGES:
         # Once each first: what a process reads once and caches (content types, a token's
@@ -88,7 +109,7 @@ def test_query_count_of_every_list_page_does_not_grow_with_the_data(django_asser
         with CaptureQueriesContext(connection) as few:
             response = small_client.get(_path(page, small))
         assert response.status_code == 200, (page, response.content[:300])
-        assert len(few) <= 25, (page, [q["sql"][:120] for q in few.captured_queries])
+        assert len(few) <= 30, (page, [q["sql"][:120] for q in few.captured_queries])
         try:
             with django_assert_num_queries(len(few)):
                 response = large_client.get(_path(page, large))

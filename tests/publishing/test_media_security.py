@@ -136,10 +136,16 @@ def test_a_file_over_the_upload_cap_is_dropped_while_streaming(owner, settings):
 
 
 def test_an_image_over_every_networks_size_limit_is_refused(owner):
-    too_big = samples.png() + b"\x00" * 17_000_000  # Mastodon, the most generous, takes 16 MiB
+    from chorus.networks.providers import PROVIDERS
+
+    biggest = max(p.limits.max_image_bytes for p in PROVIDERS.values())  # TikTok's 20 MB
+    too_big = samples.png() + b"\x00" * (biggest + 1)
     response = upload(client_for(owner), "big.png", too_big, "image/png")
     assert response.status_code == 422
-    assert "the networks take at most 16.8 MB" in response.content.decode()
+    limit = f"{biggest / 1_000_000:.1f}".rstrip("0").rstrip(".")
+    assert f"the networks take at most {limit} MB" in response.content.decode()
+    fits = samples.png() + b"\x00" * (biggest - 200_000)
+    assert upload(client_for(owner), "fits.png", fits, "image/png").status_code == 200
 
 
 def test_the_workspace_quota_holds(owner, settings):

@@ -58,3 +58,14 @@ def test_composer_preview_counts_the_content_warning_on_mastodon(owner):
     data[f"v{account.pk}-cw"] = "spoilers ahead"  # 14 more: 504
     body = client.post("/posts/preview/", data).content.decode()
     assert "504 / 500" in body and "counter over" in body and "4 too many" in body
+
+
+@pytest.mark.parametrize("network", ["instagram", "tiktok"])
+def test_a_network_of_photos_and_videos_refuses_a_post_without_media(network):
+    from chorus.publishing.validation import MediaInfo
+
+    (problem,) = check_variant(provider_key=network, text="Only words")
+    assert problem.field == "media" and "photo or a video" in problem.message
+    video = MediaInfo(mime_type="video/mp4", size=1_000_000)
+    assert check_variant(provider_key=network, text="Words", media=[video]) == []
+    assert check_variant(provider_key="facebook", text="Only words") == []

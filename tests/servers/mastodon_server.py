@@ -5,15 +5,27 @@ picks a free port and waits until it accepts requests). It is shared by the whol
 session, so every test creates its own users instead of resetting shared state.
 Rate-limit headers are switched on with a budget no test can exhaust, so every
 response carries `X-RateLimit-*` like a real server's.
+
+mastodon-mock serves the streaming API (docs.joinmastodon.org/methods/streaming/: the
+WebSocket /api/v1/streaming?stream=public|public:remote|hashtag and the SSE routes
+/api/v1/streaming/public, /public/remote, /hashtag) and the timelines
+(docs.joinmastodon.org/methods/timelines/: public with `remote`, tag/:hashtag, paged with
+max_id/since_id/min_id). What a test needs besides is here: accounts of another server (the
+`public:remote` stream carries only those), an event the server sends as given (a malformed
+one), the streaming connections cut as a network drop would, and the WebSocket refused (a
+server that streams only over SSE).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -22,12 +34,96 @@ import pytest
 _usernames = itertools.count(1)
 
 
+class StreamCutter:
+    """ASGI wrapper around the app: its streaming connections can be cut (the handler is
+    cancelled and the server closes the socket, as when the network drops), and its
+    WebSocket refused."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.refuse_websocket = False
+        self._streams: dict[asyncio.Task, asyncio.AbstractEventLoop] = {}
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if not path.startswith("/api/v1/streaming") or path.endswith("/health"):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket" and self.refuse_websocket:
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008})  # answered as HTTP 403
+            return
+        task = asyncio.ensure_future(self.app(scope, receive, send))
+        with self._lock:
+            self._streams[task] = asyncio.get_running_loop()
+        try:
+            await task
+        except asyncio.CancelledError:
+            raise ConnectionAbortedError("stream cut by the test") from None
+        finally:
+            with self._lock:
+                self._streams.pop(task, None)
+
+    def cut(self) -> int:
+        """Drop every open stream; returns how many there were."""
+        with self._lock:
+            streams = list(self._streams.items())
+        for task, loop in streams:
+            loop.call_soon_threadsafe(task.cancel)
+        return len(streams)
+
+
 @dataclass
 class MastodonTestServer:
     """The running server plus the mock-only control plane the tests need."""
 
     base_url: str
     control: httpx.Client  # unauthenticated client for /api/v1/_mock/* and /oauth/*
+    cutter: StreamCutter | None = field(default=None, repr=False)
+
+    @property
+    def app(self):
+        return self.cutter.app
+
+    def new_remote_user(self, domain: str = "remote.example") -> tuple[str, str]:
+        """An account of another server, as federation would have made it, with a token so
+        a test can post as it; returns (acct, access token)."""
+        import secrets
+
+        from mastodon_mock.db.models import Account, OAuthToken, utcnow
+
+        username = f"far{next(_usernames)}"
+        with self.app.state.session_factory() as db:
+            account = Account(
+                username=username,
+                domain=domain,
+                display_name=username,
+                created_at=utcnow(),
+                fields=[],
+            )
+            db.add(account)
+            db.flush()
+            token = secrets.token_urlsafe(32)
+            db.add(OAuthToken(access_token=token, account_id=account.id, scopes=["read", "write"]))
+            db.commit()
+        return f"{username}@{domain}", token
+
+    def send_event(self, channel: str, name: str, payload: Any) -> None:
+        """Send an event on a stream exactly as given (the server's own events are Status
+        JSON; a test sends a malformed one)."""
+        from mastodon_mock.streaming import Event, get_bus
+
+        get_bus(self.app).publish(Event(name=name, payload=payload, channels=frozenset({channel})))
+
+    def streams(self) -> int:
+        """How many streaming connections are open."""
+        from mastodon_mock.streaming import get_bus
+
+        return len(get_bus(self.app)._subscribers)
+
+    def cut_streams(self) -> int:
+        return self.cutter.cut()
 
     def new_user(self, prefix: str = "user") -> tuple[str, str]:
         """Create a local account; returns (username, access token)."""
@@ -106,8 +202,17 @@ def mastodon_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mastod
         streaming=StreamingConfig(enabled=True, heartbeat_seconds=1.0),
     )
     server = MockServer(config=config, host="127.0.0.1", startup_timeout=30)
+    cutters: list[StreamCutter] = []
+
+    from mastodon_mock.app import create_app as create
+
+    def create_app(config):
+        cutters.append(StreamCutter(create(config)))
+        return cutters[-1]
+
     try:
-        server.start()
+        with mock.patch("mastodon_mock.app.create_app", create_app):
+            server.start()
     except Exception as exc:
         pytest.fail(f"mastodon-mock did not start on 127.0.0.1: {exc!r}", pytrace=False)
     try:
@@ -118,6 +223,6 @@ def mastodon_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mastod
                     f"mastodon-mock started but /api/v2/instance answered {probe.status_code}",
                     pytrace=False,
                 )
-            yield MastodonTestServer(server.base_url, control)
+            yield MastodonTestServer(server.base_url, control, cutters[0])
     finally:
         server.stop()

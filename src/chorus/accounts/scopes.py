@@ -24,5 +24,6 @@ class Scope(models.TextChoices):
     LINKS_WRITE = "links:write", _("Turn short links off and on, set goals")
     CONVERSIONS_WRITE = "conversions:write", _("Report conversions from your site's server")
     ANALYTICS_READ = "analytics:read", _("Read analytics of the accounts you have analytics on")
+    ANALYTICS_WRITE = "analytics:write", _("Add and remove the competitors analytics compares")
     INBOX_READ = "inbox:read", _("Read inbox conversations, contacts and response figures")
     INBOX_WRITE = "inbox:write", _("Reply, assign, tag and close inbox conversations")

@@ -67,7 +67,25 @@ def line_chart(
     labels: list[str], values: list[float | None], *, low: float | None = None
 ) -> LineChart:
     """A line over evenly spaced labels; None values leave a gap (not read yet)."""
-    known = [v for v in values if v is not None]
+    return lines_chart(labels, [("", values)], low=low).lines[0]
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Several lines on one scale (one per account); `lines[i].points` is series i."""
+
+    names: tuple[str, ...]
+    lines: tuple[LineChart, ...]
+    width: int = WIDTH
+    height: int = HEIGHT
+    empty: bool = False
+
+
+def lines_chart(
+    labels: list[str], series: list[tuple[str, list[float | None]]], *, low: float | None = None
+) -> Lines:
+    """Lines over evenly spaced labels on one shared scale; None values leave gaps."""
+    known = [v for _name, values in series for v in values if v is not None]
     floor = low if low is not None else min([0, *known])
     top = floor + nice_max(max(known, default=0) - floor)
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -76,29 +94,35 @@ def line_chart(
     def y_of(value: float) -> float:
         return round(TOP + inner_h * (1 - (value - floor) / (top - floor or 1)), 1)
 
-    dots = tuple(
-        Dot(round(LEFT + i * step, 1), y_of(v), f"{labels[i]}: {_fmt(v)}")
-        for i, v in enumerate(values)
-        if v is not None
-    )
     every = max(1, len(labels) // 7)
-    return LineChart(
-        width=WIDTH,
-        height=HEIGHT,
-        points=" ".join(f"{d.x},{d.y}" for d in dots),
-        dots=dots,
-        y_ticks=tuple(
-            Tick(y_of(floor + (top - floor) * i / 4), _fmt(floor + (top - floor) * i / 4))
-            for i in range(5)
-        ),
-        x_ticks=tuple(
-            Tick(round(LEFT + i * step, 1), label)
-            for i, label in enumerate(labels)
-            if i % every == 0
-        ),
-        baseline=y_of(floor),
-        empty=not known,
+    y_ticks = tuple(
+        Tick(y_of(floor + (top - floor) * i / 4), _fmt(floor + (top - floor) * i / 4))
+        for i in range(5)
     )
+    x_ticks = tuple(
+        Tick(round(LEFT + i * step, 1), label) for i, label in enumerate(labels) if i % every == 0
+    )
+    lines = []
+    for name, values in series:
+        prefix = f"{name}, " if name else ""
+        dots = tuple(
+            Dot(round(LEFT + i * step, 1), y_of(v), f"{prefix}{labels[i]}: {_fmt(v)}")
+            for i, v in enumerate(values)
+            if v is not None
+        )
+        lines.append(
+            LineChart(
+                width=WIDTH,
+                height=HEIGHT,
+                points=" ".join(f"{d.x},{d.y}" for d in dots),
+                dots=dots,
+                y_ticks=y_ticks,
+                x_ticks=x_ticks,
+                baseline=y_of(floor),
+                empty=not dots,
+            )
+        )
+    return Lines(names=tuple(n for n, _v in series), lines=tuple(lines), empty=not known)
 
 
 @dataclass(frozen=True)

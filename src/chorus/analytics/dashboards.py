@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
+from chorus.analytics import figures
 from chorus.analytics.models import COUNTS, AccountDaily, TrackedPost
 from chorus.analytics.selectors import Scope
 from chorus.networks.models import SocialAccount
@@ -26,13 +27,16 @@ def _days(scope: Scope) -> list[date]:
 
 
 def engagement_series(scope: Scope) -> list[dict]:
-    """Per day of the period: each count gained and their total (0 on quiet days)."""
+    """Per day of the period: each count gained, each engagement figure of other apps
+    (link clicks, under its key) and their total (0 on quiet days)."""
     rows = scope.daily().values("day").annotate(**{n: Sum(n) for n in COUNTS})
     found = {row["day"]: row for row in rows}
+    others = {part.key: part.per_day(scope) for part in figures.other_engagement_parts()}
     series = []
     for day in _days(scope):
         row = found.get(day, {})
         values = {name: row.get(name) or 0 for name in COUNTS}
+        values.update({key: per_day.get(day, 0) for key, per_day in others.items()})
         series.append({"day": day, **values, "total": sum(values.values())})
     return series
 

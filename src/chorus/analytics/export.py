@@ -37,6 +37,7 @@ def write_report(writer, scope, keys=None) -> None:
             _("Reposts"),
             _("Replies"),
             _("Quotes"),
+            *(str(part.label) for part in figures.other_engagement_parts()),
             _("Engagements"),
             _("Followers"),
         ]
@@ -50,6 +51,7 @@ def write_report(writer, scope, keys=None) -> None:
                 row["reposts"],
                 row["replies"],
                 row["quotes"],
+                *(row[part.key] for part in figures.other_engagement_parts()),
                 row["total"],
                 "" if followers[row["day"]] is None else followers[row["day"]],
             ]

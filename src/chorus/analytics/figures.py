@@ -67,6 +67,11 @@ class Figure(abc.ABC):
         """The figure over one post's whole life; None where it has no per-post meaning."""
         return None
 
+    def per_day(self, scope: Scope) -> dict[date, int]:
+        """Per local day of the period (days with nothing left out), for engagement figures
+        that are not among the networks' counts (link clicks): they join the daily series."""
+        return {}
+
     def compare(self, scope: Scope) -> FigureValue:
         return FigureValue(self, self.run(scope), self.run(scope.previous()))
 
@@ -127,13 +132,18 @@ def engagement_parts() -> list[Figure]:
     return [f for f in FIGURES.values() if f.engagement]
 
 
+def other_engagement_parts() -> list[Figure]:
+    """Engagement figures registered by other apps (link clicks), beyond the networks'."""
+    return [f for f in engagement_parts() if not isinstance(f, _Count)]
+
+
 @register
 class Engagements(Figure):
     key = "engagements"
     label = _("Engagements")
     definition = _(
-        "Likes, reposts, replies and quotes (and link clicks, where counted) your posts "
-        "received during the period, whatever day the post was published."
+        "Likes, reposts, replies, quotes and link clicks your posts received during the "
+        "period, whatever day the post was published."
     )
 
     def run(self, scope: Scope) -> Number:

@@ -230,3 +230,92 @@ class ReportShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} until {self.expires_at:%Y-%m-%d}"
+
+
+class Competitor(models.Model):
+    """Someone else's public account on a network that shows them to anyone (Bluesky,
+    Mastodon), followed by the workspace to compare with its own accounts. Read daily
+    without credentials; `gone_at` is set when the network says the account is no more."""
+
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="competitors"
+    )
+    provider = models.CharField(max_length=32)
+    address = models.CharField(max_length=500)  # how the provider finds it again
+    remote_id = models.CharField(max_length=500)
+    handle = models.CharField(max_length=500)
+    reader_url = models.URLField(max_length=500)  # where its public reads go
+    display_name = models.CharField(max_length=300, blank=True)
+    profile_url = models.URLField(max_length=1000, blank=True)
+    added_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_collect_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_collected_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    gone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("handle", "pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "provider", "remote_id"], name="competitor_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.handle
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.handle
+
+
+class CompetitorDaily(models.Model):
+    """A competitor's public counts on one day (the latest reading of that day)."""
+
+    competitor = models.ForeignKey(Competitor, on_delete=models.CASCADE, related_name="daily")
+    day = models.DateField()
+    followers = models.IntegerField()
+    following = models.IntegerField()
+    posts = models.IntegerField()
+    collected_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["competitor", "day"], name="competitor_daily_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competitor_id} on {self.day}"
+
+
+class CompetitorPost(models.Model):
+    """One of a competitor's own recent posts with its latest public counts."""
+
+    competitor = models.ForeignKey(Competitor, on_delete=models.CASCADE, related_name="posts")
+    remote_id = models.CharField(max_length=500)
+    url = models.URLField(max_length=1000, blank=True)
+    text = models.TextField(blank=True)
+    published_at = models.DateTimeField()
+    collected_at = models.DateTimeField()
+    likes = models.IntegerField(default=0)
+    reposts = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    quotes = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["competitor", "remote_id"], name="competitor_post_once")
+        ]
+        indexes = [
+            models.Index(fields=["competitor", "published_at"], name="competitor_post_published")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competitor_id}:{self.remote_id}"
+
+    @property
+    def engagements(self) -> int:
+        return self.likes + self.reposts + self.replies + self.quotes

@@ -7,7 +7,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy, ngettext
 
 from chorus.analytics import charts, dashboards, figures
-from chorus.analytics.reports import CHARTS
+from chorus.analytics.reports import CHARTS, SECTIONS
 
 WEEKDAYS = (
     gettext_lazy("Monday"),
@@ -68,7 +68,9 @@ def dashboard_context(scope, sections=None) -> dict:
     if wanted("engagement_chart"):
         series = dashboards.engagement_series(scope)
         labels = [_day_label(row["day"]) for row in series]
-        context["series"] = series
+        others = figures.other_engagement_parts()
+        context["other_parts"] = others
+        context["series"] = [{**row, "others": [row[p.key] for p in others]} for row in series]
         context["engagement_chart"] = charts.line_chart(labels, [row["total"] for row in series])
     if wanted("follower_chart"):
         followers = dashboards.follower_series(scope)
@@ -94,6 +96,11 @@ def dashboard_context(scope, sections=None) -> dict:
         context["best_posts"] = dashboards.ranked_posts(scope, best=True)
     if wanted("bottom_posts"):
         context["worst_posts"] = dashboards.ranked_posts(scope, best=False)
+    context["extra_sections"] = [  # a saved report's sections from other apps (goals)
+        {"template": section.template, "data": section.data(scope)}
+        for key, section in SECTIONS.items()
+        if sections is not None and key in sections
+    ]
     return context
 
 

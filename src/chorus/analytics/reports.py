@@ -8,6 +8,8 @@ computation, never another member's permissions).
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -34,12 +36,32 @@ CHARTS = {
     "top_posts": gettext_lazy("Top posts"),
     "bottom_posts": gettext_lazy("Bottom posts"),
 }
+# Sections other apps add to reports (links: goals), registered from their AppConfig.ready:
+# key -> Section. Analytics sits below them, so it learns of them only here.
+SECTIONS: dict[str, Section] = {}
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    template: str  # drawn with `data` in its context
+    data: Callable[[Scope], object]  # what it shows for a report's scope
+
+
+def register_section(key: str, section: Section) -> None:
+    SECTIONS[key] = section
+
+
 PERIOD_DAYS = {ReportPeriod.LAST_7: 7, ReportPeriod.LAST_28: 28, ReportPeriod.LAST_90: 90}
 
 
 def section_choices() -> list[tuple[str, str]]:
     """Every figure of the registry (one registered later shows up here), then the charts."""
-    return [(key, figure.label) for key, figure in FIGURES.items()] + list(CHARTS.items())
+    return (
+        [(key, figure.label) for key, figure in FIGURES.items()]
+        + list(CHARTS.items())
+        + [(key, section.label) for key, section in SECTIONS.items()]
+    )
 
 
 class BadReport(ServiceError):

@@ -27,6 +27,21 @@ def collect_metrics() -> None:
         )
 
 
+@db_periodic_task(crontab(minute="7"))
+def collect_competitors() -> None:
+    """Every hour: read the competitors whose daily reading is due."""
+    from chorus.analytics import competitors
+
+    outcome = competitors.collect_competitors()
+    if outcome.read or outcome.failed or outcome.deferred:
+        log.info(
+            "analytics: competitors %s read, %s deferred, %s failed",
+            outcome.read,
+            outcome.deferred,
+            outcome.failed,
+        )
+
+
 @db_task()
 def backfill_account(account_id: int) -> None:
     """After an account is connected: its recent posts (bounded) and a first reading."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from chorus.accounts.scopes import Scope
-from chorus.analytics import besttime, dashboards, figures, reports
+from chorus.analytics import besttime, competitors, dashboards, figures, reports
+from chorus.analytics.compare import compare
 from chorus.analytics.export import saved_report_csv
 from chorus.analytics.pdf import report_pdf
 from chorus.analytics.selectors import access_scope, access_tracked_post
@@ -66,7 +67,8 @@ class DayOut(Schema):
     reposts: int
     replies: int
     quotes: int
-    engagements: int
+    other_engagements: dict[str, int]  # engagement figures beyond the networks' counts
+    engagements: int  # all of the above: {"link_clicks": 3}
     followers: int | None
 
 
@@ -141,7 +143,12 @@ def analytics_days(request, filters: Query[ScopeIn]):
     scope = filters.scope(request.membership)
     followers = {r["day"]: r["followers"] for r in dashboards.follower_series(scope)}
     return [
-        {**row, "engagements": row["total"], "followers": followers[row["day"]]}
+        {
+            **row,
+            "other_engagements": {p.key: row[p.key] for p in figures.other_engagement_parts()},
+            "engagements": row["total"],
+            "followers": followers[row["day"]],
+        }
         for row in dashboards.engagement_series(scope)
     ]
 
@@ -242,3 +249,142 @@ def analytics_report_pdf(request, report_id: PathId):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+class CompetitorIn(Schema):
+    network: str  # bluesky, mastodon
+    address: str  # brand.bsky.social, @brand@mastodon.social, or a profile URL
+
+
+class CompetitorOut(Schema):
+    id: int
+    network: str
+    handle: str
+    display_name: str
+    profile_url: str
+    last_collected_at: dt.datetime | None
+    gone: bool  # the network says the account no longer exists; its history is kept
+    last_error: str
+
+
+class SideOut(Schema):
+    kind: str  # ours, competitor
+    id: int  # the social account's or the competitor's id
+    label: str
+    network: str
+    followers: list[int | None]  # one per day of the period (null: not read yet)
+    posts: int  # published in the period
+    posts_per_week: float
+    engagements_per_post: float | None  # null: no post in the period
+    gone: bool
+
+
+class TopPostOut(Schema):
+    side: str  # "account-3", "competitor-5"
+    text: str
+    url: str
+    published_at: dt.datetime
+    likes: int
+    reposts: int
+    replies: int
+    quotes: int
+    engagements: int
+
+
+class ComparisonOut(Schema):
+    start: dt.date
+    end: dt.date
+    days: list[dt.date]
+    sides: list[SideOut]
+    top_posts: list[TopPostOut]
+
+
+def _competitor(c) -> dict:
+    return {
+        "id": c.pk,
+        "network": c.provider,
+        "handle": c.handle,
+        "display_name": c.display_name,
+        "profile_url": c.profile_url,
+        "last_collected_at": c.last_collected_at,
+        "gone": c.gone_at is not None,
+        "last_error": c.last_error,
+    }
+
+
+@router.get(
+    "/analytics/competitors", response=list[CompetitorOut], auth=member(Scope.ANALYTICS_READ)
+)
+def analytics_competitors(request):
+    """The workspace's competitors (readable with analytics on at least one account)."""
+    return [_competitor(c) for c in competitors.competitors_of(request.membership)]
+
+
+@router.post(
+    "/analytics/competitors", response={201: CompetitorOut}, auth=member(Scope.ANALYTICS_WRITE)
+)
+def analytics_competitor_add(request, data: CompetitorIn):
+    """Follow a public Bluesky or Mastodon account; its profile is read at once (an
+    address the network does not know is refused), then daily."""
+    competitor = competitors.competitor_add(
+        actor=request.membership, provider_key=data.network, address=data.address
+    )
+    return Status(201, _competitor(competitor))
+
+
+@router.get(
+    "/analytics/competitors/compare", response=ComparisonOut, auth=member(Scope.ANALYTICS_READ)
+)
+def analytics_competitors_compare(request, filters: Query[ScopeIn]):
+    """Competitors side by side with your accounts over the period (default: 28 days):
+    followers per day, posting frequency, engagements per post and top posts."""
+    followed = list(competitors.competitors_of(request.membership))
+    scope = filters.scope(request.membership)
+    comparison = compare(scope, followed)
+    return {
+        "start": scope.start,
+        "end": scope.end,
+        "days": comparison.days,
+        "sides": [
+            {
+                "kind": "ours" if side.ours else "competitor",
+                "id": int(side.key.rsplit("-", 1)[1]),
+                "label": side.label,
+                "network": side.network,
+                "followers": side.followers,
+                "posts": side.posts,
+                "posts_per_week": comparison.per_week(side),
+                "engagements_per_post": comparison.per_post(side),
+                "gone": side.gone,
+            }
+            for side in comparison.sides
+        ],
+        "top_posts": [
+            {
+                "side": post.side.key,
+                "text": post.text,
+                "url": post.url,
+                "published_at": post.published_at,
+                "likes": post.likes,
+                "reposts": post.reposts,
+                "replies": post.replies,
+                "quotes": post.quotes,
+                "engagements": post.engagements,
+            }
+            for post in comparison.top_posts
+        ],
+    }
+
+
+@router.delete(
+    "/analytics/competitors/{competitor_id}",
+    response={204: None},
+    auth=member(Scope.ANALYTICS_WRITE),
+)
+def analytics_competitor_remove(request, competitor_id: PathId):
+    """Stop comparing with this account; its collected history goes with it."""
+    competitor = competitors.access_competitor(
+        membership=request.membership, competitor_id=competitor_id
+    )
+    competitors.competitor_remove(actor=request.membership, competitor=competitor)
+    return Status(204, None)

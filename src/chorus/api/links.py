@@ -15,7 +15,7 @@ from chorus.accounts.services import check_capability
 from chorus.api.auth import member
 from chorus.api.inputs import Moment, PathId
 from chorus.core.errors import ServiceError
-from chorus.links import selectors, services, shortening
+from chorus.links import selectors, services, shortening, value
 
 router = Router(tags=["links"])
 
@@ -153,18 +153,116 @@ class GoalOut(Schema):
 @router.get("/goals", response=list[GoalOut], auth=member(Scope.LINKS_READ))
 def goal_list(request):
     """Goals with their progress (actual, forecast at the deadline, status)."""
-    rows = []
-    for goal in selectors.goals_of(request.membership):
-        if goal.metric not in selectors.METRICS:
-            continue
-        progress = selectors.goal_progress(goal)
-        rows.append(
-            {
-                **{f: getattr(goal, f) for f in ("id", "name", "metric", "campaign_id")},
-                **{f: getattr(goal, f) for f in ("starts_on", "deadline", "baseline", "target")},
-                "actual": progress.actual,
-                "forecast": progress.forecast,
-                "status": progress.status,
-            }
-        )
-    return rows
+    return [
+        _goal_out(goal)
+        for goal in selectors.goals_of(request.membership)
+        if goal.metric in selectors.METRICS
+    ]
+
+
+def _goal_out(goal) -> dict:
+    progress = selectors.goal_progress(goal)
+    return {
+        **{f: getattr(goal, f) for f in ("id", "name", "metric", "campaign_id")},
+        **{f: getattr(goal, f) for f in ("starts_on", "deadline", "baseline", "target")},
+        "actual": progress.actual,
+        "forecast": progress.forecast,
+        "status": progress.status,
+    }
+
+
+class GoalIn(Schema):
+    name: str = Field(..., max_length=120)
+    metric: str = Field(..., description="clicks, conversions, conversion_value, engagements, …")
+    campaign_id: int | None = None
+    starts_on: dt.date
+    deadline: dt.date = Field(..., description="today or later")
+    baseline_mode: str = Field("prior", description="prior (the period before) or entered")
+    baseline: Decimal | None = Field(None, ge=0, le=Decimal("999999999999"))
+    target_kind: str = Field("absolute", description="absolute or percent")
+    target_value: Decimal = Field(..., ge=0, le=Decimal("999999999999"))
+
+
+def _save_goal(request, data: GoalIn, goal=None):
+    fields = data.dict()
+    return services.goal_save(actor=request.membership, goal=goal, **fields)
+
+
+@router.post("/goals", response={201: GoalOut}, auth=member(Scope.LINKS_WRITE))
+def goal_create(request, data: GoalIn):
+    """Set a goal for the workspace or one campaign. Refused with a clear error: a
+    deadline that has passed, a target not above the baseline (below, for response time)."""
+    return Status(201, _goal_out(_save_goal(request, data)))
+
+
+@router.get("/goals/{goal_id}", response=GoalOut, auth=member(Scope.LINKS_READ))
+def goal_get(request, goal_id: PathId):
+    return _goal_out(selectors.access_goal(request.membership, goal_id))
+
+
+@router.put("/goals/{goal_id}", response=GoalOut, auth=member(Scope.LINKS_WRITE))
+def goal_update(request, goal_id: PathId, data: GoalIn):
+    """Change a goal (recorded in the audit log with what changed)."""
+    check_capability(request.membership, Capability.PUBLISH_POSTS)
+    goal = selectors.access_goal(request.membership, goal_id)
+    return _goal_out(_save_goal(request, data, goal))
+
+
+@router.delete("/goals/{goal_id}", response={204: None}, auth=member(Scope.LINKS_WRITE))
+def goal_remove(request, goal_id: PathId):
+    check_capability(request.membership, Capability.PUBLISH_POSTS)
+    goal = selectors.access_goal(request.membership, goal_id)
+    services.goal_delete(actor=request.membership, goal=goal)
+    return Status(204, None)
+
+
+class ValueRow(Schema):
+    key: str | None
+    label: str
+    value: Decimal
+
+
+class ValueOut(Schema):
+    figure: str
+    by: str
+    start: dt.date
+    end: dt.date
+    currency: str
+    currencies: list[str]
+    total: Decimal
+    rows: list[ValueRow]
+
+
+@router.get("/value", response=ValueOut, auth=member(Scope.LINKS_READ))
+def customer_value(
+    request,
+    figure: str = "conversion_value",
+    by: str = "day",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    currency: str = "",
+):
+    """Customer value: `figure` (conversion_value, conversions, referral_visits, mentions)
+    per `by` (day, campaign, network) over the period (default: the last 28 days). Reviews
+    are not counted: Chorus has no source of reviews."""
+    report = value.value_report(
+        workspace=request.membership.workspace,
+        figure=figure,
+        by=by,
+        start=start,
+        end=end,
+        currency=currency,
+    )
+    return {
+        "figure": report.figure.key,
+        "by": report.by,
+        "start": report.period.start,
+        "end": report.period.end,
+        "currency": report.period.currency,
+        "currencies": report.currencies,
+        "total": report.total,
+        "rows": [
+            {"key": None if r.key is None else str(r.key), "label": r.label, "value": r.value}
+            for r in report.rows
+        ],
+    }

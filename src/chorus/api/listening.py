@@ -141,6 +141,8 @@ class SourceOut(Schema):
     malformed_frames: int
     last_error: str
     last_event_at: dt.datetime | None
+    events_per_second: float | None
+    lag_seconds: float | None
 
 
 def _topic(request, topic_id: int):

@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import json
+from decimal import Decimal
 from typing import Literal
 
 from django.http import JsonResponse
@@ -149,6 +150,11 @@ class CampaignIn(Schema):
     colour: str = Field("#3b5bdb", pattern=r"^#[0-9a-fA-F]{6}$")
     starts_on: Day | None = None
     ends_on: Day | None = None
+    reason: str = Field("", max_length=4000, description="why: what the business wants from it")
+    audience: str = Field("", max_length=4000, description="who it is for")
+    budget_amount: Decimal | None = Field(None, ge=0, le=Decimal("999999999999"))
+    budget_currency: str = Field("", max_length=3, description="ISO 4217, with an amount")
+    owner_id: int | None = Field(None, description="the member who hears about at-risk goals")
 
 
 class CampaignOut(CampaignIn):

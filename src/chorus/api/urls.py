@@ -10,6 +10,7 @@ from chorus.api import (
     errors,
     governance,
     inbox,
+    inbox_suggestions,
     links,
     listening,
     listening_alerts,
@@ -42,3 +43,4 @@ api.add_router("/", listening_alerts.router)
 api.add_router("/", links.router)
 api.add_router("/", analytics.router)
 api.add_router("/", inbox.router)
+api.add_router("/", inbox_suggestions.router)

@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chorus.inbox import analysis, routing
+from chorus.inbox import analysis, routing, thanks
 from chorus.inbox.models import (
     Activity,
     Contact,
@@ -48,6 +48,7 @@ from chorus.networks.providers.base import (
     RateLimited,
 )
 from chorus.publishing.models import Variant
+from chorus.text import sentiment_of
 
 log = logging.getLogger(__name__)
 
@@ -432,7 +433,7 @@ def _update_conversations(account, conversations, touched, created) -> None:
             language = analysis.language_of(spoken)
             if language or not conversation.language:
                 conversation.language = language
-                conversation.sentiment = analysis.sentiment_of(latest_text, language)
+                conversation.sentiment = sentiment_of(latest_text, language)
         folded[pk] = " ".join(analysis.search_form(text) for _item, text in arrivals if text)
         customer_wrote_again = conversation.status != ConversationStatus.OPEN and pk not in created
         if customer_wrote_again and not conversation.spam:
@@ -515,6 +516,9 @@ def store_page(
                 stored.messages, stored.conversations = _store_messages(
                     account, talk, contacts, variants
                 )
+            thanks.suggest_on_arrival(
+                account, [i.remote_id[:500] for i in talk], [i.remote_id[:500] for i in acts]
+            )
         if advance:
             state.cursor = page.cursor
             state.notice = " ".join(page.warnings)[:2000]

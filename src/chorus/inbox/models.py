@@ -112,6 +112,9 @@ class Conversation(models.Model):
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Begun by our thank-you for a repost (inbox.thanks), not by them: nothing to respond to,
+    # so the response figures leave it out.
+    opened_by_us = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "key"], name="conversation_once")]
@@ -130,6 +133,9 @@ class Conversation(models.Model):
                 name="inbox_by_team",
             ),
             models.Index(fields=["workspace", "created_at"], name="inbox_by_created"),
+            # "any status" (search across everything): newest first without a sort, so a
+            # common word stops after a page of matches instead of sorting all of them
+            models.Index(fields=["workspace", "-last_message_at", "-id"], name="inbox_by_time"),
         ]
 
     def __str__(self) -> str:
@@ -371,9 +377,84 @@ class InboxSettings(models.Model):
     # Weekday ("0" Monday … "6" Sunday) -> ["09:00", "17:00"] in the workspace's zone; the
     # target's clock runs only inside these hours. Empty: around the clock.
     business_hours = models.JSONField(default=dict, blank=True)
+    # Thank-you and follow-up suggestions (inbox.thanks): the saved reply each is drafted
+    # from (by name, in the conversation's language; blank: no suggestions of that kind).
+    thank_you_reply = models.CharField(max_length=120, blank=True, db_default="")
+    follow_up_reply = models.CharField(max_length=120, blank=True, db_default="")
+    follow_up_hours = models.PositiveIntegerField(default=24, db_default=24)
+    # Suggestions sent without a person's say, as the admin who turned it on (audited).
+    auto_send = models.BooleanField(default=False, db_default=False)
+    auto_send_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.workspace_id}: {self.first_response_minutes} min"
+
+
+class SuggestionKind(models.TextChoices):
+    THANKS = "thanks", _("Thank-you")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+
+
+class SuggestionReason(models.TextChoices):
+    REPOST = "repost", _("Shared our post")
+    QUOTE = "quote", _("Quoted our post")
+    POSITIVE = "positive", _("Wrote kindly about our post")
+    CLOSED = "closed", _("Conversation closed")
+
+
+class SuggestionState(models.TextChoices):
+    SUGGESTED = "suggested", _("Suggested")
+    AWAITING_APPROVAL = "awaiting", _("Waiting for approval")
+    SENT = "sent", _("Sent")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Suggestion(models.Model):
+    """A thank-you or follow-up Chorus drafted from a saved reply: sent (through the reply
+    path), edited or dismissed by a person, or sent by itself when the workspace allows.
+    One per (account, key): a thank-you per person per post, a follow-up per conversation."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=600)
+    kind = models.CharField(max_length=10, choices=SuggestionKind.choices)
+    reason = models.CharField(max_length=10, choices=SuggestionReason.choices)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(  # none for a repost until the thank-you is sent
+        Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    variant = models.ForeignKey(
+        "publishing.Variant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    subject_remote_id = models.CharField(max_length=500, blank=True)  # our post
+    subject_url = models.URLField(max_length=1000, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    text = models.TextField()
+    state = models.CharField(
+        max_length=10, choices=SuggestionState.choices, default=SuggestionState.SUGGESTED
+    )
+    drafted_by = models.ForeignKey(  # a member who may only draft: waits for approval
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reply = models.ForeignKey(
+        Reply, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="suggestion_once")]
+        indexes = [
+            models.Index(fields=["workspace", "state", "-created_at"], name="suggestion_queue")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}: {self.state}"
 
 
 class Presence(models.Model):

@@ -44,7 +44,7 @@ from chorus.inbox.models import (
     Reply,
     ReplyState,
 )
-from chorus.networks.models import AccessLevel, AccountStatus
+from chorus.networks.models import AccessLevel, AccountStatus, SocialAccount
 from chorus.networks.providers.base import (
     AuthExpired,
     PostDraft,
@@ -68,10 +68,13 @@ def check_may_reply(actor: Membership, conversation: Conversation) -> None:
     check_capability(actor, Capability.WORK_INBOX)
     if conversation.workspace_id != actor.workspace_id:
         raise NotFound(_("No such conversation."))
-    if AccessLevel.REPLY not in account_levels(actor, conversation.account):
-        raise NotAllowed(
-            _("You may not reply as %(handle)s.") % {"handle": conversation.account.handle}
-        )
+    check_may_reply_as(actor, conversation.account)
+
+
+def check_may_reply_as(actor: Membership, account: SocialAccount) -> None:
+    check_capability(actor, Capability.WORK_INBOX)
+    if AccessLevel.REPLY not in account_levels(actor, account):
+        raise NotAllowed(_("You may not reply as %(handle)s.") % {"handle": account.handle})
 
 
 def may_reply(actor: Membership, conversation: Conversation) -> bool:
@@ -82,12 +85,19 @@ def may_reply(actor: Membership, conversation: Conversation) -> bool:
     return True
 
 
-def check_reply_text(conversation: Conversation, text: str) -> None:
+def may_reply_as(actor: Membership, account: SocialAccount) -> bool:
+    try:
+        check_may_reply_as(actor, account)
+    except ServiceError:
+        return False
+    return True
+
+
+def check_reply_text(account: SocialAccount, text: str) -> None:
     """The network's limits (the account's own server's) and blocking policies."""
     from chorus.governance.services import policy_check
     from chorus.publishing.validation import check_variant
 
-    account = conversation.account
     if not text.strip():
         raise ServiceError(_("Write the reply first."), field="text")
     problems = check_variant(provider_key=account.provider, text=text, account=account)
@@ -109,33 +119,37 @@ def _answering(conversation: Conversation) -> Message | None:
     )
 
 
-def reply_create(*, actor: Membership, conversation: Conversation, text: str) -> Reply:
-    """Check and record the reply; it is sent right after the commit."""
+def reply_create(
+    *,
+    actor: Membership,
+    conversation: Conversation,
+    text: str,
+    reply_to: RemoteRef | None = None,
+) -> Reply:
+    """Check and record the reply; it is sent right after the commit. It answers the latest
+    incoming message, or `reply_to` (a thank-you for a repost answers our own post)."""
     from chorus.inbox import tasks
 
     check_may_reply(actor, conversation)
     text = text.strip()[:MAX_REPLY]
-    check_reply_text(conversation, text)
+    check_reply_text(conversation.account, text)
     if conversation.account.status != AccountStatus.ACTIVE:
         raise ServiceError(
             _("Reconnect %(handle)s to reply.") % {"handle": conversation.account.handle},
             code="needs_reconnect",
         )
-    answering = _answering(conversation)
-    if answering is None:
+    answering = _answering(conversation) if reply_to is None else None
+    if reply_to is None and answering is None:
         raise ServiceError(_("There is no message to answer yet."))
+    direct = conversation.kind == ConversationKind.DIRECT and answering is not None
     with transaction.atomic():
         reply = Reply.objects.create(
             conversation=conversation,
             author=actor,
             text=text,
-            reply_to_remote_id=answering.remote_id,
-            reply_to_url=answering.url,
-            direct_conversation_id=(
-                answering.remote_conversation_id
-                if conversation.kind == ConversationKind.DIRECT
-                else ""
-            ),
+            reply_to_remote_id=answering.remote_id if answering else reply_to.remote_id,
+            reply_to_url=answering.url if answering else reply_to.url,
+            direct_conversation_id=answering.remote_conversation_id if direct else "",
         )
         transaction.on_commit(lambda: tasks.send_reply(reply.pk))
     return reply

@@ -135,6 +135,7 @@ def counts(membership: Membership) -> dict[str, str]:
         "mine": bounded(open_.filter(assignee=membership)),
         "unassigned": bounded(open_.filter(assignee__isnull=True, team__isnull=True)),
         "all": bounded(open_),
+        "suggested": bounded(open_suggestions(membership)),
     }
 
 
@@ -224,6 +225,7 @@ def response_figures(
         created_at__gte=since,
         created_at__lt=until,
         spam=False,
+        opened_by_us=False,  # a thank-you for a repost answered nobody
     )
     if account_id:
         found = found.filter(account_id=account_id)
@@ -254,3 +256,17 @@ def _labels(by: str, keys: list) -> dict:
     from chorus.networks.models import SocialAccount
 
     return {a.pk: a.label for a in SocialAccount.objects.filter(pk__in=keys)}
+
+
+def open_suggestions(membership: Membership):
+    """Thank-yous and follow-ups waiting for a person: suggested, or waiting for approval."""
+    from chorus.inbox.models import Suggestion, SuggestionState
+
+    return (
+        Suggestion.objects.filter(
+            workspace_id=membership.workspace_id,
+            state__in=[SuggestionState.SUGGESTED, SuggestionState.AWAITING_APPROVAL],
+        )
+        .select_related("account", "contact", "conversation", "variant", "drafted_by__user")
+        .order_by("-created_at", "-id")
+    )

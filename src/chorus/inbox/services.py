@@ -337,18 +337,23 @@ def saved_reply_delete(*, actor: Membership, saved: SavedReply) -> None:
         saved.delete()
 
 
-def saved_reply_render(saved: SavedReply, conversation: Conversation, agent: Membership) -> str:
-    """The saved text with {name}, {handle} and {agent} filled in (nothing else expands)."""
-    contact = conversation.contact
+def fill_variables(text: str, contact, agent: Membership | None) -> str:
+    """{name}, {handle} and {agent} filled in (nothing else expands); without an agent,
+    {agent} stays for whoever sends it (a suggestion drafted before anyone picked it up)."""
     values = {
         "{name}": (contact.display_name or contact.handle) if contact else "",
         "{handle}": f"@{contact.handle}" if contact else "",
-        "{agent}": agent.user.display_name,
     }
-    text = saved.text
+    if agent is not None:
+        values["{agent}"] = agent.user.display_name
     for placeholder, value in values.items():
         text = text.replace(placeholder, value)
     return text
+
+
+def saved_reply_render(saved: SavedReply, conversation: Conversation, agent: Membership) -> str:
+    """The saved text with {name}, {handle} and {agent} filled in (nothing else expands)."""
+    return fill_variables(saved.text, conversation.contact, agent)
 
 
 def inbox_settings(workspace_id: int) -> InboxSettings:

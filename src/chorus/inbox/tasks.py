@@ -43,3 +43,19 @@ def warn_response_targets() -> None:
     from chorus.inbox import targets
 
     targets.warn_due(timezone.now())
+
+
+@db_task()
+def auto_send_suggestions(workspace_id: int) -> None:
+    """New thank-yous and follow-ups of a workspace that turned auto-send on."""
+    from chorus.inbox import thanks
+
+    thanks.auto_send(workspace_id)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def suggest_follow_ups() -> None:
+    """Every ten minutes: follow-ups for conversations closed for the workspace's delay."""
+    from chorus.inbox import thanks
+
+    thanks.suggest_follow_ups(timezone.now())

@@ -1,9 +1,11 @@
 """The metric registry goals are measured with.
 
-A metric says how to sum itself per day for a workspace (or one campaign) and which posts
-contributed most. Links registers clicks, conversions and conversion value; analytics and
-the inbox register theirs (engagements, followers, response time, share of voice) with
-`register_metric` from their AppConfig.ready, and goals pick them up with no change here.
+A metric says what it is worth per day for a workspace (or one campaign) and which posts
+contributed most. A cumulative metric (clicks, conversions) is summed over the goal's
+days; a level (followers, response time, share of voice) counts as its latest reading.
+Links registers clicks, conversions and conversion value here; the metrics counted by
+analytics, the inbox and listening are registered by `chorus.links.measures`, which reads
+them through those apps' own selectors (links sits above them in the import order).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
+from chorus.core.days import per_local_day
 from chorus.links.models import Click, Conversion
 
 Daily = Callable[[int, int | None, dt.datetime, dt.datetime, dt.tzinfo], dict[dt.date, Decimal]]
@@ -30,6 +32,9 @@ class Metric:
     daily: Daily  # (workspace_id, campaign_id, since, until, zone) -> {day: value}
     contributors: Contributors  # (..., limit) -> [{"post_id", "label", "value"}]
     money: bool = False
+    cumulative: bool = True  # summed per day; False: the latest reading counts
+    lower_better: bool = False  # response time: the target is below the baseline
+    campaign_scoped: bool = True  # False: measured for the whole workspace
 
 
 METRICS: dict[str, Metric] = {}
@@ -53,11 +58,6 @@ def _conversions(workspace_id, campaign_id, since, until):
     return rows.filter(campaign_id=campaign_id) if campaign_id else rows
 
 
-def _per_day(rows, zone, aggregate) -> dict[dt.date, Decimal]:
-    grouped = rows.annotate(day=TruncDate("at", tzinfo=zone)).values("day").annotate(v=aggregate)
-    return {row["day"]: Decimal(row["v"] or 0) for row in grouped}
-
-
 def _top(rows, post_field: str, label_field: str, aggregate, limit: int) -> list[dict]:
     grouped = (
         rows.exclude(**{f"{post_field}__isnull": True})
@@ -75,7 +75,7 @@ register_metric(
     Metric(
         "clicks",
         _("Clicks"),
-        lambda w, c, s, u, z: _per_day(_clicks(w, c, s, u), z, Count("id")),
+        lambda w, c, s, u, z: per_local_day(_clicks(w, c, s, u), "at", z, Count("id")),
         lambda w, c, s, u, n: _top(
             _clicks(w, c, s, u), "link__post_id", "link__post_label", Count("id"), n
         ),
@@ -85,7 +85,7 @@ register_metric(
     Metric(
         "conversions",
         _("Conversions"),
-        lambda w, c, s, u, z: _per_day(_conversions(w, c, s, u), z, Count("id")),
+        lambda w, c, s, u, z: per_local_day(_conversions(w, c, s, u), "at", z, Count("id")),
         lambda w, c, s, u, n: _top(
             _conversions(w, c, s, u), "post_id", "link__post_label", Count("id"), n
         ),
@@ -95,7 +95,7 @@ register_metric(
     Metric(
         "conversion_value",
         _("Conversion value"),
-        lambda w, c, s, u, z: _per_day(_conversions(w, c, s, u), z, Sum("value")),
+        lambda w, c, s, u, z: per_local_day(_conversions(w, c, s, u), "at", z, Sum("value")),
         lambda w, c, s, u, n: _top(
             _conversions(w, c, s, u), "post_id", "link__post_label", Sum("value"), n
         ),

@@ -117,7 +117,11 @@ class Click(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)  # only if the workspace allows
 
     class Meta:
-        indexes = [models.Index(fields=["link", "at"])]
+        indexes = [
+            models.Index(fields=["link", "at"]),
+            # Clicks of a period across a workspace's links (goals, figures, customer value).
+            models.Index(fields=["at"], name="links_click_at"),
+        ]
 
     def __str__(self) -> str:
         return f"click {self.token}"
@@ -210,6 +214,8 @@ class Goal(models.Model):
     created_by = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The status the periodic check last saw, so an at-risk goal notifies once per change.
+    last_status = models.CharField(max_length=12, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

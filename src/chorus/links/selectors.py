@@ -6,7 +6,8 @@ import datetime as dt
 import zoneinfo
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,7 @@ from chorus.accounts.models import Membership
 from chorus.core.errors import NotFound
 from chorus.links import goals
 from chorus.links.metrics import METRICS
-from chorus.links.models import Conversion, Goal, ShortLink
+from chorus.links.models import Click, Conversion, Goal, ShortLink
 
 
 def zone_of(workspace) -> dt.tzinfo:
@@ -38,12 +39,22 @@ def links_of(membership: Membership, *, campaign_id: int | None = None):
         rows = rows.filter(campaign_id=campaign_id)
     return (
         rows.select_related("account", "campaign")
-        .annotate(
-            click_count=Count("clicks", distinct=True),
-            conversion_count=Count("conversions", distinct=True),
-        )
+        .annotate(click_count=_count_per_link(Click), conversion_count=_count_per_link(Conversion))
         .order_by("-created_at", "-pk")
     )
+
+
+def _count_per_link(model) -> Coalesce:
+    """A link's rows of `model`, counted in a subquery of their own: counted per link shown,
+    where joining both tables would multiply every click by every conversion of the link."""
+    counted = (
+        model.objects.filter(link=OuterRef("pk"))
+        .order_by()
+        .values("link")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def conversion_summary(membership: Membership) -> dict:
@@ -91,6 +102,35 @@ def goals_of(membership: Membership):
     )
 
 
+def goals_with_progress(membership: Membership, *, running_only: bool = False) -> list[dict]:
+    """Each goal with its progress and metric (the goals page, the overview)."""
+    return goals_for(membership.workspace, running_only=running_only)
+
+
+def goals_for(workspace, *, campaign_id: int | None = None, running_only: bool = False):
+    """A workspace's goals (one campaign's, when given) with their progress and metric;
+    `running_only` leaves out those whose deadline has passed."""
+    rows = Goal.objects.filter(workspace=workspace).select_related("campaign", "workspace")
+    if campaign_id:
+        rows = rows.filter(campaign_id=campaign_id)
+    if running_only:
+        rows = rows.filter(deadline__gte=timezone.now().astimezone(zone_of(workspace)).date())
+    return [
+        {"goal": goal, "progress": goal_progress(goal), "metric": METRICS[goal.metric]}
+        for goal in rows.order_by("deadline", "pk")
+        if goal.metric in METRICS
+    ]
+
+
+def report_goals(scope) -> list[dict]:
+    """A saved report's goals section: the running goals of its campaign, or all of the
+    workspace's."""
+    from chorus.accounts.models import Workspace
+
+    workspace = Workspace.objects.get(pk=scope.workspace_id)
+    return goals_for(workspace, campaign_id=scope.campaign_id, running_only=True)
+
+
 def _bounds(first: dt.date, last: dt.date, zone) -> tuple[dt.datetime, dt.datetime]:
     since = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
     until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
@@ -106,7 +146,11 @@ def metric_daily(
 
 
 def metric_total(**kwargs) -> Decimal:
-    return sum(metric_daily(**kwargs).values(), Decimal(0))
+    """A cumulative metric's sum over the days, a level's latest reading (0 if none)."""
+    daily = metric_daily(**kwargs)
+    if METRICS[kwargs["metric"]].cumulative:
+        return sum(daily.values(), Decimal(0))
+    return daily[max(daily)] if daily else Decimal(0)
 
 
 def goal_progress(goal: Goal, *, today: dt.date | None = None) -> goals.Progress:
@@ -119,12 +163,16 @@ def goal_progress(goal: Goal, *, today: dt.date | None = None) -> goals.Progress
         first=goal.starts_on,
         last=goal.deadline,
     )
+    metric = METRICS[goal.metric]
     return goals.evaluate(
         target=goal.target,
         starts_on=goal.starts_on,
         deadline=goal.deadline,
         today=today,
         daily=daily,
+        cumulative=metric.cumulative,
+        lower_better=metric.lower_better,
+        baseline=goal.baseline,
     )
 
 

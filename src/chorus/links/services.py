@@ -415,10 +415,19 @@ def goal_save(
         )
     if target_kind not in ("absolute", "percent"):
         raise ServiceError(_("Choose how the target is given."), field="target_kind")
-    if target_kind == "percent" and target_value <= 0:
-        raise ServiceError(_("A rise must be more than 0%."), field="target_value")
-    target = goals.target_from(baseline=baseline, kind=target_kind, value=target_value)
-    if target <= baseline:
+    lower_better = METRICS[metric].lower_better
+    if target_kind == "percent" and not 0 < target_value < (100 if lower_better else MAX_VALUE):
+        raise ServiceError(_("A change must be more than 0%."), field="target_value")
+    target = goals.target_from(
+        baseline=baseline, kind=target_kind, value=target_value, lower_better=lower_better
+    )
+    if lower_better and target >= baseline and baseline:
+        raise ServiceError(
+            _("The target (%(target)s) must be below the baseline (%(baseline)s).")
+            % {"target": _plain(target), "baseline": _plain(baseline)},
+            field="target_value",
+        )
+    if not lower_better and target <= baseline:
         raise ServiceError(
             _("The target (%(target)s) must be above the baseline (%(baseline)s).")
             % {"target": _plain(target), "baseline": _plain(baseline)},
@@ -427,19 +436,45 @@ def goal_save(
     goal = goal or Goal(workspace=actor.workspace, created_by=actor)
     if goal.workspace_id != actor.workspace_id:
         raise NotFound(_("No such goal."))
+    today = timezone.now().astimezone(selectors.zone_of(actor.workspace)).date()
+    if deadline < today and (goal.pk is None or deadline != goal.deadline):
+        raise ServiceError(
+            _("The deadline has passed: choose today or a later day."), field="deadline"
+        )
+    before = _goal_fields(goal) if goal.pk else None
     goal.name, goal.metric, goal.campaign = name, metric, campaign
     goal.starts_on, goal.deadline = starts_on, deadline
     goal.baseline_mode, goal.baseline = baseline_mode, baseline
     goal.target_kind, goal.target_input, goal.target = target_kind, target_value, target
+    if before is not None and before["metric"] != metric:
+        goal.last_status = ""  # a new measure: its first at-risk notifies again
     goal.save()
+    after = _goal_fields(goal)
+    changes = {"event": "created"} if before is None else {"event": "changed"}
+    for key, value in after.items():
+        if before is None or before[key] != value:
+            changes[key] = value if before is None else [before[key], value]
     audit_record(
         action=AuditAction.WORKSPACE_CHANGED,
         actor=actor,
         workspace=actor.workspace,
         target=("goal", goal.pk, goal.name),
-        changes={"goal": {"metric": metric, "target": str(target), "baseline": str(baseline)}},
+        changes={"goal": changes},
     )
     return goal
+
+
+def _goal_fields(goal) -> dict:
+    """What the audit log records of a goal, as plain strings."""
+    return {
+        "name": goal.name,
+        "metric": goal.metric,
+        "campaign": goal.campaign_id,
+        "starts_on": str(goal.starts_on),
+        "deadline": str(goal.deadline),
+        "baseline": _plain(goal.baseline),
+        "target": _plain(goal.target),
+    }
 
 
 def goal_delete(*, actor: Membership, goal) -> None:
@@ -474,3 +509,52 @@ def conversions_attribute_waiting(*, days: int = 2) -> int:
                 conversion.save()
                 done += 1
     return done
+
+
+def _goal_recipients(goal) -> list:
+    """Who hears that a goal is at risk: its campaign's owner, else whoever set the goal,
+    else the workspace's owners."""
+    for member in (goal.campaign.owner if goal.campaign else None, goal.created_by):
+        if member is not None and member.user.is_active:
+            return [member.user]
+    owners = Membership.objects.filter(workspace_id=goal.workspace_id, role="owner")
+    return [m.user for m in owners.select_related("user")]
+
+
+def goals_check() -> int:
+    """Evaluate every running goal; a goal that has just become at risk notifies (in the
+    app and by e-mail, in each recipient's language) once per change. Returns how many
+    notified."""
+    from chorus.accounts.services import notify
+    from chorus.links import goals, selectors
+    from chorus.links.metrics import METRICS
+    from chorus.links.models import Goal
+
+    notified = 0
+    running = Goal.objects.filter(deadline__gte=timezone.now().date() - timedelta(days=1))
+    running = running.select_related(
+        "workspace", "campaign__owner__user", "created_by__user"
+    ).order_by("pk")
+    for goal in running.iterator(chunk_size=200):
+        if goal.metric not in METRICS:
+            continue
+        status = selectors.goal_progress(goal).status
+        if status == goal.last_status:
+            continue
+        if status == goals.AT_RISK:
+            for user in _goal_recipients(goal):
+                notify(
+                    user=user,
+                    workspace=goal.workspace,
+                    message=lambda name=goal.name: (
+                        _(
+                            "The goal “%(name)s” is at risk: at the current trend it will not "
+                            "reach its target by the deadline."
+                        )
+                        % {"name": name}
+                    ),
+                    url=f"/goals/{goal.pk}/",
+                )
+            notified += 1
+        Goal.objects.filter(pk=goal.pk).update(last_status=status)
+    return notified

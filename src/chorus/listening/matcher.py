@@ -18,8 +18,16 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from chorus.text import TermMatcher, find_entities
-from chorus.text.segmentation import _UNSPACED_GAP, fold, fold_term
+from chorus.text import find_entities
+from chorus.text.segmentation import (
+    _UNSPACED_GAP,
+    FoldedWords,
+    cached_folded_words,
+    edge_of_word,
+    fold,
+    fold_term,
+    folded_words,
+)
 
 from .query import And, Field, Near, Node, Not, Or, Term, anchors, terms_of
 from .query import _strip_url as strip_url
@@ -51,24 +59,13 @@ class ListeningPost:
         return cls(text=text, network=network, **fields)
 
 
-class _Segmented(TermMatcher):
-    """chorus.text's segment-by-segment folding, exposed for the verification step."""
-
-    def __init__(self) -> None:
-        super().__init__(())
-
-    def fold_text(self, text: str) -> tuple[str, list[int]]:
-        folded, _starts, _ends, offsets = self._fold_text(text)
-        return folded, offsets
-
-
 @dataclass
 class _Context:
     """Everything known about one post while its triggered queries are evaluated."""
 
     post: ListeningPost
     folded: str = ""
-    offsets: list[int] = field(default_factory=list)
+    offsets: tuple[int, ...] = ()
     occurrences: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     word_numbers: list[int] | None = None
     facts: dict[str, object] = field(default_factory=dict)
@@ -122,47 +119,54 @@ class _Chunks:
     """A post cut at whitespace, each chunk segmented by chorus.text only when asked.
 
     Word boundaries never cross whitespace, so a chunk segmented alone has the boundaries it
-    has inside the post. ``starts`` are the chunks' offsets in their folded forms joined by
-    single spaces (the text the automaton reads).
+    has inside the post; the same chunk recurs across posts (hashtags, common words), so
+    chorus.text remembers the segmentation of recent chunks. ``starts`` are the chunks'
+    offsets in their folded forms joined by single spaces (the text the automaton reads).
     """
 
-    def __init__(self, chunks: list[str], folded: list[str], segmented: _Segmented) -> None:
-        self.chunks, self.folded, self._segmented = chunks, folded, segmented
+    def __init__(self, chunks: list[str], folded: list[str]) -> None:
+        self.chunks, self.folded = chunks, folded
         self.starts, position = [], 0
         for piece in folded:
             self.starts.append(position)
             position += len(piece) + 1
-        self._cache: dict[int, tuple[list[int], frozenset[int], list[tuple[int, int]]]] = {}
+        self._consistent: dict[int, bool] = {}
 
     def index(self, offset: int) -> int:
         return bisect_right(self.starts, offset) - 1
 
-    def segment(self, i: int) -> tuple[list[int], frozenset[int], list[tuple[int, int]]]:
-        """Chunk ``i``'s boundaries (sorted, and as a set) and word spans, chunk-relative."""
-        if i not in self._cache:
-            folded, offsets = self._segmented.fold_text(self.chunks[i])
-            if folded != self.folded[i]:
-                raise _NeedsWholePost
-            words, previous = [], 0
-            for boundary in offsets:
-                if any(char.isalnum() for char in folded[previous:boundary]):
-                    words.append((previous, boundary))
-                previous = boundary
-            self._cache[i] = (offsets, frozenset(offsets), words)
-        return self._cache[i]
+    def edge_is_boundary(self, i: int, offset: int, *, before: bool) -> bool:
+        """Whether chorus.text's script rules alone say that ``offset`` in chunk ``i`` is a
+        word boundary: only punctuation lies between it and the chunk's edge (``before``:
+        its start). Then the chunk need not be segmented, provided it folds alone as it
+        does inside the post."""
+        piece = self.folded[i]
+        if not edge_of_word(piece[:offset] if before else piece[offset:]):
+            return False
+        if i not in self._consistent:
+            chunk = self.chunks[i]
+            self._consistent[i] = chunk.isascii() or fold(chunk) == piece
+        return self._consistent[i]
+
+    def segment(self, i: int) -> FoldedWords:
+        """Chunk ``i``'s boundaries and word spans, chunk-relative."""
+        segmented = cached_folded_words(self.chunks[i])
+        if segmented.folded != self.folded[i]:
+            raise _NeedsWholePost
+        return segmented
 
     def gap(self, after: int, before: int, limit: int) -> int:
         first, last = self.index(after - 1), self.index(before)
         if first == last:
             base = self.starts[first]
-            words = self.segment(first)[2]
+            words = self.segment(first).words
             return sum(1 for a, b in words if a >= after - base and b <= before - base)
         between = range(first + 1, last)
         if sum(1 for i in between if any(c.isalnum() for c in self.folded[i])) > limit:
             return limit + 1  # each of those chunks holds at least one word
-        total = sum(1 for a, _b in self.segment(first)[2] if a >= after - self.starts[first])
-        total += sum(len(self.segment(i)[2]) for i in between)
-        total += sum(1 for _a, b in self.segment(last)[2] if b <= before - self.starts[last])
+        total = sum(1 for a, _b in self.segment(first).words if a >= after - self.starts[first])
+        total += sum(len(self.segment(i).words) for i in between)
+        total += sum(1 for _a, b in self.segment(last).words if b <= before - self.starts[last])
         return total
 
 
@@ -256,7 +260,11 @@ class CompiledMatcher:
         self._term_ids: dict[Term, int] = {}
         # Per anchor, the queries it may trigger.
         self._by_term: dict[int, list[int]] = {}
-        self._by_field: dict[tuple[str, str], list[int]] = {}
+        self._by_field: dict[str, dict[str, list[int]]] = {
+            "hashtag": {},
+            "mention": {},
+            "author": {},
+        }
         self._needs_links: list[int] = []
         self._query_terms: list[frozenset[int]] = []
         for index, key in enumerate(self._keys):
@@ -273,61 +281,73 @@ class CompiledMatcher:
                 elif anchor.kind in ("domain", "url"):
                     self._needs_links.append(index)
                 else:
-                    self._by_field.setdefault((anchor.kind, anchor.value), []).append(index)
+                    self._by_field[anchor.kind].setdefault(anchor.value, []).append(index)
+        self._by_tag, self._by_mention, self._by_author = self._by_field.values()
         # Two automatons: the anchors alone decide cheaply whether a post needs a closer look
-        # (context words such as "price" are everywhere); every term, for the closer look.
-        self._field_kinds = frozenset(kind for kind, _value in self._by_field)
-        anchor_terms = {t: tid for t, tid in self._term_ids.items() if tid in self._by_term}
-        self._anchor_automaton = self._build_automaton(anchor_terms)
-        self._automaton = self._build_automaton(self._term_ids)
-        self._segmented = _Segmented()
+        # (context words such as "price" are everywhere), each pattern giving the queries it
+        # may trigger; every term, for the closer look, each pattern giving (term, prefix).
+        anchor_patterns: dict[str, set[int]] = {}
+        for term, tid in self._term_ids.items():
+            for pattern in self._patterns(term) if tid in self._by_term else ():
+                anchor_patterns.setdefault(pattern, set()).update(self._by_term[tid])
+        self._anchor_automaton = self._build_automaton(
+            {pattern: tuple(sorted(found)) for pattern, found in anchor_patterns.items()}
+        )
+        patterns: dict[str, list[tuple[int, bool]]] = {}
+        for term, tid in self._term_ids.items():
+            for pattern in self._patterns(term):
+                patterns.setdefault(pattern, []).append((tid, term.prefix))
+        self._automaton = self._build_automaton(
+            {pattern: (len(pattern), tuple(entries)) for pattern, entries in patterns.items()}
+        )
 
     @staticmethod
-    def _build_automaton(term_ids: Mapping[Term, int]) -> ahocorasick.Automaton | None:
-        patterns: dict[str, list[tuple[int, bool]]] = {}
-        for term, tid in term_ids.items():
-            for variant in dict.fromkeys((term.text, _UNSPACED_GAP.sub("", term.text))):
-                patterns.setdefault(variant, []).append((tid, term.prefix))
+    def _patterns(term: Term) -> Iterable[str]:
+        """The term as written, and without the spaces typed between Thai or Khmer words."""
+        return dict.fromkeys((term.text, _UNSPACED_GAP.sub("", term.text)))
+
+    @staticmethod
+    def _build_automaton(patterns: Mapping[str, object]) -> ahocorasick.Automaton | None:
         if not patterns:
             return None
         automaton = ahocorasick.Automaton()
-        for pattern, entries in patterns.items():
-            automaton.add_word(pattern, (len(pattern), tuple(entries)))
+        for pattern, value in patterns.items():
+            automaton.add_word(pattern, value)
         automaton.make_automaton()
         return automaton
 
     def __len__(self) -> int:
         return len(self._keys)
 
-    def _triggered(self, post: ListeningPost) -> set[int]:
+    def _triggered(self, post: ListeningPost, folded: str) -> set[int]:
+        """The queries whose anchors ``post`` holds (``folded``: its text as :meth:`_fold`
+        gives it)."""
         triggered: set[int] = set()
-        if self._anchor_automaton is not None and post.text:
-            by_term = self._by_term
-            folded = fold(post.text)
-            if "  " in folded or not folded.isprintable():  # newlines, tabs, runs of spaces
-                folded = " ".join(folded.split())
-            for _end, (_length, entries) in self._anchor_automaton.iter(folded):
-                for tid, _prefix in entries:
-                    triggered.update(by_term[tid])
-        if self._by_field:
-            by_field = self._by_field
-            kinds = self._field_kinds
-            for kind, values in (
-                ("hashtag", post.hashtags),
-                ("mention", post.mentions),
-                ("author", (post.author,) if post.author else ()),
-            ):
-                if kind not in kinds:
-                    continue
+        if self._anchor_automaton is not None and folded:
+            for _end, queries in self._anchor_automaton.iter(folded):
+                triggered.update(queries)
+        for index, values in (
+            (self._by_tag, post.hashtags),
+            (self._by_mention, post.mentions),
+        ):
+            if index and values:
                 for value in values:
-                    queries = by_field.get((kind, _fold_handle(value)))
-                    if queries:
-                        triggered.update(queries)
+                    triggered.update(index.get(_fold_handle(value), ()))
+        if self._by_author and post.author:
+            triggered.update(self._by_author.get(_fold_handle(post.author), ()))
         if self._needs_links and post.links:
             triggered.update(self._needs_links)
         return triggered
 
-    def _verify(self, ctx: _Context, triggered: set[int]) -> None:
+    @staticmethod
+    def _fold(text: str) -> str:
+        """The post's text folded, whitespace runs made single spaces."""
+        folded = fold(text)
+        if "  " in folded or not folded.isprintable():  # newlines, tabs, runs of spaces
+            folded = " ".join(folded.split())
+        return folded
+
+    def _verify(self, ctx: _Context, triggered: set[int], folded_text: str) -> None:
         """Exact whole-word occurrences of the triggered queries' terms.
 
         Word boundaries never cross whitespace, so only the whitespace-separated chunks where
@@ -337,12 +357,12 @@ class CompiledMatcher:
         text = ctx.post.text
         if self._automaton is None or not text:
             return
-        chunks, folded = text.split(), fold(text).split()
+        chunks, folded = text.split(), folded_text.split()
         if len(chunks) != len(folded):
             self._verify_whole(ctx)
             return
         needed = frozenset().union(*(self._query_terms[i] for i in triggered))
-        ctx.chunks = cut = _Chunks(chunks, folded, self._segmented)
+        ctx.chunks = cut = _Chunks(chunks, folded)
         starts = cut.starts
         occurrences: dict[int, list[tuple[int, int]]] = {}
         for end, (length, entries) in self._automaton.iter(" ".join(folded)):
@@ -351,12 +371,18 @@ class CompiledMatcher:
                 continue
             start = end + 1 - length
             first, last = cut.index(start), cut.index(end)
-            if start - starts[first] not in cut.segment(first)[1]:
+            local_start, local_end = start - starts[first], end + 1 - starts[last]
+            if (
+                not cut.edge_is_boundary(first, local_start, before=True)
+                and local_start not in cut.segment(first).boundary
+            ):
                 continue
-            offsets, boundary, _words = cut.segment(last)
-            local_end = end + 1 - starts[last]
-            whole = local_end in boundary
-            word_end = local_end if whole else offsets[bisect_right(offsets, local_end)]
+            if cut.edge_is_boundary(last, local_end, before=False):
+                whole, word_end = True, local_end
+            else:
+                offsets = cut.segment(last).offsets
+                whole = local_end in cut.segment(last).boundary
+                word_end = local_end if whole else offsets[bisect_right(offsets, local_end)]
             for tid, prefix in relevant:
                 if prefix:
                     occurrences.setdefault(tid, []).append((start, starts[last] + word_end))
@@ -366,9 +392,9 @@ class CompiledMatcher:
 
     def _verify_whole(self, ctx: _Context) -> None:
         """Every term's occurrences over the whole post, with word positions for NEAR."""
-        folded, offsets = self._segmented.fold_text(ctx.post.text)
+        segmented = folded_words(ctx.post.text)
+        folded, offsets, boundary = segmented.folded, segmented.offsets, segmented.boundary
         ctx.folded, ctx.offsets = folded, offsets
-        boundary = set(offsets)
         occurrences = ctx.occurrences = {}
         for end, (length, entries) in self._automaton.iter(folded):
             start = end + 1 - length
@@ -384,12 +410,13 @@ class CompiledMatcher:
 
     def match(self, post: ListeningPost) -> list[object]:
         """Keys of the queries ``post`` matches, in the order the queries were given."""
-        triggered = self._triggered(post)
+        folded = self._fold(post.text) if post.text else ""
+        triggered = self._triggered(post, folded)
         if not triggered:
             return []
         ctx = _Context(post)
         try:
-            self._verify(ctx, triggered)
+            self._verify(ctx, triggered, folded)
             return [self._keys[i] for i in sorted(triggered) if self._evaluators[i](ctx)]
         except _NeedsWholePost:
             ctx = _Context(post)

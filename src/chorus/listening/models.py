@@ -150,8 +150,9 @@ class SourceState(models.TextChoices):
 
 
 class Source(models.Model):
-    """One stream a consumer reads (a Bluesky firehose or Jetstream), its resume cursor and
-    its health, shown on the listening page."""
+    """One stream a consumer reads (a Bluesky firehose or Jetstream, a Mastodon server's
+    public or hashtag stream), its resume cursor and its health, shown on the listening
+    page."""
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=30)
@@ -165,6 +166,10 @@ class Source(models.Model):
     posts_seen = models.PositiveBigIntegerField(default=0)
     reconnects = models.PositiveIntegerField(default=0)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # Health of the last batch: events a second while it gathered, and how old its newest
+    # post was when stored (a source falling behind, or replaying after a reconnection).
+    events_per_second = models.FloatField(null=True, blank=True)
+    lag_seconds = models.FloatField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

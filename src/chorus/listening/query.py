@@ -134,6 +134,17 @@ def terms_of(node: Node) -> set[Term]:
     return set()
 
 
+def hashtags_of(node: Node) -> set[str]:
+    """The hashtags ``node`` looks for, even under NOT (a source may read their streams)."""
+    if isinstance(node, Field):
+        return {node.value} if node.name == "hashtag" else set()
+    if isinstance(node, Not):
+        return hashtags_of(node.child)
+    if isinstance(node, And | Or):
+        return set().union(*(hashtags_of(child) for child in node.children))
+    return set()
+
+
 # --- Tokenizer ------------------------------------------------------------------------------
 
 

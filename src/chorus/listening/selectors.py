@@ -11,12 +11,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Workspace
+from chorus.core.days import per_local_day
 from chorus.core.errors import NotFound
+from chorus.networks.models import AccountStatus, SocialAccount
 from chorus.text import words
 from chorus.text.segmentation import fold
 
@@ -33,7 +34,7 @@ from .models import (
     Source,
     Topic,
 )
-from .query import parse
+from .query import QueryError, hashtags_of, parse
 
 ANALYSIS_WINDOW = 5000  # newest mentions the hashtag and term counts read
 PREVIEW_POSTS = 2000
@@ -122,17 +123,14 @@ def volume_over_time(topic: Topic, *, days: int = 30, zone=None) -> list[tuple[d
     today = timezone.now().astimezone(zone).date()
     first = today - dt.timedelta(days=days - 1)
     since = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
-    counts = dict(
-        mentions_of(topic)
-        .filter(posted_at__gte=since)
-        .annotate(day=TruncDate("posted_at", tzinfo=zone))
-        .order_by()
-        .values_list("day")
-        .annotate(n=Count("pk", distinct=True))
-        .values_list("day", "n")
+    counts = per_local_day(
+        mentions_of(topic).filter(posted_at__gte=since),
+        "posted_at",
+        zone,
+        Count("pk", distinct=True),
     )
     return [
-        (first + dt.timedelta(days=i), counts.get(first + dt.timedelta(days=i), 0))
+        (first + dt.timedelta(days=i), int(counts.get(first + dt.timedelta(days=i), 0)))
         for i in range(days)
     ]
 
@@ -238,6 +236,28 @@ def sources() -> QuerySet[Source]:
     return Source.objects.order_by("name")
 
 
+def mastodon_servers() -> dict[str, str]:
+    """The servers our connected Mastodon accounts live on, each with one of their access
+    tokens (for servers that stream public timelines to signed-in users only)."""
+    servers: dict[str, str] = {}
+    accounts = SocialAccount.objects.filter(
+        provider="mastodon", status=AccountStatus.ACTIVE, sandbox=False
+    ).order_by("pk")
+    for account in accounts:
+        server = str(account.identity.get("server_url") or "")
+        if server and server not in servers:
+            servers[server] = account.secrets.get("access_token", "")
+    return servers
+
+
+def query_hashtags(query_id: int) -> set[str]:
+    text = Query.objects.filter(pk=query_id).values_list("text", flat=True).first()
+    try:
+        return hashtags_of(parse(text)) if text else set()
+    except QueryError:
+        return set()
+
+
 def alerts_of(workspace: Workspace, *, topic: Topic | None = None) -> QuerySet[Alert]:
     alerts = Alert.objects.filter(workspace=workspace).select_related("topic", "rule")
     if topic is not None:
@@ -262,3 +282,51 @@ def access_alert_rule(*, workspace: Workspace, rule_id: int) -> AlertRule:
     if rule is None:
         raise NotFound(_("No such alert rule."))
     return rule
+
+
+# --------------------------------------------------------------------------- counts for other apps
+
+
+def mention_counts(
+    *,
+    workspace_id: int,
+    since: dt.datetime,
+    until: dt.datetime,
+    zone: dt.tzinfo,
+    by: str = "day",  # "day", "network" or "role" (the matching queries' role)
+) -> dict:
+    """Mentions of the workspace posted in [since, until), each counted once, grouped by
+    local day, network or the role of the queries they matched (brand, competitor…): what
+    customer value and goals read ("mentions", "share of voice")."""
+    rows = Mention.objects.filter(
+        workspace_id=workspace_id, posted_at__gte=since, posted_at__lt=until
+    )
+    if by == "role":
+        grouped = rows.values("queries__role").annotate(n=Count("id", distinct=True))
+        return {r["queries__role"]: r["n"] for r in grouped if r["queries__role"]}
+    if by == "network":
+        return {r["network"]: r["n"] for r in rows.values("network").annotate(n=Count("id"))}
+    return {day: int(n) for day, n in per_local_day(rows, "posted_at", zone, Count("id")).items()}
+
+
+def share_of_voice_daily(
+    *, workspace_id: int, since: dt.datetime, until: dt.datetime, zone: dt.tzinfo
+) -> dict[dt.date, float]:
+    """Per local day with any brand or competitor mention: the brand's share of them, in
+    percent (share_of_voice's rule, over every topic of the workspace)."""
+    rows = Mention.objects.filter(
+        workspace_id=workspace_id,
+        posted_at__gte=since,
+        posted_at__lt=until,
+        queries__role__in=[QueryRole.BRAND, QueryRole.COMPETITOR],
+    )
+    counted = per_local_day(
+        rows, "posted_at", zone, Count("id", distinct=True), also="queries__role"
+    )
+    days: dict[dt.date, dict[str, int]] = {}
+    for (day, role), n in counted.items():
+        days.setdefault(day, {})[role] = int(n)
+    return {
+        day: round(100 * counts.get(QueryRole.BRAND, 0) / sum(counts.values()), 1)
+        for day, counts in days.items()
+    }

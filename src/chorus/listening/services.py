@@ -21,6 +21,7 @@ from chorus.core.errors import Conflict, ServiceError
 from chorus.governance.audit import audit_record, snapshot
 from chorus.governance.models import AuditAction
 from chorus.networks import http as network_http
+from chorus.text import sentiment_of
 
 from .matcher import CompiledMatcher, ListeningPost
 from .models import (
@@ -35,7 +36,7 @@ from .models import (
     Topic,
     TopicKind,
 )
-from .query import QueryError, parse
+from .query import QueryError, hashtags_of, parse
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,16 @@ def query_create(
     query = Query.objects.create(topic=topic, name=name, role=role, text=text)
     _audit(actor, query, None, snapshot(query, _QUERY_FIELDS))
     Topic.objects.filter(pk=topic.pk).update(updated_at=timezone.now())
+    _backfill_after_commit(query)
     return query
+
+
+def _backfill_after_commit(query: Query) -> None:
+    """A query with hashtags gets their recent posts from the Mastodon tag timelines."""
+    if hashtags_of(parse(query.text)):
+        from . import tasks
+
+        transaction.on_commit(lambda: tasks.backfill_hashtags(query.pk))
 
 
 @transaction.atomic
@@ -184,6 +194,8 @@ def query_update(
     )
     query.save()
     _audit(actor, query, before, snapshot(query, _QUERY_FIELDS))
+    if query.text != before["text"]:
+        _backfill_after_commit(query)
     return query
 
 
@@ -301,8 +313,9 @@ def ingest(posts: list[IncomingPost]) -> int:
         by_workspace: dict[int, list[int]] = {}
         for query_id in matcher.match(item.post):
             by_workspace.setdefault(workspaces[query_id], []).append(query_id)
+        sentiment = sentiment_of(item.post.text, item.post.lang) if by_workspace else ""
         for workspace_id, query_ids in by_workspace.items():
-            stored += _store(workspace_id, item, query_ids)
+            stored += _store(workspace_id, item, query_ids, sentiment)
             matched.update(query_ids)
     if stored:
         _check_alerts(matched)
@@ -320,7 +333,7 @@ def _check_alerts(query_ids: set[int]) -> None:
         log.exception("listening alerts check after ingest failed")
 
 
-def _store(workspace_id: int, item: IncomingPost, query_ids: list[int]) -> int:
+def _store(workspace_id: int, item: IncomingPost, query_ids: list[int], sentiment: str) -> int:
     post = item.post
     fields = {
         "url": item.url[:500],
@@ -328,6 +341,7 @@ def _store(workspace_id: int, item: IncomingPost, query_ids: list[int]) -> int:
         "author_followers": item.author_followers,
         "text": post.text,
         "language": post.lang[:16],
+        "sentiment": sentiment,
         "hashtags": list(post.hashtags),
         "links": list(post.links),
         "has_media": post.has_media,
@@ -408,18 +422,29 @@ def source_batch(
     frames: int = 0,
     malformed: int = 0,
     error: str = "",
+    seconds: float = 0.0,
+    store: bool = True,
 ) -> int:
     """Store a batch and move the source's cursor in one transaction: if either fails,
     neither happened, so a restart replays exactly the batch (no gap); a post replayed
-    twice is stored once (no double count)."""
-    stored = ingest(posts)
+    twice is stored once (no double count). ``store=False``: the posts went to the broker
+    (chorus.listening.pipeline), only the cursor and the health move. ``seconds`` is how
+    long the batch took to gather (events per second); the lag is how old its newest post is.
+    """
+    stored = ingest(posts) if store else 0
+    now = timezone.now()
     changes: dict = {
         "posts_seen": F("posts_seen") + len(posts),
         "malformed_frames": F("malformed_frames") + malformed,
-        "updated_at": timezone.now(),
+        "updated_at": now,
     }
     if frames:
-        changes["last_event_at"] = timezone.now()
+        changes["last_event_at"] = now
+    if seconds > 0:
+        changes["events_per_second"] = frames / seconds
+    if posts:
+        newest = max(item.posted_at for item in posts)
+        changes["lag_seconds"] = max(0.0, (now - newest).total_seconds())
     if cursor is not None:
         changes["cursor"] = cursor
     if error:

@@ -99,15 +99,22 @@ def reserve_background(account: SocialAccount, requests: int, now: datetime) -> 
     only the dispatcher may use, so polling never starves publishing. The account's share is
     read from the network's latest rate-limit headers (kept by `services.provider_for`).
     """
-    reserve = settings.CHORUS_PUBLISHING_RESERVE
-    if _own_budget_short(account, requests, now, reserve):
+    if _own_budget_short(account, requests, now, settings.CHORUS_PUBLISHING_RESERVE):
         return account.rate_reset_at
-    budget = budget_for(account.provider)
-    if budget is None or not account.server:
+    if not account.server:
+        return None
+    return reserve_server_background((account.provider, account.server), requests, now)
+
+
+def reserve_server_background(server: Server, requests: int, now: datetime) -> datetime | None:
+    """The server half of `reserve_background`, for readers acting for no account of ours
+    (public reads of competitors' accounts); None when granted, else when to try again."""
+    budget = budget_for(server[0])
+    if budget is None:
         return None
     with transaction.atomic():
-        row = _current_window((account.provider, account.server), budget, now)
-        if row.used + requests > int(row.limit * (1 - reserve)):
+        row = _current_window(server, budget, now)
+        if row.used + requests > int(row.limit * (1 - settings.CHORUS_PUBLISHING_RESERVE)):
             row.save(update_fields=["limit", "used", "window_ends_at"])
             return row.window_ends_at
         row.used += requests

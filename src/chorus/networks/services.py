@@ -529,6 +529,7 @@ def networks_for_connect() -> list[dict]:
             "missing_settings": missing_setup(provider),
             "needs_setup": bool(missing_setup(provider)),
             "guide": provider.setup_guide,
+            "notice": provider.notice(),
         }
         for key, provider in PROVIDERS.items()
     ]

@@ -46,7 +46,7 @@ import random
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -65,15 +65,9 @@ from chorus.networks.providers.aio import AsyncHTTP, LoopClient, run_to_completi
 from chorus.networks.providers.base import (
     AuthExpired,
     Credentials,
-    Media,
-    Poll,
-    PostDraft,
     ProviderError,
-    PublishedPost,
-    RateBudget,
     RateLimited,
     Rejected,
-    RemoteRef,
 )
 from chorus.publishing import hooks
 from chorus.publishing.claiming import (
@@ -97,7 +91,7 @@ from chorus.publishing.models import (
     VariantMedia,
     VariantStatus,
 )
-from chorus.text.language import detect_language
+from chorus.publishing.sending import Outcome, Work, send_parts
 
 log = logging.getLogger(__name__)
 
@@ -108,25 +102,6 @@ HEALTH_PRECISION = timedelta(minutes=1)  # how stale an account's "last success"
 BACKOFF_MAX_SECONDS = 15 * 60
 
 
-@dataclass
-class Outcome:
-    """What happened to one claimed variant; written back in batches."""
-
-    variant_id: int
-    attempt_id: int
-    outcome: str
-    status: str
-    due_at: datetime | None = None
-    error: str = ""
-    published: PublishedPost | None = None
-    parts: list[dict] = field(default_factory=list)
-    account_id: int | None = None
-    finished_at: datetime = field(default_factory=timezone.now)
-    counted: bool = True  # False: nothing was sent (waiting out a known pause)
-    budget: RateBudget | None = None  # the network's rate-limit headers on the last reply
-    credentials: Credentials | None = None  # renewed on the way (Bluesky sessions): keep them
-
-
 @dataclass(frozen=True)
 class Resume:
     """Where the last full claim stopped in the due rows, and when to rescan from the start."""
@@ -134,20 +109,6 @@ class Resume:
     due_at: datetime
     pk: int
     until: datetime
-
-
-@dataclass
-class Work:
-    variant: Variant
-    attempt_id: int
-    credentials: Credentials | None
-    media: list[VariantMedia] = field(default_factory=list)  # in order, with their assets
-    refusal: Outcome | None = None  # why it must not go out, decided when claimed
-    failures: int = 0  # temporary failures so far: rate limits and waits do not count
-    # set when an earlier attempt may have reached the network (it timed out, lost its
-    # answer or was abandoned): look for the post from then on before sending again
-    reconcile_since: datetime | None = None
-    recorded: frozenset[str] = frozenset()  # this account's ids recorded for other posts
 
 
 # An account's tokens are decrypted once per process, not once per post: a burst sends
@@ -390,7 +351,7 @@ class Dispatcher:
             )
         provider = get_provider(variant.account.provider)(work.credentials, http=http)
         try:
-            published, parts, found = self._send_parts(provider, work)
+            published, parts, found = send_parts(provider, work)
         except Exception as exc:
             outcome = self._failure(work, exc)
         else:
@@ -435,6 +396,7 @@ class Dispatcher:
                 VariantStatus.NEEDS_RECONNECT,
                 error=exc.message,
                 account_id=variant.account_id,
+                pending_media={},
             )
         if isinstance(exc, Rejected):
             return Outcome(
@@ -443,6 +405,7 @@ class Dispatcher:
                 AttemptOutcome.REJECTED,
                 VariantStatus.FAILED,
                 error=exc.message,
+                pending_media={},
             )
         # Transient, or a bug: both retried, both recorded
         if not isinstance(exc, ProviderError):
@@ -458,6 +421,7 @@ class Dispatcher:
                 error=_("Gave up after %(n)s attempts: %(error)s")
                 % {"n": work.failures + 1, "error": message},
                 account_id=account_id,
+                pending_media={},
             )
         return Outcome(
             variant.pk,
@@ -467,77 +431,8 @@ class Dispatcher:
             due_at=timezone.now() + timedelta(seconds=backoff_seconds(work.failures + 1)),
             error=message,
             account_id=account_id,
+            pending_media=work.pending_media,
         )
-
-    def _send_parts(self, provider, work: Work) -> tuple[PublishedPost, list[dict], int]:
-        """Publish the first part, then each further part as a reply to the one before.
-
-        After an uncertain earlier attempt each part is first looked for on the network;
-        once one is not there, none after it can be (each replies to the one before), so
-        the rest are sent without looking. Returns the first part, every part, and how many
-        were found rather than sent.
-        """
-        variant = work.variant
-        done = list(variant.parts_published)
-        first: PublishedPost | None = None
-        since, found = work.reconcile_since, 0
-        media = tuple(
-            Media(
-                data=vm.asset.file.read(),
-                mime_type=vm.asset.mime_type,
-                alt_text=vm.alt_text or vm.asset.alt_text,
-                filename=os.path.basename(vm.asset.file.name),
-            )
-            for vm in work.media
-        )
-        language = variant.language or detect_language(variant.text)
-        for index, text in enumerate(variant.parts()):
-            if index < len(done):
-                continue
-            parent = _ref(done[-1]) if done else None
-            root = _ref(done[0]) if done else None
-            if parent and root:
-                parent = RemoteRef(
-                    parent.remote_id,
-                    parent.url,
-                    {
-                        **parent.extra,
-                        "root_uri": root.remote_id,
-                        "root_cid": root.extra.get("cid", ""),
-                    },
-                )
-            draft = PostDraft(
-                text=text,
-                idempotency_key=f"{variant.idempotency_key}-{index}",
-                media=media if index == 0 else (),
-                link=variant.link if index == 0 else "",
-                reply_to=parent,
-                content_warning=variant.content_warning,
-                language=language,
-                poll=_poll(variant.poll) if index == 0 else None,
-            )
-            existing = (
-                provider.find_published(draft, since=since, exclude=work.recorded)
-                if since is not None
-                else None
-            )
-            if existing is None:
-                since = None
-                published = provider.publish(draft)
-            else:
-                found += 1
-                published = existing
-            done.append(
-                {
-                    "id": published.ref.remote_id,
-                    "url": published.ref.url,
-                    "extra": published.ref.extra,
-                }
-            )
-            first = first or published
-        if first is None:  # every part was already out before a crash
-            first = PublishedPost(_ref(done[0]))
-        return first, done, found
 
     # ------------------------------------------------------------------ recording
 
@@ -564,24 +459,30 @@ class Dispatcher:
                         o.published.ref.remote_id,
                         o.published.ref.url,
                         db_value(Variant, "parts_published", o.parts),
+                        db_value(Variant, "pending_media", {}),
                         o.variant_id,
                     )
                 )
             else:
                 due = o.due_at if o.status == VariantStatus.SCHEDULED else None
-                other.append((o.status, o.error, db_value(Variant, "due_at", due), o.variant_id))
+                kept = o.pending_media
+                kept = None if kept is None else db_value(Variant, "pending_media", kept)
+                other.append(
+                    (o.status, o.error, db_value(Variant, "due_at", due), kept, o.variant_id)
+                )
         with transaction.atomic(), connection.cursor() as cursor:
             if published:
                 cursor.executemany(
                     f"UPDATE {variant_table} SET status = %s, lease_until = NULL, "  # noqa: S608
                     "last_error = '', published_at = %s, remote_id = %s, remote_url = %s, "
-                    "parts_published = %s WHERE id = %s",
+                    "parts_published = %s, pending_media = %s WHERE id = %s",
                     published,
                 )
             if other:
                 cursor.executemany(
                     f"UPDATE {variant_table} SET status = %s, lease_until = NULL, "  # noqa: S608
-                    "last_error = %s, due_at = COALESCE(%s, due_at) WHERE id = %s",
+                    "last_error = %s, due_at = COALESCE(%s, due_at), "
+                    "pending_media = COALESCE(%s, pending_media) WHERE id = %s",
                     other,
                 )
             cursor.executemany(
@@ -779,20 +680,6 @@ def _available(semaphore: threading.Semaphore, most: int, *, least: int) -> int:
 def _release(semaphore: threading.Semaphore, count: int) -> None:
     for _slot in range(max(count, 0)):
         semaphore.release()
-
-
-def _ref(part: dict) -> RemoteRef:
-    return RemoteRef(part["id"], part.get("url", ""), dict(part.get("extra") or {}))
-
-
-def _poll(poll: dict | None) -> Poll | None:
-    if not poll:
-        return None
-    return Poll(
-        options=tuple(poll["options"]),
-        expires_in_seconds=int(poll.get("expires_in", 86400)),
-        multiple=bool(poll.get("multiple")),
-    )
 
 
 def _after_outcomes(outcomes: list[Outcome]) -> None:

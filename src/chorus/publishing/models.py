@@ -27,6 +27,16 @@ class Campaign(models.Model):
     colour = models.CharField(_("colour"), max_length=7, default="#3b5bdb")
     starts_on = models.DateField(_("starts"), null=True, blank=True)
     ends_on = models.DateField(_("ends"), null=True, blank=True)
+    # The plan (docs/links.md, "Planning a campaign"): why, for whom, what it costs.
+    reason = models.TextField(_("reason"), blank=True)
+    audience = models.TextField(_("audience"), blank=True)
+    budget_amount = models.DecimalField(
+        _("budget"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    budget_currency = models.CharField(_("currency"), max_length=3, blank=True)
+    owner = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -164,6 +174,9 @@ class Variant(models.Model):
     idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False)
     attempts = models.PositiveIntegerField(default=0)
     parts_published = models.JSONField(default=list, blank=True)  # remote refs, in order
+    # what the network was still processing at the last try ({"part": n, "ids": [...]}:
+    # uploads, Meta containers), reused by the next (publishing.sending)
+    pending_media = models.JSONField(default=dict, blank=True)
     remote_id = models.CharField(max_length=500, blank=True)
     remote_url = models.URLField(max_length=1000, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)  # claim of the last attempt

@@ -524,7 +524,7 @@ def variant_retry(*, actor: Membership, variant: Variant) -> Variant:
 def variant_delete_remote(*, actor: Membership, variant: Variant) -> Variant:
     """Delete every part of a published variant from its network."""
     from chorus.networks.services import provider_for
-    from chorus.publishing.dispatcher import _ref
+    from chorus.publishing.sending import ref_of
 
     check_capability(actor, Capability.PUBLISH_POSTS)
     _check_own_workspace(actor, variant.post)
@@ -536,7 +536,7 @@ def variant_delete_remote(*, actor: Membership, variant: Variant) -> Variant:
     try:
         with provider_for(variant.account) as provider:
             for part in reversed(variant.parts_published):
-                provider.delete(_ref(part))
+                provider.delete(ref_of(part))
     except ProviderError as exc:
         raise ServiceError(exc.message) from exc
     variant.status = VariantStatus.DELETED
@@ -680,17 +680,46 @@ def campaign_save(
     colour: str = "#3b5bdb",
     starts_on=None,
     ends_on=None,
+    reason: str | None = None,
+    audience: str | None = None,
+    budget_amount=None,
+    budget_currency: str | None = None,
+    owner_id: int | None = None,
 ) -> Campaign:
+    """Create or change a campaign and its plan: why (reason), for whom (audience), when,
+    and its budget if it has one. The plan's fields left as None keep what they were; a
+    new campaign is owned by whoever creates it (the owner hears when its goals are at
+    risk)."""
     check_capability(actor, Capability.PUBLISH_POSTS)
     if not name.strip():
         raise ServiceError(_("A campaign needs a name."), field="name")
     if starts_on and ends_on and ends_on < starts_on:
         raise ServiceError(_("The campaign ends before it starts."), field="ends_on")
-    campaign = campaign or Campaign(workspace=actor.workspace)
+    currency = (budget_currency or "").strip().upper()
+    if budget_amount is not None and budget_amount < 0:
+        raise ServiceError(_("A budget cannot be negative."), field="budget_amount")
+    if budget_amount is not None and not (len(currency) == 3 and currency.isalpha()):
+        raise ServiceError(
+            _("Give the budget's currency as a three-letter code, such as THB."),
+            field="budget_currency",
+        )
+    campaign = campaign or Campaign(workspace=actor.workspace, owner=actor)
     if campaign.workspace_id != actor.workspace_id:
         raise NotFound(_("No such campaign."))
+    if owner_id is not None:
+        owner = Membership.objects.filter(workspace=actor.workspace, pk=owner_id).first()
+        if owner is None:
+            raise NotFound(_("No such member."), field="owner")
+        campaign.owner = owner
     campaign.name, campaign.description, campaign.colour = name.strip(), description, colour
     campaign.starts_on, campaign.ends_on = starts_on, ends_on
+    if reason is not None:
+        campaign.reason = reason.strip()
+    if audience is not None:
+        campaign.audience = audience.strip()
+    if budget_currency is not None or budget_amount is not None:
+        campaign.budget_amount = budget_amount
+        campaign.budget_currency = currency if budget_amount is not None else ""
     campaign.save()
     return campaign
 

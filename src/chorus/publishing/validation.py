@@ -188,6 +188,10 @@ def _check_poll(limits: Limits, name: str, poll: dict | None, media) -> list[Pro
 
 def _check_media(limits: Limits, name: str, media) -> list[Problem]:
     problems = []
+    if limits.requires_media and not media:
+        problems.append(
+            Problem("media", _("%(net)s posts need a photo or a video.") % {"net": name})
+        )
     if len(media) > limits.max_media:
         problems.append(
             Problem(

@@ -29,7 +29,7 @@ or stays while configured when it has a `probability`. A step answers `status` (
 a lost response looks to the client.
 
 Bluesky direct messages (`chat.bsky.convo.*`, reached through the PDS's `atproto-proxy`
-header) live in `emulator_chat`.
+header) live in `emulator_chat`; TikTok's API, under `/tiktok/`, in `emulator_tiktok`.
 
 Every created post goes to the event log (account, idempotency key or rkey, id, `received_at`
 from `time.time()`), so a benchmark measures lateness from the server's own clock and a test
@@ -353,6 +353,12 @@ class Emulator:
         from chorus.testing.emulator_threads import ThreadsApi  # beside emulator_meta
 
         self.threads = ThreadsApi(self)
+        from chorus.testing.emulator_tiktok import TikTokApi  # under /tiktok/, like Threads
+
+        self.tiktok = TikTokApi(self)
+        from chorus.testing.emulator_linkedin import LinkedInApi  # beside emulator_threads
+
+        self.linkedin = LinkedInApi(self)
         self.chat.reset()
 
     def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
@@ -427,8 +433,12 @@ class Emulator:
             if post and name == "reset":
                 self.reset()
                 return 200, {"ok": True}, []
+            if post and name.startswith("linkedin/"):
+                return self.linkedin.control(name.removeprefix("linkedin/"), request.json())
             if post and name.startswith("threads/"):
                 return self.threads.control(name.removeprefix("threads/"), request.json())
+            if post and name.startswith("tiktok/"):
+                return self.tiktok.control(name.removeprefix("tiktok/"), request.json())
             if post and name.startswith("x/"):
                 return self.x.control(name.removeprefix("x/"), request.json())
             if post and name.startswith("telegram/"):
@@ -500,7 +510,11 @@ class Emulator:
         if self.meta.owns(request):
             return await self.meta.handle(request)
         if self.threads.owns(request):
-            return self.threads.handle(request)
+            return await self.threads.handle(request)
+        if self.tiktok.owns(request):
+            return await self.tiktok.handle(request)
+        if self.linkedin.owns(request):
+            return await self.linkedin.handle(request)
         handler, arg = self._resolve(request)
         if handler is None:
             if request.path.startswith("/xrpc/"):

@@ -16,11 +16,13 @@ Faults (`POST /_emulator/meta/configure {"faults": [...]}`): a step matches a ro
 (`meta.feed`, `meta.photos`, `meta.videos`, `meta.comments.create`, `meta.media.create`,
 `meta.media_publish`, `meta.node.get`, ...; the group `meta.publish`; or `*`) and answers
 `status` with a Graph error `{code, error_subcode, message, is_transient}` and `headers`
-for `times` requests; `after_commit` does the work first and then loses the answer.
+for `times` requests; `after_commit` does the work first and then loses the answer. A token
+given to the emulator's `revoke` is refused as a removed app (code 190, subcode 458).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import html
@@ -87,6 +89,11 @@ class MetaGraph(InstagramRoutes):
             return 200, {"ok": True}, []
         if name == "user":
             return 200, self.add_user(str(body["name"]), body.get("pages") or []), []
+        if name == "account":  # one Page (and its Instagram) already connected (load tests)
+            made = self.add_user(str(body["name"]), [body])
+            page = made["pages"][0]
+            token = self._token(made["user"], page=page, long=True)
+            return 200, {"page": page, "ig": self.pages[page]["ig"], "token": token}, []
         if name == "unmanage":  # the Page's people remove every user from it
             for user in self.users.values():
                 if str(body["page"]) in user["pages"]:
@@ -169,12 +176,16 @@ class MetaGraph(InstagramRoutes):
                     self.faults.remove(fault)
                 self.emulator.counters["faults_injected"] += 1
                 if not fault.after_commit:
-                    raise fault.error()
+                    await asyncio.sleep(fault.delay_s)
+                    if fault.status:
+                        raise fault.error()
             grant = self._grant(request, params)
             headers = self._count_usage(grant)
             status, payload = await handler(grant, node, edge, params)
-            if fault is not None:
-                raise fault.error()
+            if fault is not None and fault.after_commit:
+                await asyncio.sleep(fault.delay_s)
+                if fault.status:
+                    raise fault.error()
             return status, payload, headers
         except GraphError as error:
             return error.reply
@@ -214,7 +225,7 @@ class MetaGraph(InstagramRoutes):
         grant = self.tokens.get(token)
         if grant is None:
             raise GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
-        if grant.get("revoked"):
+        if grant.get("revoked") or token in self.emulator.revoked:
             raise GraphError(
                 400,
                 190,

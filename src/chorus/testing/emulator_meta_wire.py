@@ -62,13 +62,14 @@ class GraphError(Exception):
 class MetaFault:
     route: str = "*"
     times: int = 1
-    status: int = 400
+    status: int = 400  # 0: answer normally (after delay_s)
     code: int = 2
     subcode: int | None = None
     message: str = "An unexpected error has occurred. Please retry your request later."
     is_transient: bool | None = None
     headers: dict[str, str] = field(default_factory=dict)
     after_commit: bool = False
+    delay_s: float = 0.0  # the answer stalls this long (before the work, or after it)
 
     def matches(self, route: str) -> bool:
         if self.route == "meta.publish":

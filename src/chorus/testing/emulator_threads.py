@@ -3,11 +3,15 @@ served under `/threads/` so its `/v1.0/` paths never meet Meta's Graph API besid
 
 Point Chorus at it with CHORUS_THREADS_GRAPH_URL and CHORUS_THREADS_AUTH_URL set to
 `{emulator}/threads`. Control: POST /_emulator/threads/<action> (configure, user, reply,
-expire). Each route cites the page of developers.facebook.com/docs/threads it follows.
+expire, account, state). Each route cites the page of developers.facebook.com/docs/threads
+it follows. Faults (`configure {"faults": [...]}`, Meta's Graph error steps, see
+`emulator_meta`) match `threads.publish` (or `*`); tokens given to the emulator's `revoke`
+answer code 190, as Threads does once the person removes the app.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import itertools
 import secrets
@@ -16,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chorus.testing.emulator_answers import HtmlPage
-from chorus.testing.emulator_meta_wire import form_params, graph_time
+from chorus.testing.emulator_meta_wire import GraphError, MetaFault, form_params, graph_time
 
 if TYPE_CHECKING:
     from chorus.testing.emulator import _Request
@@ -49,6 +53,7 @@ class ThreadsApi:
         self.processing_checks = 0  # status reads that answer IN_PROGRESS before FINISHED
         self.container_error = ""  # when set, new containers end in ERROR with this message
         self.lose_answers = 0  # publishes that succeed but answer 503 (a lost answer)
+        self.faults: list[MetaFault] = []
         self.users: dict[str, dict[str, Any]] = {}  # id -> {id, username, followers}
         self.codes: dict[str, tuple[str, str]] = {}  # code -> (user id, redirect_uri)
         self.tokens: dict[str, dict[str, Any]] = {}  # token -> {user, long, expires}
@@ -65,9 +70,15 @@ class ThreadsApi:
                     setattr(self, key, int(body[key]))
             if "container_error" in body:
                 self.container_error = str(body["container_error"])
+            if "faults" in body:
+                self.faults = [MetaFault(**step) for step in body["faults"]]
             return 200, {"ok": True}, []
         if name == "user":
             return 200, self.add_user(str(body["username"])), []
+        if name == "account":  # a person who has already allowed the app (load tests)
+            user = self.add_user(str(body["username"]))
+            token = self._grant(user["id"], long=True)
+            return 200, {"token": token, "user_id": user["id"], "username": user["username"]}, []
         if name == "reply":  # someone else answers one of the posts
             post = self.posts[str(body["post"])]
             reply = self._store(
@@ -80,7 +91,7 @@ class ThreadsApi:
                 grant["expires"] = 0.0
             return 200, {"ok": True}, []
         if name == "state":
-            return 200, {"posts": list(self.posts.values())}, []
+            return 200, {"posts": list(self.posts.values()), "containers": len(self.containers)}, []
         raise KeyError(name)
 
     def add_user(self, username: str) -> dict[str, Any]:
@@ -97,8 +108,24 @@ class ThreadsApi:
     def owns(request: _Request) -> bool:
         return request.path.startswith(PREFIX)
 
-    def handle(self, request: _Request) -> Reply:
+    async def handle(self, request: _Request) -> Reply:
         path = request.path.removeprefix(PREFIX).strip("/")
+        publishing = request.method == "POST" and path.endswith("/threads_publish")
+        fault = self._take_fault("threads.publish") if publishing else None
+        if fault is None:
+            return self._answer(request, path)
+        if not fault.after_commit:
+            await asyncio.sleep(fault.delay_s)
+            if fault.status:
+                return fault.error().reply
+        reply = self._answer(request, path)
+        if fault.after_commit:
+            await asyncio.sleep(fault.delay_s)
+            if fault.status:
+                return fault.error().reply
+        return reply
+
+    def _answer(self, request: _Request, path: str) -> Reply:
         params = form_params(request)
         self.emulator.counters[f"route:threads.{path.split('/')[0]}"] += 1
         try:
@@ -110,7 +137,7 @@ class ThreadsApi:
                 return self._long_lived(path, params)
             if path.startswith("v1.0/"):
                 return self._graph(request.method, path[5:].split("/"), params)
-        except ThreadsError as refusal:
+        except (ThreadsError, GraphError) as refusal:
             return refusal.reply
         return 404, {"error": {"message": "Unknown path", "code": 803}}, []
 
@@ -181,6 +208,11 @@ class ThreadsApi:
         grant = self.tokens.get(token)
         if grant is None:
             raise ThreadsError(400, 190, "Invalid OAuth access token - Cannot parse access token")
+        if token in self.emulator.revoked:
+            self.emulator.counters["auth_rejected"] += 1
+            raise ThreadsError(
+                400, 190, "Error validating access token: The user has not authorized application."
+            )
         if grant["expires"] <= time.time():
             raise ThreadsError(400, 190, "Error validating access token: Session has expired", 463)
         return grant
@@ -242,6 +274,15 @@ class ThreadsApi:
         if edge == "insights":
             return 200, self._post_insights(post, str(params.get("metric") or "")), []
         raise ThreadsError(400, 100, f"Unsupported {method} request")
+
+    def _take_fault(self, route: str) -> MetaFault | None:
+        fault = next((f for f in self.faults if f.route in ("*", route)), None)
+        if fault is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                self.faults.remove(fault)
+            self.emulator.counters["faults_injected"] += 1
+        return fault
 
     def _container(self, user: dict[str, Any], params: dict[str, Any]) -> str:
         """developers.facebook.com/docs/threads/posts (step 1) and #carousel-posts."""
@@ -305,6 +346,9 @@ class ThreadsApi:
         post["owner"], post["reply_to"] = user["id"], container["reply_to"]
         container["status"] = "PUBLISHED"
         self.emulator.counters["threads_published"] += 1
+        self.emulator._published(
+            "threads", user["username"], "", post["id"], time.time(), container["text"]
+        )
         return post["id"]
 
     def _store(self, username: str, text: str, kind: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import httpx
 from django.db import transaction
 
 from chorus.accounts.models import Membership, User, Workspace
@@ -20,83 +21,132 @@ from chorus.accounts.roles import Role
 from chorus.core import crypto
 from chorus.networks.models import AccountStatus, SocialAccount
 from chorus.networks.providers import get_provider
-from chorus.publishing.models import Post, PostState, Variant, VariantStatus
+from chorus.networks.providers.base import Credentials
+from chorus.publishing.models import (
+    MediaAsset,
+    Post,
+    PostState,
+    Variant,
+    VariantMedia,
+    VariantStatus,
+)
+from chorus.testing.networks import NETWORKS, Account, Tally, marker, post_number, tally
 
 CHUNK = 2_000
 
 
 def seed_accounts(*, count: int, provider: str, server_url: str, label: str = "load") -> list[int]:
     """A workspace owned by one user, with `count` accounts on `provider` at `server_url`."""
+    return seed_mix(per_network=count, providers=[provider], server_url=server_url, label=label)[
+        provider
+    ]
+
+
+def seed_mix(
+    *,
+    per_network: int,
+    server_url: str,
+    providers: Iterable[str] = NETWORKS,
+    label: str = "load",
+) -> dict[str, list[int]]:
+    """A workspace owned by one user, with `per_network` accounts on each of `providers`
+    (chorus.testing.networks) at the emulator at `server_url`; their ids by network."""
     with transaction.atomic():
         owner = User.objects.create_user(f"{label}-{uuid.uuid4().hex[:8]}@load.test", None)
         workspace = Workspace.objects.create(name=f"{label} workspace")
         Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)
-    accounts = []
-    for i in range(count):
-        accounts.append(_unsaved_account(workspace, owner, provider, server_url, i, label))
-    created = []
-    for start in range(0, len(accounts), CHUNK):
-        created += SocialAccount.objects.bulk_create(accounts[start : start + CHUNK])
-    return [a.pk for a in created]
+    found = {}
+    with httpx.Client(timeout=30) as http:
+        for provider in providers:
+            accounts = [
+                _unsaved_account(workspace, owner, provider, server_url, i, label, http)
+                for i in range(per_network)
+            ]
+            created = []
+            for start in range(0, len(accounts), CHUNK):
+                created += SocialAccount.objects.bulk_create(accounts[start : start + CHUNK])
+            found[provider] = [a.pk for a in created]
+    return found
 
 
-def _unsaved_account(workspace, owner, provider: str, server_url: str, i: int, label: str):
-    """The i-th synthetic connected account of a load workspace, for bulk_create."""
-    identity, secrets = _credentials(provider, server_url, i, label)
-    account = SocialAccount(
-        workspace=workspace,
-        provider=provider,
-        remote_id=identity.get("did") or identity["account_id"],
-        handle=identity.get("handle") or identity["acct"],
-        identity=identity,
-        server=get_provider(provider).server_of(identity),
-        status=AccountStatus.ACTIVE,
-        connected_by=owner,
-    )
-    account.secrets_encrypted = crypto.encrypt(json.dumps(secrets))
+def connect(*, owner: Membership, provider: str, server_url: str, label: str) -> SocialAccount:
+    """One account on `provider` at the emulator at `server_url`, in `owner`'s workspace."""
+    with httpx.Client(timeout=30) as http:
+        account = _unsaved_account(
+            owner.workspace, owner.user, provider, server_url, 0, label, http
+        )
+    account.save()
     return account
 
 
-def _credentials(provider: str, server_url: str, i: int, label: str) -> tuple[dict, dict]:
-    if provider == "mastodon":
-        return (
-            {
-                "server_url": server_url,
-                "client_id": "load",
-                "account_id": f"{label}{i}",
-                "acct": f"{label}{i}",
-            },
-            {"access_token": f"token-{label}-{i}", "client_secret": "load"},
-        )
-    if provider == "bluesky":
-        return (
-            {"did": f"did:plc:{label}{i:08d}", "handle": f"{label}{i}.test", "pds_url": server_url},
-            {"accessJwt": f"access-{label}-{i}", "refreshJwt": f"refresh-{label}-{i}"},
-        )
-    raise ValueError(f"no synthetic credentials for {provider}")
+def _unsaved_account(workspace, owner, provider: str, server_url: str, i: int, label: str, http):
+    """The i-th synthetic connected account of a load workspace, for bulk_create."""
+    made = NETWORKS[provider].account(http, server_url, i, label)
+    account = SocialAccount(
+        workspace=workspace,
+        provider=provider,
+        remote_id=made.remote_id,
+        handle=made.handle,
+        identity=made.credentials.identity,
+        server=get_provider(provider).server_of(made.credentials.identity),
+        status=AccountStatus.ACTIVE,
+        connected_by=owner,
+    )
+    account.secrets_encrypted = crypto.encrypt(json.dumps(made.credentials.secrets))
+    return account
+
+
+def load_photo(workspace_id: int, owner_id: int) -> MediaAsset:
+    """A small JPEG in the workspace's media library, for networks whose posts need one."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (320, 320), "teal").save(out, "JPEG")
+    asset = MediaAsset(
+        workspace_id=workspace_id,
+        mime_type="image/jpeg",
+        size=out.tell(),
+        width=320,
+        height=320,
+        alt_text="A teal square",
+        uploaded_by_id=owner_id,
+    )
+    asset.file.save(f"load-{uuid.uuid4().hex[:12]}.jpg", ContentFile(out.getvalue()), save=True)
+    return asset
 
 
 def seed_posts(
     *, account_ids: list[int], due: Iterable[datetime], text: Callable[[int], str] | None = None
 ) -> int:
-    """One scheduled single-account post per due time, accounts taken round robin."""
+    """One scheduled single-account post per due time, accounts taken round robin; posts to
+    accounts on networks that take no text-only post carry a photo."""
     first = SocialAccount.objects.select_related("workspace").get(pk=account_ids[0])
     owner_id = first.connected_by_id
     workspace_id = first.workspace_id
-    text = text or (lambda n: f"Load post {n} สวัสดี ជំរាបសួរ")
+    text = text or (lambda n: f"{marker(n)}สวัสดี ជំរាបសួរ")
+    needing = {key for key, network in NETWORKS.items() if network.needs_media}
+    with_photo = set(
+        SocialAccount.objects.filter(pk__in=account_ids, provider__in=needing).values_list(
+            "pk", flat=True
+        )
+    )
+    photo = load_photo(workspace_id, owner_id).pk if with_photo else None
     total = 0
     batch: list[tuple[int, datetime]] = []
     for n, when in enumerate(due):
         batch.append((n, when))
         if len(batch) == CHUNK:
-            total += _insert(batch, account_ids, workspace_id, owner_id, text)
+            total += _insert(batch, account_ids, workspace_id, owner_id, text, with_photo, photo)
             batch = []
     if batch:
-        total += _insert(batch, account_ids, workspace_id, owner_id, text)
+        total += _insert(batch, account_ids, workspace_id, owner_id, text, with_photo, photo)
     return total
 
 
-def _insert(batch, account_ids, workspace_id, owner_id, text) -> int:
+def _insert(batch, account_ids, workspace_id, owner_id, text, with_photo, photo) -> int:
     with transaction.atomic():
         posts = Post.objects.bulk_create(
             [
@@ -109,7 +159,7 @@ def _insert(batch, account_ids, workspace_id, owner_id, text) -> int:
                 for _n, when in batch
             ]
         )
-        Variant.objects.bulk_create(
+        variants = Variant.objects.bulk_create(
             [
                 Variant(
                     post=post,
@@ -122,7 +172,36 @@ def _insert(batch, account_ids, workspace_id, owner_id, text) -> int:
                 for post, (n, when) in zip(posts, batch, strict=True)
             ]
         )
+        VariantMedia.objects.bulk_create(
+            VariantMedia(variant=v, asset_id=photo, alt_text="A teal square")
+            for v in variants
+            if v.account_id in with_photo
+        )
     return len(batch)
+
+
+def received(events: list[dict]) -> dict[str, Tally]:
+    """The load posts each network received, by provider, from the emulator's event log."""
+    accounts = {}
+    for account in SocialAccount.objects.all():
+        network = NETWORKS[account.provider]
+        credentials = Credentials(identity=account.identity, secrets=account.secrets)
+        made = Account(account.remote_id, account.handle, credentials)
+        accounts[(network.log_name, network.log_account(made))] = account.provider
+    return tally(events, accounts)
+
+
+def expected(**filters) -> dict[str, dict[int, datetime]]:
+    """Load post number -> scheduled time of the variants (matching `filters`), by provider."""
+    found: dict[str, dict[int, datetime]] = {}
+    rows = Variant.objects.filter(**filters).values_list(
+        "text", "scheduled_at", "account__provider"
+    )
+    for text, when, provider in rows:
+        number = post_number(text)
+        if number is not None:
+            found.setdefault(provider, {})[number] = when
+    return found
 
 
 def outcome_counts() -> dict[str, int]:
@@ -204,7 +283,9 @@ def seed_agency(
     for i in range(accounts):
         provider = "mastodon" if i % 2 == 0 else "bluesky"
         made.append(
-            _unsaved_account(workspace, owner_user, provider, "https://social.load.test", i, label)
+            _unsaved_account(
+                workspace, owner_user, provider, "https://social.load.test", i, label, None
+            )
         )
     made = SocialAccount.objects.bulk_create(made)
     account_ids = [a.pk for a in made]

@@ -2,7 +2,8 @@
 
 One place decides how long a post is on each network (:mod:`.counting`), where words begin
 and end in scripts written without spaces such as Thai and Khmer (:mod:`.segmentation`),
-and which links, mentions and hashtags a network will recognise (:mod:`.entities`).
+which links, mentions and hashtags a network will recognise (:mod:`.entities`), and whether
+a text is positive or negative (:mod:`.sentiment`).
 Pure Python on top of PyICU and ``regex``; no Django.
 """
 
@@ -16,6 +17,7 @@ from .entities import (
     find_mentions,
 )
 from .segmentation import Match, Span, TermMatcher, find_terms, words
+from .sentiment import sentiment_of
 
 __all__ = [
     "COUNTINGS",
@@ -32,5 +34,6 @@ __all__ = [
     "find_links",
     "find_mentions",
     "find_terms",
+    "sentiment_of",
     "words",
 ]

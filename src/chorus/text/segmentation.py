@@ -12,6 +12,7 @@ between words; Armenian և is compared as its capital spelling ԵՎ.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
@@ -92,7 +93,13 @@ def words(text: str, locale: str = "") -> list[Span]:
 
 
 def fold(text: str) -> str:
-    """NFKC_Casefold, with Armenian և compared as its capital spelling ԵՎ."""
+    """NFKC_Casefold, with Armenian և compared as its capital spelling ԵՎ.
+
+    On ASCII text NFKC_Casefold is ``str.lower()`` (no compatibility forms, no default
+    ignorables, case folds to lower case), which costs a fraction of the ICU call.
+    """
+    if text.isascii():
+        return text.lower()
     return _icu.fold(text).replace(_ARMENIAN_EW, _ARMENIAN_EV)
 
 
@@ -128,7 +135,7 @@ class TermMatcher:
         """Every occurrence of every term, ordered by position (overlaps included)."""
         if not self._terms:
             return []
-        folded, starts, ends, offsets = self._fold_text(text)
+        folded, starts, ends, offsets = _fold_by_segment(text, self.locale)
         matches = []
         for i, begin in enumerate(offsets):
             if begin >= len(folded) or folded[begin] not in self._first_chars:
@@ -144,33 +151,82 @@ class TermMatcher:
                     matches.append(Match(start, end, text[start:end], term))
         return matches
 
-    def _fold_text(self, text: str) -> tuple[str, dict[int, int], dict[int, int], list[int]]:
-        """Fold segment by segment so every segment boundary keeps its original index.
 
-        Returns the folded text, maps from folded boundary offsets to original indices (for
-        a match start: the last original boundary there; for an end: the first), and the
-        sorted folded boundary offsets.
-        """
-        pieces: list[str] = []
-        length = 0
-        starts = {0: 0}
-        ends = {0: 0}
-        previous = 0
-        last_was_space = False
-        for boundary in boundaries(text, self.locale):
-            segment = text[previous:boundary]
-            if segment.isspace():
-                piece = "" if last_was_space else " "
-                last_was_space = True
-            else:
-                piece = fold(segment)
-                last_was_space = last_was_space and not piece
-            pieces.append(piece)
-            length += len(piece)
-            starts[length] = boundary
-            ends.setdefault(length, boundary)
-            previous = boundary
-        return "".join(pieces), starts, ends, sorted(starts)
+def _fold_by_segment(
+    text: str, locale: str
+) -> tuple[str, dict[int, int], dict[int, int], list[int]]:
+    """Fold segment by segment so every segment boundary keeps its original index.
+
+    Returns the folded text, maps from folded boundary offsets to original indices (for
+    a match start: the last original boundary there; for an end: the first), and the
+    sorted folded boundary offsets.
+    """
+    pieces: list[str] = []
+    length = 0
+    starts = {0: 0}
+    ends = {0: 0}
+    previous = 0
+    last_was_space = False
+    for boundary in boundaries(text, locale):
+        segment = text[previous:boundary]
+        if segment.isspace():
+            piece = "" if last_was_space else " "
+            last_was_space = True
+        else:
+            piece = fold(segment)
+            last_was_space = last_was_space and not piece
+        pieces.append(piece)
+        length += len(piece)
+        starts[length] = boundary
+        ends.setdefault(length, boundary)
+        previous = boundary
+    return "".join(pieces), starts, ends, sorted(starts)
+
+
+@dataclass(frozen=True, slots=True)
+class FoldedWords:
+    """A text folded segment by segment (as :class:`TermMatcher` compares it): the folded
+    text, its word boundaries (sorted, and as a set, 0 and the end included) and the spans
+    of its words (segments holding a letter or digit), all as offsets in ``folded``."""
+
+    folded: str
+    offsets: tuple[int, ...]
+    boundary: frozenset[int]
+    words: tuple[tuple[int, int], ...]
+
+
+def folded_words(text: str) -> FoldedWords:
+    """:class:`FoldedWords` of ``text`` (root locale)."""
+    folded, _starts, _ends, offsets = _fold_by_segment(text, "")
+    words, previous = [], 0
+    for boundary in offsets:
+        if _is_word(folded[previous:boundary]):
+            words.append((previous, boundary))
+        previous = boundary
+    return FoldedWords(folded, tuple(offsets), frozenset(offsets), tuple(words))
+
+
+# The same, remembered for the 65,536 texts last asked about: listening asks about the same
+# short whitespace-separated chunks (hashtags, common words and phrases) over and over, and
+# Thai segmentation is the costliest text rule there is. FoldedWords is immutable.
+cached_folded_words = lru_cache(maxsize=65_536)(folded_words)
+
+
+# ASCII punctuation through which no word runs when no letter or digit lies beyond it (UAX #29:
+# `'` `.` `,` `;` `:` `"` join letters or digits only between two of them; the rest are "Other";
+# `@` and `.` are cut by _JOINER anyway). `_` (ExtendNumLet) joins a letter on either side alone,
+# so it is not here.
+_LOOSE_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~"
+
+
+def edge_of_word(piece: str) -> bool:
+    """True when ``piece``, the folded text between a position and the edge of a
+    whitespace-free chunk, proves that position a word boundary without segmenting: it is
+    empty or only such punctuation. Word boundaries never fall inside a grapheme cluster and
+    NFKC_Casefold composes only within one, so this holds in the chunk as written too (a
+    character folding to one of these has its word-break class: `！` is "Other", `．` MidNumLet).
+    False means "segment to know"."""
+    return not piece.strip(_LOOSE_PUNCTUATION)
 
 
 def find_terms(text: str, terms: Iterable[str], locale: str = "") -> list[Match]:

@@ -30,8 +30,9 @@ import httpx
 from django.db import DatabaseError, connections
 
 from chorus.core import egress
+from chorus.text.language import detect_language
 
-from .. import services
+from .. import pipeline, services
 from .bluesky import Frame, MalformedFrame, StreamError, decode_firehose, decode_jetstream
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ JETSTREAM_REWIND_US = 5_000_000
 
 class Disconnected(ConnectionError):
     """The server closed the stream."""
+
+
+class StreamUnavailable(ConnectionError):
+    """The server answered, but not with the stream (a refusal, a page that is not one)."""
 
 
 def stream_url(url: str, cursor: int | None) -> str:
@@ -73,6 +78,9 @@ def firehose_url(service: str) -> str:
 class Consumer:
     """One stream, one Source row. ``run()`` returns when ``stop()`` is called."""
 
+    decoders: dict[str, Callable[..., Frame]] = DECODERS
+    connections = 1  # the stream (a source that also reads a REST API needs one more)
+
     def __init__(
         self,
         *,
@@ -86,7 +94,7 @@ class Consumer:
         appview_url: str = "",
         enrich_seconds: float = 10.0,
     ) -> None:
-        if kind not in DECODERS:
+        if kind not in self.decoders:
             raise ValueError(f"unknown stream kind {kind!r}")
         self.name, self.kind, self.url = name, kind, url
         self.batch_size, self.flush_seconds, self.max_backoff = (
@@ -98,7 +106,7 @@ class Consumer:
         self.appview_url, self.enrich_seconds = appview_url, enrich_seconds
         self._last_enrich = 0.0
         self._backoff = first_backoff
-        self._decode = DECODERS[kind]
+        self._decode = self.decoders[kind]
         self._handles: dict[str, str] = {}
         self._stopping = asyncio.Event()
         self._batch: list = []
@@ -123,8 +131,11 @@ class Consumer:
             services.source_register, name=self.name, kind=self.kind, url=self.url
         )
         self.source_id, self._cursor = source.pk, source.cursor
+        # Posts without a language are detected; the detector's model takes seconds to load
+        # the first time, which would otherwise hold up the first events.
+        await self._db(detect_language, text="warm up")
         self._backoff = self.first_backoff
-        connector = aiohttp.TCPConnector(resolver=egress.GuardedResolver(), limit=1)
+        connector = aiohttp.TCPConnector(resolver=egress.GuardedResolver(), limit=self.connections)
         async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
             while not self._stopping.is_set():
                 try:
@@ -136,6 +147,7 @@ class Consumer:
                     aiohttp.ClientError,
                     OSError,
                     StreamError,
+                    StreamUnavailable,
                     TimeoutError,
                     DatabaseError,
                 ) as exc:
@@ -178,8 +190,7 @@ class Consumer:
         async with session.ws_connect(
             url, heartbeat=30, max_msg_size=MAX_FRAME_BYTES, autoping=True
         ) as ws:
-            await self._db(services.source_connected, source_id=self.source_id)
-            self._backoff = self.first_backoff  # a good connection resets the backoff
+            await self._connected()
             stop_wait = asyncio.ensure_future(self._stopping.wait())
             try:
                 while not self._stopping.is_set():
@@ -209,7 +220,14 @@ class Consumer:
             finally:
                 stop_wait.cancel()
 
-    def _take(self, data: bytes | str) -> None:
+    async def _connected(self) -> None:
+        await self._db(services.source_connected, source_id=self.source_id)
+        self._backoff = self.first_backoff  # a good connection resets the backoff
+
+    def _advance(self, cursor: int) -> None:
+        self._cursor = cursor
+
+    def _take(self, data) -> None:
         self._frames += 1
         try:
             frame = self._decode(data, self._handles)
@@ -219,7 +237,7 @@ class Consumer:
             return
         self._batch.extend(frame.posts)
         if frame.cursor is not None:
-            self._cursor = frame.cursor
+            self._advance(frame.cursor)
 
     async def _maybe_flush(self) -> None:
         due = time.monotonic() - self._last_flush >= self.flush_seconds
@@ -233,18 +251,19 @@ class Consumer:
         frames, malformed, error = self._frames, self._malformed, self._last_error
         self._frames = self._malformed = 0
         self._last_error = ""
-        self._last_flush = time.monotonic()
+        seconds, self._last_flush = time.monotonic() - self._last_flush, time.monotonic()
         if not (posts or frames):
             return
         try:
             self.stored += await self._db(
-                services.source_batch,
+                pipeline.source_batch,
                 source_id=self.source_id,
                 posts=posts,
                 cursor=self._cursor,
                 frames=frames,
                 malformed=malformed,
                 error=error,
+                seconds=seconds,
             )
         except DatabaseError:
             # Nothing was stored (one transaction): keep the batch for the next flush.

@@ -12,6 +12,7 @@ import abc
 import base64
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -45,8 +46,27 @@ class Rejected(ProviderError):
     """The network refused this request for good (bad input, too long, not found...)."""
 
 
+class AccountGone(Rejected):
+    """The public account asked for does not exist, or no longer does (deleted, suspended,
+    deactivated): reading it again will not help."""
+
+
 class Transient(ProviderError):
-    """A passing fault (timeout, 5xx, connection refused): safe to retry later."""
+    """A passing fault (timeout, 5xx, connection refused): safe to retry later.
+
+    `media_ids` names what this try already made on the network for the post (uploads,
+    Meta containers) that the retry may reuse: the caller keeps them with the post's attempt
+    state and passes them back as `publish(draft, media_ids=...)`. Empty: start afresh."""
+
+    media_ids: tuple[str, ...] = ()
+
+
+class MediaProcessing(Transient):
+    """The network is still processing uploaded media: publish again later with these ids."""
+
+    def __init__(self, message: str, *, media_ids: tuple[str, ...]):
+        super().__init__(message)
+        self.media_ids = tuple(media_ids)
 
 
 # --------------------------------------------------------------------------- values
@@ -74,6 +94,7 @@ class Limits:
     supports_threads: bool = True
     supports_content_warning: bool = False
     supports_direct_messages: bool = False
+    requires_media: bool = False  # a post is a photo or a video (Instagram, TikTok)
     url_length: int | None = None  # a URL counts as this many characters, if fixed
     rate_limit_note: str = ""  # the network's documented budget, in plain words
     # (requests, seconds) one server allows from one IP address, whatever the account:
@@ -224,6 +245,36 @@ class AccountMetrics:
 
 
 @dataclass(frozen=True)
+class PublicProfile:
+    """Someone else's public account as anyone can read it (a competitor), with its counts.
+    `reader_url` is where its public reads go: a Bluesky AppView, a Mastodon home server."""
+
+    remote_id: str  # Bluesky DID; Mastodon account id on its home server
+    handle: str
+    reader_url: str
+    address: str  # what `fetch_public_profile` finds it by next time, whatever renames
+    display_name: str = ""
+    avatar_url: str = ""
+    profile_url: str = ""
+    followers: int = 0
+    following: int = 0
+    posts: int = 0
+
+
+@dataclass(frozen=True)
+class PublicPost:
+    """One of a public account's own posts (no reposts of others) with its counts."""
+
+    ref: RemoteRef
+    published_at: datetime
+    text: str = ""
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    quotes: int = 0
+
+
+@dataclass(frozen=True)
 class RateBudget:
     """The rate-limit window the network last reported to us."""
 
@@ -260,6 +311,13 @@ class Provider(abc.ABC):
         settings.CHORUS_NETWORK_OPTIONS); networks with settings of their own override it."""
         return [env for name, env in cls.app_settings.items() if not options.get(name)]
 
+    @classmethod
+    def notice(cls) -> str:
+        """A sentence the connect page and the composer show about this network as this
+        installation has it set up (TikTok before its app is audited: posts are private);
+        "" for none."""
+        return ""
+
     def __init__(self, credentials: Credentials, *, http: httpx.Client | None = None):
         self.credentials = credentials
         if http is None:
@@ -292,8 +350,12 @@ class Provider(abc.ABC):
         """Renew short-lived tokens; raises AuthExpired when the user must reconnect."""
 
     @abc.abstractmethod
-    def publish(self, draft: PostDraft) -> PublishedPost:
-        """Create the post. Retrying with the same idempotency key never duplicates."""
+    def publish(self, draft: PostDraft, *, media_ids: Sequence[str] = ()) -> PublishedPost:
+        """Create the post. Retrying with the same idempotency key never duplicates.
+
+        `media_ids` are those a `Transient` of an earlier try of this draft carried: the
+        provider reuses them instead of uploading again. Networks whose errors never carry
+        any are never given them."""
 
     @abc.abstractmethod
     def find_published(
@@ -349,6 +411,24 @@ class Provider(abc.ABC):
         only posts made with Chorus).
         """
         return ()
+
+    # Reading other people's public accounts (competitors) needs no credentials: these are
+    # classmethods over a guarded client (`chorus.networks.http.client`). Networks that
+    # cannot keep `reads_public_accounts` False and the refusals below.
+    reads_public_accounts: ClassVar[bool] = False
+
+    @classmethod
+    def fetch_public_profile(cls, address: str, *, http: httpx.Client) -> PublicProfile:
+        """The public account at `address` (a handle, `@user@server`, a profile URL) with
+        its current counts; AccountGone when the network says there is no such account."""
+        raise Rejected(f"Chorus cannot read public {cls.name} accounts.")
+
+    @classmethod
+    def fetch_public_posts(
+        cls, profile: PublicProfile, *, http: httpx.Client, limit: int = 40
+    ) -> tuple[PublicPost, ...]:
+        """The account's own most recent posts (no replies, no reposts), newest first."""
+        raise Rejected(f"Chorus cannot read public {cls.name} accounts.")
 
 
 # --------------------------------------------------------------------------- connect flows
@@ -408,6 +488,33 @@ class OAuthSignIn(abc.ABC):
     @abc.abstractmethod
     def register_app(cls, server_url: str, *, redirect_uri: str, http: httpx.Client) -> OAuthApp:
         """Register Chorus as a client on the server (once per server, then reused)."""
+
+    @classmethod
+    def installation_app(
+        cls,
+        *,
+        client_id: str,
+        client_secret: str,
+        needed: dict[str, str],
+        server_url: str,
+        redirect_uri: str,
+        scopes: str,
+    ) -> OAuthApp:
+        """The one app an installation registered by hand in the network's developer
+        console (X, Threads, TikTok, LinkedIn): nothing to register, it comes from settings.
+        `needed` maps each required setting's variable to its value; one missing is a clear
+        refusal naming them and the network's guide."""
+        if not all(needed.values()):
+            names = " and ".join(needed)
+            guide = getattr(cls, "setup_guide", "")
+            raise Rejected(f"{cls.name} is not set up: set {names} (see {guide}).")
+        return OAuthApp(
+            server_url=server_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+        )
 
     @classmethod
     @abc.abstractmethod

@@ -29,6 +29,7 @@ labels, image sizes) lives in `bluesky_records`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -36,7 +37,9 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from . import bluesky_oauth as oauth
+from . import bluesky_public as public
 from .base import (
+    AccountGone,
     AccountIdentity,
     AccountMetrics,
     AuthExpired,
@@ -50,6 +53,8 @@ from .base import (
     PostMetrics,
     Provider,
     ProviderError,
+    PublicPost,
+    PublicProfile,
     PublishedPost,
     RateBudget,
     RateLimited,
@@ -679,6 +684,62 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
                     )
                 )
         return metrics
+
+    def fetch_own_posts(self, *, limit: int = 100) -> tuple[PublishedPost, ...]:
+        """The account's own posts from its author feed (see bluesky_public), through its PDS."""
+        posts = public.author_feed(
+            lambda params: self._xrpc("app.bsky.feed.getAuthorFeed", params=params),
+            self.did,
+            limit,
+        )
+        return tuple(
+            PublishedPost(replace(p.ref, extra={**p.ref.extra, "text": p.text}), p.published_at)
+            for p in posts
+        )
+
+    reads_public_accounts = True
+
+    @classmethod
+    def _public(
+        cls, http: httpx.Client, base: str, nsid: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An unauthenticated read from an AppView; AccountGone for a missing actor."""
+        response = _call(http, base, nsid, params=params)
+        name, message = _xrpc_error(response)
+        if public.is_gone(response.status_code, name, message):
+            raise AccountGone(f"Bluesky has no account {params['actor']} ({message or name})")
+        _raise_for_status(response)
+        return _body(response)
+
+    @classmethod
+    def fetch_public_profile(cls, address: str, *, http: httpx.Client) -> PublicProfile:
+        actor = public.actor_of(address)
+        appview = public.public_appview()
+        profile = cls._public(http, appview, "app.bsky.actor.getProfile", {"actor": actor})
+        did, handle = str(profile.get("did") or ""), str(profile.get("handle") or actor)
+        if not did:
+            raise Transient("Bluesky sent a profile without a DID")
+        return PublicProfile(
+            remote_id=did,
+            handle=handle,
+            reader_url=appview,
+            address=did,
+            display_name=str(profile.get("displayName") or ""),
+            avatar_url=str(profile.get("avatar") or ""),
+            profile_url=profile_url(handle),
+            followers=int(profile.get("followersCount") or 0),
+            following=int(profile.get("followsCount") or 0),
+            posts=int(profile.get("postsCount") or 0),
+        )
+
+    @classmethod
+    def fetch_public_posts(
+        cls, profile: PublicProfile, *, http: httpx.Client, limit: int = 40
+    ) -> tuple[PublicPost, ...]:
+        def read(params: dict[str, Any]) -> dict[str, Any]:
+            return cls._public(http, profile.reader_url, "app.bsky.feed.getAuthorFeed", params)
+
+        return tuple(public.author_feed(read, profile.remote_id, limit))
 
     def fetch_interactions(self, cursor: str = "") -> InteractionPage:
         """Notifications newer than the cursor, then direct messages from the chat log.

@@ -9,14 +9,11 @@ a signed, expiring link on the site address (chorus.networks.media_links).
 2. Containers: `POST /{ig-user-id}/media` with `image_url` (one JPEG), `media_type=REELS`
    and `video_url` (one video), or one child per item (`is_carousel_item=true`) and then
    `media_type=CAROUSEL` with `children` (2 to 10 items).
-3. Status: `GET /{container-id}?fields=status_code,status`. Providers never sleep: while a
-   container is IN_PROGRESS, `publish` raises `ContainerProcessing` (a Transient) and the
-   dispatcher retries later; the containers made for this draft are remembered for the
-   retry (by its idempotency key, in this process, until they expire after 24 hours), so a
-   retry does not ask Instagram to fetch the files again (any passing fault keeps them too).
-   ERROR is Rejected with Instagram's reason; EXPIRED containers are made again; a container
-   already PUBLISHED (an earlier try whose answer was lost) is never published again: the
-   try fails as Transient and the dispatcher's reconciliation records the post.
+3. Status: `GET /{container-id}?fields=status_code,status`, and the rest of the flow that
+   Threads shares (meta_graph.ContainerFlow): while a container is IN_PROGRESS `publish`
+   raises `ContainerProcessing` carrying the containers made, which the dispatcher keeps
+   with the post and passes back (`publish(draft, media_ids=...)`), so a retry, even in
+   another process or after a restart, does not ask Instagram to fetch the files again.
 4. Publish: `POST /{ig-user-id}/media_publish` with `creation_id`: the only step people see.
 
 Exactly once. No idempotency key: after an uncertain outcome `find_published` reads the
@@ -29,10 +26,9 @@ of our posts (`POST /{ig-media-id}/comments`).
 from __future__ import annotations
 
 import re
-import threading
-import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from chorus.networks.media_links import public_media_url
 from chorus.text import count
@@ -55,6 +51,7 @@ from .base import (
 )
 from .facebook import message_of
 from .meta_graph import (
+    ContainerFlow,
     GraphProvider,
     _now,
     graph_error,
@@ -66,7 +63,6 @@ from .meta_graph import (
 _CLOCK_DRIFT = timedelta(minutes=2)
 _RECONCILE_PAGES = 4
 _POLLED_MEDIA = 25
-_CONTAINER_TTL_S = 23 * 3600.0  # containers expire after 24 hours
 _QUOTA_WINDOW = timedelta(hours=24)
 _SPACES = re.compile(r"\s+")
 # error subcodes: the quota is spent; the file could not be fetched or is not accepted
@@ -80,14 +76,6 @@ _KIND_OF_TYPE = {
     "REELS": "VIDEO",
     "CAROUSEL_ALBUM": "CAROUSEL_ALBUM",
 }
-
-
-class ContainerProcessing(Transient):
-    """Instagram is still fetching or processing the files: publish again later."""
-
-
-class ContainerExpired(ContainerProcessing):
-    """The containers expired unpublished (after 24 hours): the next try makes new ones."""
 
 
 def _comparable(text: str) -> str:
@@ -110,16 +98,13 @@ class Instagram(GraphProvider):
         max_video_bytes=300 * 1024 * 1024,  # reels
         max_alt_text=1_000,
         supports_threads=False,
+        requires_media=True,
         rate_limit_note=(
             "100 posts through the API in a moving 24 hours per account (read from "
             "content_publishing_limit); API calls are limited per account by Meta's "
             "Business Use Case rate limit, reported in X-Business-Use-Case-Usage."
         ),
     )
-    # (ig user id, idempotency key) -> (container ids, final container id, made at)
-    _containers: ClassVar[dict[tuple[str, str], tuple[tuple[str, ...], str, float]]] = {}
-    _containers_lock: ClassVar[threading.Lock] = threading.Lock()
-
     # ----------------------------------------------------------------------- account
 
     def verify(self) -> AccountIdentity:
@@ -166,43 +151,24 @@ class Instagram(GraphProvider):
 
     # ----------------------------------------------------------------------- publishing
 
-    def publish(self, draft: PostDraft) -> PublishedPost:
+    def publish(self, draft: PostDraft, *, media_ids: Sequence[str] = ()) -> PublishedPost:
+        """Post the draft; `media_ids` from an earlier try's error reuse its containers."""
         caption = message_of(draft) if draft.media else draft.text
         self._check(draft, caption)
         if draft.reply_to is not None:
             return self._reply(draft.reply_to.remote_id, caption)
         self._check_quota()
-        key = (self.node_id, draft.idempotency_key)
-        with self._containers_lock:
-            remembered = self._containers.pop(key, None)
-        if remembered and time.time() - remembered[2] < _CONTAINER_TTL_S:
-            children, final = remembered[0], remembered[1]
-        else:
-            children, final = self._make_items(draft, caption)
-        # A passing fault remembers the containers for the next try; Rejected (a container
-        # in ERROR, a refusal) and expiry forget them, so the next try starts over.
-        try:
-            if not final:  # a carousel is made of finished items only
-                if any(self._container_state(child) != "FINISHED" for child in children):
-                    raise ContainerProcessing("Instagram is still processing the carousel's items")
-                final = self._container(
-                    media_type="CAROUSEL", children=",".join(children), caption=caption
-                )
-            state = self._container_state(final)
-            if state == "PUBLISHED":  # an earlier try published it and its answer was lost
-                raise Transient(
-                    "Instagram already published this post; Chorus records it on the next try"
-                )
-            if state != "FINISHED":
-                raise ContainerProcessing("Instagram is still processing the media")
-            answer = self._publish_container(final)
-        except Transient as exc:
-            if not isinstance(exc, ContainerExpired):
-                self._remember(key, children, final)
-            raise
-        media_id = str(answer.get("id") or "")
-        if not media_id:
-            raise Transient("Instagram published the post but sent no media id")
+        flow = ContainerFlow(
+            network=self.name,
+            make_items=lambda: self._make_items(draft, caption),
+            make_carousel=lambda children: self._container(
+                media_type="CAROUSEL", children=",".join(children), caption=caption
+            ),
+            read=self._get,
+            state_fields=("status_code", "status"),
+            publish_container=self._publish_container,
+        )
+        media_id = flow.publish(media_ids)
         details = self._get(media_id, fields="id,permalink,timestamp")
         return PublishedPost(
             ref=RemoteRef(media_id, url=str(details.get("permalink") or "")),
@@ -280,10 +246,6 @@ class Instagram(GraphProvider):
             media, network=self.name, network_url=str(self.credentials.identity.get("graph_url"))
         )
 
-    def _remember(self, key: tuple[str, str], children: tuple[str, ...], final: str) -> None:
-        with self._containers_lock:
-            self._containers[key] = (children, final, time.time())
-
     def _make_items(self, draft: PostDraft, caption: str) -> tuple[tuple[str, ...], str]:
         """The single container, or a carousel's item containers (its own comes later)."""
         if len(draft.media) == 1:
@@ -305,21 +267,6 @@ class Instagram(GraphProvider):
                     fields["alt_text"] = media.alt_text[: self.limits.max_alt_text]
             children.append(self._container(is_carousel_item="true", **fields))
         return tuple(children), ""
-
-    def _container_state(self, container: str) -> str:
-        data = self._get(container, fields="status_code,status")
-        state = str(data.get("status_code") or "")
-        if state == "ERROR":
-            raise Rejected(
-                f"Instagram could not use the media: {data.get('status') or 'no reason given'}. "
-                "Check that the site address (CHORUS_SITE_URL) is reachable from the internet "
-                "and the file meets Instagram's requirements."
-            )
-        if state not in ("FINISHED", "IN_PROGRESS", "EXPIRED", "PUBLISHED"):
-            raise Transient(f"Instagram reported an unknown container state {state!r}")
-        if state == "EXPIRED":
-            raise ContainerExpired("Instagram let the media expire; it is sent again next try")
-        return state
 
     def _publish_container(self, container: str) -> dict[str, Any]:
         response = self._call(

@@ -40,13 +40,16 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from . import mastodon_public as public
 from .base import (
+    AccountGone,
     AccountIdentity,
     AccountMetrics,
     AuthExpired,
@@ -55,11 +58,14 @@ from .base import (
     InteractionPage,
     Limits,
     Media,
+    MediaProcessing,
     OAuthApp,
     OAuthSignIn,
     PostDraft,
     PostMetrics,
     Provider,
+    PublicPost,
+    PublicProfile,
     PublishedPost,
     RateBudget,
     RateLimited,
@@ -89,14 +95,6 @@ _ROOTS_KEPT = 10_000  # thread roots one mapper remembers
 _CLOCK_DRIFT = timedelta(minutes=2)  # our clock against the server's
 _REMOTE_MENTION = re.compile(r"(@\w+)@[\w.-]*\w")
 _SPACES = re.compile(r"\s+")
-
-
-class MediaProcessing(Transient):
-    """The server is still processing uploaded media: publish again later with these ids."""
-
-    def __init__(self, message: str, *, media_ids: tuple[str, ...]):
-        super().__init__(message)
-        self.media_ids = media_ids
 
 
 def _is_loopback(host: str) -> bool:
@@ -592,6 +590,67 @@ class Mastodon(OAuthSignIn, Provider):
             for status in self._statuses(list(by_id))
             if str(status.get("id")) in by_id
         ]
+
+    def fetch_own_posts(self, *, limit: int = 100) -> tuple[PublishedPost, ...]:
+        """The account's statuses without boosts (see mastodon_public), with its token."""
+        path = f"/api/v1/accounts/{self._our_id()}/statuses"
+        posts = public.account_statuses(
+            lambda params: _json(self._call("GET", path, params=params)),
+            self._our_id(),
+            limit,
+            exclude_replies=False,
+        )
+        return tuple(
+            PublishedPost(replace(p.ref, extra={"text": p.text}), p.published_at) for p in posts
+        )
+
+    reads_public_accounts = True
+
+    @classmethod
+    def _public(cls, http: httpx.Client, url: str, params: dict[str, Any]) -> Any:
+        """An unauthenticated read; AccountGone when the server has no such account."""
+        response = send(http, "GET", url, params=params, headers={"Accept": "application/json"})
+        if response.status_code in (404, 410):
+            raise AccountGone(f"{response.url.host} has no such account (it may have been deleted)")
+        if response.status_code in (401, 403):
+            raise Rejected(f"{response.url.host} does not show its accounts to visitors")
+        _raise_for_status(response)
+        return _json(response)
+
+    @classmethod
+    def fetch_public_profile(cls, address: str, *, http: httpx.Client) -> PublicProfile:
+        typed, user = public.split_address(address)
+        server = cls.normalize_server_url(typed)
+        found = cls._public(http, f"{server}/api/v1/accounts/lookup", {"acct": user})
+        if not isinstance(found, dict) or not found.get("id"):
+            raise Transient(f"{urlsplit(server).netloc} sent an unexpected response shape")
+        if found.get("suspended"):
+            raise AccountGone(f"{handle_of(found)} is suspended on {urlsplit(server).netloc}")
+        return PublicProfile(
+            remote_id=str(found["id"]),
+            handle=handle_of(found),
+            reader_url=server,
+            address=f"{server}/@{found.get('username') or user}",
+            display_name=str(found.get("display_name") or ""),
+            avatar_url=str(found.get("avatar") or ""),
+            profile_url=str(found.get("url") or ""),
+            followers=int(found.get("followers_count") or 0),
+            following=int(found.get("following_count") or 0),
+            posts=int(found.get("statuses_count") or 0),
+        )
+
+    @classmethod
+    def fetch_public_posts(
+        cls, profile: PublicProfile, *, http: httpx.Client, limit: int = 40
+    ) -> tuple[PublicPost, ...]:
+        url = f"{profile.reader_url}/api/v1/accounts/{profile.remote_id}/statuses"
+        posts = public.account_statuses(
+            lambda params: cls._public(http, url, params),
+            profile.remote_id,
+            limit,
+            exclude_replies=True,
+        )
+        return tuple(posts)
 
     def _statuses(self, ids: list[str]) -> list[dict[str, Any]]:
         """Batch reads (Mastodon 4.3+), or one read per status on servers without them

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ import httpx
 from .base import (
     AuthExpired,
     Credentials,
+    MediaProcessing,
     OAuthApp,
     OAuthSignIn,
     Provider,
@@ -69,7 +71,9 @@ AUTH_SUBCODES = {
     467: "the access token is no longer valid",
     492: "the person who connected it no longer manages this Page",
 }
-RATE_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
+# developers.facebook.com/docs/graph-api/guides/error-handling: 4 app, 17 user, 32 Page,
+# 341 application limit, 613 custom limits; 80001-80014 Business Use Case limits
+RATE_CODES = frozenset({4, 17, 32, 341, 613, *range(80001, 80015)})
 TRANSIENT_CODES = frozenset({1, 2})
 _DEFAULT_RETRY_AFTER = 600.0  # usage is a rolling hour; ten minutes regains a good part
 _GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"
@@ -208,13 +212,19 @@ def raise_for_graph(response: httpx.Response, network: str) -> None:
         _, regain = _usage(response.headers)
         raise RateLimited(
             f"{network} rate limit reached ({words})",
-            retry_after=regain or _DEFAULT_RETRY_AFTER,
+            retry_after=regain or _retry_after(response.headers) or _DEFAULT_RETRY_AFTER,
         )
     if code in TRANSIENT_CODES or error.get("is_transient") is True or status >= 500:
         raise Transient(f"{network} had a temporary problem: {words}")
     if not error and status in (408, 425):
         raise Transient(f"{network} had a temporary problem (HTTP {status})")
     raise Rejected(f"{network}: {words}")
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """A plain HTTP Retry-After in seconds (what Meta's edge sends with a bare 429)."""
+    value = (headers.get("Retry-After") or "").strip()
+    return float(value) if value.isdigit() and int(value) > 0 else None
 
 
 def json_object(response: httpx.Response, network: str) -> dict[str, Any]:
@@ -477,3 +487,93 @@ def _choices_of(page: dict[str, Any], identity: dict[str, str]) -> list[AccountC
             )
         )
     return choices
+
+
+# --------------------------------------------------------------------------- containers
+
+
+class ContainerProcessing(MediaProcessing):
+    """Meta is still fetching or processing the files: publish again later, passing back
+    `media_ids` (the containers made), so that it does not fetch the files again."""
+
+
+class ContainerExpired(Transient):
+    """The containers expired unpublished (after 24 hours): the next try makes new ones."""
+
+
+@dataclass(frozen=True)
+class ContainerFlow:
+    """The container publishing Instagram and Threads share (developers.facebook.com/docs/
+    instagram-platform/content-publishing, developers.facebook.com/docs/threads/posts):
+    make the containers, wait until each is FINISHED, publish. Providers never sleep: while
+    one is IN_PROGRESS the try raises ContainerProcessing, and every passing fault carries
+    the containers made (`media_ids`: the carousel's items, then the container to publish,
+    "" while a carousel's own is not made yet) for the retry to reuse. ERROR is Rejected
+    with the network's reason; EXPIRED containers are made again on the next try; one
+    already PUBLISHED (an earlier try whose answer was lost) is never published again: the
+    try fails as Transient and the dispatcher's reconciliation records the post.
+
+    What differs between the networks is given: `make_items` makes the single container,
+    or a carousel's items; `make_carousel` the carousel's own; `read` is the provider's
+    Graph GET; `state_fields` name a container's state and its reason; `publish_container`
+    publishes one and answers the Graph's JSON."""
+
+    network: str
+    make_items: Callable[[], tuple[tuple[str, ...], str]]
+    make_carousel: Callable[[tuple[str, ...]], str]
+    read: Callable[..., dict[str, Any]]
+    state_fields: tuple[str, str]
+    publish_container: Callable[[str], dict[str, Any]]
+
+    def publish(self, media_ids: Sequence[str] = ()) -> str:
+        """The id of the published post."""
+        if media_ids:
+            children, final = tuple(media_ids[:-1]), str(media_ids[-1])
+        else:
+            children, final = self.make_items()
+        try:
+            if not final:  # a carousel is made of finished items only
+                if any(self.state(child) != "FINISHED" for child in children):
+                    raise ContainerProcessing(
+                        f"{self.network} is still processing the carousel's items", media_ids=()
+                    )
+                final = self.make_carousel(children)
+            state = self.state(final)
+            if state == "PUBLISHED":
+                raise Transient(
+                    f"{self.network} already published this post; Chorus records it on the next try"
+                )
+            if state != "FINISHED":
+                raise ContainerProcessing(
+                    f"{self.network} is still processing the media", media_ids=()
+                )
+            answer = self.publish_container(final)
+        except ContainerExpired:
+            raise
+        except Transient as exc:
+            exc.media_ids = (*children, final)
+            raise
+        media_id = str(answer.get("id") or "")
+        if not media_id:
+            raise Transient(f"{self.network} published the post but sent no id")
+        return media_id
+
+    def state(self, container: str) -> str:
+        """FINISHED, IN_PROGRESS or PUBLISHED; ERROR and EXPIRED raise."""
+        state_field, reason_field = self.state_fields
+        data = self.read(container, fields=f"{state_field},{reason_field}")
+        state = str(data.get(state_field) or "")
+        if state == "ERROR":
+            raise Rejected(
+                f"{self.network} could not use the media: "
+                f"{data.get(reason_field) or 'no reason given'}. Check that the site address "
+                "(CHORUS_SITE_URL) is reachable from the internet and the files meet "
+                f"{self.network}'s requirements."
+            )
+        if state == "EXPIRED":
+            raise ContainerExpired(
+                f"{self.network} let the media expire; it is sent again next try"
+            )
+        if state not in ("FINISHED", "IN_PROGRESS", "PUBLISHED"):
+            raise Transient(f"{self.network} reported an unknown container state {state!r}")
+        return state

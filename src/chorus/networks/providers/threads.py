@@ -16,11 +16,10 @@ fetches each file itself from a signed link on the site address (chorus.networks
 2. Containers: `POST /{user-id}/threads` with media_type TEXT, IMAGE (image_url) or VIDEO
    (video_url), `reply_to_id` for a reply; a carousel is 2-20 items made with
    `is_carousel_item=true` and then `media_type=CAROUSEL` with `children`.
-3. Status: `GET /{container-id}?fields=status,error_message`. Providers never sleep: while a
-   container is IN_PROGRESS `publish` raises ContainerProcessing (a Transient) and the
-   dispatcher retries; the containers made for a draft are remembered for that retry.
-   ERROR is Rejected with Threads' reason; EXPIRED is made again; PUBLISHED (an answer lost)
-   is never published twice: the try fails as Transient and reconciliation records it.
+3. Status: `GET /{container-id}?fields=status,error_message`, and the rest of the flow that
+   Instagram shares (meta_graph.ContainerFlow): while a container is IN_PROGRESS `publish`
+   raises ContainerProcessing carrying the containers made, which the dispatcher passes
+   back on its retry (`publish(draft, media_ids=...)`) so they are not made again.
 4. Publish: `POST /{user-id}/threads_publish` with `creation_id`.
 
 Exactly once. Threads has no idempotency key: after an uncertain outcome `find_published`
@@ -31,10 +30,10 @@ another post. Errors are Graph-shaped and mapped by meta_graph.raise_for_graph.
 
 from __future__ import annotations
 
-import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -61,7 +60,15 @@ from .base import (
     RemoteRef,
     Transient,
 )
-from .meta_graph import _now, graph_error, json_object, parse_time, raise_for_graph, rate_budget
+from .meta_graph import (
+    ContainerFlow,
+    _now,
+    graph_error,
+    json_object,
+    parse_time,
+    raise_for_graph,
+    rate_budget,
+)
 from .threads_wire import (
     AUTH_URL,
     GRAPH_URL,
@@ -87,17 +94,8 @@ POST_INSIGHTS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 _CLOCK_DRIFT = timedelta(minutes=2)
 _QUOTA_WINDOW = timedelta(hours=24)
 _REFRESH_WITHIN_S = 30 * 86400  # renew when under 30 of its 60 days are left
-_CONTAINER_TTL_S = 23 * 3600.0  # containers expire after 24 hours
 _POLLED_POSTS = 25
 _POST_FIELDS = "id,text,timestamp,permalink,media_type,is_reply"
-
-
-class ContainerProcessing(Transient):
-    """Threads is still fetching or processing the files: publish again later."""
-
-
-class ContainerExpired(ContainerProcessing):
-    """The container expired unpublished: the next try makes a new one."""
 
 
 class Threads(OAuthSignIn, Provider):
@@ -126,10 +124,6 @@ class Threads(OAuthSignIn, Provider):
             "(read from threads_publishing_limit before each post)."
         ),
     )
-    # (user id, idempotency key) -> (child container ids, final container id, made at)
-    _containers: ClassVar[dict[tuple[str, str], tuple[tuple[str, ...], str, float]]] = {}
-    _containers_lock: ClassVar[threading.Lock] = threading.Lock()
-
     # ----------------------------------------------------------------------- connect
 
     @classmethod
@@ -146,15 +140,14 @@ class Threads(OAuthSignIn, Provider):
     ) -> OAuthApp:
         """One Meta app per installation, made by hand: it comes from settings."""
         options = {**app_options(), **options}
-        if not options.get("app_id") or not options.get("app_secret"):
-            raise Rejected(
-                "Threads is not set up: set CHORUS_THREADS_APP_ID and "
-                f"CHORUS_THREADS_APP_SECRET (see {cls.setup_guide})."
-            )
-        return OAuthApp(
+        return cls.installation_app(
+            client_id=options.get("app_id", ""),
+            client_secret=options.get("app_secret", ""),
+            needed={
+                "CHORUS_THREADS_APP_ID": options.get("app_id", ""),
+                "CHORUS_THREADS_APP_SECRET": options.get("app_secret", ""),
+            },
             server_url=graph_url(),
-            client_id=options["app_id"],
-            client_secret=options["app_secret"],
             redirect_uri=redirect_uri,
             scopes=",".join(SCOPES),
         )
@@ -301,47 +294,33 @@ class Threads(OAuthSignIn, Provider):
 
     # ----------------------------------------------------------------------- publishing
 
-    def publish(self, draft: PostDraft) -> PublishedPost:
+    def publish(self, draft: PostDraft, *, media_ids: Sequence[str] = ()) -> PublishedPost:
+        """Post the draft; `media_ids` from an earlier try's error reuse its containers."""
         text = text_of(draft)
         self._check(draft, text)
         self._check_quota(reply=draft.reply_to is not None)
-        key = (self.user_id, draft.idempotency_key)
-        with self._containers_lock:
-            remembered = self._containers.pop(key, None)
-        if remembered and time.time() - remembered[2] < _CONTAINER_TTL_S:
-            children, final = remembered[0], remembered[1]
-        else:
-            children, final = self._make_items(draft, text)
-        try:
-            if not final:  # a carousel is made of finished items only
-                if any(self._container_state(child) != "FINISHED" for child in children):
-                    raise ContainerProcessing("Threads is still processing the carousel's items")
-                final = self._container(
-                    draft, media_type="CAROUSEL", children=",".join(children), text=text
-                )
-            state = self._container_state(final)
-            if state == "PUBLISHED":
-                raise Transient(
-                    "Threads already published this post; Chorus records it on the next try"
-                )
-            if state != "FINISHED":
-                raise ContainerProcessing("Threads is still processing the media")
-            response = self._call(
-                "POST", f"{self.user_id}/threads_publish", data={"creation_id": final}
-            )
-        except Transient as exc:
-            if not isinstance(exc, ContainerExpired):
-                with self._containers_lock:
-                    self._containers[key] = (children, final, time.time())
-            raise
-        media_id = str(json_object(response, self.name).get("id") or "")
-        if not media_id:
-            raise Transient("Threads published the post but sent no id")
+        flow = ContainerFlow(
+            network=self.name,
+            make_items=lambda: self._make_items(draft, text),
+            make_carousel=lambda children: self._container(
+                draft, media_type="CAROUSEL", children=",".join(children), text=text
+            ),
+            read=self._get,
+            state_fields=("status", "error_message"),
+            publish_container=self._publish_container,
+        )
+        media_id = flow.publish(media_ids)
         details = self._get(media_id, fields="id,permalink,timestamp")
         return PublishedPost(
             ref=RemoteRef(media_id, url=str(details.get("permalink") or "")),
             published_at=parse_time(details.get("timestamp")),
         )
+
+    def _publish_container(self, container: str) -> dict[str, Any]:
+        response = self._call(
+            "POST", f"{self.user_id}/threads_publish", data={"creation_id": container}
+        )
+        return json_object(response, self.name)
 
     def _check(self, draft: PostDraft, text: str) -> None:
         """Refuse before any call what Threads would refuse."""
@@ -431,23 +410,6 @@ class Threads(OAuthSignIn, Provider):
         if not container:
             raise Transient("Threads accepted the post but sent no container id")
         return str(container)
-
-    def _container_state(self, container: str) -> str:
-        """developers.facebook.com/docs/threads/troubleshooting#publishing-does-not-return-
-        a-media-id: status is IN_PROGRESS, FINISHED, PUBLISHED, ERROR or EXPIRED."""
-        data = self._get(container, fields="status,error_message")
-        state = str(data.get("status") or "")
-        if state == "ERROR":
-            raise Rejected(
-                f"Threads could not use the post: {data.get('error_message') or 'no reason'}. "
-                "Check that the site address (CHORUS_SITE_URL) is reachable from the internet "
-                "and the files meet Threads' requirements."
-            )
-        if state == "EXPIRED":
-            raise ContainerExpired("Threads let the post expire; it is sent again next try")
-        if state not in ("FINISHED", "IN_PROGRESS", "PUBLISHED"):
-            raise Transient(f"Threads reported an unknown container state {state!r}")
-        return state
 
     def find_published(
         self, draft: PostDraft, *, since: datetime, exclude: frozenset[str] = frozenset()

@@ -186,15 +186,13 @@ class X(OAuthSignIn, Provider):
     def register_app(
         cls, server_url: str, *, redirect_uri: str, http: httpx.Client, **options: str
     ) -> OAuthApp:
-        """X has one app per installation, registered by hand in the developer console:
-        nothing to register here, the app comes from settings."""
+        """X has one app per installation (a public client: the secret is optional)."""
         options = {**_settings(), **options}
-        if not options.get("client_id"):
-            raise Rejected(f"X is not set up: set CHORUS_X_CLIENT_ID (see {cls.setup_guide}).")
-        return OAuthApp(
-            server_url=_api_url(),
-            client_id=options["client_id"],
+        return cls.installation_app(
+            client_id=options.get("client_id", ""),
             client_secret=options.get("client_secret", ""),
+            needed={"CHORUS_X_CLIENT_ID": options.get("client_id", "")},
+            server_url=_api_url(),
             redirect_uri=redirect_uri,
             scopes=SCOPES,
         )

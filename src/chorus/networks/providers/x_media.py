@@ -19,8 +19,7 @@ from typing import Any
 
 import httpx
 
-from .base import Media, Rejected
-from .mastodon import MediaProcessing
+from .base import Media, MediaProcessing, Rejected
 
 CHUNK_BYTES = 4 * 1024 * 1024  # APPEND takes at most 5 MB a chunk
 MAX_IMAGES = 4

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 
 from django import forms
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.formats import date_format
@@ -19,12 +18,16 @@ from chorus.accounts.roles import Capability
 from chorus.analytics import besttime, charts, figures
 from chorus.analytics.export import write_report
 from chorus.analytics.presentation import WEEKDAYS, dashboard_context, heat_rows
-from chorus.analytics.selectors import access_scope, access_tracked_post, analytics_accounts
+from chorus.analytics.selectors import (
+    access_scope,
+    access_tracked_post,
+    analytics_accounts,
+    tracked_languages,
+)
 from chorus.core.errors import NotAllowed, ServiceError
 from chorus.networks.models import SocialAccount
 from chorus.networks.providers import PROVIDERS
 from chorus.publishing import selectors as publishing_selectors
-from chorus.publishing.models import Variant
 from chorus.web.views.common import member_required
 
 
@@ -60,13 +63,9 @@ class AnalyticsFilterForm(forms.Form):
             (m.user_id, m.user.display_name)
             for m in account_selectors.members_of(membership.workspace).prefetch_related(None)
         ]
-        languages = (
-            Variant.objects.filter(post__workspace=membership.workspace)
-            .exclude(Q(language="") | Q(tracked=None))
-            .values_list("language", flat=True)
-            .distinct()
-        )
-        self.fields["language"].choices = everything + [(code, code) for code in sorted(languages)]
+        self.fields["language"].choices = everything + [
+            (code, code) for code in tracked_languages(membership.workspace_id)
+        ]
 
     def scope(self, membership):
         data = self.cleaned_data

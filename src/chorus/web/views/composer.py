@@ -33,7 +33,7 @@ from chorus.text import NETWORKS, find_entities
 from chorus.text.formatting import telegram_runs
 from chorus.text.language import detect_language
 from chorus.web.views.common import member_required
-from chorus.web.views.languages import language_choices, language_name
+from chorus.web.views.languages import language_name, language_options
 from chorus.web.views.timeinput import when_from, zone_name
 
 POLL_DURATIONS = [
@@ -276,6 +276,13 @@ def usable_accounts(request) -> list:
 
 def _sections(accounts: list, state: Composer, problems: dict) -> list[dict]:
     sections = []
+    names: dict[str, str] = {}  # most accounts share the main text: detect its language once
+
+    def detected(text: str) -> str:
+        if text not in names:
+            names[text] = language_name(detect_language(text))
+        return names[text]
+
     for account in accounts:
         provider = get_provider(account.provider)
         limits = network_selectors.account_limits(account)
@@ -286,12 +293,13 @@ def _sections(accounts: list, state: Composer, problems: dict) -> list[dict]:
             {
                 "account": account,
                 "network": provider.name,
+                "notice": provider.notice(),
                 "limits": limits,
                 "selected": account.pk in state.accounts,
                 "draft": draft,
                 "poll_slots": (draft.poll_options + [""] * slots)[:slots],
-                "detected_language": language_name(detect_language(text)),
-                "languages": language_choices(),
+                "detected_language": detected(text),
+                "language_options": language_options(draft.language),
                 "problems": problems.get(account.pk, []),
             }
         )

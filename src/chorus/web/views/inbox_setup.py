@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chorus.accounts.roles import Capability, role_can
 from chorus.accounts.selectors import members_of, teams_of
 from chorus.core.errors import NotFound, ServiceError
-from chorus.inbox import selectors, services
+from chorus.inbox import selectors, services, thanks
 from chorus.inbox.models import Priority, RoutingRule, SavedReply, Sentiment
 from chorus.inbox.routing import MESSAGE_KINDS_FOR_RULES
 from chorus.networks import selectors as network_selectors
@@ -65,6 +65,13 @@ def _setup_context(request, **extra) -> dict:
             "assign_to__user", "assign_team"
         ),
         "saved_replies": SavedReply.objects.filter(workspace_id=membership.workspace_id),
+        "saved_names": sorted(
+            set(
+                SavedReply.objects.filter(workspace_id=membership.workspace_id).values_list(
+                    "name", flat=True
+                )
+            )
+        ),
         "target": services.inbox_settings(membership.workspace_id),
         "week": _week(services.inbox_settings(membership.workspace_id)),
         "can_manage": role_can(membership.role, Capability.MANAGE_INBOX),
@@ -178,6 +185,23 @@ def target_update(request):
             business_hours=hours,
         ),
         _("Response target saved."),
+    )
+
+
+@member_required(Capability.MANAGE_INBOX)
+@require_POST
+def thanks_update(request):
+    hours = request.POST.get("follow_up_hours", "")
+    return _saved(
+        request,
+        lambda: thanks.thanks_settings_update(
+            actor=request.membership,
+            thank_you_reply=request.POST.get("thank_you_reply", ""),
+            follow_up_reply=request.POST.get("follow_up_reply", ""),
+            follow_up_hours=int(hours) if hours.isdigit() else 0,
+            auto_send=request.POST.get("auto_send") == "on",
+        ),
+        _("Thank-you and follow-up settings saved."),
     )
 
 

@@ -258,9 +258,32 @@ def conversions(request):
 # --------------------------------------------------------------------------- goals
 
 
-def _goal_form(request, data=None):
+def _goal_form(request, data=None, initial=None):
     campaigns = Campaign.objects.filter(workspace=request.membership.workspace).order_by("name")
-    return GoalForm(data, metrics=metric_choices(), campaigns=campaigns)
+    return GoalForm(data, initial=initial, metrics=metric_choices(), campaigns=campaigns)
+
+
+def goal_from_form(request, form, goal=None):
+    """Save a valid goal form through the service; the goal, or None with the service's
+    refusal shown on the form."""
+    data = form.cleaned_data
+    try:
+        return services.goal_save(
+            actor=request.membership,
+            goal=goal,
+            name=data["name"],
+            metric=data["metric"],
+            campaign_id=data["campaign"],
+            starts_on=data["starts_on"],
+            deadline=data["deadline"],
+            baseline_mode=data["baseline_mode"],
+            baseline=data["baseline"],
+            target_kind=data["target_kind"],
+            target_value=data["target_value"],
+        )
+    except ServiceError as exc:
+        show_service_error(form, exc)
+        return None
 
 
 @member_required()
@@ -272,40 +295,43 @@ def goals_index(request):
     if request.method == "POST":
         if not can_manage:
             return redirect("goals")
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                goal = services.goal_save(
-                    actor=membership,
-                    name=data["name"],
-                    metric=data["metric"],
-                    campaign_id=data["campaign"],
-                    starts_on=data["starts_on"],
-                    deadline=data["deadline"],
-                    baseline_mode=data["baseline_mode"],
-                    baseline=data["baseline"],
-                    target_kind=data["target_kind"],
-                    target_value=data["target_value"],
-                )
-            except ServiceError as exc:
-                show_service_error(form, exc)
-            else:
-                messages.success(request, _("Goal saved."))
-                return redirect("goal_detail", goal_id=goal.pk)
-    goals = [
-        {
-            "goal": goal,
-            "progress": selectors.goal_progress(goal),
-            "metric": METRICS.get(goal.metric),
-        }
-        for goal in selectors.goals_of(membership)
-        if goal.metric in METRICS
-    ]
+        goal = goal_from_form(request, form) if form.is_valid() else None
+        if goal is not None:
+            messages.success(request, _("Goal saved."))
+            return redirect("goal_detail", goal_id=goal.pk)
     return render(
         request,
         "links/goals.html",
-        {"goals": goals, "form": form},
+        {"goals": selectors.goals_with_progress(membership), "form": form},
         status=400 if form is not None and form.errors else 200,
+    )
+
+
+@member_required(Capability.PUBLISH_POSTS)
+@require_http_methods(["GET", "POST"])
+def goal_edit(request, goal_id: int):
+    goal = selectors.access_goal(request.membership, goal_id)
+    initial = {
+        "name": goal.name,
+        "metric": goal.metric,
+        "campaign": goal.campaign_id,
+        "starts_on": goal.starts_on,
+        "deadline": goal.deadline,
+        "baseline_mode": goal.baseline_mode,
+        "baseline": goal.baseline if goal.baseline_mode == "entered" else None,
+        "target_kind": goal.target_kind,
+        "target_value": goal.target_input,
+    }
+    form = _goal_form(request, request.POST or None, initial=initial)
+    saved = request.method == "POST" and form.is_valid() and goal_from_form(request, form, goal)
+    if saved:
+        messages.success(request, _("Goal saved."))
+        return redirect("goal_detail", goal_id=goal.pk)
+    return render(
+        request,
+        "links/goal_edit.html",
+        {"goal": goal, "form": form},
+        status=400 if form.errors else 200,
     )
 
 

@@ -128,6 +128,8 @@ def oauth_callback(request):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Connected %(handle)s.") % {"handle": account.handle})
+        if account.provider == "linkedin":  # then who it posts as: the member, their pages
+            return redirect("linkedin_choose", account.pk)
     return redirect("social_accounts")
 
 

@@ -22,7 +22,7 @@ from chorus.web.views.common import member_required
 from chorus.web.views.composer import usable_accounts
 from chorus.web.views.timeinput import parse_time, zone_name
 
-QUEUED_SHOWN = 10  # queued posts listed per account; the rest are counted
+QUEUED_SHOWN = 5  # queued posts listed per account; the rest are counted
 
 
 class _LocalFormat:

@@ -15,6 +15,7 @@ from chorus.accounts import selectors, services
 from chorus.accounts.middleware import SESSION_WORKSPACE_KEY
 from chorus.accounts.roles import Capability, role_can, roles_assignable_by
 from chorus.core.errors import ServiceError
+from chorus.links import selectors as link_selectors
 from chorus.networks.selectors import accounts_needing_attention
 from chorus.publishing import selectors as publishing
 from chorus.publishing.approvals import approvals_waiting_for
@@ -58,6 +59,7 @@ def home(request):
             "checklist": publishing.setup_checklist(membership),
             "members": selectors.members_of(workspace),
             "teams": selectors.teams_of(workspace),
+            "goals": link_selectors.goals_with_progress(membership, running_only=True),
         },
     )
 
