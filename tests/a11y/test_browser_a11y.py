@@ -56,7 +56,7 @@ def workspace_with_content(owner, make_member, mastodon_account):
     from chorus.governance import services as governance_services
     from chorus.networks import services as network_services
     from chorus.publishing import services
-    from chorus.publishing.approvals import StepInput, workflow_save
+    from chorus.publishing.approval_workflows import StepInput, workflow_save
     from chorus.publishing.services import VariantInput
 
     workspace = owner.workspace

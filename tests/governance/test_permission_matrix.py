@@ -33,7 +33,7 @@ from chorus.links.models import Goal, ShortLink
 from chorus.listening import alerts as listening_alerts
 from chorus.listening import services as listening
 from chorus.networks.models import AccountGrant
-from chorus.publishing import approvals
+from chorus.publishing import approval_workflows
 from chorus.publishing import services as publishing
 from chorus.publishing.models import MediaAsset
 from chorus.web.views.common import PUBLIC, SIGNED_IN
@@ -352,8 +352,8 @@ def workspace_for(role, make_member, social_account):
         actor=owner, variants=[publishing.VariantInput(account_id=account.pk, text="Hello")]
     )
     campaign = publishing.campaign_save(actor=owner, name="Launch")
-    workflow = approvals.workflow_save(
-        actor=owner, name="Default", steps=[approvals.StepInput(role="admin")]
+    workflow = approval_workflows.workflow_save(
+        actor=owner, name="Default", steps=[approval_workflows.StepInput(role="admin")]
     )
     topic = listening.topic_create(actor=owner, name="Brand")
     query = listening.query_create(actor=owner, topic=topic, name="Us", text="chorus")

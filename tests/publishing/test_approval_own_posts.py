@@ -6,15 +6,15 @@ from tests.publishing.test_approvals import submit
 
 from chorus.accounts.roles import Role
 from chorus.core.errors import NotAllowed
-from chorus.publishing import approvals
-from chorus.publishing.approvals import StepInput
+from chorus.publishing import approval_workflows, approvals
+from chorus.publishing.approval_workflows import StepInput
 from chorus.publishing.models import PostState
 
 pytestmark = pytest.mark.django_db
 
 
 def every_post_needs_admin(owner, **options):
-    return approvals.workflow_save(
+    return approval_workflows.workflow_save(
         actor=owner,
         name="Every post",
         steps=[StepInput(role=Role.ADMIN.value)],
@@ -89,4 +89,4 @@ def test_the_setting_is_off_by_default_and_on_the_form(owner, client):
         {"name": "Mine", "step-1-role": "admin", "authors_approve_own": "on"},
     )
     assert response.status_code == 302
-    assert approvals.workflows_of(owner).get().authors_approve_own is True
+    assert approval_workflows.workflows_of(owner).get().authors_approve_own is True

@@ -17,8 +17,8 @@ from chorus.core.errors import Conflict, NotAllowed, ServiceError
 from chorus.governance import services as governance
 from chorus.governance.models import AuditAction, AuditEntry
 from chorus.networks import services as network_services
-from chorus.publishing import approvals, services
-from chorus.publishing.approvals import StepInput
+from chorus.publishing import approval_workflows, approvals, review_links, services
+from chorus.publishing.approval_workflows import StepInput
 from chorus.publishing.dispatcher import Dispatcher
 from chorus.publishing.models import (
     ApprovalStatus,
@@ -213,7 +213,7 @@ def test_two_step_workflow_needs_both_steps_in_order(
     owner, admin, make_member, contributor, mastodon_account, statuses_of
 ):
     legal = make_member(Role.EDITOR, workspace=owner.workspace)
-    approvals.workflow_save(
+    approval_workflows.workflow_save(
         actor=owner,
         name="Legal then admin",
         steps=[StepInput(members=[legal.pk]), StepInput(role=Role.ADMIN)],
@@ -240,7 +240,7 @@ def test_campaign_workflow_wins_over_workspace_and_account_workflow_applies_to_a
 ):
     editor = make_member(Role.EDITOR, workspace=owner.workspace)
     grant(owner, mastodon_account, editor, "publish")
-    approvals.workflow_save(
+    approval_workflows.workflow_save(
         actor=owner,
         name="Brand account",
         account_id=mastodon_account.pk,
@@ -251,7 +251,7 @@ def test_campaign_workflow_wins_over_workspace_and_account_workflow_applies_to_a
     assert post.state == PostState.PENDING_APPROVAL
     assert post.approval_plan[0]["members"] == [admin.pk]
     campaign = services.campaign_save(actor=owner, name="Spring")
-    approvals.workflow_save(
+    approval_workflows.workflow_save(
         actor=owner,
         name="Spring campaign",
         campaign_id=campaign.pk,
@@ -287,7 +287,9 @@ def test_step_with_no_approver_left_falls_back_to_admins(
     from chorus.accounts import services as account_services
 
     reviewer = make_member(Role.EDITOR, workspace=owner.workspace)
-    approvals.workflow_save(actor=owner, name="Only Rae", steps=[StepInput(members=[reviewer.pk])])
+    approval_workflows.workflow_save(
+        actor=owner, name="Only Rae", steps=[StepInput(members=[reviewer.pk])]
+    )
     post = submit(contributor, mastodon_account)
     assert [m.pk for m in approvals.approvers_for(post).members] == [reviewer.pk]
     account_services.membership_remove(actor=owner, membership=reviewer)
@@ -304,7 +306,9 @@ def test_a_named_contributor_may_approve_their_step(
     owner, make_member, contributor, mastodon_account
 ):
     client_rep = make_member(Role.CONTRIBUTOR, workspace=owner.workspace)
-    approvals.workflow_save(actor=owner, name="Client", steps=[StepInput(members=[client_rep.pk])])
+    approval_workflows.workflow_save(
+        actor=owner, name="Client", steps=[StepInput(members=[client_rep.pk])]
+    )
     post = submit(contributor, mastodon_account)
     approvals.post_approve(actor=client_rep, post=post)
     assert Post.objects.get(pk=post.pk).state == PostState.SCHEDULED
@@ -370,7 +374,7 @@ def test_the_periodic_task_expires(owner, contributor, mastodon_account):
 
 def test_review_link_approves_once(owner, contributor, mastodon_account, statuses_of):
     post = submit(contributor, mastodon_account)
-    link, token = approvals.review_link_create(actor=owner, post=post, reviewer="Ana (client)")
+    link, token = review_links.review_link_create(actor=owner, post=post, reviewer="Ana (client)")
     assert link.expires_at <= post.scheduled_at
     client = Client()  # nobody signed in
     page = client.get(f"/review/{token}/")
@@ -394,7 +398,7 @@ def test_review_link_reject_needs_a_comment_and_tells_the_author(
     owner, contributor, mastodon_account
 ):
     post = submit(contributor, mastodon_account)
-    _link, token = approvals.review_link_create(actor=owner, post=post, reviewer="Client")
+    _link, token = review_links.review_link_create(actor=owner, post=post, reviewer="Client")
     client = Client()
     assert client.post(f"/review/{token}/", {"decision": "reject"}).status_code == 400
     assert client.post(f"/review/{token}/", {"decision": "reject", "comment": "No"}).status_code
@@ -405,7 +409,7 @@ def test_review_link_reject_needs_a_comment_and_tells_the_author(
 
 def test_expired_tampered_and_stale_review_links_are_refused(owner, contributor, mastodon_account):
     post = submit(contributor, mastodon_account)
-    link, token = approvals.review_link_create(actor=owner, post=post)
+    link, token = review_links.review_link_create(actor=owner, post=post)
     client = Client()
     tampered = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
     assert client.post(f"/review/{tampered}/", {"decision": "approve"}).status_code == 410
@@ -417,7 +421,7 @@ def test_expired_tampered_and_stale_review_links_are_refused(owner, contributor,
     response = client.post(f"/review/{token}/", {"decision": "approve"})
     assert response.status_code == 410 and "expired" in response.content.decode()
     # a fresh link goes stale once the post is edited (a new round)
-    _link, fresh = approvals.review_link_create(actor=owner, post=post)
+    _link, fresh = review_links.review_link_create(actor=owner, post=post)
     services.post_save(
         actor=contributor,
         post=post,
@@ -426,21 +430,21 @@ def test_expired_tampered_and_stale_review_links_are_refused(owner, contributor,
     assert client.post(f"/review/{fresh}/", {"decision": "approve"}).status_code == 410
     assert Post.objects.get(pk=post.pk).state == PostState.PENDING_APPROVAL
     # and a link signed more than 7 days ago is refused by its signature's age
-    with pytest.raises(approvals.LinkInvalid, match="expired"):
+    with pytest.raises(review_links.LinkInvalid, match="expired"):
         from unittest import mock
 
         later = timezone.now().timestamp() + 8 * 86400
         with mock.patch("time.time", return_value=later):
-            approvals.review_link_open(fresh)
+            review_links.review_link_open(fresh)
 
 
 def test_only_an_approver_creates_a_review_link(owner, contributor, make_member, mastodon_account):
     post = submit(contributor, mastodon_account)
     with pytest.raises(NotAllowed):
-        approvals.review_link_create(actor=contributor, post=post)
+        review_links.review_link_create(actor=contributor, post=post)
     editor = make_member(Role.EDITOR, workspace=owner.workspace)
     with pytest.raises(NotAllowed):  # editors approve by role, but this step is for admins
-        approvals.review_link_create(actor=editor, post=post)
+        review_links.review_link_create(actor=editor, post=post)
 
 
 # --------------------------------------------------------------------------- policies, levels

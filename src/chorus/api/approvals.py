@@ -13,7 +13,7 @@ from chorus.api.auth import member
 from chorus.api.inputs import PathId, RefId
 from chorus.api.publishing import PostOut, VariantIn, _reload
 from chorus.core.site import absolute_url
-from chorus.publishing import approvals, selectors
+from chorus.publishing import approval_workflows, approvals, review_links, selectors
 from chorus.publishing.services import VariantInput
 
 router = Router(tags=["approvals"])
@@ -63,7 +63,7 @@ class WorkflowIn(Schema):
     campaign: RefId | None = None
     applies_to_all: bool = False
     authors_approve_own: bool = False
-    steps: list[StepIn] = Field(..., min_length=1, max_length=approvals.MAX_STEPS)
+    steps: list[StepIn] = Field(..., min_length=1, max_length=approval_workflows.MAX_STEPS)
 
 
 class StepOut(Schema):
@@ -154,7 +154,7 @@ def post_reject(request, post_id: PathId, payload: DecisionIn):
 def review_link_create(request, post_id: PathId, payload: ReviewLinkIn):
     """A one-time link for an outside reviewer (valid until the post's time, at most 7 days)."""
     post = selectors.access_post(membership=request.membership, post_id=post_id)
-    link, token = approvals.review_link_create(
+    link, token = review_links.review_link_create(
         actor=request.membership, post=post, reviewer=payload.reviewer
     )
     return Status(
@@ -171,18 +171,20 @@ def review_link_create(request, post_id: PathId, payload: ReviewLinkIn):
 
 @router.get("/approval-workflows", response=list[WorkflowOut], auth=member(Scope.POSTS_READ))
 def workflow_list(request):
-    return list(approvals.workflows_of(request.membership))
+    return list(approval_workflows.workflows_of(request.membership))
 
 
 @router.get(
     "/approval-workflows/{workflow_id}", response=WorkflowOut, auth=member(Scope.POSTS_READ)
 )
 def workflow_detail(request, workflow_id: PathId):
-    return approvals.access_workflow(membership=request.membership, workflow_id=workflow_id)
+    return approval_workflows.access_workflow(
+        membership=request.membership, workflow_id=workflow_id
+    )
 
 
 def _save(request, payload: WorkflowIn, workflow=None):
-    return approvals.workflow_save(
+    return approval_workflows.workflow_save(
         actor=request.membership,
         workflow=workflow,
         name=payload.name,
@@ -190,7 +192,7 @@ def _save(request, payload: WorkflowIn, workflow=None):
         campaign_id=payload.campaign,
         applies_to_all=payload.applies_to_all,
         authors_approve_own=payload.authors_approve_own,
-        steps=[approvals.StepInput(role=s.role, members=s.members) for s in payload.steps],
+        steps=[approval_workflows.StepInput(role=s.role, members=s.members) for s in payload.steps],
     )
 
 
@@ -203,7 +205,9 @@ def workflow_create(request, payload: WorkflowIn):
     "/approval-workflows/{workflow_id}", response=WorkflowOut, auth=member(Scope.WORKFLOWS_WRITE)
 )
 def workflow_update(request, workflow_id: PathId, payload: WorkflowIn):
-    workflow = approvals.access_workflow(membership=request.membership, workflow_id=workflow_id)
+    workflow = approval_workflows.access_workflow(
+        membership=request.membership, workflow_id=workflow_id
+    )
     return _save(request, payload, workflow)
 
 
@@ -213,6 +217,8 @@ def workflow_update(request, workflow_id: PathId, payload: WorkflowIn):
     auth=member(Scope.WORKFLOWS_WRITE),
 )
 def workflow_delete(request, workflow_id: PathId):
-    workflow = approvals.access_workflow(membership=request.membership, workflow_id=workflow_id)
-    approvals.workflow_delete(actor=request.membership, workflow=workflow)
+    workflow = approval_workflows.access_workflow(
+        membership=request.membership, workflow_id=workflow_id
+    )
+    approval_workflows.workflow_delete(actor=request.membership, workflow=workflow)
     return Status(204, None)

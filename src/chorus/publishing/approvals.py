@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core import signing
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
@@ -39,8 +38,8 @@ from django.utils.translation import gettext_lazy
 
 from chorus.accounts.models import Membership
 from chorus.accounts.recipients import moment_text, speaking_to
-from chorus.accounts.roles import GRANTS, Capability, Role, role_at_least, role_can
-from chorus.accounts.services import check_capability, notify
+from chorus.accounts.roles import Capability, Role, role_at_least, role_can
+from chorus.accounts.services import notify
 from chorus.core.errors import Conflict, NotAllowed, NotFound, ServiceError
 from chorus.governance.audit import audit_record
 from chorus.governance.models import AuditAction
@@ -52,7 +51,6 @@ from chorus.publishing.models import (
     ApprovalStatus,
     ApprovalStep,
     ApprovalWorkflow,
-    Campaign,
     Post,
     PostApproval,
     PostState,
@@ -61,9 +59,6 @@ from chorus.publishing.models import (
     VariantStatus,
 )
 
-MAX_STEPS = 3
-REVIEW_LINK_SALT = "chorus.publishing.review-link"
-REVIEW_LINK_MAX_AGE = timedelta(days=7)
 # A post needing approval must leave approvers at least this long before its time.
 MIN_LEAD = timedelta(minutes=1)
 DEFAULT_STEP = {"order": 1, "role": Role.ADMIN.value, "members": []}
@@ -78,11 +73,6 @@ class PolicyBlocked(ServiceError):
         lines = [f"{v.policy.name}: {v.message}" for items in violations.values() for v in items]
         super().__init__(_("Blocked by policy. %(lines)s") % {"lines": " ".join(lines)})
         self.violations = violations
-
-
-class LinkInvalid(ServiceError):
-    code = "link_invalid"
-    status = 410
 
 
 @dataclass
@@ -381,7 +371,7 @@ def _arm(post: Post) -> None:
 # --------------------------------------------------------------------------- deciding a step
 
 
-def _locked_pending(post: Post, actor: Membership | None = None) -> Post:
+def locked_pending(post: Post, actor: Membership | None = None) -> Post:
     post = Post.objects.select_for_update().select_related("author", "workspace").get(pk=post.pk)
     if actor is not None and post.workspace_id != actor.workspace_id:
         raise NotFound(_("No such post."))
@@ -416,12 +406,12 @@ def post_approve(
     """Approve the current step; with `variants` (VariantInput), edit the post first and
     approve it as edited, in one step."""
     check_may_approve_at_all(actor)
-    post = _locked_pending(post, actor)
+    post = locked_pending(post, actor)
     _check_approver(actor, post)
     edited = False
     if variants is not None:
         edited = _edit_as_approver(actor, post, variants)
-    return _decide(
+    return decide(
         post,
         ApprovalDecision.APPROVED,
         comment=comment,
@@ -435,10 +425,10 @@ def post_approve(
 @transaction.atomic
 def post_reject(*, actor: Membership, post: Post, comment: str) -> Post:
     check_may_approve_at_all(actor)
-    post = _locked_pending(post, actor)
+    post = locked_pending(post, actor)
     _check_approver(actor, post)
-    _check_comment(comment)
-    return _decide(
+    check_comment(comment)
+    return decide(
         post,
         ApprovalDecision.REJECTED,
         comment=comment,
@@ -448,12 +438,12 @@ def post_reject(*, actor: Membership, post: Post, comment: str) -> Post:
     )
 
 
-def _check_comment(comment: str) -> None:
+def check_comment(comment: str) -> None:
     if not (comment or "").strip():
         raise ServiceError(_("Say why it is rejected, so the author can fix it."), field="comment")
 
 
-def _decide(
+def decide(
     post: Post,
     decision: str,
     *,
@@ -612,238 +602,6 @@ def approvals_expire(*, now: datetime | None = None) -> int:
     return count
 
 
-# --------------------------------------------------------------------------- review links
-
-
-def _signer() -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=REVIEW_LINK_SALT)
-
-
-@transaction.atomic
-def review_link_create(
-    *, actor: Membership, post: Post, reviewer: str = ""
-) -> tuple[ReviewLink, str]:
-    """A one-time link for an outside reviewer to decide the post's current step.
-
-    Valid until the post's time or for 7 days, whichever comes first. Only someone who may
-    approve the step (or an admin) hands their step to an outsider.
-    """
-    check_may_approve_at_all(actor)
-    post = _locked_pending(post, actor)
-    if not (may_approve(actor, post) or role_can(actor.role, Capability.MANAGE_APPROVALS)):
-        raise NotAllowed(
-            _("You are not an approver of step %(n)s of this post.") % {"n": post.approval_step}
-        )
-    now = timezone.now()
-    expires = now + REVIEW_LINK_MAX_AGE
-    if post.scheduled_at and post.scheduled_at < expires:
-        expires = post.scheduled_at
-    link = ReviewLink.objects.create(
-        post=post,
-        round=post.approval_round,
-        step=post.approval_step,
-        reviewer=(reviewer or "").strip()[:200],
-        created_by=actor.user,
-        expires_at=expires,
-    )
-    token = _signer().sign_object(
-        {"l": link.pk, "p": post.pk, "r": link.round, "s": link.step}, compress=True
-    )
-    audit_record(
-        action=AuditAction.REVIEW_LINK_CREATED,
-        actor=actor,
-        workspace=post.workspace_id,
-        target=post,
-        changes={
-            "before": None,
-            "after": {
-                "link": link.pk,
-                "step": link.step,
-                "reviewer": link.reviewer,
-                "expires_at": expires.isoformat(),
-            },
-        },
-    )
-    return link, token
-
-
-def review_link_open(token: str, *, lock: bool = False) -> ReviewLink:
-    """The link behind a token, if it may still be used; else LinkInvalid saying why."""
-    try:
-        payload = _signer().unsign_object(token, max_age=REVIEW_LINK_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise LinkInvalid(_("This review link has expired.")) from exc
-    except (signing.BadSignature, ValueError, TypeError) as exc:
-        raise LinkInvalid(_("This review link is not valid.")) from exc
-    links = ReviewLink.objects.select_related("post", "post__workspace", "post__author")
-    if lock:
-        links = links.select_for_update(of=("self",))
-    link = links.filter(pk=payload.get("l"), post_id=payload.get("p")).first()
-    if link is None or (link.round, link.step) != (payload.get("r"), payload.get("s")):
-        raise LinkInvalid(_("This review link is not valid."))
-    if link.used_at:
-        raise LinkInvalid(_("This review link was already used."))
-    if timezone.now() >= link.expires_at:
-        raise LinkInvalid(_("This review link has expired."))
-    post = link.post
-    if (
-        post.state != PostState.PENDING_APPROVAL
-        or post.approval_round != link.round
-        or post.approval_step != link.step
-    ):
-        raise LinkInvalid(
-            _(
-                "This post changed or this step was decided since the link was sent; ask for a "
-                "new link."
-            )
-        )
-    return link
-
-
-@transaction.atomic
-def review_link_decide(*, token: str, approve: bool, comment: str = "") -> Post:
-    """The outside reviewer's decision; the link cannot be used again."""
-    link = review_link_open(token, lock=True)
-    post = _locked_pending(link.post)
-    if (post.approval_round, post.approval_step) != (link.round, link.step):
-        raise LinkInvalid(_("This step was already decided."))
-    if not approve:
-        _check_comment(comment)
-    link.used_at = timezone.now()
-    link.save(update_fields=["used_at"])
-    who = link.reviewer or _("outside reviewer")
-    return _decide(
-        post,
-        ApprovalDecision.APPROVED if approve else ApprovalDecision.REJECTED,
-        comment=comment,
-        membership=None,
-        reviewer=_("%(who)s (review link)") % {"who": who},
-        audit_actor=f"review link {link.pk}: {who}",
-        link=link,
-    )
-
-
-# --------------------------------------------------------------------------- workflows
-
-
-@dataclass
-class StepInput:
-    role: str = ""
-    members: list[int] = field(default_factory=list)
-
-
-APPROVER_ROLES = [r for r in Role if r in GRANTS[Capability.APPROVE_POSTS]]
-
-
-def _workflow_snapshot(workflow: ApprovalWorkflow) -> dict:
-    return {
-        "name": workflow.name,
-        "scope": workflow.scope,
-        "account": workflow.account_id,
-        "campaign": workflow.campaign_id,
-        "applies_to_all": workflow.applies_to_all,
-        "authors_approve_own": workflow.authors_approve_own,
-        "steps": plan_of(workflow),
-    }
-
-
-@transaction.atomic
-def workflow_save(
-    *,
-    actor: Membership,
-    name: str,
-    steps: list[StepInput],
-    account_id: int | None = None,
-    campaign_id: int | None = None,
-    applies_to_all: bool = False,
-    authors_approve_own: bool = False,
-    workflow: ApprovalWorkflow | None = None,
-) -> ApprovalWorkflow:
-    """Create or change a workflow: 1 to 3 steps, each naming members and/or a role."""
-    check_capability(actor, Capability.MANAGE_APPROVALS)
-    if workflow is not None and workflow.workspace_id != actor.workspace_id:
-        raise NotFound(_("No such workflow."))
-    if not (name or "").strip():
-        raise ServiceError(_("A workflow needs a name."), field="name")
-    if not 1 <= len(steps) <= MAX_STEPS:
-        raise ServiceError(_("A workflow has 1 to 3 steps."), field="steps")
-    if account_id and campaign_id:
-        raise ServiceError(
-            _("A workflow is for the workspace, one social account or one campaign."),
-            field="account",
-        )
-    account = campaign = None
-    if account_id:
-        account = SocialAccount.objects.filter(pk=account_id, workspace=actor.workspace).first()
-        if account is None:
-            raise NotFound(_("No such social account."), field="account")
-    if campaign_id:
-        campaign = Campaign.objects.filter(pk=campaign_id, workspace=actor.workspace).first()
-        if campaign is None:
-            raise NotFound(_("No such campaign."), field="campaign")
-    members = {
-        m.pk: m
-        for m in Membership.objects.filter(
-            workspace=actor.workspace, pk__in={pk for s in steps for pk in s.members}
-        )
-    }
-    for n, step in enumerate(steps, start=1):
-        if not step.role and not step.members:
-            raise ServiceError(
-                _("Step %(n)s needs a role or at least one member.") % {"n": n}, field="steps"
-            )
-        if step.role and step.role not in APPROVER_ROLES:
-            raise ServiceError(
-                _("Step %(n)s: only these roles approve: %(roles)s.")
-                % {"n": n, "roles": ", ".join(str(r.label) for r in APPROVER_ROLES)},
-                field="steps",
-            )
-        if set(step.members) - set(members):
-            raise NotFound(
-                _("Step %(n)s names someone who is not a member.") % {"n": n}, field="steps"
-            )
-    same_scope = ApprovalWorkflow.objects.filter(
-        workspace=actor.workspace, account=account, campaign=campaign
-    ).exclude(pk=getattr(workflow, "pk", None))
-    if same_scope.exists():
-        raise Conflict(_("There is already a workflow for this; change that one."), field="account")
-    before = _workflow_snapshot(workflow) if workflow else None
-    workflow = workflow or ApprovalWorkflow(workspace=actor.workspace)
-    workflow.name = name.strip()[:120]
-    workflow.account, workflow.campaign = account, campaign
-    workflow.applies_to_all = applies_to_all
-    workflow.authors_approve_own = authors_approve_own
-    workflow.save()
-    workflow.steps.all().delete()
-    for n, step in enumerate(steps, start=1):
-        row = ApprovalStep.objects.create(workflow=workflow, order=n, role=step.role or "")
-        row.members.set([members[pk] for pk in step.members])
-    audit_record(
-        action=AuditAction.WORKFLOW_CHANGED,
-        actor=actor,
-        workspace=actor.workspace,
-        target=workflow,
-        changes={"before": before, "after": _workflow_snapshot(workflow)},
-    )
-    return workflow
-
-
-@transaction.atomic
-def workflow_delete(*, actor: Membership, workflow: ApprovalWorkflow) -> None:
-    """Posts already submitted keep the steps they were given."""
-    check_capability(actor, Capability.MANAGE_APPROVALS)
-    if workflow.workspace_id != actor.workspace_id:
-        raise NotFound(_("No such workflow."))
-    audit_record(
-        action=AuditAction.WORKFLOW_CHANGED,
-        actor=actor,
-        workspace=actor.workspace,
-        target=workflow,
-        changes={"before": _workflow_snapshot(workflow), "after": None},
-    )
-    workflow.delete()
-
-
 # --------------------------------------------------------------------------- reads
 
 
@@ -895,29 +653,3 @@ def approval_history(post: Post) -> list[PostApproval]:
     if "approvals" in getattr(post, "_prefetched_objects_cache", {}):
         return list(post.approvals.all())
     return list(post.approvals.select_related("membership__user").order_by("created_at", "pk"))
-
-
-def workflows_of(membership: Membership):
-    return (
-        ApprovalWorkflow.objects.filter(workspace=membership.workspace)
-        .select_related("account", "campaign")
-        .prefetch_related("steps__members__user")
-        .order_by("account_id", "campaign_id", "name")
-    )
-
-
-def access_workflow(*, membership: Membership, workflow_id: int) -> ApprovalWorkflow:
-    workflow = workflows_of(membership).filter(pk=workflow_id).first()
-    if workflow is None:
-        raise NotFound(_("No such workflow."))
-    return workflow
-
-
-def step_label(step: dict, members_by_id: dict[int, Membership]) -> str:
-    """ "Admin or higher", "Ana, Ben", or both, for a plan step."""
-    parts = [
-        members_by_id[pk].user.display_name for pk in step.get("members", []) if pk in members_by_id
-    ]
-    if step.get("role"):
-        parts.append(_("any %(role)s or higher") % {"role": Role(step["role"]).label.lower()})
-    return ", ".join(parts) or _("nobody left")

@@ -28,7 +28,7 @@ from chorus.governance.models import PolicyAction, PolicyKind
 from chorus.networks import services as networks
 from chorus.networks.models import AccessLevel, SocialAccount
 from chorus.networks.providers.base import PostDraft
-from chorus.publishing import approvals, services
+from chorus.publishing import approval_workflows, approvals, services
 from chorus.publishing.models import Campaign, Post, PostState, Variant, VariantStatus
 from chorus.publishing.services import VariantInput
 
@@ -135,10 +135,10 @@ def demo_content_ensure(*, sandbox_url: str) -> bool:
         action=PolicyAction.REQUIRE_APPROVAL,
         terms=["discount", "free", "ส่วนลด", "ฟรี", "បញ្ចុះតម្លៃ", "ឥតគិតថ្លៃ"],
     )
-    approvals.workflow_save(
+    approval_workflows.workflow_save(
         actor=owner,
         name="Campaign sign-off",
-        steps=[approvals.StepInput(role="admin")],
+        steps=[approval_workflows.StepInput(role="admin")],
         campaign_id=campaign.pk,
     )
     zone = ZoneInfo(owner.workspace.timezone)

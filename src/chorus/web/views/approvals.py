@@ -26,7 +26,7 @@ from chorus.core.errors import ServiceError
 from chorus.core.site import absolute_url
 from chorus.governance.services import PolicyChecker
 from chorus.networks import selectors as network_selectors
-from chorus.publishing import approvals, selectors
+from chorus.publishing import approval_workflows, approvals, review_links, selectors
 from chorus.publishing.models import Post, PostState
 from chorus.publishing.services import InvalidPost, VariantInput
 from chorus.web.views.common import member_required, public, show_service_error
@@ -52,7 +52,7 @@ def _plan(post: Post, members_by_id: dict[int, Membership], history=None) -> lis
     return [
         {
             "order": step["order"],
-            "label": approvals.step_label(step, members_by_id),
+            "label": approval_workflows.step_label(step, members_by_id),
             "done": done.get(step["order"]),
             "current": post.state == PostState.PENDING_APPROVAL
             and step["order"] == post.approval_step,
@@ -250,7 +250,7 @@ def approval_edit(request, post_id: int):
 def approval_review_link(request, post_id: int):
     post = _pending_post(request, post_id)
     try:
-        _link, token = approvals.review_link_create(
+        _link, token = review_links.review_link_create(
             actor=request.membership, post=post, reviewer=request.POST.get("reviewer", "")
         )
     except ServiceError as exc:
@@ -275,18 +275,18 @@ def approval_review_link(request, post_id: int):
 def review(request, token: str):
     """An outside reviewer's page: the previews, Approve or Reject with a comment."""
     try:
-        link = approvals.review_link_open(token)
-    except approvals.LinkInvalid as exc:
+        link = review_links.review_link_open(token)
+    except review_links.LinkInvalid as exc:
         return render(request, "publishing/review.html", {"invalid": exc.message}, status=410)
     post = link.post
     done, error = "", ""
     if request.method == "POST":
         decision = request.POST.get("decision")
         try:
-            approvals.review_link_decide(
+            review_links.review_link_decide(
                 token=token, approve=decision == "approve", comment=request.POST.get("comment", "")
             )
-        except approvals.LinkInvalid as exc:
+        except review_links.LinkInvalid as exc:
             return render(request, "publishing/review.html", {"invalid": exc.message}, status=410)
         except ServiceError as exc:
             error = exc.message
@@ -334,16 +334,16 @@ class WorkflowForm(forms.Form):
         ]
         self.fields["scope"].choices = choices
         self.members = list(account_selectors.members_of(membership.workspace))
-        self.roles = approvals.APPROVER_ROLES
+        self.roles = approval_workflows.APPROVER_ROLES
 
 
-def _steps_from(data) -> list[approvals.StepInput]:
+def _steps_from(data) -> list[approval_workflows.StepInput]:
     steps = []
-    for n in range(1, approvals.MAX_STEPS + 1):
+    for n in range(1, approval_workflows.MAX_STEPS + 1):
         role = data.get(f"step-{n}-role", "")
         members = [int(v) for v in data.getlist(f"step-{n}-members") if v.isdigit()]
         if role or members:
-            steps.append(approvals.StepInput(role=role, members=members))
+            steps.append(approval_workflows.StepInput(role=role, members=members))
     return steps
 
 
@@ -375,7 +375,7 @@ def _workflow_page(request, workflow=None):
         steps = [{"role": s.role, "members": s.members} for s in _steps_from(request.POST)]
         if form.is_valid():
             try:
-                approvals.workflow_save(
+                approval_workflows.workflow_save(
                     actor=membership,
                     workflow=workflow,
                     name=form.cleaned_data["name"],
@@ -391,7 +391,7 @@ def _workflow_page(request, workflow=None):
                 return redirect("workflows")
     rows = [
         (steps[n - 1] if n <= len(steps) else {"role": "", "members": []}) | {"order": n}
-        for n in range(1, approvals.MAX_STEPS + 1)
+        for n in range(1, approval_workflows.MAX_STEPS + 1)
     ]
     return render(
         request,
@@ -409,9 +409,9 @@ def workflows(request):
     rows = [
         {
             "workflow": w,
-            "steps": [approvals.step_label(s, members) for s in approvals.plan_of(w)],
+            "steps": [approval_workflows.step_label(s, members) for s in approvals.plan_of(w)],
         }
-        for w in approvals.workflows_of(membership)
+        for w in approval_workflows.workflows_of(membership)
     ]
     return render(
         request,
@@ -429,14 +429,18 @@ def workflow_new(request):
 @member_required(Capability.MANAGE_APPROVALS)
 @require_http_methods(["GET", "POST"])
 def workflow_edit(request, workflow_id: int):
-    workflow = approvals.access_workflow(membership=request.membership, workflow_id=workflow_id)
+    workflow = approval_workflows.access_workflow(
+        membership=request.membership, workflow_id=workflow_id
+    )
     return _workflow_page(request, workflow)
 
 
 @member_required(Capability.MANAGE_APPROVALS)
 @require_POST
 def workflow_delete(request, workflow_id: int):
-    workflow = approvals.access_workflow(membership=request.membership, workflow_id=workflow_id)
-    approvals.workflow_delete(actor=request.membership, workflow=workflow)
+    workflow = approval_workflows.access_workflow(
+        membership=request.membership, workflow_id=workflow_id
+    )
+    approval_workflows.workflow_delete(actor=request.membership, workflow=workflow)
     messages.success(request, _("Workflow deleted."))
     return redirect("workflows")
