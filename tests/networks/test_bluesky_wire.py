@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from chorus.networks.providers import bluesky as bluesky_module
+from chorus.networks.providers import bluesky_wire
 from chorus.networks.providers.base import (
     AuthExpired,
     Credentials,
@@ -65,7 +65,7 @@ def provider() -> Iterator[Bluesky]:
 
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bluesky_module, "_now", lambda: NOW)
+    monkeypatch.setattr(bluesky_wire, "now", lambda: NOW)
 
 
 def error(status: int, name: str, message: str = "", **headers: str) -> httpx.Response:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from chorus.networks.providers import mastodon as mastodon_module
+from chorus.networks.providers import mastodon_wire
 from chorus.networks.providers.base import (
     AuthExpired,
     Credentials,
@@ -48,7 +48,7 @@ def provider() -> Iterator[Mastodon]:
 
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mastodon_module, "_now", lambda: NOW)
+    monkeypatch.setattr(mastodon_wire, "now", lambda: NOW)
 
 
 def account(**extra: object) -> dict:

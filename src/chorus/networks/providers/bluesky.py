@@ -30,14 +30,15 @@ labels, image sizes) lives in `bluesky_records`.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from . import bluesky_oauth as oauth
 from . import bluesky_public as public
+from . import bluesky_wire
 from .base import (
     AccountGone,
     AccountIdentity,
@@ -56,8 +57,6 @@ from .base import (
     PublicPost,
     PublicProfile,
     PublishedPost,
-    RateBudget,
-    RateLimited,
     Rejected,
     RemoteRef,
     Transient,
@@ -77,160 +76,24 @@ from .bluesky_inbox import (
 from .bluesky_inbox import iso as _iso
 from .bluesky_inbox import parse_time as _parse_time
 from .bluesky_records import build_facets, image_size, record_key_for, self_label_for
-from .wire import error_words, is_auth_failure, lenient_json, seconds_to_wait, send
+from .bluesky_wire import (
+    body_of,
+    pds_from_did,
+    raise_for_status,
+    rate_budget,
+    resolve_handle,
+    xrpc_call,
+    xrpc_error,
+    xrpc_url,
+)
+from .wire import send
 
 DEFAULT_SERVICE_URL = "https://bsky.social"
 DEFAULT_PLC_URL = "https://plc.directory"
 POST_COLLECTION = "app.bsky.feed.post"
 
-_AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"})
-_DEFAULT_RETRY_AFTER = 300.0  # Bluesky's general limits use five-minute windows
 _POSTS_BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
 _WRONG_PASSWORD = "wrong handle or app password"
-
-
-def _now() -> datetime:
-    """The current UTC time; a function so tests can pin the clock."""
-    return datetime.now(UTC)
-
-
-# --------------------------------------------------------------------------- HTTP plumbing
-
-
-def _body(response: httpx.Response) -> dict[str, Any]:
-    """A successful response's JSON object (empty bodies are fine: deleteRecord sends none)."""
-    if not response.content.strip():
-        return {}
-    try:
-        data = lenient_json(response)
-    except ValueError as exc:
-        raise Transient(
-            f"{response.url.host} sent a malformed response (HTTP {response.status_code})"
-        ) from exc
-    if not isinstance(data, dict):
-        raise Transient(f"{response.url.host} sent an unexpected response shape")
-    return data
-
-
-def _xrpc_error(response: httpx.Response) -> tuple[str, str]:
-    """The XRPC error name and message, e.g. ("InvalidRequest", "Record/text too long")."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        return "", ""
-    name, message = data.get("error"), data.get("message")
-    return (
-        name.strip() if isinstance(name, str) else "",
-        message.strip() if isinstance(message, str) else "",
-    )
-
-
-def _header_time(headers: httpx.Headers, name: str) -> datetime | None:
-    """`ratelimit-reset` is Unix seconds."""
-    try:
-        return datetime.fromtimestamp(float(headers[name]), UTC)
-    except (KeyError, ValueError, OverflowError):
-        return None
-
-
-def _rate_budget(headers: httpx.Headers) -> RateBudget | None:
-    try:
-        limit = int(headers["ratelimit-limit"])
-        remaining = int(headers["ratelimit-remaining"])
-    except (KeyError, ValueError):
-        return None
-    return RateBudget(limit, remaining, _header_time(headers, "ratelimit-reset"))
-
-
-def _retry_after(headers: httpx.Headers) -> float:
-    """Seconds until the window resets: `ratelimit-reset`, else `retry-after`."""
-    reset = _header_time(headers, "ratelimit-reset")
-    return seconds_to_wait(
-        reset, headers.get("retry-after", ""), now=_now(), default=_DEFAULT_RETRY_AFTER
-    )
-
-
-def _raise_for_status(response: httpx.Response) -> None:
-    """Map an XRPC answer to the typed errors of the provider interface."""
-    code = response.status_code
-    if 200 <= code < 300:
-        return
-    name, message = _xrpc_error(response)
-    said = message or name or error_words(response, ("message", "error")) or f"HTTP {code}"
-    if code == 429:
-        raise RateLimited(
-            f"Bluesky rate limit reached ({said})", retry_after=_retry_after(response.headers)
-        )
-    if name in _AUTH_ERRORS or is_auth_failure(code, said):
-        raise AuthExpired(f"Bluesky no longer accepts this connection ({said}); reconnect it")
-    if code == 408 or code >= 500:
-        raise Transient(f"Bluesky server error (HTTP {code}): {said}")
-    raise Rejected(f"Bluesky refused the request: {said}")
-
-
-def _xrpc_url(base: str, nsid: str) -> str:
-    return f"{base.rstrip('/')}/xrpc/{nsid}"
-
-
-def _call(
-    http: httpx.Client,
-    base: str,
-    nsid: str,
-    *,
-    params: dict[str, Any] | None = None,
-    body: dict[str, Any] | None = None,
-    procedure: bool = False,
-    token: str = "",
-    extra_headers: dict[str, str] | None = None,
-) -> httpx.Response:
-    """One XRPC call: a GET query, or a POST procedure (with a JSON body when given).
-
-    Procedures that take no input (refreshSession) must be sent without any body at all.
-    """
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    headers.update(extra_headers or {})
-    if body is not None:
-        return send(http, "POST", _xrpc_url(base, nsid), json=body, headers=headers)
-    method = "POST" if procedure else "GET"
-    return send(http, method, _xrpc_url(base, nsid), params=params, headers=headers)
-
-
-def _resolve_handle(http: httpx.Client, service_url: str, handle: str) -> str:
-    response = _call(
-        http, service_url, "com.atproto.identity.resolveHandle", params={"handle": handle}
-    )
-    if response.status_code == 400 and _xrpc_error(response)[0] in ("HandleNotFound", ""):
-        raise Rejected(f"no Bluesky account has the handle @{handle}")
-    _raise_for_status(response)
-    did = _body(response).get("did")
-    if not isinstance(did, str) or not did.startswith("did:"):
-        raise Transient(f"{urlsplit(service_url).netloc} sent no DID for @{handle}")
-    return did
-
-
-def _pds_from_did(http: httpx.Client, did: str, plc_url: str) -> str:
-    """The account's PDS endpoint from its DID document (did:plc or did:web)."""
-    if did.startswith("did:plc:"):
-        url = f"{plc_url.rstrip('/')}/{quote(did)}"
-    elif did.startswith("did:web:"):
-        url = f"https://{did.removeprefix('did:web:').replace('%3A', ':')}/.well-known/did.json"
-    else:
-        raise Rejected(f"Bluesky accounts with {did.split(':')[1]!r} identities are not supported")
-    response = send(http, "GET", url, headers={"Accept": "application/json"})
-    if response.status_code == 404:
-        raise Rejected(f"the identity {did} is not registered (no DID document)")
-    _raise_for_status(response)
-    services = _body(response).get("service")
-    for service in services if isinstance(services, list) else []:
-        if (
-            isinstance(service, dict)
-            and str(service.get("id", "")).endswith("#atproto_pds")
-            and isinstance(service.get("serviceEndpoint"), str)
-        ):
-            return service["serviceEndpoint"].rstrip("/")
-    raise Rejected(f"the identity {did} names no Bluesky server (PDS)")
 
 
 # --------------------------------------------------------------------------- provider
@@ -296,28 +159,28 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
             did = ""
         else:
             identifier = identifier.lower()
-            did = _resolve_handle(http, service, identifier)
-        pds = _pds_from_did(http, did, plc) if did else service
-        response = _call(
+            did = resolve_handle(http, service, identifier)
+        pds = pds_from_did(http, did, plc) if did else service
+        response = xrpc_call(
             http,
             pds,
             "com.atproto.server.createSession",
             body={"identifier": did or identifier, "password": password},
         )
-        name, message = _xrpc_error(response)
+        name, message = xrpc_error(response)
         if name == "AuthFactorTokenRequired":
             raise Rejected("this account asks for an email code: sign in with an app password")
         if response.status_code == 401 or name == "AuthenticationRequired":
             raise Rejected(f"Bluesky says: {_WRONG_PASSWORD}")
         if name in ("AccountTakedown", "AccountDeactivated"):
             raise Rejected(f"Bluesky refused the sign-in: {message or name}")
-        _raise_for_status(response)
-        session = _body(response)
+        raise_for_status(response)
+        session = body_of(response)
         did = str(session.get("did") or did)
         if not did or not session.get("accessJwt") or not session.get("refreshJwt"):
             raise Transient("Bluesky sent an incomplete session")
         if pds == service and "@" in identifier:
-            pds = _pds_from_did(http, did, plc)
+            pds = pds_from_did(http, did, plc)
         identity = {"did": did, "handle": str(session.get("handle") or identifier), "pds_url": pds}
         if plc != DEFAULT_PLC_URL:
             identity["plc_url"] = plc
@@ -333,11 +196,11 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
 
     @classmethod
     def did_of_handle(cls, http: httpx.Client, handle: str, resolver: str) -> str:
-        return _resolve_handle(http, (resolver or DEFAULT_SERVICE_URL).rstrip("/"), handle)
+        return resolve_handle(http, (resolver or DEFAULT_SERVICE_URL).rstrip("/"), handle)
 
     @classmethod
     def pds_of_did(cls, http: httpx.Client, did: str, plc_url: str) -> str:
-        return _pds_from_did(http, did, plc_url or DEFAULT_PLC_URL)
+        return pds_from_did(http, did, plc_url or DEFAULT_PLC_URL)
 
     @property
     def oauth_session(self) -> oauth.OAuthSession | None:
@@ -365,7 +228,7 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
         return str(self.credentials.identity["pds_url"])
 
     def _note_budget(self, response: httpx.Response) -> None:
-        budget = _rate_budget(response.headers)
+        budget = rate_budget(response.headers)
         if budget is not None:
             self.rate_budget = budget
 
@@ -379,8 +242,8 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
     ) -> dict[str, Any]:
         """An authenticated call; on `ExpiredToken` renew the session and repeat it once."""
         response = self._xrpc_response(nsid, params=params, body=body, upload=upload)
-        _raise_for_status(response)
-        return _body(response)
+        raise_for_status(response)
+        return body_of(response)
 
     def _xrpc_response(
         self,
@@ -397,7 +260,7 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
         expired = (
             session.token_expired(response)
             if session
-            else response.status_code in (400, 401) and _xrpc_error(response)[0] == "ExpiredToken"
+            else response.status_code in (400, 401) and xrpc_error(response)[0] == "ExpiredToken"
         )
         if expired:
             self.refresh()
@@ -412,9 +275,9 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
         response = self._xrpc_response(
             nsid, params=params, body=body, headers={"atproto-proxy": service}
         )
-        chat_refusal(response, _xrpc_error(response))
-        _raise_for_status(response)
-        return _body(response)
+        chat_refusal(response, xrpc_error(response))
+        raise_for_status(response)
+        return body_of(response)
 
     def _authorized(
         self,
@@ -425,7 +288,7 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
         upload: Media | None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        url, extra = _xrpc_url(self.pds_url, nsid), dict(headers or {})
+        url, extra = xrpc_url(self.pds_url, nsid), dict(headers or {})
         if upload is not None:
             method, call = "POST", {"content": upload.data}
             extra["Content-Type"] = upload.mime_type
@@ -450,7 +313,7 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
         token = self.credentials.secrets.get("refreshJwt", "")
         if not token:
             raise AuthExpired("this Bluesky connection has no session to renew; reconnect it")
-        response = _call(
+        response = xrpc_call(
             self.http,
             self.pds_url,
             "com.atproto.server.refreshSession",
@@ -458,8 +321,8 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
             token=token,
         )
         self._note_budget(response)
-        _raise_for_status(response)
-        session = _body(response)
+        raise_for_status(response)
+        session = body_of(response)
         if not session.get("accessJwt") or not session.get("refreshJwt"):
             raise Transient("Bluesky sent an incomplete session")
         self.credentials.secrets.update(
@@ -510,7 +373,7 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
         record: dict[str, Any] = {
             "$type": POST_COLLECTION,
             "text": draft.text,
-            "createdAt": _iso(_now()),
+            "createdAt": _iso(bluesky_wire.now()),
         }
         facets = build_facets(draft.text, self._did_for_handle)
         if facets:
@@ -587,17 +450,17 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
 
     def _get_post(self, rkey: str) -> dict[str, Any] | None:
         """Our post at `rkey` ({uri, cid, value}), or None when there is none."""
-        response = _call(
+        response = xrpc_call(
             self.http,
             self.pds_url,
             "com.atproto.repo.getRecord",
             params={"repo": self.did, "collection": POST_COLLECTION, "rkey": rkey},
         )
         self._note_budget(response)
-        if response.status_code == 400 and _xrpc_error(response)[0] == "RecordNotFound":
+        if response.status_code == 400 and xrpc_error(response)[0] == "RecordNotFound":
             return None
-        _raise_for_status(response)
-        record = _body(response)
+        raise_for_status(response)
+        record = body_of(response)
         return record if record.get("uri") and record.get("cid") else None
 
     def _published(self, created: dict[str, Any]) -> PublishedPost:
@@ -616,7 +479,7 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
 
     def _did_for_handle(self, handle: str) -> str | None:
         try:
-            return _resolve_handle(self.http, self.pds_url, handle.lower())
+            return resolve_handle(self.http, self.pds_url, handle.lower())
         except Rejected:
             return None
 
@@ -704,12 +567,12 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
         cls, http: httpx.Client, base: str, nsid: str, params: dict[str, Any]
     ) -> dict[str, Any]:
         """An unauthenticated read from an AppView; AccountGone for a missing actor."""
-        response = _call(http, base, nsid, params=params)
-        name, message = _xrpc_error(response)
+        response = xrpc_call(http, base, nsid, params=params)
+        name, message = xrpc_error(response)
         if public.is_gone(response.status_code, name, message):
             raise AccountGone(f"Bluesky has no account {params['actor']} ({message or name})")
-        _raise_for_status(response)
-        return _body(response)
+        raise_for_status(response)
+        return body_of(response)
 
     @classmethod
     def fetch_public_profile(cls, address: str, *, http: httpx.Client) -> PublicProfile:
@@ -782,10 +645,10 @@ class Bluesky(PasswordSignIn, oauth.BlueskyOAuthSignIn, Provider):
             "app.bsky.feed.getPostThread",
             params={"uri": ref.remote_id, "depth": 10, "parentHeight": 80},
         )
-        if response.status_code == 400 and _xrpc_error(response)[0] == "NotFound":
+        if response.status_code == 400 and xrpc_error(response)[0] == "NotFound":
             return (gone(ref.remote_id),)
-        _raise_for_status(response)
-        thread = _body(response).get("thread")
+        raise_for_status(response)
+        thread = body_of(response).get("thread")
         if not isinstance(thread, dict) or thread.get("$type") == NOT_FOUND_POST:
             return (gone(ref.remote_id),)
         return tuple(thread_items(thread, self.did, self.handle))

@@ -36,12 +36,9 @@ comes from the streaming API (`stream_interactions`, see `mastodon_streaming`).
 
 from __future__ import annotations
 
-import ipaddress
-import re
-import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -67,8 +64,6 @@ from .base import (
     PublicPost,
     PublicProfile,
     PublishedPost,
-    RateBudget,
-    RateLimited,
     Rejected,
     RemoteRef,
     Transient,
@@ -80,184 +75,32 @@ from .mastodon_inbox import (
     direct_reply,
     handle_of,
     parse_time,
-    plain_text,
 )
 from .mastodon_instance import server_values as _server_values
-from .wire import error_words, is_auth_failure, lenient_json, seconds_to_wait, send
+from .mastodon_wire import (
+    error_text,
+    is_copy,
+    is_loopback,
+    json_object,
+    json_of,
+    max_id,
+    now,
+    numeric,
+    probe_instance,
+    published_post,
+    raise_for_status,
+    rate_budget,
+    status_text,
+)
+from .wire import is_auth_failure, send
 
 SCOPES = "read write"
 _STATUS_BATCH = 20  # ids per batch read: Mastodon caps id[]; its default page size is safe
 _NO_BATCH = (400, 404, 405)  # how servers without batch reads answer GET /api/v1/statuses
-_DEFAULT_RETRY_AFTER = 300.0  # Mastodon's general rate-limit window is five minutes
 _RECONCILE_PAGE = 40  # statuses per page (the API's maximum)
 _RECONCILE_PAGES = 5  # how far back a reconciliation reads: 200 statuses
 _ROOTS_KEPT = 10_000  # thread roots one mapper remembers
 _CLOCK_DRIFT = timedelta(minutes=2)  # our clock against the server's
-_REMOTE_MENTION = re.compile(r"(@\w+)@[\w.-]*\w")
-_SPACES = re.compile(r"\s+")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _now() -> datetime:
-    """The current UTC time; a function so tests can pin the clock."""
-    return datetime.now(UTC)
-
-
-# --------------------------------------------------------------------------- HTTP plumbing
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return lenient_json(response)
-    except ValueError as exc:
-        raise Transient(
-            f"{response.url.host} sent a malformed response (HTTP {response.status_code})"
-        ) from exc
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    data = _json(response)
-    if not isinstance(data, dict):
-        raise Transient(f"{response.url.host} sent an unexpected response shape")
-    return data
-
-
-def _error_text(response: httpx.Response) -> str:
-    """The server's own explanation (OAuth's `error_description`, `error`, or a plain-text
-    body as some servers of this API send), else the status and host."""
-    words = error_words(response, ("error_description", "error"))
-    return words or f"HTTP {response.status_code} from {response.url.host}"
-
-
-_parse_time = parse_time
-
-
-def _rate_budget(headers: httpx.Headers) -> RateBudget | None:
-    try:
-        limit = int(headers["X-RateLimit-Limit"])
-        remaining = int(headers["X-RateLimit-Remaining"])
-    except (KeyError, ValueError):
-        return None
-    return RateBudget(limit, remaining, _parse_time(headers.get("X-RateLimit-Reset")))
-
-
-def _retry_after(headers: httpx.Headers) -> float:
-    """Seconds until the window resets: X-RateLimit-Reset, else Retry-After."""
-    reset = _parse_time(headers.get("X-RateLimit-Reset"))
-    return seconds_to_wait(
-        reset, headers.get("Retry-After", ""), now=_now(), default=_DEFAULT_RETRY_AFTER
-    )
-
-
-def _raise_for_status(response: httpx.Response) -> None:
-    """Map an HTTP answer to the typed errors of the provider interface."""
-    code = response.status_code
-    if 200 <= code < 300:
-        return
-    text = _error_text(response)
-    if is_auth_failure(code, text):
-        raise AuthExpired(f"Mastodon no longer accepts this connection ({text}); reconnect it")
-    if code == 429:
-        raise RateLimited(
-            f"Mastodon rate limit reached ({text})", retry_after=_retry_after(response.headers)
-        )
-    if code == 408 or code >= 500:
-        raise Transient(f"Mastodon server error (HTTP {code}): {text}")
-    raise Rejected(text)
-
-
-def _probe_instance(server_url: str, http: httpx.Client) -> dict[str, Any]:
-    """The server's instance document; Rejected when the URL is not a Mastodon API."""
-    reasons = []
-    for path, keys in (("/api/v2/instance", ("domain", "version")), ("/api/v1/instance", ("uri",))):
-        response = send(http, "GET", server_url + path, headers={"Accept": "application/json"})
-        if response.status_code == 429 or response.status_code >= 500:
-            _raise_for_status(response)
-        if response.status_code != 200:
-            reasons.append(f"{path} answered HTTP {response.status_code}")
-            continue
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if isinstance(data, dict) and all(isinstance(data.get(k), str) for k in keys):
-            return data
-        reasons.append(f"{path} is not a Mastodon instance document")
-    raise Rejected(f"{server_url} does not look like a Mastodon server: {'; '.join(reasons)}")
-
-
-# --------------------------------------------------------------------------- mapping
-
-
-def _numeric(value: Any) -> int:
-    """An id's numeric value for ordering (0 for ids that are not numbers)."""
-    text = str(value or "")
-    return int(text) if text.isdigit() else 0
-
-
-def _max_id(ids: Iterable[str]) -> str | None:
-    """Mastodon ids are numeric strings of varying length: compare them as numbers."""
-    numeric = [i for i in ids if i.isdigit()]
-    return max(numeric, key=int) if numeric else None
-
-
-def _status_text(draft: PostDraft) -> str:
-    """What `publish` sends as the status: the text, with the link appended if absent."""
-    text = draft.text
-    if draft.link and draft.link not in text:
-        text = f"{text.rstrip()}\n\n{draft.link}" if text.strip() else draft.link
-    return text
-
-
-def _published(status: dict[str, Any]) -> PublishedPost:
-    return PublishedPost(
-        ref=RemoteRef(
-            remote_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or "")
-        ),
-        published_at=_parse_time(status.get("created_at")),
-    )
-
-
-def _comparable(text: str) -> str:
-    """Text as a status shows it, whatever the server's rendering: remote mentions without
-    their domain (servers render `@bob@example.social` as `@bob`), whitespace collapsed."""
-    text = _REMOTE_MENTION.sub(r"\1", unicodedata.normalize("NFC", text))
-    return _SPACES.sub(" ", text).strip()
-
-
-def _is_copy(status: dict[str, Any], draft: PostDraft, earliest: datetime) -> bool:
-    """Whether `status` is the one `draft` made (see the module docstring)."""
-    created = _parse_time(status.get("created_at"))
-    if created is None or created < earliest:
-        return False
-    parent = draft.reply_to.remote_id if draft.reply_to else ""
-    if str(status.get("in_reply_to_id") or "") != parent:
-        return False
-    if str(status.get("spoiler_text") or "") != draft.content_warning:
-        return False
-    if len(status.get("media_attachments") or []) != len(draft.media):
-        return False
-    poll = status.get("poll") if isinstance(status.get("poll"), dict) else None
-    if (poll is None) != (draft.poll is None):
-        return False
-    if poll is not None and draft.poll is not None:
-        titles = [
-            str(o.get("title") or "") if isinstance(o, dict) else str(o)
-            for o in poll.get("options") or []
-        ]
-        if titles != list(draft.poll.options):
-            return False
-    plain = status.get("text")
-    shown = plain if isinstance(plain, str) and plain else plain_text(status.get("content"))
-    return _comparable(shown) == _comparable(_status_text(draft))
 
 
 # --------------------------------------------------------------------------- provider
@@ -333,7 +176,7 @@ class Mastodon(OAuthSignIn, Provider):
                 f"{url!r} is not a server address (expected e.g. https://mastodon.social)"
             )
         netloc = parts.netloc.rsplit("@", 1)[-1].lower()
-        scheme = "http" if parts.scheme.lower() == "http" and _is_loopback(host) else "https"
+        scheme = "http" if parts.scheme.lower() == "http" and is_loopback(host) else "https"
         return f"{scheme}://{netloc}"
 
     @classmethod
@@ -341,13 +184,13 @@ class Mastodon(OAuthSignIn, Provider):
         cls, server_url: str, *, redirect_uri: str, http: httpx.Client, website: str = ""
     ) -> OAuthApp:
         server = cls.normalize_server_url(server_url)
-        _probe_instance(server, http)
+        probe_instance(server, http)
         form = {"client_name": "Chorus", "redirect_uris": redirect_uri, "scopes": SCOPES}
         if website:
             form["website"] = website
         response = send(http, "POST", f"{server}/api/v1/apps", data=form)
-        _raise_for_status(response)
-        data = _json_object(response)
+        raise_for_status(response)
+        data = json_object(response)
         try:
             return OAuthApp(
                 server_url=server,
@@ -384,10 +227,10 @@ class Mastodon(OAuthSignIn, Provider):
         }
         response = send(http, "POST", f"{app.server_url}/oauth/token", data=form)
         try:
-            _raise_for_status(response)
+            raise_for_status(response)
         except AuthExpired as exc:  # a 401 here means a bad client or code, not a token
-            raise Rejected(f"Mastodon did not accept the sign-in: {_error_text(response)}") from exc
-        token = _json_object(response).get("access_token")
+            raise Rejected(f"Mastodon did not accept the sign-in: {error_text(response)}") from exc
+        token = json_object(response).get("access_token")
         if not isinstance(token, str) or not token:
             raise Transient(f"{app.server_url} sent no access token")
         credentials = Credentials(
@@ -418,13 +261,13 @@ class Mastodon(OAuthSignIn, Provider):
             **kwargs.pop("headers", {}),
         }
         response = send(self.http, method, self.server_url + path, headers=headers, **kwargs)
-        self.rate_budget = _rate_budget(response.headers) or self.rate_budget
+        self.rate_budget = rate_budget(response.headers) or self.rate_budget
         if response.status_code not in ok:
-            _raise_for_status(response)
+            raise_for_status(response)
         return response
 
     def _account(self) -> dict[str, Any]:
-        return _json_object(self._call("GET", "/api/v1/accounts/verify_credentials"))
+        return json_object(self._call("GET", "/api/v1/accounts/verify_credentials"))
 
     # ----------------------------------------------------------------------- account
 
@@ -461,7 +304,7 @@ class Mastodon(OAuthSignIn, Provider):
         for path in ("/api/v2/instance", "/api/v1/instance"):
             response = send(http, "GET", server + path, headers={"Accept": "application/json"})
             if response.status_code == 429 or response.status_code >= 500:
-                _raise_for_status(response)
+                raise_for_status(response)
             try:
                 data = response.json() if response.status_code == 200 else None
             except ValueError:
@@ -499,7 +342,7 @@ class Mastodon(OAuthSignIn, Provider):
                 f"Mastodon is still processing {len(pending)} media file(s)", media_ids=ids
             )
 
-        body: dict[str, Any] = {"status": _status_text(draft), "visibility": draft.visibility}
+        body: dict[str, Any] = {"status": status_text(draft), "visibility": draft.visibility}
         if ids:
             body["media_ids"] = list(ids)
         if draft.content_warning:
@@ -521,10 +364,10 @@ class Mastodon(OAuthSignIn, Provider):
             json=body,
             headers={"Idempotency-Key": draft.idempotency_key},
         )
-        status = _json_object(response)
+        status = json_object(response)
         if not status.get("id"):
             raise Transient("Mastodon accepted the post but sent no status id")
-        return _published(status)
+        return published_post(status)
 
     def find_published(
         self, draft: PostDraft, *, since: datetime, exclude: frozenset[str] = frozenset()
@@ -537,14 +380,14 @@ class Mastodon(OAuthSignIn, Provider):
         earliest = since - _CLOCK_DRIFT
         params: dict[str, Any] = {"limit": _RECONCILE_PAGE, "exclude_reblogs": "true"}
         for _ in range(_RECONCILE_PAGES):
-            page = _json(self._call("GET", f"/api/v1/accounts/{me}/statuses", params=params))
+            page = json_of(self._call("GET", f"/api/v1/accounts/{me}/statuses", params=params))
             if not isinstance(page, list):
                 raise Transient("Mastodon sent an unexpected response shape")
             statuses = [s for s in page if isinstance(s, dict) and s.get("id")]
             for status in statuses:
-                if str(status["id"]) not in exclude and _is_copy(status, draft, earliest):
-                    return _published(status)
-            times = [_parse_time(s.get("created_at")) for s in statuses]
+                if str(status["id"]) not in exclude and is_copy(status, draft, earliest):
+                    return published_post(status)
+            times = [parse_time(s.get("created_at")) for s in statuses]
             if (
                 len(page) < _RECONCILE_PAGE
                 or not statuses
@@ -562,14 +405,14 @@ class Mastodon(OAuthSignIn, Provider):
             files={"file": (media.filename, media.data, media.mime_type)},
             data={"description": media.alt_text} if media.alt_text else None,
         )
-        data = _json_object(response)
+        data = json_object(response)
         if not data.get("id"):
             raise Transient("Mastodon accepted the upload but sent no media id")
         return str(data["id"]), bool(data.get("url"))
 
     def _media_ready(self, media_id: str) -> bool:
         response = self._call("GET", f"/api/v1/media/{media_id}")
-        return response.status_code != 206 and bool(_json_object(response).get("url"))
+        return response.status_code != 206 and bool(json_object(response).get("url"))
 
     def delete(self, ref: RemoteRef) -> None:
         self._call("DELETE", f"/api/v1/statuses/{ref.remote_id}", ok=(404,))
@@ -595,7 +438,7 @@ class Mastodon(OAuthSignIn, Provider):
         """The account's statuses without boosts (see mastodon_public), with its token."""
         path = f"/api/v1/accounts/{self._our_id()}/statuses"
         posts = public.account_statuses(
-            lambda params: _json(self._call("GET", path, params=params)),
+            lambda params: json_of(self._call("GET", path, params=params)),
             self._our_id(),
             limit,
             exclude_replies=False,
@@ -614,8 +457,8 @@ class Mastodon(OAuthSignIn, Provider):
             raise AccountGone(f"{response.url.host} has no such account (it may have been deleted)")
         if response.status_code in (401, 403):
             raise Rejected(f"{response.url.host} does not show its accounts to visitors")
-        _raise_for_status(response)
-        return _json(response)
+        raise_for_status(response)
+        return json_of(response)
 
     @classmethod
     def fetch_public_profile(cls, address: str, *, http: httpx.Client) -> PublicProfile:
@@ -661,11 +504,11 @@ class Mastodon(OAuthSignIn, Provider):
             params = [("id[]", i) for i in chunk]
             response = self._call("GET", "/api/v1/statuses", params=params, ok=_NO_BATCH)
             if response.status_code in _NO_BATCH and is_auth_failure(
-                response.status_code, _error_text(response)
+                response.status_code, error_text(response)
             ):
-                _raise_for_status(response)
+                raise_for_status(response)
             if response.status_code not in _NO_BATCH:
-                page = _json(response)
+                page = json_of(response)
                 if not isinstance(page, list):
                     raise Transient("Mastodon sent an unexpected response shape")
                 statuses.extend(page)
@@ -673,7 +516,7 @@ class Mastodon(OAuthSignIn, Provider):
             for status_id in chunk:
                 single = self._call("GET", f"/api/v1/statuses/{status_id}", ok=(404,))
                 if single.status_code != 404:
-                    statuses.append(_json_object(single))
+                    statuses.append(json_object(single))
         return [s for s in statuses if isinstance(s, dict)]
 
     def fetch_interactions(self, cursor: str = "") -> InteractionPage:
@@ -687,7 +530,7 @@ class Mastodon(OAuthSignIn, Provider):
         notifications: list[dict[str, Any]] = []
         for _ in range(self.max_pages):
             response = self._notifications_page(params)
-            page = _json(response)
+            page = json_of(response)
             if not isinstance(page, list):
                 raise Transient("Mastodon sent an unexpected response shape")
             notifications.extend(n for n in page if isinstance(n, dict))
@@ -696,9 +539,9 @@ class Mastodon(OAuthSignIn, Provider):
             if not cursor or len(page) < self.page_size or not min_id:
                 break
             params["min_id"] = min_id
-        highest = _max_id([str(n.get("id", "")) for n in notifications] + [cursor or "0"])
+        highest = max_id([str(n.get("id", "")) for n in notifications] + [cursor or "0"])
         mapper = self.inbox_mapper()
-        ordered = sorted(notifications, key=lambda n: _numeric(n.get("id")))
+        ordered = sorted(notifications, key=lambda n: numeric(n.get("id")))
         items = [i for n in ordered if (i := mapper.from_notification(n)) is not None]
         items.sort(key=lambda i: i.created_at)
         return InteractionPage(items=tuple(items), cursor=highest or "0")
@@ -762,11 +605,11 @@ class Mastodon(OAuthSignIn, Provider):
         """GET /api/v1/statuses/:id/context (docs.joinmastodon.org/methods/statuses/#context);
         None when the status is gone."""
         response = self._call("GET", f"/api/v1/statuses/{status_id}/context", ok=(404,))
-        return None if response.status_code == 404 else _json_object(response)
+        return None if response.status_code == 404 else json_object(response)
 
     def _status(self, status_id: str) -> dict[str, Any] | None:
         response = self._call("GET", f"/api/v1/statuses/{status_id}", ok=(404,))
-        return None if response.status_code == 404 else _json_object(response)
+        return None if response.status_code == 404 else json_object(response)
 
     def _thread(self, status_id: str) -> list[dict[str, Any]] | None:
         """The status's whole thread as the account sees it, oldest first; None if gone."""
@@ -777,7 +620,7 @@ class Mastodon(OAuthSignIn, Provider):
         ancestors = [s for s in context.get("ancestors") or [] if isinstance(s, dict)]
         descendants = [s for s in context.get("descendants") or [] if isinstance(s, dict)]
         descendants.sort(
-            key=lambda s: (_parse_time(s.get("created_at")) or _now(), _numeric(s.get("id")))
+            key=lambda s: (parse_time(s.get("created_at")) or now(), numeric(s.get("id")))
         )
         return [s for s in ancestors + [status] + descendants if s.get("id")]
 
@@ -803,10 +646,10 @@ class Mastodon(OAuthSignIn, Provider):
         response = self._call(
             "POST", "/api/v1/statuses", json=body, headers={"Idempotency-Key": idempotency_key}
         )
-        status = _json_object(response)
+        status = json_object(response)
         if not status.get("id"):
             raise Transient("Mastodon accepted the message but sent no status id")
-        return _published(status).ref
+        return published_post(status).ref
 
     # ----------------------------------------------------------------------- streaming
 

@@ -28,8 +28,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from .base import AuthExpired, Interaction, RateLimited, Rejected, Transient
-from .mastodon import Mastodon, _retry_after
+from .mastodon import Mastodon
 from .mastodon_inbox import InboxMapper, deleted
+from .mastodon_wire import retry_after as _retry_after
 from .wire import error_words, is_auth_failure, send
 
 STREAM_PATH = "/api/v1/streaming/user"
