@@ -17,7 +17,8 @@ from random import Random
 from typing import Any
 
 from chorus.sandbox.voices import LINES, Persona
-from chorus.testing.emulator import _cid, _iso, _Request, did_for_handle
+from chorus.testing.emulator_bluesky import did_for_handle
+from chorus.testing.emulator_http import _cid, _iso, _Request
 
 POST = "app.bsky.feed.post"
 _REASON_COUNTS = {"like": "likeCount", "repost": "repostCount", "reply": "replyCount"}

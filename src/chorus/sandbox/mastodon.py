@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from chorus.sandbox.voices import LINES, Persona
-from chorus.testing.emulator import _iso, _Request
+from chorus.testing.emulator_http import _iso, _Request
 
 _USERNAME = re.compile(r"[A-Za-z0-9_]{1,30}")
 _MAX_PAGE = 80  # GET /api/v1/notifications: "Max 80 notifications"

@@ -28,8 +28,10 @@ or stays while configured when it has a `probability`. A step answers `status` (
 `after_commit` the request is carried out first and its answer then replaced, which is how
 a lost response looks to the client.
 
-Bluesky direct messages (`chat.bsky.convo.*`, reached through the PDS's `atproto-proxy`
-header) live in `emulator_chat`; TikTok's API, under `/tiktok/`, in `emulator_tiktok`.
+Mastodon's routes live in `emulator_mastodon`, the AT Protocol's in `emulator_bluesky` (both
+mixins of `Emulator`), requests and answers in `emulator_http`. Bluesky direct messages
+(`chat.bsky.convo.*`, reached through the PDS's `atproto-proxy` header) live in
+`emulator_chat`; TikTok's API, under `/tiktok/`, in `emulator_tiktok`.
 
 Every created post goes to the event log (account, idempotency key or rkey, id, `received_at`
 from `time.time()`), so a benchmark measures lateness from the server's own clock and a test
@@ -40,15 +42,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import hashlib
-import html
 import itertools
 import json
 import math
 import os
 import random
-import re
 import select
 import socket
 import subprocess
@@ -58,7 +56,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -70,22 +67,23 @@ import uvicorn
 from chorus.networks.providers.base import Credentials
 from chorus.testing import emulator_telegram, emulator_x
 from chorus.testing.emulator_answers import PlainText
-from chorus.testing.emulator_chat import NO_DM_SCOPE, ChatService
+from chorus.testing.emulator_bluesky import (
+    BlueskyRoutes,
+    _claims,
+    did_for_handle,
+    mint_bluesky_session,
+)
+from chorus.testing.emulator_chat import ChatService
+from chorus.testing.emulator_http import Reply, _iso, _Reply, _Request
+from chorus.testing.emulator_mastodon import MastodonRoutes
 
 # Access tokens: a full session, or an app password's without DM access (which the PDS
 # accepts everywhere except the chat proxy)
-_ACCESS_SCOPES = ("com.atproto.access", NO_DM_SCOPE)
 PUBLISH_ROUTES = frozenset(
     {"mastodon.statuses.create", "com.atproto.repo.createRecord"}
     | {f"telegram.{method}" for method in emulator_telegram.PUBLISH_METHODS}
     | emulator_x.PUBLISH_ROUTES
 )
-MASTODON_MAX_CHARACTERS = 500
-BLUESKY_MAX_GRAPHEMES = 300
-_REFRESH_TTL_S = 90 * 86400.0
-_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
-_RKEY = re.compile(r"[A-Za-z0-9._:~-]{1,512}")
-_USERNAME = re.compile(r"[^A-Za-z0-9_]")
 _XRPC_NAMES = {
     400: "InvalidRequest",
     401: "AuthenticationRequired",
@@ -99,71 +97,6 @@ _XRPC_NAMES = {
     503: "NotEnoughResources",
     504: "UpstreamTimeout",
 }
-
-Reply = tuple[int, Any, list[tuple[str, str]]]
-
-
-# --------------------------------------------------------------------------- identities
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def did_for_handle(handle: str) -> str:
-    """The DID the emulator gives a handle: derived, so callers can compute it offline."""
-    digest = hashlib.sha256(handle.lower().encode("utf-8")).digest()
-    return "did:plc:" + base64.b32encode(digest).decode("ascii").lower()[:24]
-
-
-def _jwt(claims: dict[str, Any]) -> str:
-    header = _b64(b'{"typ":"at+jwt","alg":"ES256K"}')
-    return f"{header}.{_b64(json.dumps(claims).encode())}.{_b64(b'chorus-emulator')}"
-
-
-def _claims(token: str) -> dict[str, Any] | None:
-    """A token's claims; the emulator checks their meaning, not the signature."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except ValueError:
-        return None
-    sub = claims.get("sub") if isinstance(claims, dict) else None
-    return claims if isinstance(sub, str) and sub.startswith("did:") else None
-
-
-def mint_bluesky_session(
-    handle: str, *, did: str = "", ttl_s: float = 7200.0, dm_access: bool = True
-) -> dict[str, str]:
-    """A session the emulator accepts, made without a request (saves 20,000 sign-ins).
-
-    `dm_access=False` is an app password made without access to direct messages.
-    """
-    did, now = did or did_for_handle(handle), time.time()
-    base = {"sub": did, "aud": "did:web:emulator.invalid", "iat": int(now), "handle": handle}
-    scope = "com.atproto.access" if dm_access else NO_DM_SCOPE
-    access = _jwt({**base, "scope": scope, "exp": now + ttl_s})
-    refresh = _jwt(
-        {
-            **base,
-            "scope": "com.atproto.refresh",
-            "dm_access": dm_access,  # a renewed session keeps the app password's rights
-            "exp": now + _REFRESH_TTL_S,
-            "jti": _b64(os.urandom(12)),
-        }
-    )
-    return {"did": did, "handle": handle, "accessJwt": access, "refreshJwt": refresh}
-
-
-def _cid(data: bytes) -> str:
-    return "bafyrei" + base64.b32encode(hashlib.sha256(data).digest()).decode().lower()[:52]
-
-
-def _iso(moment: float) -> str:
-    stamp = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------- configuration
@@ -234,54 +167,10 @@ def _is_mastodon(request: _Request) -> bool:
     return request.path.startswith("/api/")
 
 
-class _Reply(Exception):
-    """Ends a request early with this answer."""
-
-    def __init__(self, status: int, payload: Any, headers: list[tuple[str, str]] | None = None):
-        super().__init__(status)
-        self.reply: Reply = (status, payload, headers or [])
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-    route: str = ""
-    out_headers: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def base(self) -> str:
-        return f"http://{self.headers.get('host', '127.0.0.1')}"
-
-    @property
-    def bearer(self) -> str:
-        value = self.headers.get("authorization", "")
-        return value[7:].strip() if value[:7].lower() == "bearer " else ""
-
-    def arg(self, name: str) -> str:
-        values = self.query.get(name) or self.query.get(f"{name}[]") or [""]
-        return values[0]
-
-    def json(self) -> dict[str, Any]:
-        if not self.body:
-            return {}
-        if self.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            form = parse_qs(self.body.decode("utf-8"))
-            return {k: (v if k.endswith("[]") else v[0]) for k, v in form.items()}
-        try:
-            data = json.loads(self.body)
-        except ValueError:
-            raise _Reply(400, {"error": "the body is not JSON"}) from None
-        return data if isinstance(data, dict) else {}
-
-
 # --------------------------------------------------------------------------- the server
 
 
-class Emulator:
+class Emulator(MastodonRoutes, BlueskyRoutes):
     """The ASGI app: all state lives here, touched only from the event loop."""
 
     def __init__(self) -> None:
@@ -659,375 +548,6 @@ class Emulator:
             raise _Reply(*self._error(request, 429, "")[:2], headers)
         window[1] += 1
         request.out_headers += self._rate_headers(request, limit, limit - int(window[1]), window[0])
-
-    # ----------------------------------------------------------------- Mastodon
-
-    def _m_token(self, request: _Request) -> str:
-        token = request.bearer
-        if not token:
-            raise _Reply(401, {"error": "The access token is invalid"})
-        if token in self.revoked:
-            self.counters["auth_rejected"] += 1
-            raise _Reply(401, {"error": "The access token was revoked"})
-        self._consume(request, token)
-        return token
-
-    def _m_account(self, request: _Request, token: str) -> dict[str, Any]:
-        account = self.m_accounts.get(token)
-        if account is None:
-            number = len(self.m_accounts) + 1
-            username = _USERNAME.sub("_", token)[:30] or f"user{number}"
-            account = self.m_accounts[token] = {
-                "id": str(number),
-                "username": username,
-                "acct": username,
-                "display_name": username,
-                "url": f"{request.base}/@{username}",
-                "avatar": "",
-                "followers_count": 0,
-                "following_count": 0,
-                "statuses_count": 0,
-                "created_at": _iso(time.time()),
-            }
-        return account
-
-    def _m_instance(self, request: _Request, _: str) -> Reply:
-        host = request.headers.get("host", "127.0.0.1")
-        return (
-            200,
-            {
-                "domain": host,
-                "uri": host,
-                "title": "Chorus network emulator",
-                "version": "4.3.0",
-                "configuration": {
-                    "statuses": {
-                        "max_characters": MASTODON_MAX_CHARACTERS,
-                        "max_media_attachments": 4,
-                        "characters_reserved_per_url": 23,
-                    },
-                    "media_attachments": {
-                        "supported_mime_types": ["image/jpeg", "image/png", "image/gif"],
-                        "image_size_limit": 16 * 1024 * 1024,
-                        "video_size_limit": 99 * 1024 * 1024,
-                        "description_limit": 1500,
-                    },
-                    "polls": {"max_options": 4, "max_characters_per_option": 50},
-                },
-            },
-            [],
-        )
-
-    def _m_verify(self, request: _Request, _: str) -> Reply:
-        return 200, self._m_account(request, self._m_token(request)), []
-
-    def _m_post_status(self, request: _Request, _: str) -> Reply:
-        token = self._m_token(request)
-        key = request.headers.get("idempotency-key", "")
-        if key and self.settings.honour_idempotency_key and (token, key) in self.idempotency:
-            self.counters["idempotent_replays"] += 1
-            return 200, self.statuses[self.idempotency[(token, key)]], []
-        form = request.json()
-        text = str(form.get("status") or "")
-        media_ids = [str(m) for m in form.get("media_ids") or form.get("media_ids[]") or []]
-        if not text.strip() and not media_ids:
-            return 422, {"error": "Validation failed: Text can't be blank"}, []
-        if len(text) > MASTODON_MAX_CHARACTERS:
-            limit = MASTODON_MAX_CHARACTERS
-            message = f"Validation failed: Text character limit of {limit} exceeded"
-            return 422, {"error": message}, []
-        attachments = []
-        for media_id in media_ids:
-            media = self.media.get(media_id)
-            if media is None or media["owner"] != token:
-                return 422, {"error": "Validation failed: Media attachments are invalid"}, []
-            if media["checks_left"] > 0:
-                message = "Cannot attach files that have not finished processing. Try again!"
-                return 422, {"error": message}, []
-            attachments.append(media["json"])
-        reply_to = str(form.get("in_reply_to_id") or "") or None
-        if reply_to is not None and reply_to not in self.statuses:
-            return 404, {"error": "Record not found"}, []
-        account = self._m_account(request, token)
-        status_id, now = str(next(self._ids)), time.time()
-        url = f"{account['url']}/{status_id}"
-        status = {
-            "id": status_id,
-            "created_at": _iso(now),
-            "in_reply_to_id": reply_to,
-            "sensitive": bool(form.get("sensitive")),
-            "spoiler_text": str(form.get("spoiler_text") or ""),
-            "visibility": str(form.get("visibility") or "public"),
-            "language": form.get("language"),
-            "uri": url,
-            "url": url,
-            "content": f"<p>{html.escape(text)}</p>",
-            "replies_count": 0,
-            "reblogs_count": 0,
-            "favourites_count": 0,
-            "media_attachments": attachments,
-            "poll": form.get("poll"),
-            "account": account,
-        }
-        self.statuses[status_id] = status
-        self.status_owner[status_id] = token
-        if key:
-            self.idempotency[(token, key)] = status_id
-        account["statuses_count"] += 1
-        self._published("mastodon", token, key, status_id, now, text)
-        return 200, status, []
-
-    def _m_statuses(self, request: _Request, _: str) -> Reply:
-        ids = request.query.get("id[]") or request.query.get("id") or []
-        return 200, [self.statuses[i] for i in ids if i in self.statuses], []
-
-    def _m_account_statuses(self, request: _Request, account_id: str) -> Reply:
-        self._m_token(request)
-        owner = next((t for t, a in self.m_accounts.items() if a["id"] == account_id), None)
-        if owner is None:
-            return 404, {"error": "Record not found"}, []
-        limit = min(int(request.arg("limit") or 20), 40)
-        before = int(request.arg("max_id") or 0)
-        found = []
-        for status_id in reversed(self.statuses):  # ids grow with time: newest first
-            if self.status_owner.get(status_id) == owner and not (
-                before and int(status_id) >= before
-            ):
-                found.append(self.statuses[status_id])
-                if len(found) == limit:
-                    break
-        return 200, found, []
-
-    def _m_status(self, request: _Request, status_id: str) -> Reply:
-        if request.bearer:
-            self._m_token(request)
-        status = self.statuses.get(status_id)
-        return (200, status, []) if status else (404, {"error": "Record not found"}, [])
-
-    def _m_delete(self, request: _Request, status_id: str) -> Reply:
-        token = self._m_token(request)
-        if self.status_owner.get(status_id) != token:
-            return 404, {"error": "Record not found"}, []
-        status = self.statuses.pop(status_id)
-        del self.status_owner[status_id]
-        self.counters["posts_deleted"] += 1
-        status["account"]["statuses_count"] -= 1
-        return 200, status, []
-
-    def _m_upload(self, request: _Request, _: str) -> Reply:
-        token = self._m_token(request)
-        media_id = str(next(self._ids))
-        checks = int(self.settings.media_processing_checks)
-        url = f"{request.base}/media/{media_id}"
-        media = {
-            "id": media_id,
-            "type": "image",
-            "url": None if checks else url,
-            "preview_url": None if checks else url,
-            "description": None,
-            "meta": {"bytes": len(request.body)},
-        }
-        self.media[media_id] = {"owner": token, "checks_left": checks, "json": media, "url": url}
-        return (202 if checks else 200), media, []
-
-    def _m_media(self, request: _Request, media_id: str) -> Reply:
-        token = self._m_token(request)
-        media = self.media.get(media_id)
-        if media is None or media["owner"] != token:
-            return 404, {"error": "Record not found"}, []
-        if media["checks_left"] > 0:
-            media["checks_left"] -= 1
-            return 206, media["json"], []
-        media["json"].update(url=media["url"], preview_url=media["url"])
-        return 200, media["json"], []
-
-    # ----------------------------------------------------------------- Bluesky
-
-    @staticmethod
-    def _x(status: int, name: str, message: str) -> _Reply:
-        return _Reply(status, {"error": name, "message": message})
-
-    def _did_of(self, actor: str) -> str:
-        """A handle's or DID's DID, learning the handle on the way."""
-        if actor.startswith("did:"):
-            return actor
-        did = did_for_handle(actor)
-        self.handles.setdefault(did, actor.lower())
-        return did
-
-    def _b_auth(self, request: _Request, scope: str | tuple[str, ...] = _ACCESS_SCOPES) -> str:
-        token = request.bearer
-        if not token:
-            raise self._x(401, "AuthMissing", "Authentication Required")
-        claims = _claims(token)
-        if claims is None:
-            raise self._x(400, "InvalidToken", "Token could not be verified")
-        if claims.get("scope") not in ((scope,) if isinstance(scope, str) else scope):
-            raise self._x(400, "InvalidToken", "Bad token scope")
-        did = str(claims["sub"])
-        if "handle" in claims:
-            self.handles.setdefault(did, str(claims["handle"]))
-        if did in self.revoked:
-            self.counters["auth_rejected"] += 1
-            revoked = "Token has been revoked" if scope == "com.atproto.refresh" else ""
-            raise self._x(400, "ExpiredToken", revoked or "Token has expired")
-        if float(claims.get("exp", 0)) <= time.time():
-            raise self._x(400, "ExpiredToken", "Token has expired")
-        self.b_accounts.add(did)
-        self._consume(request, did)
-        return did
-
-    def _doc_for(self, request: _Request, did: str) -> dict[str, Any]:
-        handle = self.handles.get(did)
-        return {
-            "@context": ["https://www.w3.org/ns/did/v1"],
-            "id": did,
-            "alsoKnownAs": [f"at://{handle}"] if handle else [],
-            "verificationMethod": [],
-            "service": [
-                {
-                    "id": "#atproto_pds",
-                    "type": "AtprotoPersonalDataServer",
-                    "serviceEndpoint": request.base,
-                }
-            ],
-        }
-
-    def _session(self, request: _Request, did: str, *, dm_access: bool = True) -> dict[str, Any]:
-        handle = self.handles.get(did, "handle.invalid")
-        ttl_s = float(self.settings.access_ttl_s)
-        session = mint_bluesky_session(handle, did=did, ttl_s=ttl_s, dm_access=dm_access)
-        return {
-            "did": did,
-            "handle": handle,
-            "email": f"{handle}@emulator.invalid",
-            "emailConfirmed": True,
-            "active": True,
-            "didDoc": self._doc_for(request, did),
-            "accessJwt": session["accessJwt"],
-            "refreshJwt": session["refreshJwt"],
-        }
-
-    def _did_document(self, request: _Request, did: str) -> Reply:
-        if not did.startswith("did:plc:"):
-            return 404, {"message": f"DID not registered: {did}"}, []
-        return 200, self._doc_for(request, did), []
-
-    def _b_create_session(self, request: _Request, _: str) -> Reply:
-        body = request.json()
-        identifier = str(body.get("identifier") or "").strip().lower()
-        if not identifier or not body.get("password"):
-            raise self._x(400, "InvalidRequest", "Input must have identifier and password")
-        if "@" in identifier and not identifier.startswith("did:"):
-            identifier = identifier.split("@")[0] + ".test"
-        did = self._did_of(identifier)
-        if did in self.revoked:
-            self.counters["auth_rejected"] += 1
-            raise self._x(401, "AuthenticationRequired", "Invalid identifier or password")
-        self.b_accounts.add(did)
-        self._consume(request, did)
-        return 200, self._session(request, did), []
-
-    def _b_refresh_session(self, request: _Request, _: str) -> Reply:
-        did = self._b_auth(request, scope="com.atproto.refresh")
-        dm_access = (_claims(request.bearer) or {}).get("dm_access", True) is not False
-        return 200, self._session(request, did, dm_access=dm_access), []
-
-    def _b_get_session(self, request: _Request, _: str) -> Reply:
-        session = self._session(request, self._b_auth(request))
-        del session["accessJwt"], session["refreshJwt"]
-        return 200, session, []
-
-    def _b_resolve_handle(self, request: _Request, _: str) -> Reply:
-        handle = request.arg("handle").strip()
-        if not handle:
-            raise self._x(400, "InvalidRequest", 'Params must have the property "handle"')
-        return 200, {"did": self._did_of(handle)}, []
-
-    def _b_profile(self, request: _Request, _: str) -> Reply:
-        self._b_auth(request)
-        did = self._did_of(request.arg("actor"))
-        profile = {
-            "did": did,
-            "handle": self.handles.get(did, "handle.invalid"),
-            "displayName": "",
-            "followersCount": 0,
-            "followsCount": 0,
-            "postsCount": self.b_posts[did],
-        }
-        return 200, profile, []
-
-    def _repo(self, request: _Request, body: dict[str, Any]) -> tuple[str, str, str]:
-        did = self._b_auth(request)
-        if self._did_of(str(body.get("repo") or "")) != did:
-            raise self._x(401, "AuthenticationRequired", "Authentication Required")
-        collection = str(body.get("collection") or "")
-        if not collection:
-            raise self._x(400, "InvalidRequest", 'Input must have the property "collection"')
-        return did, collection, str(body.get("rkey") or "")
-
-    def _tid(self) -> str:
-        value = max(int(time.time() * 1_000_000), self._tid_last + 1)
-        self._tid_last = value
-        value = (value << 10) | 1
-        return "".join(_TID_CHARS[(value >> (5 * i)) & 31] for i in reversed(range(13)))
-
-    def _b_create_record(self, request: _Request, _: str) -> Reply:
-        body = request.json()
-        did, collection, rkey = self._repo(request, body)
-        record = body.get("record")
-        if not isinstance(record, dict):
-            raise self._x(400, "InvalidRequest", 'Input must have the property "record"')
-        if rkey and (not _RKEY.fullmatch(rkey) or rkey in (".", "..")):
-            raise self._x(400, "InvalidRequest", f"Invalid record key: {rkey}")
-        text = str(record.get("text") or "")
-        if collection == "app.bsky.feed.post" and len(text) > BLUESKY_MAX_GRAPHEMES:
-            raise self._x(
-                400,
-                "InvalidRequest",
-                f"Invalid app.bsky.feed.post record: Record/text must not be longer than "
-                f"{BLUESKY_MAX_GRAPHEMES} graphemes",
-            )
-        rkey = rkey or self._tid()
-        if (did, collection, rkey) in self.records:
-            self.counters["duplicate_rkeys"] += 1
-            raise self._x(500, "InternalServerError", "Internal Server Error")
-        uri = f"at://{did}/{collection}/{rkey}"
-        cid = _cid(json.dumps(record, sort_keys=True).encode() + uri.encode())
-        self.records[(did, collection, rkey)] = {"uri": uri, "cid": cid, "value": record}
-        self.b_posts[did] += 1
-        self._published("bluesky", did, rkey, uri, time.time(), text)
-        commit = {"cid": _cid(cid.encode()), "rev": self._tid()}
-        return 200, {"uri": uri, "cid": cid, "commit": commit, "validationStatus": "valid"}, []
-
-    def _b_get_record(self, request: _Request, _: str) -> Reply:
-        if request.bearer:
-            self._b_auth(request)
-        did = self._did_of(request.arg("repo"))
-        key = (did, request.arg("collection"), request.arg("rkey"))
-        found = self.records.get(key)
-        if found is None:
-            uri = "at://" + "/".join(key)
-            raise self._x(400, "RecordNotFound", f"Could not locate record: {uri}")
-        return 200, found, []
-
-    def _b_delete_record(self, request: _Request, _: str) -> Reply:
-        did, collection, rkey = self._repo(request, request.json())
-        if self.records.pop((did, collection, rkey), None) is None:
-            return 200, {}, []
-        self.counters["posts_deleted"] += 1
-        self.b_posts[did] -= 1
-        return 200, {"commit": {"cid": _cid(rkey.encode()), "rev": self._tid()}}, []
-
-    def _b_upload_blob(self, request: _Request, _: str) -> Reply:
-        self._b_auth(request)
-        blob = {
-            "$type": "blob",
-            "ref": {"$link": _cid(request.body)},
-            "mimeType": request.headers.get("content-type", "application/octet-stream"),
-            "size": len(request.body),
-        }
-        return 200, {"blob": blob}, []
 
     # ----------------------------------------------------------------- events
 

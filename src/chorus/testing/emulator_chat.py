@@ -72,7 +72,7 @@ class ChatService:
         if request.headers.get("atproto-proxy", "") != CHAT_PROXY:
             raise x(400, "InvalidRequest", f"No service configured for {request.route}")
         did = self.emulator._b_auth(request)
-        from chorus.testing.emulator import _claims
+        from chorus.testing.emulator_bluesky import _claims
 
         claims = _claims(request.bearer) or {}
         if claims.get("scope") == NO_DM_SCOPE:
@@ -250,6 +250,6 @@ class ChatService:
 
 
 def _iso(moment: float) -> str:
-    from chorus.testing.emulator import _iso as emulator_iso
+    from chorus.testing.emulator_http import _iso as emulator_iso
 
     return emulator_iso(moment)

@@ -37,7 +37,7 @@ from chorus.testing.emulator_linkedin_rest import LinkedInError, LinkedInRest
 from chorus.testing.emulator_meta_wire import form_params
 
 if TYPE_CHECKING:
-    from chorus.testing.emulator import _Request
+    from chorus.testing.emulator_http import _Request
 
 Reply = tuple[int, Any, list[tuple[str, str]]]
 PREFIX = "/linkedin/"

@@ -32,7 +32,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from chorus.testing.emulator import Reply, _Request
+from chorus.testing.emulator_http import Reply, _Request
 from chorus.testing.emulator_meta_instagram import InstagramRoutes
 from chorus.testing.emulator_meta_wire import (
     VERSION_PATH,

@@ -16,8 +16,8 @@ from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qs
 
-from chorus.testing.emulator import Reply, _Request
 from chorus.testing.emulator_answers import HtmlPage
+from chorus.testing.emulator_http import Reply, _Request
 
 VERSION_PATH = re.compile(r"^/v\d+\.\d+/")
 PUBLISH_ROUTES = frozenset(

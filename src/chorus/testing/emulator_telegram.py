@@ -147,7 +147,7 @@ class TelegramBotApi:
             raise Refused(401, "Unauthorized")
         rule = self.emulator.settings.rate_limit
         if rule is not None:
-            from chorus.testing.emulator import _Reply
+            from chorus.testing.emulator_http import _Reply
 
             try:
                 self.emulator._consume(request, token)

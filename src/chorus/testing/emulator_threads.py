@@ -23,7 +23,7 @@ from chorus.testing.emulator_answers import HtmlPage
 from chorus.testing.emulator_meta_wire import GraphError, MetaFault, form_params, graph_time
 
 if TYPE_CHECKING:
-    from chorus.testing.emulator import _Request
+    from chorus.testing.emulator_http import _Request
 
 Reply = tuple[int, Any, list[tuple[str, str]]]
 PREFIX = "/threads/"

@@ -34,7 +34,7 @@ from chorus.testing.emulator_meta_wire import form_params
 from chorus.testing.emulator_tiktok_posting import Posting, TikTokError, envelope
 
 if TYPE_CHECKING:
-    from chorus.testing.emulator import _Request
+    from chorus.testing.emulator_http import _Request
 
 Reply = tuple[int, Any, list[tuple[str, str]]]
 PREFIX = "/tiktok/"

@@ -20,7 +20,7 @@ import httpx
 from chorus.text import count
 
 if TYPE_CHECKING:
-    from chorus.testing.emulator import _Request
+    from chorus.testing.emulator_http import _Request
 
 Reply = tuple[int, Any, list[tuple[str, str]]]
 MB = 1024 * 1024

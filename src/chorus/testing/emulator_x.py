@@ -176,7 +176,7 @@ class XApi(XOAuth, XMedia):
         if user["username"] in self.emulator.revoked:
             self.emulator.counters["auth_rejected"] += 1
             raise Problem(401, "Unauthorized")
-        from chorus.testing.emulator import _Reply
+        from chorus.testing.emulator_http import _Reply
 
         try:
             self.emulator._consume(request, user["username"])

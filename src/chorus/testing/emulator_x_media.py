@@ -10,7 +10,7 @@ from chorus.testing.emulator_telegram import _params as request_params
 from chorus.testing.emulator_x_oauth import Problem
 
 if TYPE_CHECKING:
-    from chorus.testing.emulator import _Request
+    from chorus.testing.emulator_http import _Request
 
 Reply = tuple[int, Any, list[tuple[str, str]]]
 CHUNK_LIMIT = 5 * 1024 * 1024

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from chorus.testing.emulator_answers import HtmlPage
 
 if TYPE_CHECKING:
-    from chorus.testing.emulator import _Request
+    from chorus.testing.emulator_http import _Request
 
 Reply = tuple[int, Any, list[tuple[str, str]]]
 

@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from chorus.networks.providers.base import Credentials
-from chorus.testing.emulator import mint_bluesky_session
+from chorus.testing.emulator_bluesky import mint_bluesky_session
 from chorus.testing.emulator_meta import APP_ID, APP_SECRET, meta_settings
 
 Step = dict[str, Any]
