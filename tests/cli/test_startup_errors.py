@@ -18,7 +18,7 @@ def run_chorus(*args, tmp_path, **env):
         env=full_env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # migrating and seeding the demo: a safety net, not a speed check
     )
 
 
