@@ -70,7 +70,7 @@ def _list_context(request) -> dict:
         "page": page,
         "query": query.urlencode(),
         "counts": selectors.counts(membership),
-        "refresh_seconds": live.LIST_SAFETY_SECONDS,
+        "list_refresh_seconds": live.LIST_SAFETY_SECONDS,
         "can_work": role_can(membership.role, Capability.WORK_INBOX),
     }
 
@@ -113,7 +113,7 @@ def _conversation_context(request, conversation_id: int) -> dict:
             selectors.contact_activity(conversation.contact) if conversation.contact else {}
         ),
         "post_activity": _post_activity(conversation),
-        "refresh_seconds": live.TIMELINE_SAFETY_SECONDS,
+        "timeline_refresh_seconds": live.TIMELINE_SAFETY_SECONDS,
         "present": presence.present_others(actor=membership, conversation=conversation),
     }
 

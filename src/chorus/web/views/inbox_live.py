@@ -27,8 +27,6 @@ def probe_context(request, conversation_id: int | None) -> dict:
     return {
         "probe_token": f"{listed}.{opened}",
         "probe_seconds": live.PROBE_SECONDS,
-        "list_safety_seconds": live.LIST_SAFETY_SECONDS,
-        "timeline_safety_seconds": live.TIMELINE_SAFETY_SECONDS,
     }
 
 
