@@ -94,6 +94,7 @@ class OpenPage(threading.Thread):
         self.awaited: dict[str, float | None] = {}
         self.stop = threading.Event()
         self.probes = self.lists = 0
+        self.ready = threading.Event()  # the page is open: mentions may start
 
     def look(self, body: str) -> None:
         seen = time.perf_counter()
@@ -108,8 +109,10 @@ class OpenPage(threading.Thread):
 
         time.sleep(random.random() * live.PROBE_SECONDS)  # any phase relative to the mentions
         body = self.client.get("/inbox/").content.decode()
+        self.look(body)
         token = re.search(r"since=([\w.-]+)", body).group(1)
         listed = time.perf_counter()
+        self.ready.set()
         while not self.stop.is_set():
             answer = self.client.get("/inbox/changes/", {"since": token})
             self.probes += 1
@@ -228,6 +231,7 @@ def main() -> None:
             feeder.connected.wait(10)
     page = OpenPage(owner)
     page.start()
+    page.ready.wait(30)
     delays = []
     try:
         for n in range(args.samples):
@@ -267,7 +271,7 @@ def main() -> None:
             f"p50 {percentile(delays, 0.5):.2f} s, p95 {percentile(delays, 0.95):.2f} s, "
             f"max {max(delays):.2f} s (goal p95 <= {goal} s)"
         )
-        print("each, sorted: " + " ".join(f"{d:.2f}" for d in sorted(delays)))
+        print("each, in order: " + " ".join(f"{d:.2f}" for d in delays))
 
 
 if __name__ == "__main__":
