@@ -179,6 +179,8 @@ def test_an_open_page_makes_its_workspaces_accounts_due_and_no_other(
     assert PollState.objects.get(account=account).next_poll_at <= timezone.now()
     assert PollState.objects.get(account=account).next_poll_at >= before
     assert PollState.objects.get(account=theirs).next_poll_at > timezone.now()
+    assert ingest._claim(account, timezone.now()) is not None  # the worker may poll it now
+    assert ingest._claim(theirs, timezone.now()) is None  # not before its interval
 
 
 def test_an_account_polled_moments_ago_streaming_or_being_polled_waits(
