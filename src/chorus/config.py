@@ -182,19 +182,22 @@ def queue(directory: Path) -> dict:
     url = env("CHORUS_QUEUE_URL") or f"sqlite:///{directory / 'queue.sqlite3'}"
     scheme = urlsplit(url).scheme
     common = {"name": "chorus", "immediate": False, "utc": True}
+    # An idle worker looks at the queue at least every second (Huey's default backs off
+    # to 10 s): a poll the open inbox page hurries (inbox.live) starts within a second.
+    idle = {"max_delay": 1.0}
     if scheme == "sqlite":
         return {
             **common,
             "huey_class": "huey.SqliteHuey",
             "filename": url.removeprefix("sqlite:///"),
-            "consumer": {"workers": 4, "worker_type": "thread"},
+            "consumer": {"workers": 4, "worker_type": "thread", **idle},
         }
     if scheme in {"redis", "rediss"}:
         return {
             **common,
             "huey_class": "huey.PriorityRedisHuey",
             "url": url,
-            "consumer": {"workers": 8, "worker_type": "thread"},
+            "consumer": {"workers": 8, "worker_type": "thread", **idle},
         }
     raise ConfigError(
         f"CHORUS_QUEUE_URL={redact_url(url)}: use sqlite:///path (embedded, the default) "

@@ -17,6 +17,7 @@ from chorus.web.views import (
     connect_meta,
     governance,
     inbox,
+    inbox_live,
     inbox_setup,
     inbox_suggested,
     links,
@@ -308,6 +309,7 @@ urlpatterns = [
     path("analytics/shared/<str:token>/", analytics_reports.report_shared, name="report_shared"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/list/", inbox.inbox_list, name="inbox_list"),
+    path("inbox/changes/", inbox_live.inbox_changes, name="inbox_changes"),
     path("inbox/bulk/", inbox.inbox_bulk, name="inbox_bulk"),
     path("inbox/suggested/", inbox_suggested.inbox_suggested, name="inbox_suggested"),
     path(

@@ -549,15 +549,22 @@ def accounts_due(now: datetime) -> list[int]:
 
 
 def _claim(account: SocialAccount, now: datetime) -> PollState | None:
-    """Take the account's due poll for LEASE, so two workers never poll it at once."""
+    """Take the account's due poll for LEASE, so two workers never poll it at once. The
+    claim also sets `last_poll_at` (the finished poll writes the same time), so a poll
+    under way is recognisable: see `under_way`."""
     state = _state(account, now)
     claimed = PollState.objects.filter(pk=state.pk, next_poll_at__lte=now).update(
-        next_poll_at=now + LEASE
+        next_poll_at=now + LEASE, last_poll_at=now
     )
     if not claimed:
         return None
     state.refresh_from_db()
     return state
+
+
+def under_way(next_poll_at: datetime, last_poll_at: datetime | None) -> bool:
+    """Is a worker polling the account now (its claim's LEASE still running)?"""
+    return last_poll_at is not None and next_poll_at - last_poll_at == LEASE
 
 
 def _finish(state: PollState, now: datetime, **fields) -> None:

@@ -293,7 +293,7 @@ class PollState(models.Model):
     next_poll_at = models.DateTimeField()
     interval_seconds = models.PositiveIntegerField(default=60)
     health = models.CharField(max_length=20, choices=PollHealth.choices, default=PollHealth.OK)
-    last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_poll_at = models.DateTimeField(null=True, blank=True)  # set when a poll is claimed
     last_error = models.TextField(blank=True)
     failures = models.PositiveIntegerField(default=0)
     backfill_done = models.BooleanField(default=False)

@@ -1,9 +1,10 @@
 """Collision detection: who else has a conversation open, and who is writing a reply.
 
 Kept in the database (Chorus runs several web processes and configures no shared cache):
-one row per (conversation, member), renewed by the pane's timeline poll (`seen_at`) and by
-the reply box while keys are pressed (`typed_at`). A row counts for PRESENCE_SECONDS, so a
-tab that closes or a member who stops typing drops out without any "left" message.
+one row per (conversation, member), renewed by the page's change probe (`seen_at`, see
+`inbox.live`) and by the reply box while keys are pressed (`typed_at`). A row counts for
+PRESENCE_SECONDS, so a tab that closes or a member who stops typing drops out without any
+"left" message.
 """
 
 from __future__ import annotations

@@ -122,6 +122,21 @@ def reserve_server_background(server: Server, requests: int, now: datetime) -> d
     return None
 
 
+def background_ample(account: SocialAccount, now: datetime, share: float) -> bool:
+    """Is at least `share` of the account's rate window and of its server's budget still
+    unspent? Charges nothing: an optional extra reader (the inbox's fast polling while a
+    page is open) asks first and keeps to its normal pace when the answer is no."""
+    if _own_budget_short(account, 0, now, share):
+        return False
+    budget = budget_for(account.provider) if account.server else None
+    if budget is None:
+        return True
+    row = ServerBudget.objects.filter(provider=account.provider, server=account.server).first()
+    if row is None or row.window_ends_at <= now:
+        return True
+    return row.limit - row.used >= ceil(row.limit * share)
+
+
 def charge(extra: Counter[Server]) -> None:
     """Count further requests (thread parts, media uploads) against budgeted servers."""
     for (provider, server), count in extra.items():

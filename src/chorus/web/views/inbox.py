@@ -1,7 +1,8 @@
 """The inbox: the filtered list, one conversation, replying and working the queue.
 
-Live update is htmx polling (`hx-trigger="every 3s"`) of two small fragments, the list and
-the open conversation's timeline: see docs/inbox.md for why not server-sent events.
+Live update: a change probe (`inbox_live`) asked every second makes htmx fetch the list or
+the open conversation's timeline again when they changed, each also fetched on a slow safety
+timer; see docs/inbox.md for why not server-sent events.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from chorus.accounts.roles import Capability, role_can
 from chorus.accounts.selectors import members_of, teams_of
 from chorus.core.errors import ServiceError
-from chorus.inbox import presence, replies, selectors, services, targets
+from chorus.inbox import live, presence, replies, selectors, services, targets
 from chorus.inbox.ingest import poll_states
 from chorus.inbox.models import (
     ActivityKind,
@@ -29,8 +30,7 @@ from chorus.inbox.models import (
 )
 from chorus.networks import selectors as network_selectors
 from chorus.web.views.common import member_required
-
-LIVE_SECONDS = 3  # p95 from arrival to the open page within 5 s (bench/inbox_live.py)
+from chorus.web.views.inbox_live import LIST_CHANGED, probe_context
 
 
 def filters_from(params) -> selectors.InboxFilters:
@@ -70,7 +70,7 @@ def _list_context(request) -> dict:
         "page": page,
         "query": query.urlencode(),
         "counts": selectors.counts(membership),
-        "live_seconds": LIVE_SECONDS,
+        "list_refresh_seconds": live.LIST_SAFETY_SECONDS,
         "can_work": role_can(membership.role, Capability.WORK_INBOX),
     }
 
@@ -113,7 +113,7 @@ def _conversation_context(request, conversation_id: int) -> dict:
             selectors.contact_activity(conversation.contact) if conversation.contact else {}
         ),
         "post_activity": _post_activity(conversation),
-        "live_seconds": LIVE_SECONDS,
+        "timeline_refresh_seconds": live.TIMELINE_SAFETY_SECONDS,
         "present": presence.present_others(actor=membership, conversation=conversation),
     }
 
@@ -133,13 +133,14 @@ def inbox(request):
     opened = request.GET.get("c", "")
     if opened.isdigit():
         context.update(_conversation_context(request, int(opened)))
+    context.update(probe_context(request, int(opened) if opened.isdigit() else None))
     return render(request, "inbox/inbox.html", context)
 
 
 @member_required(Capability.VIEW_INBOX)
 @require_GET
 def inbox_list(request):
-    """The list fragment, polled every few seconds (live update)."""
+    """The list fragment, fetched when the probe saw a change (and every LIST_SAFETY_SECONDS)."""
     return render(request, "inbox/_list.html", _list_context(request))
 
 
@@ -157,7 +158,7 @@ def conversation(request, conversation_id: int):
 @member_required(Capability.VIEW_INBOX)
 @require_GET
 def conversation_timeline(request, conversation_id: int):
-    """The open conversation's messages, polled every few seconds (live update)."""
+    """The open conversation's messages, fetched when the probe saw them change."""
     return render(request, "inbox/_timeline.html", _conversation_context(request, conversation_id))
 
 
@@ -173,10 +174,13 @@ def conversation_typing(request, conversation_id: int):
 
 
 def _back(request, conversation_id: int):
-    """After an action: the conversation pane for htmx, else the page."""
+    """After an action: the conversation pane for htmx (and the list fetched again, its row
+    may have changed), else the page."""
     if request.headers.get("HX-Request"):
         context = {**_conversation_context(request, conversation_id), **_choices(request)}
-        return render(request, "inbox/_conversation.html", context)
+        response = render(request, "inbox/_conversation.html", context)
+        response["HX-Trigger"] = LIST_CHANGED
+        return response
     return redirect(f"{reverse('inbox')}?c={conversation_id}")
 
 
