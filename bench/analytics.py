@@ -78,6 +78,8 @@ def seed_dashboards(args):
 
 def seeded(args):
     """The accounts an earlier run seeded (`--reuse`), their rollups rebuilt and timed."""
+    from django.db import connection
+
     from chorus.accounts.models import Membership
     from chorus.analytics import rollups
     from chorus.networks.models import SocialAccount
@@ -92,6 +94,8 @@ def seeded(args):
         raise SystemExit("--reuse: nothing seeded in this database yet")
     started = time.monotonic()
     days, hours = rollups.rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     print(
         f"reusing {len(accounts)} seeded accounts; rollups rebuilt in "
         f"{time.monotonic() - started:.1f} s ({days:,} account-days, {hours:,} account-hours)"

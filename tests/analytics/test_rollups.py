@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chorus.analytics import besttime, dashboards, figures, rollups
+from chorus.analytics import besttime, dashboards, figures, grids, rollups
 from chorus.analytics.collection import record_readings
 from chorus.analytics.models import AccountDayTotal, AccountHourPosts, PostDaily, TrackedPost
 from chorus.analytics.selectors import Scope
@@ -107,11 +107,11 @@ def test_best_time_grid_from_the_rollup_is_the_posts_grid(owner, zone):
     for _ in range(10):
         since = START + timedelta(minutes=rng.randrange(SPAN_DAYS * 1440))
         posts = TrackedPost.objects.filter(account=acct, published_at__gte=since, collections__gt=0)
-        rolled = dashboards.weekday_hour_rolled([acct.pk], zone, since, read=True)
+        rolled = grids.weekday_hour_rolled([acct.pk], zone, since, read=True)
         if zone == "Asia/Kolkata" and posts.exists():
             assert rolled is None  # a UTC hour is two local half-hours: read the posts
         else:
-            assert rolled == dashboards.weekday_hour(posts, zone)
+            assert rolled == grids.weekday_hour(posts, zone)
     now = START + timedelta(days=SPAN_DAYS + 1)
     best = besttime.best_times(acct, zone=zone, now=now)
     posts = TrackedPost.objects.filter(
@@ -119,7 +119,7 @@ def test_best_time_grid_from_the_rollup_is_the_posts_grid(owner, zone):
         published_at__gte=now - timedelta(days=besttime.HISTORY_DAYS),
         collections__gt=0,
     )
-    assert best.grid == dashboards.weekday_hour(posts, zone)
+    assert best.grid == grids.weekday_hour(posts, zone)
 
 
 def test_posts_filters_read_the_posts_rows(owner, history):

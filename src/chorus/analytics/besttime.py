@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chorus.accounts.models import Membership
-from chorus.analytics.dashboards import Cell, weekday_hour, weekday_hour_rolled
+from chorus.analytics.grids import Cell, weekday_hour, weekday_hour_rolled
 from chorus.analytics.models import TrackedPost
 from chorus.analytics.selectors import access_scope, analytics_accounts
 from chorus.core.errors import NotFound

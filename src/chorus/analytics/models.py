@@ -147,7 +147,7 @@ class AccountHourPosts(models.Model):
     """One account's tracked posts published within one UTC hour (`hour`, its start): how
     many, how many read at least once, and their lifetime engagements (all of them, and
     those of the read ones). The weekday-by-hour grids fold these into local weekdays and
-    hours instead of placing every post (`dashboards.weekday_hour_rolled`)."""
+    hours instead of placing every post (`grids.weekday_hour_rolled`)."""
 
     account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
     hour = models.DateTimeField()

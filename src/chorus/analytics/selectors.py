@@ -18,11 +18,10 @@ from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability, role_can
-from chorus.analytics import rollups
+from chorus.analytics.grids import Cell, weekday_hour_rolled
 from chorus.analytics.models import (
     COUNTS,
     AccountDayTotal,
-    AccountHourPosts,
     PostDaily,
     TrackedPost,
 )
@@ -118,26 +117,23 @@ class Scope:
         """Whether figures read the per-account rollups (no post filter asks for posts)."""
         return self.use_rollups and not self.filters_posts
 
-    def published_count(self) -> int:
-        """How many posts were published during the period: from the hourly rollup where
-        the filters allow it (whole UTC hours; parts of hours at either end, in zones
-        whose offset is not whole hours, from the posts)."""
+    def rolled_grid(self) -> list[list[Cell]] | None:
+        """The weekday-by-hour grid of the posts published during the period, from the
+        hourly rollup; None where it does not apply (post filters; a zone whose offset is
+        not a whole number of hours)."""
         if not self.rolled_up:
-            return self.published().count()
-        first, last, edges = rollups.whole_hours(
-            self.moment(self.start), self.moment(self.end + timedelta(days=1))
+            return None
+        start, end = self.moment(self.start), self.moment(self.end + timedelta(days=1))
+        return self.memo(
+            "rolled_grid", lambda: weekday_hour_rolled(self.account_ids, self.zone, start, end)
         )
-        count = 0
-        if first is not None:
-            count = (
-                AccountHourPosts.objects.filter(
-                    account_id__in=self.account_ids, hour__gte=first, hour__lt=last
-                ).aggregate(n=Sum("posts"))["n"]
-                or 0
-            )
-        if edges:
-            count += self.posts().filter(edges).count()
-        return count
+
+    def published_count(self) -> int:
+        """How many posts were published during the period."""
+        grid = self.rolled_grid()
+        if grid is None:
+            return self.published().count()
+        return sum(cell.posts for row in grid for cell in row)
 
     def daily(self) -> QuerySet[PostDaily] | QuerySet[AccountDayTotal]:
         """What the scope's posts gained on each day of the period: rows with `account`,
