@@ -132,8 +132,9 @@ def _insert_select(model, columns: list[str], rows: QuerySet) -> int:
 def rebuild(account_ids: Iterable[int] | None = None, *, apps=None) -> tuple[int, int]:
     """Recompute both rollups from `PostDaily` and `TrackedPost` (of these accounts, or
     all), one `INSERT … SELECT` each; returns the rows written (days, hours). Run it where
-    no collection writes meanwhile (it replaces rows, it does not add to them). `apps`:
-    a migration's historical models."""
+    no collection writes meanwhile (it replaces rows, it does not add to them). Rows are
+    written in time order, as collection adds them, so a period's rows sit together on
+    disk. `apps`: a migration's historical models."""
     get = (apps or installed_apps).get_model
     post_daily, tracked = get("analytics", "PostDaily"), get("analytics", "TrackedPost")
     day_totals = get("analytics", "AccountDayTotal")
@@ -150,7 +151,8 @@ def rebuild(account_ids: Iterable[int] | None = None, *, apps=None) -> tuple[int
             post_daily.objects.filter(**only)
             .order_by()
             .values("account_id", "day")
-            .annotate(**{f"sum_{n}": Sum(n) for n in DAY_FIELDS}),
+            .annotate(**{f"sum_{n}": Sum(n) for n in DAY_FIELDS})
+            .order_by("day", "account_id"),
         )
         hours = _insert_select(
             hour_posts,
@@ -164,6 +166,7 @@ def rebuild(account_ids: Iterable[int] | None = None, *, apps=None) -> tuple[int
                 n_engagements=Coalesce(Sum(engagements), Value(0)),
                 n_read_posts=Count("pk", filter=read),
                 n_read_engagements=Coalesce(Sum(engagements, filter=read), Value(0)),
-            ),
+            )
+            .order_by("at", "account_id"),
         )
     return days, hours
