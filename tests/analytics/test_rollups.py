@@ -2,6 +2,7 @@
 recomputation from the collected rows, and every figure that reads them answers exactly
 what it answers from the posts' rows, on random history in several time zones."""
 
+import io
 import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -133,3 +134,14 @@ def test_posts_filters_read_the_posts_rows(owner, history):
     )
     assert not scope.rolled_up and scope.daily().model is PostDaily
     assert replace(scope, language="", _memo={}).daily().model is AccountDayTotal
+
+
+def test_the_rebuild_command_repairs_the_rollups(owner, history):
+    from django.core.management import call_command
+
+    kept = rollup_rows()
+    AccountDayTotal.objects.update(likes=999)
+    AccountHourPosts.objects.all().delete()
+    call_command("rebuild_analytics_rollups", "--account", str(history.pk), stdout=io.StringIO())
+    assert rollup_rows() == kept
+    assert AccountDayTotal.objects.filter(account=history, day=date(2026, 11, 22)).get().likes == -1
