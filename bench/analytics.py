@@ -14,6 +14,7 @@
 
     python bench/analytics.py
     python bench/analytics.py --accounts 50 --posts 20000 --no-collection
+    python bench/analytics.py --reuse --no-collection     # measure again, same rows
     python bench/analytics.py --database-url postgres://postgres@127.0.0.1:5432/chorus_analytics_bench
 """
 
@@ -42,7 +43,14 @@ def seed_dashboards(args):
     from django.utils import timezone
 
     from chorus.accounts.models import Membership
-    from chorus.analytics.models import AccountDaily, PostDaily, PostSnapshot, TrackedPost
+    from chorus.analytics.models import (
+        AccountDaily,
+        AccountDayTotal,
+        AccountHourPosts,
+        PostDaily,
+        PostSnapshot,
+        TrackedPost,
+    )
     from chorus.networks.models import SocialAccount
     from chorus.testing import load
 
@@ -57,6 +65,8 @@ def seed_dashboards(args):
         "post-day rollups": PostDaily.objects.count(),
         "snapshots": PostSnapshot.objects.count(),
         "account-day rows": AccountDaily.objects.count(),
+        "account-day totals (rollup)": AccountDayTotal.objects.count(),
+        "account-hour rows (rollup)": AccountHourPosts.objects.count(),
     }
     print(
         f"seeded in {time.monotonic() - started:.1f} s: "
@@ -64,6 +74,38 @@ def seed_dashboards(args):
     )
     owner = Membership.objects.get(workspace=accounts[0].workspace)
     return owner, accounts
+
+
+def seeded(args):
+    """The accounts an earlier run seeded (`--reuse`), their rollups rebuilt and timed."""
+    from django.db import connection
+
+    from chorus.accounts.models import Membership
+    from chorus.analytics import rollups
+    from chorus.networks.models import SocialAccount
+
+    first = SocialAccount.objects.order_by("pk").first()  # the seeding made the first
+    accounts = (
+        list(SocialAccount.objects.filter(workspace_id=first.workspace_id).order_by("pk"))
+        if first
+        else []
+    )
+    if not accounts:
+        raise SystemExit("--reuse: nothing seeded in this database yet")
+    started = time.monotonic()
+    if connection.vendor == "postgresql":
+        # Emptied files, so the rebuilt rows lie in time order as collection writes them
+        # (a DELETE would leave them scattered over the dead rows' free space).
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE analytics_accountdaytotal, analytics_accounthourposts")
+    days, hours = rollups.rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        f"reusing {len(accounts)} seeded accounts; rollups rebuilt in "
+        f"{time.monotonic() - started:.1f} s ({days:,} account-days, {hours:,} account-hours)"
+    )
+    return Membership.objects.get(workspace=accounts[0].workspace), accounts
 
 
 def measure(client, path: str, repeat: int) -> dict:
@@ -219,12 +261,17 @@ def main() -> None:
     parser.add_argument("--collect-posts", type=int, default=100)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--no-collection", action="store_true", help="dashboards only")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database an earlier run seeded (its rollups rebuilt), no seeding",
+    )
     args = parser.parse_args()
-    database = fresh_database(args.database_url)
+    database = args.database_url if args.reuse else fresh_database(args.database_url)
     with tempfile.TemporaryDirectory() as data_dir:
         setup_django(args.database_url, data_dir)
         print(f"analytics benchmark on {database}")
-        owner, accounts = seed_dashboards(args)
+        owner, accounts = seeded(args) if args.reuse else seed_dashboards(args)
         dashboards(args, owner, accounts)
         if not args.no_collection:
             collection_throughput(args)

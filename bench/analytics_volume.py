@@ -6,6 +6,7 @@ Each post gets the readings of the decaying schedule that are already past (1 h,
 3 d, 7 d, 30 d, 60 d: one `PostSnapshot` each) and its gains on the day it was published
 and 1, 3, 7 and 30 days later (one `PostDaily` each); each account a follower count per
 day. Counts are random, shares of the post's lifetime counts, as collection would store.
+The dashboards' rollups are then computed from those rows (`rollups.rebuild`).
 """
 
 from __future__ import annotations
@@ -73,7 +74,6 @@ def seed_postgres(cursor, account_ids: list[int], *, posts: int, days: int, now:
         """,
         {"now": now, "posts": posts, "days": days, "accounts": account_ids},
     )
-    cursor.execute("ANALYZE")
 
 
 def seed_sqlite(cursor, account_ids: list[int], *, posts: int, days: int, now: datetime):
@@ -123,13 +123,16 @@ def seed_sqlite(cursor, account_ids: list[int], *, posts: int, days: int, now: d
         FROM networks_socialaccount a CROSS JOIN g WHERE a.id IN ({accounts})
         """
     )
-    cursor.execute("ANALYZE")
 
 
 def seed_volume(account_ids: list[int], *, posts: int, days: int, now: datetime) -> None:
     """`posts` tracked posts per account over the last `days` days, with their readings."""
     from django.db import connection, transaction
 
+    from chorus.analytics import rollups
+
     seed = seed_postgres if connection.vendor == "postgresql" else seed_sqlite
     with transaction.atomic(), connection.cursor() as cursor:
         seed(cursor, account_ids, posts=posts, days=days, now=now)
+        rollups.rebuild(account_ids)
+        cursor.execute("ANALYZE")

@@ -49,20 +49,25 @@ def account(workspace, handle="brand@example.social"):
 
 
 def post(acct, published, **counts):
+    """A tracked post, counted in the hourly rollup as collection would."""
+    from chorus.analytics import rollups
     from chorus.analytics.models import TrackedPost
 
-    return TrackedPost.objects.create(
+    made = TrackedPost.objects.create(
         account=acct,
         remote_id=f"r{published.isoformat()}",
         published_at=published,
         collections=1,
         **counts,
     )
+    rollups.add_posts([made])
+    return made
 
 
 @pytest.fixture
 def history(owner):
     """One account with two posts and followers read on three days (numbers in the tests)."""
+    from chorus.analytics import rollups
     from chorus.analytics.models import AccountDaily, PostDaily
 
     acct = account(owner.workspace)
@@ -73,6 +78,7 @@ def history(owner):
     PostDaily.objects.create(post=old, account=acct, day=date(2026, 11, 21), likes=2)
     PostDaily.objects.create(post=new, account=acct, day=date(2026, 11, 20), likes=5, replies=1)
     PostDaily.objects.create(post=new, account=acct, day=date(2026, 11, 22), likes=-1)  # unlike
+    rollups.rebuild([acct.pk])
     for day, followers in (
         (date(2026, 10, 31), 100),
         (date(2026, 11, 15), 110),

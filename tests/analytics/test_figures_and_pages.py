@@ -101,7 +101,7 @@ def test_best_time_is_a_labelled_default_without_history_then_learnt(owner, hist
 def test_heatmap_cells_are_in_the_workspace_time_zone(owner, history):
     from datetime import UTC, datetime
 
-    from chorus.analytics.dashboards import weekday_hour
+    from chorus.analytics.grids import weekday_hour
 
     # 02:30 UTC on Monday 30 November is 09:30 in Bangkok (UTC+7): Monday, hour 9.
     post(history, datetime(2026, 11, 30, 2, 30, tzinfo=UTC), likes=3, quotes=1)

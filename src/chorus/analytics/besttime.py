@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from chorus.accounts.models import Membership
-from chorus.analytics.dashboards import Cell, weekday_hour
+from chorus.analytics.grids import Cell, weekday_hour, weekday_hour_rolled
 from chorus.analytics.models import TrackedPost
 from chorus.analytics.selectors import access_scope, analytics_accounts
 from chorus.core.errors import NotFound
@@ -69,10 +69,11 @@ class BestTimes:
 
 def best_times(account: SocialAccount, *, zone: str, now: datetime | None = None) -> BestTimes:
     now = now or timezone.now()
-    posts = TrackedPost.objects.filter(
-        account=account, published_at__gte=now - timedelta(days=HISTORY_DAYS), collections__gt=0
-    )
-    grid = weekday_hour(posts, zone)
+    since = now - timedelta(days=HISTORY_DAYS)
+    grid = weekday_hour_rolled([account.pk], zone, since, read=True)
+    if grid is None:
+        posts = TrackedPost.objects.filter(account=account, published_at__gte=since)
+        grid = weekday_hour(posts.filter(collections__gt=0), zone)
     total = sum(cell.posts for row in grid for cell in row)
     ranked = sorted(
         (c for row in grid for c in row if confidence(c.posts) in ("high", "medium")),

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from chorus.analytics import rollups
 from chorus.analytics.models import (
     COUNTS,
     AccountCollection,
@@ -112,7 +113,7 @@ def track_published(*, now: datetime | None = None, account: SocialAccount | Non
     for variant in variants.only("pk", "account_id", "remote_id", "remote_url", "published_at"):
         try:
             with transaction.atomic():
-                TrackedPost.objects.create(
+                post = TrackedPost.objects.create(
                     account_id=variant.account_id,
                     variant=variant,
                     remote_id=variant.remote_id,
@@ -120,6 +121,7 @@ def track_published(*, now: datetime | None = None, account: SocialAccount | Non
                     published_at=variant.published_at,
                     next_collect_at=reading_due(variant.published_at, 0),
                 )
+                rollups.add_posts([post])
             created += 1
         except IntegrityError:  # tracked meanwhile (backfill found it first): link it
             TrackedPost.objects.filter(
@@ -174,15 +176,17 @@ def _track_found(account: SocialAccount, found, now: datetime) -> int:
         variant = Variant.objects.filter(
             account=account, remote_id=published.ref.remote_id, tracked__isnull=True
         ).first()
-        TrackedPost.objects.create(
-            account=account,
-            variant=variant,
-            remote_id=published.ref.remote_id,
-            url=published.ref.url,
-            text=published.ref.extra.get("text", "")[:5000],
-            published_at=at,
-            next_collect_at=reading_due(at, 0),
-        )
+        with transaction.atomic():
+            post = TrackedPost.objects.create(
+                account=account,
+                variant=variant,
+                remote_id=published.ref.remote_id,
+                url=published.ref.url,
+                text=published.ref.extra.get("text", "")[:5000],
+                published_at=at,
+                next_collect_at=reading_due(at, 0),
+            )
+            rollups.add_posts([post])
         known.add(published.ref.remote_id)
         created += 1
     return created
@@ -283,9 +287,16 @@ def record_readings(
     reported, each post's gains on the day, and its latest counts.
 
     A post's first reading is credited to the day it was published (its counts accrued
-    since then); each later one to the day it was taken.
+    since then); each later one to the day it was taken. The rollups get the same gains
+    in the same transaction (`rollups`).
     """
+    with transaction.atomic():
+        _record_readings(readings, now=now, zone=zone)
+
+
+def _record_readings(readings, *, now: datetime, zone: str) -> None:
     snapshots, gains = [], {}
+    hours: dict[tuple[int, datetime], list[int]] = {}
     for post, reading in readings:
         values = {name: int(getattr(reading, name)) for name in COUNTS}
         impressions = reading.extra.get("impressions")
@@ -302,6 +313,11 @@ def record_readings(
             before = 0 if first or post.impressions is None else post.impressions
             gained["impressions"] = impressions - before
         gains[(post.pk, day)] = (post.account_id, gained)
+        had, has = rollups.engagements_of(post), sum(values.values())
+        hour = hours.setdefault((post.account_id, rollups.hour_of(post.published_at)), [0] * 4)
+        hour[1] += has - had
+        hour[2] += int(first)
+        hour[3] += has - (0 if first else had)
         for name, value in values.items():
             setattr(post, name, value)
         post.impressions = impressions
@@ -310,6 +326,11 @@ def record_readings(
         post.last_error = ""
         post.next_collect_at = next_reading(post.published_at, now)
     PostSnapshot.objects.bulk_create(snapshots)
+    day_gains: dict[tuple[int, date], dict[str, int]] = {}
+    for (_post_id, day), (account_id, gained) in gains.items():
+        total = day_gains.setdefault((account_id, day), {})
+        for name, value in gained.items():
+            total[name] = total.get(name, 0) + value
     existing = {
         (row.post_id, row.day): row
         for row in PostDaily.objects.filter(
@@ -337,6 +358,8 @@ def record_readings(
         TrackedPost.objects.filter(pk=post.pk).update(
             **{name: getattr(post, name) for name in POST_FIELDS}
         )
+    rollups.add_day_gains(day_gains)
+    rollups.add_hour_posts(hours)
 
 
 # --------------------------------------------------------------------------- accounts

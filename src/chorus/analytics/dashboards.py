@@ -6,16 +6,14 @@ fixed number of queries, whatever the period or the number of posts.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import connection
-from django.db.models import Count, F, OuterRef, Subquery, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.db.models import F, OuterRef, Subquery, Sum
 
 from chorus.analytics import figures
+from chorus.analytics.grids import Cell, weekday_hour
 from chorus.analytics.models import COUNTS, AccountDaily, TrackedPost
 from chorus.analytics.selectors import Scope
 from chorus.networks.models import SocialAccount
@@ -107,49 +105,9 @@ def by_network(scope: Scope) -> list[Bar]:
     return sorted(bars, key=lambda b: (-b.value, b.label))
 
 
-@dataclass(frozen=True)
-class Cell:
-    weekday: int  # 0 = Monday
-    hour: int
-    posts: int
-    engagements: int
-
-    @property
-    def average(self) -> float | None:
-        return self.engagements / self.posts if self.posts else None
-
-
-def weekday_hour(posts, zone: str) -> list[list[Cell]]:
-    """7 rows (Monday first) of 24 cells: how many of `posts` (tracked posts) went out at
-    that local weekday and hour, and the lifetime engagements they drew."""
-    tz = zoneinfo.ZoneInfo(zone or "UTC")
-    total = sum((F(n) for n in COUNTS[1:]), F(COUNTS[0]))
-    posts = posts.order_by().annotate(total=total)
-    counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    if connection.vendor == "sqlite":
-        # SQLite converts time zones in a Python function called per row: reading the
-        # times and grouping here is cheaper (bench/analytics.py).
-        for published_at, engagements in posts.values_list("published_at", "total"):
-            local = published_at.astimezone(tz)
-            cell = counts[(local.weekday(), local.hour)]
-            cell[0] += 1
-            cell[1] += engagements
-    else:
-        rows = (
-            posts.annotate(
-                weekday=ExtractIsoWeekDay("published_at", tzinfo=tz),
-                hour=ExtractHour("published_at", tzinfo=tz),
-            )
-            .values("weekday", "hour")
-            .annotate(posts=Count("pk"), engagements=Sum("total"))
-        )
-        for r in rows:
-            counts[(r["weekday"] - 1, r["hour"])] = [r["posts"], r["engagements"] or 0]
-    return [[Cell(d, h, *counts.get((d, h), (0, 0))) for h in range(24)] for d in range(7)]
-
-
 def heatmap(scope: Scope) -> list[list[Cell]]:
-    return weekday_hour(scope.published(), scope.zone)
+    grid = scope.rolled_grid()
+    return grid if grid is not None else weekday_hour(scope.published(), scope.zone)
 
 
 def ranked_posts(scope: Scope, *, count: int = 5, best: bool = True) -> list[TrackedPost]:

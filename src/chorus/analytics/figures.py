@@ -225,7 +225,7 @@ class PostsPublished(Figure):
     definition = _("Posts published during the period on the selected accounts.")
 
     def run(self, scope: Scope) -> Number:
-        return scope.memo("published", lambda: scope.published().count())
+        return scope.memo("published", scope.published_count)
 
 
 @register

@@ -9,7 +9,7 @@ main database (see docs/decisions.md, "Analytics storage").
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from chorus.networks.models import SocialAccount
@@ -61,6 +61,11 @@ class TrackedPost(models.Model):
                 name="tracked_post_due",
             ),
             models.Index(fields=["account", "published_at"], name="tracked_post_published"),
+            # Top and bottom posts: walked in engagement order until enough of the period's.
+            models.Index(
+                F("likes") + F("reposts") + F("replies") + F("quotes"),
+                name="tracked_post_engagements",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -113,6 +118,51 @@ class PostDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_id} on {self.day}"
+
+
+class AccountDayTotal(models.Model):
+    """What all of one account's posts gained on one day: the sums of its `PostDaily` rows
+    (one row exactly when the account has `PostDaily` rows that day). Figures without post
+    filters read these (accounts × days rows) instead of the posts' rows; kept by delta
+    updates in the transaction that writes `PostDaily` (`rollups`, docs/decisions.md)."""
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    likes = models.IntegerField(default=0)
+    reposts = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    quotes = models.IntegerField(default=0)
+    impressions = models.IntegerField(null=True, blank=True)  # None: no post reported any
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="account_day_total_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} on {self.day}"
+
+
+class AccountHourPosts(models.Model):
+    """One account's tracked posts published within one UTC hour (`hour`, its start): how
+    many, how many read at least once, and their lifetime engagements (all of them, and
+    those of the read ones). The weekday-by-hour grids fold these into local weekdays and
+    hours instead of placing every post (`grids.weekday_hour_rolled`)."""
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    posts = models.IntegerField(default=0)
+    engagements = models.IntegerField(default=0)
+    read_posts = models.IntegerField(default=0)
+    read_engagements = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "hour"], name="account_hour_posts_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} at {self.hour:%Y-%m-%d %H:00}"
 
 
 class AccountDaily(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from chorus.analytics import rollups
 from chorus.analytics.collection import local_day, next_reading
 from chorus.analytics.models import AccountDaily, PostDaily, PostSnapshot, TrackedPost
 from chorus.networks.models import SocialAccount
@@ -23,7 +24,8 @@ def seed_history(
     seed: int = 7,
 ) -> int:
     """Posts spread over the last `days`, each with three readings and their daily gains,
-    and each account's followers every day. Returns the number of PostDaily rows written."""
+    and each account's followers every day; then those accounts' rollups are recomputed.
+    Returns the number of PostDaily rows written."""
     rng = random.Random(seed)
     written = 0
     for account in accounts:
@@ -94,4 +96,5 @@ def seed_history(
         PostDaily.objects.bulk_create(daily, batch_size=BATCH, ignore_conflicts=True)
         PostSnapshot.objects.bulk_create(snapshots, batch_size=BATCH)
         written += len(daily)
+    rollups.rebuild([a.pk for a in accounts])
     return written

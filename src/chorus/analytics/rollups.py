@@ -1,0 +1,172 @@
+"""Writes to the dashboards' rollups: per account and day, what its posts gained
+(`AccountDayTotal`, the sums of `PostDaily`), and per account and UTC hour, the posts
+published then (`AccountHourPosts`).
+
+Both are kept by delta updates, one `INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`
+per batch, in the transaction that writes what they sum (docs/decisions.md, "Analytics
+rollups"): a gain that is negative (an unlike) subtracts, concurrent collectors add up
+instead of overwriting each other, and a rolled-back write leaves no trace. `rebuild`
+recomputes them from `PostDaily` and `TrackedPost` (the migration that made them, the
+`rebuild_analytics_rollups` command, seeding).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+
+from django.apps import apps as installed_apps
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncHour
+
+from chorus.analytics.models import COUNTS, AccountDayTotal, AccountHourPosts, TrackedPost
+
+DAY_FIELDS = (*COUNTS, "impressions")
+HOUR_FIELDS = ("posts", "engagements", "read_posts", "read_engagements")
+
+
+def hour_of(moment: datetime) -> datetime:
+    """The start of the UTC hour `moment` falls in (an `AccountHourPosts.hour`)."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def whole_hours(start: datetime, end: datetime | None) -> tuple[datetime, datetime | None, Q]:
+    """[start, end) (None: no end) as whole UTC hours [first, last), read from
+    `AccountHourPosts`, and the parts of hours at either end, a filter on posts'
+    `published_at` (empty `Q()` when there are none). `first` is None when the whole
+    range lies within one hour: the posts are read, `edges` covering it all."""
+    first = hour_of(start)
+    first += timedelta(hours=1) if first < start else timedelta(0)
+    last = None if end is None else hour_of(end)
+    if last is not None and last < first:
+        return None, None, Q(published_at__gte=start, published_at__lt=end)
+    edges = Q(published_at__gte=start, published_at__lt=first) if first > start else Q()
+    if last is not None and end > last:
+        edges |= Q(published_at__gte=last, published_at__lt=end)
+    return first, last, edges
+
+
+def engagements_of(post: TrackedPost) -> int:
+    return sum(getattr(post, name) for name in COUNTS)
+
+
+def _upsert(table: str, keys: tuple[str, str], fields: tuple[str, ...], rows, sets) -> None:
+    q = connection.ops.quote_name
+    columns = ", ".join(q(c) for c in (*keys, *fields))
+    marks = "(" + ", ".join(["%s"] * (len(keys) + len(fields))) + ")"
+    sql = (
+        f"INSERT INTO {q(table)} ({columns}) VALUES {', '.join([marks] * len(rows))} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {', '.join(sets)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+
+
+def add_day_gains(gains: dict[tuple[int, date], dict[str, int | None]]) -> None:
+    """Add gains per (account, day) to `AccountDayTotal`: each count, and impressions when
+    reported (absent or None: not reported, the total stays as it was)."""
+    if not gains:
+        return
+    table = AccountDayTotal._meta.db_table
+    q = connection.ops.quote_name
+    rows = [
+        (
+            account_id,
+            connection.ops.adapt_datefield_value(day),
+            *(gained.get(name) or 0 for name in COUNTS),
+            gained.get("impressions"),
+        )
+        for (account_id, day), gained in gains.items()
+    ]
+    sets = [f"{q(n)} = {q(table)}.{q(n)} + excluded.{q(n)}" for n in COUNTS]
+    sets.append(
+        f"{q('impressions')} = CASE WHEN excluded.{q('impressions')} IS NULL "
+        f"THEN {q(table)}.{q('impressions')} "
+        f"ELSE COALESCE({q(table)}.{q('impressions')}, 0) + excluded.{q('impressions')} END"
+    )
+    _upsert(table, ("account_id", "day"), DAY_FIELDS, rows, sets)
+
+
+def add_hour_posts(deltas: dict[tuple[int, datetime], list[int]]) -> None:
+    """Add to `AccountHourPosts` per (account, UTC hour): posts, engagements, read posts
+    and read posts' engagements (in HOUR_FIELDS order)."""
+    if not deltas:
+        return
+    table = AccountHourPosts._meta.db_table
+    q = connection.ops.quote_name
+    rows = [
+        (account_id, connection.ops.adapt_datetimefield_value(hour), *values)
+        for (account_id, hour), values in deltas.items()
+    ]
+    sets = [f"{q(n)} = {q(table)}.{q(n)} + excluded.{q(n)}" for n in HOUR_FIELDS]
+    _upsert(table, ("account_id", "hour"), HOUR_FIELDS, rows, sets)
+
+
+def add_posts(posts: Iterable[TrackedPost]) -> None:
+    """Count newly tracked posts in their hours (with whatever counts they carry)."""
+    deltas: dict[tuple[int, datetime], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for post in posts:
+        row = deltas[(post.account_id, hour_of(post.published_at))]
+        engagements = engagements_of(post)
+        read = post.collections > 0
+        row[0] += 1
+        row[1] += engagements
+        row[2] += int(read)
+        row[3] += engagements if read else 0
+    add_hour_posts(deltas)
+
+
+def _insert_select(model, columns: list[str], rows: QuerySet) -> int:
+    sql, params = rows.query.sql_with_params()
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(c) for c in columns)}) {sql}",
+            params,
+        )
+        return cursor.rowcount
+
+
+def rebuild(account_ids: Iterable[int] | None = None, *, apps=None) -> tuple[int, int]:
+    """Recompute both rollups from `PostDaily` and `TrackedPost` (of these accounts, or
+    all), one `INSERT … SELECT` each; returns the rows written (days, hours). Run it where
+    no collection writes meanwhile (it replaces rows, it does not add to them). Rows are
+    written in time order, as collection adds them, so a period's rows sit together on
+    disk. `apps`: a migration's historical models."""
+    get = (apps or installed_apps).get_model
+    post_daily, tracked = get("analytics", "PostDaily"), get("analytics", "TrackedPost")
+    day_totals = get("analytics", "AccountDayTotal")
+    hour_posts = get("analytics", "AccountHourPosts")
+    only = {} if account_ids is None else {"account_id__in": list(account_ids)}
+    engagements = sum((F(n) for n in COUNTS[1:]), F(COUNTS[0]))
+    read = Q(collections__gt=0)
+    with transaction.atomic():
+        day_totals.objects.filter(**only).delete()
+        hour_posts.objects.filter(**only).delete()
+        days = _insert_select(
+            day_totals,
+            ["account_id", "day", *DAY_FIELDS],
+            post_daily.objects.filter(**only)
+            .order_by()
+            .values("account_id", "day")
+            .annotate(**{f"sum_{n}": Sum(n) for n in DAY_FIELDS})
+            .order_by("day", "account_id"),
+        )
+        hours = _insert_select(
+            hour_posts,
+            ["account_id", "hour", *HOUR_FIELDS],
+            tracked.objects.filter(**only)
+            .order_by()
+            .annotate(at=TruncHour("published_at", tzinfo=UTC))
+            .values("account_id", "at")
+            .annotate(
+                n_posts=Count("pk"),
+                n_engagements=Coalesce(Sum(engagements), Value(0)),
+                n_read_posts=Count("pk", filter=read),
+                n_read_engagements=Coalesce(Sum(engagements, filter=read), Value(0)),
+            )
+            .order_by("at", "account_id"),
+        )
+    return days, hours
