@@ -6,7 +6,6 @@ from html import escape
 
 from django import template
 from django.urls import reverse
-from django.utils import dateformat
 from django.utils.formats import date_format, number_format
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -121,7 +120,7 @@ class _Row:
             ' class="conversation-link">'
             f'<span class="who">{who}</span>'
             f'<span class="muted small">{escape(item.account.label)} · {kind} · '
-            f'<time datetime="{escape(dateformat.format(at, "c"))}">{_when(at)}</time></span>'
+            f'<time datetime="{at.isoformat()}">{_when(at)}</time></span>'
             f'<span class="preview">{escape(Truncator(item.preview).chars(140))}</span>'
             f'<span class="small">{"".join(badges)}</span></a></li>'
         )
