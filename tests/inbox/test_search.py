@@ -164,3 +164,11 @@ def test_sqlite_index_follows_new_messages_edits_and_deletes(owner, stored, acco
     assert indexed("baridi") == set()
     assert found(owner, "kahawa") == {"juma@x"}
     index_agrees_with_table()
+
+
+@pytest.mark.parametrize("query", ['"beans', 'be"ans* OR', "NEAR(beans arrived)", "-roken", "^the"])
+def test_search_operators_are_plain_text(owner, stored, query):
+    # FTS5 would read these as its own syntax (or refuse them): each word is a quoted
+    # phrase, so they are searched as written, and nobody wrote them
+    assert found(owner, query) == set()
+    assert found(owner, f"{query} zzz") == set()
