@@ -251,10 +251,10 @@ def main() -> None:
     owner, accounts = seed_workspace(args.accounts)
     print(f"database: {where}")
     from chorus.inbox import analysis
-    from chorus.text import find_terms
+    from chorus.text import find_terms, sentiment_of
 
     # models a long-running worker has loaded once (language model, Thai dictionary, VADER)
-    analysis.sentiment_of("warm", analysis.language_of("warm up the models"))
+    sentiment_of("warm", analysis.language_of("warm up the models"))
     find_terms("กาแฟอร่อย", ["กาแฟ"])
     elapsed, cpu, stored, rows = bench_ingest(accounts, args.messages)
     print(

@@ -94,3 +94,25 @@ def test_likes_on_our_post_show_beside_its_conversation(client, owner, account):
     client.force_login(owner.user)
     body = client.get(f"/inbox/?c={conversation.pk}").content.decode()
     assert "about our post" in body and "Like: 1" in body
+
+
+def test_list_rows_escape_what_people_wrote_and_mark_the_open_one(client, owner, account):
+    ingest.store_page(
+        account,
+        page(item(9, text='<script>alert("x")</script> & more', author="<b>eve</b>@x")),
+        now=timezone.now(),
+    )
+    conversation = Conversation.objects.get()
+    conversation.priority = 3
+    conversation.save()
+    client.force_login(owner.user)
+    body = client.get(f"/inbox/?status=open&c={conversation.pk}").content.decode()
+    assert "<script>alert" not in body and "&lt;script&gt;alert(&quot;x&quot;)" in body
+    assert "<b>eve" not in body and "&lt;b&gt;eve&lt;/b&gt;@x" in body
+    row = body[body.index(f'id="row-{conversation.pk}"') - 60 :]
+    assert '<li class="conversation-row current"' in row[:100]
+    assert f'hx-get="/inbox/{conversation.pk}/"' in row
+    assert f'href="/inbox/?status=open&amp;c={conversation.pk}"' in row
+    assert '<span class="badge warn">Urgent</span>' in row
+    fragment = client.get("/inbox/list/", {"status": "closed"}).content.decode()
+    assert 'id="inbox-empty"' in fragment and "hx-trigger" in fragment

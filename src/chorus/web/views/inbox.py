@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from chorus.accounts.roles import Capability, role_can
-from chorus.accounts.selectors import members_of, teams_of
 from chorus.core.errors import ServiceError
 from chorus.inbox import live, presence, replies, selectors, services, targets
 from chorus.inbox.ingest import poll_states
@@ -28,7 +27,6 @@ from chorus.inbox.models import (
     SavedReply,
     Sentiment,
 )
-from chorus.networks import selectors as network_selectors
 from chorus.web.views.common import member_required
 from chorus.web.views.inbox_live import LIST_CHANGED, probe_context
 
@@ -60,7 +58,9 @@ def filters_from(params) -> selectors.InboxFilters:
 def _list_context(request) -> dict:
     membership = request.membership
     filters = filters_from(request.GET)
-    page = selectors.page_of(membership, filters, after=request.GET.get("after", ""))
+    page = selectors.page_of(
+        membership, filters, after=request.GET.get("after", ""), with_tags=False
+    )
     targets.set_timers(page.items, membership.workspace)
     query = request.GET.copy()
     query.pop("after", None)
@@ -69,7 +69,6 @@ def _list_context(request) -> dict:
         "filters": filters,
         "page": page,
         "query": query.urlencode(),
-        "counts": selectors.counts(membership),
         "list_refresh_seconds": live.LIST_SAFETY_SECONDS,
         "can_work": role_can(membership.role, Capability.WORK_INBOX),
     }
@@ -78,9 +77,7 @@ def _list_context(request) -> dict:
 def _choices(request) -> dict:
     membership = request.membership
     return {
-        "accounts": list(network_selectors.accounts_of(membership)),
-        "members": list(members_of(membership.workspace)),
-        "teams": list(teams_of(membership.workspace)),
+        **selectors.menu_choices(membership),
         "statuses": ConversationStatus.choices,
         "sentiments": Sentiment.choices,
         "kinds": ConversationKind.choices,
@@ -130,6 +127,7 @@ def _post_activity(conversation) -> list[tuple[str, int]]:
 @require_GET
 def inbox(request):
     context = {**_list_context(request), **_choices(request)}
+    context["counts"] = selectors.counts(request.membership)  # the tabs; not in the list
     opened = request.GET.get("c", "")
     if opened.isdigit():
         context.update(_conversation_context(request, int(opened)))
