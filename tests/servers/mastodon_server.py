@@ -199,6 +199,17 @@ def _resolving_search(app) -> None:
         found = [status for status in statuses if q in (status["uri"], status["url"])]
         return {"accounts": [], "statuses": found[:1], "hashtags": []}
 
+    search.__annotations__ = {  # this module's annotations are strings FastAPI cannot see
+        "db": DbSession,
+        "config": Config,
+        "viewer": CurrentAccount,
+        "q": str,
+        "type": str | None,
+        "limit": int,
+        "resolve": bool,
+        "offset": int,
+        "return": dict[str, Any],
+    }
     app.add_api_route("/api/v2/search", search, methods=["GET"])
     app.router.routes.insert(0, app.router.routes.pop())
 
