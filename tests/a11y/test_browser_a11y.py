@@ -160,6 +160,7 @@ def signed_in_pages(content) -> list[str]:
         "/analytics/reports/",
         "/listening/",
         "/listening/alerts/",
+        "/listening/boards/",
     ]
 
 

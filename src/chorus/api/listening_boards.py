@@ -3,6 +3,7 @@ opening a mention in the inbox of one of our accounts to answer it there."""
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -11,6 +12,8 @@ from chorus.api.auth import member
 from chorus.api.inbox import ConversationOut
 from chorus.api.inputs import PathId
 from chorus.api.listening import MentionOut
+from chorus.core.errors import NotAllowed
+from chorus.inbox.selectors import accounts_to_reply_as
 from chorus.listening import boards, selectors
 from chorus.listening.boards import MAX_NOTE
 from chorus.networks.selectors import access_account
@@ -133,5 +136,7 @@ def mention_open_in_inbox(request, mention_id: PathId, payload: OpenIn):
     """The inbox conversation of the account holding this mention (made the first time,
     the same one after): answer it with `POST /inbox/conversations/{id}/reply`."""
     mention = _mention(request, mention_id)
+    if not accounts_to_reply_as(request.membership, connected=False).exists():
+        raise NotAllowed(_("You may not reply as any of the workspace's accounts."))
     account = access_account(membership=request.membership, account_id=payload.account_id)
     return boards.mention_open_in_inbox(actor=request.membership, mention=mention, account=account)

@@ -98,12 +98,15 @@ def page_of(
     return Page(items=items, next_cursor=cursor)
 
 
-def accounts_to_reply_as(membership: Membership, networks=None) -> QuerySet[SocialAccount]:
-    """Connected accounts the member may answer as (the `reply` level; admins and owners
-    every account), on the given networks if any, in one query."""
-    accounts = SocialAccount.objects.filter(
-        workspace_id=membership.workspace_id, status=AccountStatus.ACTIVE
-    )
+def accounts_to_reply_as(
+    membership: Membership, networks=None, *, connected: bool = True
+) -> QuerySet[SocialAccount]:
+    """Accounts the member may answer as (the `reply` level; admins and owners every
+    account), connected ones unless `connected` is False, on the given networks if any, in
+    one query."""
+    accounts = SocialAccount.objects.filter(workspace_id=membership.workspace_id)
+    if connected:
+        accounts = accounts.filter(status=AccountStatus.ACTIVE)
     if networks is not None:
         accounts = accounts.filter(provider__in=list(networks))
     if not role_can(membership.role, Capability.WORK_INBOX):
