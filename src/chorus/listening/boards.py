@@ -9,7 +9,6 @@ that matched it are gone: evidence stays until it is removed from every board.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Membership
@@ -139,7 +138,7 @@ def mention_open_in_inbox(
         kind="mention",
         remote_id=mention.uri,
         author_handle=mention.author,
-        created_at=mention.posted_at or timezone.now(),
+        created_at=mention.posted_at,
         text=mention.text,
         url=mention.url,
     )
