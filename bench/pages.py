@@ -107,6 +107,7 @@ def requests_to_measure(agency) -> list[tuple[str, str]]:
         ("Analytics reports", reverse("analytics_reports")),
         ("Listening", reverse("listening")),
         ("Listening alerts", reverse("listening_alerts")),
+        ("Listening boards", reverse("listening_boards")),
         ("API inbox conversations", "/api/v1/inbox/conversations"),
         ("API inbox figures", "/api/v1/inbox/figures"),
         ("API links", "/api/v1/links"),
@@ -119,6 +120,7 @@ def requests_to_measure(agency) -> list[tuple[str, str]]:
         ("API listening topics", "/api/v1/listening/topics"),
         ("API listening sources", "/api/v1/listening/sources"),
         ("API listening alerts", "/api/v1/listening/alerts"),
+        ("API listening boards", "/api/v1/listening/boards"),
     ]
 
 

@@ -87,12 +87,38 @@ def workspace_with_content(owner, make_member, mastodon_account):
     )
     services.post_schedule(actor=contributor, post=pending, at=soon)
     conversation = _inbox_conversation(owner, mastodon_account)
+    topic, board = _listening_board(owner)
     return {
         "post": post,
         "account": mastodon_account,
         "campaign": campaign,
         "conversation": conversation,
+        "topic": topic,
+        "board": board,
     }
+
+
+def _listening_board(owner):
+    """A topic with a matched post (with its save and answer forms), saved to a board."""
+    from chorus.listening import boards, services
+    from chorus.listening.models import Mention
+
+    topic = services.topic_create(actor=owner, name="Rain")
+    query = services.query_create(actor=owner, topic=topic, name="Us", text="rain")
+    mention = Mention.objects.create(
+        workspace=owner.workspace,
+        network="mastodon",
+        uri="https://social.example/users/fan/statuses/1",
+        url="https://social.example/@fan/1",
+        author="fan@social.example",
+        text="ភ្លៀងធ្លាក់ rain all day",
+        language="km",
+        posted_at=timezone.now(),
+    )
+    mention.queries.add(query)
+    board = boards.board_create(actor=owner, name="Praise to share")
+    boards.board_save_mention(actor=owner, board=board, mention=mention, note="For the newsletter")
+    return topic, board
 
 
 def _inbox_conversation(owner, account):
@@ -160,6 +186,9 @@ def signed_in_pages(content) -> list[str]:
         "/analytics/reports/",
         "/listening/",
         "/listening/alerts/",
+        "/listening/boards/",
+        f"/listening/topics/{content['topic'].pk}/",
+        f"/listening/boards/{content['board'].pk}/",
     ]
 
 

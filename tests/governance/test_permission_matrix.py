@@ -31,7 +31,9 @@ from chorus.api.urls import api
 from chorus.governance import services as governance
 from chorus.links.models import Goal, ShortLink
 from chorus.listening import alerts as listening_alerts
+from chorus.listening import boards as listening_boards
 from chorus.listening import services as listening
+from chorus.listening.models import Mention
 from chorus.networks.models import AccountGrant
 from chorus.publishing import approval_workflows
 from chorus.publishing import services as publishing
@@ -215,6 +217,24 @@ API_RULES = {
         {"kind": "volume"},
     ),
     ("DELETE", "/listening/alert-rules/{alert_rule_id}"): (Capability.MANAGE_LISTENING, None),
+    ("GET", "/listening/boards"): (ANY_MEMBER, None),
+    ("POST", "/listening/boards"): (Capability.MANAGE_LISTENING, {"name": "Praise"}),
+    ("PATCH", "/listening/boards/{board_id}"): (Capability.MANAGE_LISTENING, {"name": "Kind"}),
+    ("DELETE", "/listening/boards/{board_id}"): (Capability.MANAGE_LISTENING, None),
+    ("GET", "/listening/boards/{board_id}/mentions"): (ANY_MEMBER, None),
+    ("POST", "/listening/boards/{board_id}/mentions"): (
+        Capability.MANAGE_LISTENING,
+        {"mention_id": 1, "note": "n"},
+    ),
+    ("DELETE", "/listening/boards/{board_id}/mentions/{mention_id}"): (
+        Capability.MANAGE_LISTENING,
+        None,
+    ),
+    # Answering needs the account's reply level (admins and owners have it)
+    ("POST", "/listening/mentions/{mention_id}/open-in-inbox"): (
+        Capability.MANAGE_ACCOUNTS,
+        {"account_id": 1},
+    ),
     # Analytics: any member, limited to the accounts they hold the analytics level on.
     ("GET", "/analytics/figures"): (ANY_MEMBER, None),
     ("GET", "/analytics/days"): (ANY_MEMBER, None),
@@ -358,6 +378,16 @@ def workspace_for(role, make_member, social_account):
     topic = listening.topic_create(actor=owner, name="Brand")
     query = listening.query_create(actor=owner, topic=topic, name="Us", text="chorus")
     alert_rule = listening_alerts.rule_create(actor=owner, topic=topic, kind="volume")
+    board = listening_boards.board_create(actor=owner, name="Praise")
+    mention = Mention.objects.create(
+        workspace=owner.workspace,
+        network="mastodon",
+        uri="https://m.example/users/fan/statuses/1",
+        author="fan@m.example",
+        text="chorus",
+        posted_at=timezone.now(),
+    )
+    listening_boards.board_save_mention(actor=owner, board=board, mention=mention)
     AccountGrant.every.update_or_create(
         socialaccount=account, membership=subject, defaults={"analytics": True}
     )
@@ -418,6 +448,8 @@ def workspace_for(role, make_member, social_account):
         "topic_id": topic.pk,
         "query_id": query.pk,
         "alert_rule_id": alert_rule.pk,
+        "board_id": board.pk,
+        "mention_id": mention.pk,
         "link_id": link.pk,
         "goal_id": goal.pk,
         "step": "audience",  # the campaign plan's steps
@@ -582,6 +614,8 @@ def test_api_operations_refuse_a_token_without_their_scope(
         "topic_id": 0,
         "query_id": 0,
         "alert_rule_id": 0,
+        "board_id": 0,
+        "mention_id": 0,
         "link_id": 0,
         "goal_id": 0,
         "tracked_id": 0,

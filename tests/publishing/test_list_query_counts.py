@@ -53,10 +53,12 @@ PAGES = [
     "/goals/",
     "/analytics/",
     "/listening/",
+    "/listening/boards/",
     "/api/v1/inbox/conversations",
     "/api/v1/links",
     "/api/v1/goals",
     "/api/v1/listening/topics",
+    "/api/v1/listening/boards",
 ]
 
 

@@ -172,6 +172,48 @@ class MastodonTestServer:
             self.control.delete(f"/api/v1/_mock/faults/{rule_id}")
 
 
+def _resolving_search(app) -> None:
+    """Mastodon's `/api/v2/search?resolve=true` finds a status by its ActivityPub URI or web
+    address (docs.joinmastodon.org/methods/search/); mastodon-mock searches text only, so
+    this route, put in front of the mock's, answers such a search and leaves the rest."""
+    from mastodon_mock.db.models import Status
+    from mastodon_mock.deps import Config, CurrentAccount, DbSession
+    from mastodon_mock.routers.search import search_v2
+    from mastodon_mock.serializers.statuses import serialize_status_list
+    from sqlalchemy import select
+
+    def search(
+        db: DbSession,
+        config: Config,
+        viewer: CurrentAccount,
+        q: str,
+        type: str | None = None,  # noqa: A002 (the API's parameter name)
+        limit: int = 20,
+        resolve: bool = False,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        if not (resolve and "://" in q):
+            return search_v2(db, config, viewer, q, type, limit, resolve, offset)
+        newest = list(db.scalars(select(Status).order_by(Status.id.desc()).limit(1000)))
+        statuses = serialize_status_list(db, newest, config, viewer, filter_context="public")
+        found = [status for status in statuses if q in (status["uri"], status["url"])]
+        return {"accounts": [], "statuses": found[:1], "hashtags": []}
+
+    search.__annotations__ = {  # this module's annotations are strings FastAPI cannot see
+        "db": DbSession,
+        "config": Config,
+        "viewer": CurrentAccount,
+        "q": str,
+        "type": str | None,
+        "limit": int,
+        "resolve": bool,
+        "offset": int,
+        "return": dict[str, Any],
+    }
+    app.add_api_route("/api/v2/search", search, methods=["GET"])
+    app.router.routes.insert(0, app.router.routes.pop())
+
+
 @pytest.fixture(scope="session")
 def mastodon_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MastodonTestServer]:
     try:
@@ -207,7 +249,9 @@ def mastodon_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mastod
     from mastodon_mock.app import create_app as create
 
     def create_app(config):
-        cutters.append(StreamCutter(create(config)))
+        app = create(config)
+        _resolving_search(app)
+        cutters.append(StreamCutter(app))
         return cutters[-1]
 
     try:

@@ -14,6 +14,7 @@ from chorus.api import (
     links,
     listening,
     listening_alerts,
+    listening_boards,
     networks,
     publishing,
 )
@@ -40,6 +41,7 @@ api.add_router("/", governance.router)
 api.add_router("/", approvals.router)
 api.add_router("/", listening.router)
 api.add_router("/", listening_alerts.router)
+api.add_router("/", listening_boards.router)
 api.add_router("/", links.router)
 api.add_router("/", analytics.router)
 api.add_router("/", inbox.router)

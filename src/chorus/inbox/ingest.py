@@ -502,23 +502,7 @@ def store_page(
         since = None if state.backfill_done else now - timedelta(days=BACKFILL_DAYS)
         items = [i for i in page.items if isinstance(i, Interaction) and i.created_at]
         _apply_changes(account, [i for i in items if i.deleted or i.edited_at], now)
-        items = [i for i in items if not i.deleted]
-        talk = _fresh([i for i in items if i.kind not in ACTIVITY_KINDS], account, Message, since)
-        acts = _fresh([i for i in items if i.kind in ACTIVITY_KINDS], account, Activity, since)
-        stored = Stored()
-        if talk or acts:
-            contacts = _contacts(account, talk + acts)
-            subjects = {i.subject.remote_id for i in talk + acts if i.subject}
-            variants = _variants(account, subjects)
-            if acts:
-                stored.activities = _store_activity(account, acts, contacts, variants)
-            if talk:
-                stored.messages, stored.conversations = _store_messages(
-                    account, talk, contacts, variants
-                )
-            thanks.suggest_on_arrival(
-                account, [i.remote_id[:500] for i in talk], [i.remote_id[:500] for i in acts]
-            )
+        stored = _store_items(account, [i for i in items if not i.deleted], since)
         if advance:
             state.cursor = page.cursor
             state.notice = " ".join(page.warnings)[:2000]
@@ -527,6 +511,39 @@ def store_page(
             state.backfilled += stored.messages + stored.activities
         state.save(update_fields=["cursor", "notice", "stored", "backfilled"])
     return stored
+
+
+def _store_items(account: SocialAccount, items: list[Interaction], since) -> Stored:
+    talk = _fresh([i for i in items if i.kind not in ACTIVITY_KINDS], account, Message, since)
+    acts = _fresh([i for i in items if i.kind in ACTIVITY_KINDS], account, Activity, since)
+    stored = Stored()
+    if talk or acts:
+        contacts = _contacts(account, talk + acts)
+        subjects = {i.subject.remote_id for i in talk + acts if i.subject}
+        variants = _variants(account, subjects)
+        if acts:
+            stored.activities = _store_activity(account, acts, contacts, variants)
+        if talk:
+            stored.messages, stored.conversations = _store_messages(
+                account, talk, contacts, variants
+            )
+        thanks.suggest_on_arrival(
+            account, [i.remote_id[:500] for i in talk], [i.remote_id[:500] for i in acts]
+        )
+    return stored
+
+
+def store_post(account: SocialAccount, item: Interaction, *, now: datetime) -> Message:
+    """Store one public post found elsewhere (a listened mention) in the account's inbox
+    as polling stores one: its author's contact, its conversation (routing rules, search
+    text) and the message; the cursor stays where it is and no age bound applies. A post
+    already stored is left as it is. Returns the message."""
+    with transaction.atomic():
+        PollState.objects.select_for_update().get(pk=_state(account, now).pk)  # one writer
+        _store_items(account, [item], None)
+        return Message.objects.select_related("conversation").get(
+            account=account, remote_id=item.remote_id[:500]
+        )
 
 
 # --------------------------------------------------------------------------- polling

@@ -18,11 +18,12 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Membership, Team
+from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import NotFound
 from chorus.inbox.analysis import search_form
 from chorus.inbox.models import Activity, Contact, Conversation, ConversationStatus, Message
 from chorus.inbox.services import inbox_settings
-from chorus.networks.models import AccountStatus, SocialAccount
+from chorus.networks.models import AccountGrant, AccountStatus, SocialAccount
 
 PAGE_SIZE = 50
 VIEWS = ("mine", "unassigned", "all")
@@ -134,6 +135,25 @@ def page_of(
         micros = (since_epoch.days * 86400 + since_epoch.seconds) * 1_000_000
         cursor = f"{micros + since_epoch.microseconds}-{last.pk}"  # URL-safe as it is
     return Page(items=items, next_cursor=cursor)
+
+
+def accounts_to_reply_as(
+    membership: Membership, networks=None, *, connected: bool = True
+) -> QuerySet[SocialAccount]:
+    """Accounts the member may answer as (the `reply` level; admins and owners every
+    account), connected ones unless `connected` is False, on the given networks if any, in
+    one query."""
+    accounts = SocialAccount.objects.filter(workspace_id=membership.workspace_id)
+    if connected:
+        accounts = accounts.filter(status=AccountStatus.ACTIVE)
+    if networks is not None:
+        accounts = accounts.filter(provider__in=list(networks))
+    if not role_can(membership.role, Capability.WORK_INBOX):
+        return accounts.none()
+    if not role_can(membership.role, Capability.MANAGE_ACCOUNTS):
+        granted = AccountGrant.every.filter(membership=membership, reply=True)
+        accounts = accounts.filter(pk__in=granted.values("socialaccount_id"))
+    return accounts.order_by("provider", "handle", "pk")
 
 
 def access_conversation(*, membership: Membership, conversation_id: int) -> Conversation:

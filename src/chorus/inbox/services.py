@@ -4,6 +4,8 @@ and the API answer alike; assignments and rule changes go to the audit log."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +28,8 @@ from chorus.inbox.models import (
     Tag,
 )
 from chorus.inbox.routing import MESSAGE_KINDS_FOR_RULES
-from chorus.networks.models import SocialAccount
+from chorus.networks.models import AccountStatus, SocialAccount
+from chorus.networks.providers.base import Interaction, ProviderError, RemoteRef
 from chorus.text import TermMatcher
 from chorus.text.language import known_languages
 
@@ -399,3 +402,43 @@ def target_update(
             changes={"before": before, "after": after},
         )
     return found
+
+
+def conversation_open_for_post(
+    *, actor: Membership, account: SocialAccount, network: str, post: Interaction
+) -> Conversation:
+    """Open a public post found elsewhere (a listened mention) in the inbox of one of our
+    accounts on its network, to answer it there: the post becomes the first message of a
+    conversation with its author as the contact, stored as polling stores a mention.
+    Opening it again gives the same conversation (and a post already in the inbox, the
+    conversation it is in). Needs the `reply` level on the account."""
+    from chorus.inbox import ingest
+    from chorus.inbox.replies import check_may_reply_as
+    from chorus.networks.services import provider_for
+
+    if account.workspace_id != actor.workspace_id:
+        raise NotFound(_("No such account."), field="account")
+    check_may_reply_as(actor, account)
+    if account.provider != network:
+        raise ServiceError(
+            _("Answer from an account on the post's network."),
+            code="wrong_network",
+            field="account",
+        )
+    if account.status != AccountStatus.ACTIVE:
+        raise ServiceError(
+            _("Reconnect %(handle)s to reply.") % {"handle": account.handle},
+            code="needs_reconnect",
+            field="account",
+        )
+    try:
+        with provider_for(account) as provider:
+            ref = provider.resolve_post(RemoteRef(post.remote_id, url=post.url))
+    except ProviderError as exc:
+        raise ServiceError(
+            _("%(handle)s could not find this post: %(reason)s")
+            % {"handle": account.handle, "reason": exc.message},
+            code="post_not_found",
+        ) from exc
+    post = dataclasses.replace(post, remote_id=ref.remote_id, url=ref.url or post.url)
+    return ingest.store_post(account, post, now=timezone.now()).conversation

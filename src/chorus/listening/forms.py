@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chorus.accounts.models import Membership
 
+from .boards import MAX_NOTE
 from .models import AlertKind, Query, QueryRole, Topic, TopicKind
 from .query import MAX_QUERY_LENGTH
 from .services import MAX_RETENTION_DAYS
@@ -95,3 +96,12 @@ class AlertRuleForm(forms.Form):
         members = Membership.objects.filter(workspace_id=topic.workspace_id)
         self.fields["email_members"].queryset = members.select_related("user").order_by("pk")
         self.fields["email_members"].label_from_instance = lambda m: m.user.email
+
+
+class BoardForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+
+
+class SaveForm(forms.Form):
+    board = forms.IntegerField()
+    note = forms.CharField(required=False, max_length=MAX_NOTE)

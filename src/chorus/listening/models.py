@@ -249,3 +249,46 @@ class Alert(models.Model):
         if self.rule.query_id:
             query["query"] = str(self.rule.query_id)
         return f"{reverse('listening_topic', args=[self.topic_id])}?{urlencode(query)}"
+
+
+class Board(models.Model):
+    """A workspace's named collection of mentions members saved ("Praise to share",
+    "Crisis evidence"); a saved mention outlives the retention period and its queries."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="listening_boards"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="listening_board_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BoardItem(models.Model):
+    """One mention saved to one board (once), with the saver's note."""
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="items")
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="board_items")
+    note = models.TextField(_("note"), blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    saved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["board", "mention"], name="listening_board_item_once")
+        ]
+        indexes = [models.Index(fields=["board", "-saved_at", "-id"], name="listening_board_saved")]
+
+    def __str__(self) -> str:
+        return f"{self.board_id} {self.mention_id}"

@@ -26,6 +26,8 @@ from .models import (
     DEFAULT_RETENTION_DAYS,
     Alert,
     AlertRule,
+    Board,
+    BoardItem,
     Mention,
     Query,
     QueryRole,
@@ -330,3 +332,49 @@ def share_of_voice_daily(
         day: round(100 * counts.get(QueryRole.BRAND, 0) / sum(counts.values()), 1)
         for day, counts in days.items()
     }
+
+
+# --------------------------------------------------------------------------- boards
+
+
+def boards_of(workspace: Workspace) -> QuerySet[Board]:
+    return (
+        Board.objects.filter(workspace=workspace)
+        .annotate(mention_count=Count("items"))
+        .order_by("name", "pk")
+    )
+
+
+def access_board(*, workspace: Workspace, board_id: int) -> Board:
+    board = Board.objects.filter(workspace=workspace, pk=board_id).first()
+    if board is None:
+        raise NotFound(_("No such board."))
+    return board
+
+
+def access_mention(*, workspace: Workspace, mention_id: int) -> Mention:
+    mention = Mention.objects.filter(workspace=workspace, pk=mention_id).first()
+    if mention is None:
+        raise NotFound(_("No such post."))
+    return mention
+
+
+def board_items(board: Board) -> QuerySet[BoardItem]:
+    """The mentions saved to a board, newest saved first, each with its mention and saver
+    (one query a page)."""
+    return (
+        BoardItem.objects.filter(board=board)
+        .select_related("mention", "saved_by")
+        .order_by("-saved_at", "-pk")
+    )
+
+
+def boards_holding(mentions: list[Mention]) -> dict[int, list[int]]:
+    """For a page of mentions, the ids of the boards each is saved to (one query)."""
+    found: dict[int, list[int]] = {}
+    rows = BoardItem.objects.filter(mention_id__in=[m.pk for m in mentions]).values_list(
+        "mention_id", "board_id"
+    )
+    for mention_id, board_id in rows:
+        found.setdefault(mention_id, []).append(board_id)
+    return found

@@ -138,8 +138,11 @@ def topic_delete(*, actor: Membership, topic: Topic) -> None:
 
 
 def _drop_orphan_mentions(workspace_id: int) -> None:
-    """A mention no remaining query matched is no longer anyone's mention."""
-    Mention.objects.filter(workspace_id=workspace_id, queries__isnull=True).delete()
+    """A mention no remaining query matched is no longer anyone's mention (unless a member
+    saved it to a board)."""
+    Mention.objects.filter(
+        workspace_id=workspace_id, queries__isnull=True, board_items__isnull=True
+    ).delete()
 
 
 def _check_query_fields(name: str, role: str, text: str) -> tuple[str, str, str]:
@@ -365,16 +368,18 @@ def _store(workspace_id: int, item: IncomingPost, query_ids: list[int], sentimen
 
 
 def purge_expired(now: dt.datetime | None = None) -> int:
-    """Delete matched posts older than each workspace's retention; returns how many."""
+    """Delete matched posts older than each workspace's retention, except those saved to a
+    board; returns how many."""
     now = now or timezone.now()
     deleted = 0
     custom = dict(Settings.objects.values_list("workspace_id", "retention_days"))
+    unsaved = Mention.objects.filter(board_items__isnull=True)
     for workspace_id, days in custom.items():
-        expired = Mention.objects.filter(
+        expired = unsaved.filter(
             workspace_id=workspace_id, posted_at__lt=now - dt.timedelta(days=days)
         )
         deleted += expired.delete()[1].get("listening.Mention", 0)
-    expired = Mention.objects.exclude(workspace_id__in=custom).filter(
+    expired = unsaved.exclude(workspace_id__in=custom).filter(
         posted_at__lt=now - dt.timedelta(days=DEFAULT_RETENTION_DAYS)
     )
     deleted += expired.delete()[1].get("listening.Mention", 0)

@@ -385,6 +385,12 @@ class Provider(abc.ABC):
         """
         return ()
 
+    def resolve_post(self, ref: RemoteRef) -> RemoteRef:
+        """`ref`, a public post found elsewhere (by listening) under its network-wide id
+        and address, as this account replies to it. Networks whose post ids are the same
+        for every account keep this default; Mastodon asks the account's own server."""
+        return ref
+
     def send_direct_message(
         self, conversation_id: str, text: str, *, idempotency_key: str
     ) -> RemoteRef:

@@ -634,6 +634,19 @@ class Mastodon(OAuthSignIn, Provider):
         mapper = InboxMapper(self._our_id(), lambda status: root)
         return tuple(mapper.from_status(status) for status in thread)
 
+    def resolve_post(self, ref: RemoteRef) -> RemoteRef:
+        """This server's own id for a status that may live on another server: a reply's
+        `in_reply_to_id` must be a local id. `/api/v2/search` with `resolve=true` finds the
+        status by its ActivityPub URI (or web address), fetching it if the server has not
+        seen it yet."""
+        for address in dict.fromkeys(a for a in (ref.remote_id, ref.url) if "://" in a):
+            params = {"q": address, "type": "statuses", "resolve": "true", "limit": 1}
+            found = json_of(self._call("GET", "/api/v2/search", params=params))
+            statuses = found.get("statuses") if isinstance(found, dict) else None
+            if statuses and isinstance(statuses[0], dict) and statuses[0].get("id"):
+                return published_post(statuses[0]).ref
+        raise Rejected(f"{self.server_url} could not find the post {ref.url or ref.remote_id}")
+
     def send_direct_message(
         self, conversation_id: str, text: str, *, idempotency_key: str
     ) -> RemoteRef:

@@ -17,6 +17,7 @@ from chorus.listening import selectors, services
 from chorus.listening.forms import AlertRuleForm, PreviewForm, QueryForm, RetentionForm, TopicForm
 from chorus.listening.query import QueryError
 from chorus.web.views.common import member_required, show_service_error
+from chorus.web.views.listening_boards import reply_accounts_by_network
 
 MENTIONS_PAGE_SIZE = 25
 
@@ -97,8 +98,12 @@ def listening_topic(request, topic_id: int):
         MENTIONS_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     matched = selectors.matched_queries(list(page), topic)
+    saved = selectors.boards_holding(list(page))
+    reply_accounts = reply_accounts_by_network(request.membership, list(page))
     for mention in page:
         mention.matched = matched.get(mention.pk, [])
+        mention.saved_to = saved.get(mention.pk, [])
+        mention.reply_accounts = reply_accounts.get(mention.network, [])
     volume = selectors.volume_over_time(topic)
     peak = max((n for _day, n in volume), default=0) or 1
     context = {
@@ -122,6 +127,7 @@ def listening_topic(request, topic_id: int):
         "alert_rules": selectors.alert_rules_of(topic),
         "alert_rule_form": AlertRuleForm(topic=topic),
         "alerts": selectors.alerts_of(workspace, topic=topic)[:10],
+        "boards": list(selectors.boards_of(workspace)) if _can_manage(request) else [],
     }
     status = 400 if form.errors else 200
     return render(request, "listening/topic.html", context, status=status)
