@@ -4,8 +4,6 @@ from a local HTTP server on 127.0.0.1 (the one address the tests' outbound guard
 from __future__ import annotations
 
 import io
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.test import Client
@@ -25,47 +23,6 @@ PAGE = b"""<!doctype html><html><head><meta charset="utf-8">
 <meta property="og:site_name" content="Kampot Kitchen">
 <meta property="og:image" content="/images/card.png">
 </head><body><p>Hello</p></body></html>"""
-
-
-class Site:
-    """A tiny web server: path -> (status, headers, body); it records what it was asked."""
-
-    def __init__(self):
-        self.routes: dict[str, tuple[int, dict, bytes]] = {}
-        self.hits: list[str] = []
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                site.hits.append(self.path)
-                status, headers, body = site.routes.get(self.path, (404, {}, b"no"))
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def add(self, path: str, body: bytes, kind: str = "text/html; charset=utf-8", status=200, **h):
-        self.routes[path] = (status, {"Content-Type": kind, **h}, body)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def site():
-    server = Site()
-    yield server
-    server.close()
 
 
 def test_a_card_is_read_from_the_pages_opengraph_meta_and_kept(site):
