@@ -137,6 +137,11 @@ def test_a_kept_link_card_is_drawn_where_the_network_draws_one(owner, accounts):
     for provider in ("instagram", "tiktok", "bluesky", "linkedin", "telegram"):
         assert "pv-linkcard" not in card_of(body, accounts[provider]), provider
     assert "https://kampot-kitchen.com/card.jpg" not in body  # never hot-linked
+    RemoteImage.objects.create(
+        url="https://kampot-kitchen.com/card.jpg", fetched_at=timezone.now(), error="HTTP 404"
+    )
+    body = preview(owner, [accounts["x"]], text=f"Our spring menu {LINK}")
+    assert "Spring menu</strong>" in body and "pv-linkcard-image" not in body  # no picture
 
 
 def test_the_variants_own_link_makes_the_card_and_media_leave_none(owner, accounts):

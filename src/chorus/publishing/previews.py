@@ -247,23 +247,26 @@ def rewrite_image(data: bytes) -> tuple[str, bytes]:
 
 def image_token(url: str) -> str:
     """The signed name of an image to serve: only addresses Chorus itself put in a page
-    (an account's avatar, a kept card's image) can be asked for."""
-    return signing.dumps(url, salt=TOKEN_SALT, compress=True)
+    (an account's avatar, a kept card's image) can be asked for. The same URL always has
+    the same name, so a browser keeps the picture between previews."""
+    return signing.Signer(salt=TOKEN_SALT).sign_object(url, compress=True)
 
 
 def image_url_of(token: str) -> str | None:
-    try:
-        return signing.loads(token, salt=TOKEN_SALT)
-    except signing.BadSignature:
-        return None
+    return _unsign(token, TOKEN_SALT)
 
 
 def link_token(url: str) -> str:
-    return signing.dumps(url, salt=LINK_SALT, compress=True)
+    return signing.Signer(salt=LINK_SALT).sign_object(url, compress=True)
 
 
 def link_url_of(token: str) -> str | None:
+    return _unsign(token, LINK_SALT)
+
+
+def _unsign(token: str, salt: str) -> str | None:
     try:
-        return signing.loads(token, salt=LINK_SALT)
-    except signing.BadSignature:
+        value = signing.Signer(salt=salt).unsign_object(token)
+    except (signing.BadSignature, ValueError):
         return None
+    return value if isinstance(value, str) else None

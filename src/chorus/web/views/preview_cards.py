@@ -107,13 +107,13 @@ def assets_by_id(membership, ids) -> dict[int, MediaAsset]:
 # --------------------------------------------------------------------------- the author
 
 
-def _author(account, look: Look, failed_avatars: set[str]) -> dict:
+def _author(account, look: Look, failed: set[str]) -> dict:
     """The name line as the network prints it: "Name @handle" (X, Bluesky; Mastodon's
     handle is @user@server), the page or channel name (Facebook, LinkedIn, Telegram), the
     username alone (Instagram, Threads, TikTok)."""
     username = account.handle.lstrip("@")
     name = username if look.names == "username" else (account.display_name or username)
-    avatar = account.avatar_url if account.avatar_url not in failed_avatars else ""
+    avatar = account.avatar_url if account.avatar_url not in failed else ""
     letters = [w[0] for w in name.replace("@", " ").replace(".", " ").split() if w[0].isalnum()]
     return {
         "name": name,
@@ -129,12 +129,13 @@ def image_src(url: str) -> str:
 
 
 def _failed_images(urls) -> set[str]:
-    """The images among `urls` that could not be had lately (shown as initials or not at all)."""
+    """The images among `urls` that could not be had lately (shown as initials or not at
+    all); "" too, so an empty address is never drawn."""
     wanted = {u for u in urls if u}
     if not wanted:
-        return set()
+        return {""}
     rows = RemoteImage.objects.filter(url__in=wanted).exclude(error="").only("url", "fetched_at")
-    return {row.url for row in rows if previews.is_fresh(row)}
+    return {"", *(row.url for row in rows if previews.is_fresh(row))}
 
 
 # --------------------------------------------------------------------------- link cards
@@ -149,7 +150,7 @@ def card_link(item, account, look: Look) -> str:
     return previews.first_link(item.text, account.provider) if look.card_from_text else ""
 
 
-def link_card(url: str, look: Look, kept: dict) -> dict | None:
+def link_card(url: str, look: Look, kept: dict, failed: set[str]) -> dict | None:
     """The card to draw: the kept one, a placeholder that loads it, or none."""
     if not url:
         return None
@@ -158,10 +159,11 @@ def link_card(url: str, look: Look, kept: dict) -> dict | None:
     row = kept.get(url)
     if row is None or not previews.is_fresh(row):
         return {"kind": "pending", "url": url, "token": previews.link_token(url)}
-    return card_of(row)
+    return card_of(row, failed)
 
 
-def card_of(row) -> dict | None:
+def card_of(row, failed: set[str]) -> dict | None:
+    """A kept card as the template draws it (without a picture that could not be had)."""
     if not row.has_card:
         return None
     return {
@@ -170,7 +172,7 @@ def card_of(row) -> dict | None:
         "title": row.title,
         "description": row.description,
         "site_name": row.site_name,
-        "image_src": image_src(row.image_url) if row.image_url else "",
+        "image_src": image_src(row.image_url) if row.image_url not in failed else "",
     }
 
 
@@ -191,7 +193,9 @@ def preview_cards(
     items = [(item, account) for item, account in items if account is not None]
     links = {item.account_id: card_link(item, account, look_of(account)) for item, account in items}
     kept = previews.link_previews(links.values())
-    failed = _failed_images([a.avatar_url for _i, a in items])
+    failed = _failed_images(
+        [a.avatar_url for _i, a in items] + [c.image_url for c in kept.values()]
+    )
     cards = []
     for item, account in items:
         look = look_of(account)
@@ -219,7 +223,7 @@ def preview_cards(
             {"label": label, "length": length, "segments": segments(text, account.provider)}
             for label, length, text in zip(labels, lengths, parts, strict=True)
         ]
-        card = link_card(links[item.account_id], look, kept)
+        card = link_card(links[item.account_id], look, kept, failed)
         cards.append(
             {
                 "account": account,
@@ -266,8 +270,9 @@ def link_card_view(request, token: str):
     url = previews.link_url_of(token)
     if url is None:
         raise Http404(_("This link has expired or is not valid."))
+    row = previews.link_preview_get(url)
     context = {
-        "linkcard": card_of(previews.link_preview_get(url)),
+        "linkcard": card_of(row, _failed_images([row.image_url])),
         "plain": url if request.GET.get("plain") else "",
     }
     return render(request, "publishing/_link_card.html", context)
