@@ -86,4 +86,6 @@ def test_x_and_instagram_cards_are_laid_out_each_their_own_way(
     assert x_text["y"] < x_media["y"] and ig_media["y"] < ig_text["y"]
     assert ig_media["height"] > x_media["height"]  # Instagram's square against X's strip
     shot(page, "composer-preview-cards")
+    # the draft kept as typed: nothing is still being written when the test ends
+    expect(page.locator("#autosave-status")).to_contain_text("Kept as a draft")
     assert site.hits.count("/avatar.png") == 1 and site.hits.count("/menu") == 1
