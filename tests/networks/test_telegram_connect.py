@@ -189,7 +189,7 @@ def test_the_account_page_offers_reconnecting_with_the_bot_form(client, owner, e
 
 
 def test_the_preview_draws_telegram_formatting():
-    from chorus.web.views.composer import segments
+    from chorus.web.views.preview_cards import segments
 
     assert segments("**Hi** <b>x</b> ||a||", "telegram") == [
         {"kind": "bold", "text": "Hi", "value": ""},

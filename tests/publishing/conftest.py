@@ -1,4 +1,5 @@
 import pytest
+from tests.publishing.website import Site
 
 from chorus.networks import services as network_services
 
@@ -25,3 +26,11 @@ def statuses_of(mastodon_server):
             return client.get(f"/api/v1/accounts/{me['id']}/statuses?limit=40").json()
 
     return read
+
+
+@pytest.fixture
+def site():
+    """A web server on 127.0.0.1 serving what a test adds (`site.add(path, body, kind)`)."""
+    server = Site()
+    yield server
+    server.close()

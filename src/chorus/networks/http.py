@@ -11,10 +11,11 @@ from chorus.core.egress import GuardedTransport
 USER_AGENT = f"Chorus/{__version__} (self-hosted social media management)"
 
 
-def client() -> httpx.Client:
-    """A client for addresses users chose (servers, PDSes, and anything later)."""
+def client(timeout: httpx.Timeout | None = None) -> httpx.Client:
+    """A client for addresses users chose (servers, PDSes, and anything later); a caller on
+    a page's path (link previews) passes a shorter `timeout`."""
     return httpx.Client(
-        timeout=httpx.Timeout(20.0, connect=10.0),
+        timeout=timeout or httpx.Timeout(20.0, connect=10.0),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
         transport=GuardedTransport(),

@@ -397,3 +397,38 @@ class PostApproval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} step {self.step} of post {self.post_id}"
+
+
+class LinkPreview(models.Model):
+    """A page's link card (its OpenGraph / Twitter-card meta), read once and kept
+    (`publishing.previews`); `error` says why a page gave no card."""
+
+    url = models.URLField(max_length=2000, unique=True)
+    title = models.CharField(max_length=300, blank=True)
+    description = models.CharField(max_length=1000, blank=True)
+    image_url = models.URLField(max_length=2000, blank=True)
+    site_name = models.CharField(max_length=200, blank=True)
+    fetched_at = models.DateTimeField()
+    error = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def has_card(self) -> bool:
+        return not self.error and bool(self.title or self.description or self.image_url)
+
+
+class RemoteImage(models.Model):
+    """An avatar or link-card image from a network's or a page's server, fetched once,
+    decoded and written again as a small JPEG or PNG, and served from Chorus's own origin
+    (`publishing.previews`; the pages' Content-Security-Policy allows no other)."""
+
+    url = models.URLField(max_length=2000, unique=True)
+    content_type = models.CharField(max_length=20, blank=True)
+    data = models.BinaryField(blank=True, default=b"")
+    fetched_at = models.DateTimeField()
+    error = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.url

@@ -30,7 +30,8 @@ from chorus.publishing import approval_workflows, approvals, review_links, selec
 from chorus.publishing.models import Post, PostState
 from chorus.publishing.services import InvalidPost, VariantInput
 from chorus.web.views.common import member_required, public, show_service_error
-from chorus.web.views.composer import composer_from_post, preview_cards
+from chorus.web.views.composer import composer_from_post
+from chorus.web.views.preview_cards import preview_cards
 from chorus.web.views.timeinput import zone_name
 
 APPROVALS_PAGE_SIZE = 20  # posts waiting for approval shown per page, with their previews

@@ -14,8 +14,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
-from chorus.governance.policies import highlight
-from chorus.governance.services import PolicyChecker
 from chorus.links import services as link_services
 from chorus.links import shortening
 from chorus.links.models import PostLinks
@@ -28,12 +26,10 @@ from chorus.publishing.models import (
     PostState,
 )
 from chorus.publishing.services import EDITABLE, InvalidPost, VariantInput
-from chorus.publishing.validation import part_lengths
-from chorus.text import NETWORKS, find_entities
-from chorus.text.formatting import telegram_runs
 from chorus.text.language import detect_language
 from chorus.web.views.common import member_required
 from chorus.web.views.languages import language_name, language_options
+from chorus.web.views.preview_cards import assets_by_id, preview_cards
 from chorus.web.views.timeinput import when_from, zone_name
 
 POLL_DURATIONS = [
@@ -172,98 +168,6 @@ def composer_from_post(post: Post) -> Composer:
     return state
 
 
-# --------------------------------------------------------------------------- preview
-
-
-def segments(text: str, provider_key: str) -> list[dict]:
-    """The text cut into plain runs and the links, mentions and hashtags the network sees;
-    on Telegram, the formatting it shows (bold, italic, spoilers, links...)."""
-    if provider_key == "telegram":
-        return [{"kind": k, "text": t, "value": v} for k, t, v in telegram_runs(text)]
-    if provider_key not in NETWORKS:
-        return [{"kind": "", "text": text}]
-    result, cursor = [], 0
-    for entity in find_entities(text, provider_key):
-        if entity.start > cursor:
-            result.append({"kind": "", "text": text[cursor : entity.start]})
-        result.append({"kind": entity.kind, "text": entity.text, "value": entity.value})
-        cursor = entity.end
-    if cursor < len(text):
-        result.append({"kind": "", "text": text[cursor:]})
-    return result
-
-
-def _assets_by_id(membership, ids) -> dict[int, MediaAsset]:
-    return {a.pk: a for a in MediaAsset.objects.filter(workspace=membership.workspace, pk__in=ids)}
-
-
-def preview_cards(
-    membership, state: Composer, accounts: dict[int, object], *, assets=None, checker=None
-) -> list[dict]:
-    """Per chosen account: counters as its network counts, its problems, and a preview.
-
-    A page of many posts passes the media `assets` by id and a `PolicyChecker`, loaded
-    once for all of them."""
-    if assets is None:
-        assets = _assets_by_id(membership, [i for i, _alt in state.media])
-    cards = []
-    for item in state.inputs():
-        account = accounts.get(item.account_id)
-        if account is None:
-            continue
-        provider = get_provider(account.provider)
-        parts = [item.text, *item.thread]
-        labels = [_("Post")] + [
-            _("Thread part %(n)s") % {"n": n} for n in range(2, len(item.thread) + 2)
-        ]
-        if item.first_comment:
-            parts.append(item.first_comment)
-            labels.append(_("First comment"))
-        lengths = part_lengths(
-            account.provider,
-            parts,
-            account=account,
-            content_warning=item.content_warning,
-            warned=1 + len(item.thread),
-            with_media=bool(item.media),
-        )
-        media = [
-            {"asset": assets[i], "alt": alt or assets[i].alt_text}
-            for i, alt in item.media
-            if i in assets
-        ]
-        problems = services.input_problems(item, account, assets)
-        cards.append(
-            {
-                "account": account,
-                "network": provider.name,
-                "parts": [
-                    {"label": label, "length": length, "segments": segments(text, account.provider)}
-                    for label, length, text in zip(labels, lengths, parts, strict=True)
-                ],
-                "counter": lengths[0],
-                "problems": problems,
-                "content_warning": item.content_warning,
-                "language": language_name(item.language or detect_language(item.text)),
-                "language_chosen": bool(item.language),
-                "link": item.link,
-                "poll": item.poll,
-                "media": media,
-                **_policy_context(membership, account, parts, item.link, checker),
-            }
-        )
-    return cards
-
-
-def _policy_context(membership, account, parts: list[str], link: str, checker=None) -> dict:
-    """The compliance policies this variant breaks, with the offending words marked
-    (shown here; enforced on submit, on approval and at publish time)."""
-    text = "\n\n".join(p for p in parts if p)
-    checker = checker or PolicyChecker(membership.workspace)
-    violations = checker.check(text=text, account=account, links=[link] if link else None)
-    return {"violations": violations, "marked": highlight(text, violations) if violations else []}
-
-
 # --------------------------------------------------------------------------- composer
 
 
@@ -314,7 +218,7 @@ def _library(request, state: Composer) -> list[dict]:
         ]
     )
     missing = [i for i in chosen if i not in {a.pk for a in recent}]
-    recent += list(_assets_by_id(request.membership, missing).values())
+    recent += list(assets_by_id(request.membership, missing).values())
     items = [
         {"asset": a, "chosen": a.pk in chosen, "alt": chosen.get(a.pk, a.alt_text)} for a in recent
     ]
