@@ -69,3 +69,21 @@ def test_a_network_of_photos_and_videos_refuses_a_post_without_media(network):
     video = MediaInfo(mime_type="video/mp4", size=1_000_000)
     assert check_variant(provider_key=network, text="Words", media=[video]) == []
     assert check_variant(provider_key="facebook", text="Only words") == []
+
+
+def test_a_first_comment_is_refused_where_apps_cannot_comment():
+    from chorus.publishing.validation import MediaInfo
+
+    video = [MediaInfo(mime_type="video/mp4", size=1_000_000)]
+    (problem,) = check_variant(
+        provider_key="tiktok", text="Words", media=video, first_comment="Link in bio"
+    )
+    assert problem.field == "first_comment" and "would not be posted" in problem.message
+    assert check_variant(provider_key="tiktok", text="Words", media=video) == []
+    for network in ("instagram", "facebook", "x", "threads"):
+        assert (
+            check_variant(
+                provider_key=network, text="Words", media=video, first_comment="Link in bio"
+            )
+            == []
+        ), network

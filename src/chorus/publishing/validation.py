@@ -103,6 +103,17 @@ def check_variant(
         problems.append(Problem("text", _("Write something or add an image.")))
     if thread and not limits.supports_threads:
         problems.append(Problem("thread", _("%(net)s has no threads.") % {"net": name}))
+    if first_comment and not limits.supports_first_comment:
+        problems.append(
+            Problem(
+                "first_comment",
+                _(
+                    "%(network)s has no comments that apps can write: this first comment "
+                    "would not be posted."
+                )
+                % {"network": name},
+            )
+        )
     warning = content_warning if limits.supports_content_warning else ""
     for field_name, part in parts:
         check = check_length(

@@ -95,6 +95,7 @@ class Limits:
     supports_content_warning: bool = False
     supports_direct_messages: bool = False
     requires_media: bool = False  # a post is a photo or a video (Instagram, TikTok)
+    supports_first_comment: bool = True  # False: apps cannot comment on the post (TikTok)
     url_length: int | None = None  # a URL counts as this many characters, if fixed
     rate_limit_note: str = ""  # the network's documented budget, in plain words
     # (requests, seconds) one server allows from one IP address, whatever the account:

@@ -140,6 +140,7 @@ class TikTok(OAuthSignIn, Provider):
         max_image_bytes=tiktok_media.PHOTO_BYTES,
         max_video_bytes=tiktok_media.VIDEO_BYTES,
         supports_threads=False,
+        supports_first_comment=False,  # the Content Posting API writes no comments
         requires_media=True,
         rate_limit_note=(
             "Per access token and minute: 6 post initialisations, 20 creator-info reads, "
