@@ -298,7 +298,10 @@ class CompiledMatcher:
             for pattern in self._patterns(term):
                 patterns.setdefault(pattern, []).append((tid, term.prefix))
         self._automaton = self._build_automaton(
-            {pattern: (len(pattern), tuple(entries)) for pattern, entries in patterns.items()}
+            {
+                pattern: (len(pattern), tuple(entries), frozenset(tid for tid, _ in entries))
+                for pattern, entries in patterns.items()
+            }
         )
 
     @staticmethod
@@ -365,10 +368,10 @@ class CompiledMatcher:
         ctx.chunks = cut = _Chunks(chunks, folded)
         starts = cut.starts
         occurrences: dict[int, list[tuple[int, int]]] = {}
-        for end, (length, entries) in self._automaton.iter(" ".join(folded)):
-            relevant = [entry for entry in entries if entry[0] in needed]
-            if not relevant:
+        for end, (length, entries, tids) in self._automaton.iter(" ".join(folded)):
+            if tids.isdisjoint(needed):  # most hits: context words of untriggered queries
                 continue
+            relevant = entries if tids <= needed else [e for e in entries if e[0] in needed]
             start = end + 1 - length
             first, last = cut.index(start), cut.index(end)
             local_start, local_end = start - starts[first], end + 1 - starts[last]
@@ -396,7 +399,7 @@ class CompiledMatcher:
         folded, offsets, boundary = segmented.folded, segmented.offsets, segmented.boundary
         ctx.folded, ctx.offsets = folded, offsets
         occurrences = ctx.occurrences = {}
-        for end, (length, entries) in self._automaton.iter(folded):
+        for end, (length, entries, _tids) in self._automaton.iter(folded):
             start = end + 1 - length
             if start not in boundary:
                 continue
