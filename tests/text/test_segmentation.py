@@ -164,3 +164,28 @@ def test_a_phrase_with_a_space_matches_words_joined_by_a_zero_width_space():
     assert [m.text for m in find_terms(text, ["ទីផ្សារ សង្គម"])] == ["ទីផ្សារ\u200bសង្គម"]
     assert [m.text for m in find_terms("ขายของออนไลน์", ["ขาย ของ"])] == ["ขายของ"]
     assert find_terms("social\u200bmedia", ["social media"]) == []  # Latin needs its space
+
+
+def test_quick_check_proves_every_substring_folded():
+    from chorus.text import _icu
+    from chorus.text.segmentation import fold
+
+    assert not any(map(_icu.is_folded, ["ABC", "ក\u200bខ", "กำ", "e\u0301", "Ｃ", "ﬁ"]))
+    chunks = {chunk for post in corpus.load("posts") for chunk in post.text.split()}
+    folded = [text for text in chunks if not text.isascii() and _icu.is_folded(text)]
+    assert len(folded) > 40  # Thai, Khmer without ZWSP, lower-case Armenian
+    for text in folded:
+        pieces = [text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + 8))]
+        assert all(fold(piece) == piece for piece in pieces if "\u0565\u0582" not in piece)
+
+
+def test_thai_runs_are_tokenized_as_word_tokenize_does():
+    from pythainlp.tokenize import word_tokenize
+
+    from chorus.text import _thai
+    from chorus.text.segmentation import _THAI_RUN
+
+    runs = {run for post in corpus.load("posts") for run in _THAI_RUN.findall(post.text)}
+    runs |= {"๑๒๓", "เวลา๑๒ น", "ฯลฯ", "ๆ"}
+    for run in runs:
+        assert _thai._tokens(run) == word_tokenize(run, engine="newmm", keep_whitespace=True)

@@ -1,10 +1,11 @@
 """Matching posts against many listening queries at once, compiled once per set of queries.
 
-One Aho-Corasick automaton (pyahocorasick) holds every term of every query. A post costs
-one NFKC_Casefold of its text and one pass of the automaton; only when it contains an
-*anchor* of some query (a term, hashtag, mention, author or link without which that query
-cannot match, see :func:`chorus.listening.query.anchors`) is it looked at closely: the
-whitespace-separated chunks where those queries' terms occur are segmented into words by
+One Aho-Corasick automaton (pyahocorasick) holds every query's *anchors* (the terms,
+hashtags, mentions, authors or links without which it cannot match, see
+:func:`chorus.listening.query.anchors`). A post costs one NFKC_Casefold of its text and one
+pass of that automaton; only when it holds an anchor is it looked at closely: the terms of the
+queries it triggers are searched for in its text, the whitespace-separated chunks where they
+occur are segmented into words by
 chorus.text, the same ICU + PyThaiNLP word boundaries and folding compliance policies use
 (:class:`chorus.text.TermMatcher`), and the boolean, NEAR and field checks of just those
 queries run. Posts that contain no anchor, most of any stream, never reach the segmenter.
@@ -13,7 +14,7 @@ queries run. Posts that contain no anchor, most of any stream, never reach the s
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import ahocorasick
@@ -283,9 +284,9 @@ class CompiledMatcher:
                 else:
                     self._by_field[anchor.kind].setdefault(anchor.value, []).append(index)
         self._by_tag, self._by_mention, self._by_author = self._by_field.values()
-        # Two automatons: the anchors alone decide cheaply whether a post needs a closer look
-        # (context words such as "price" are everywhere), each pattern giving the queries it
-        # may trigger; every term, for the closer look, each pattern giving (term, prefix).
+        # The anchors alone decide cheaply whether a post needs a closer look (context words
+        # such as "price" are everywhere): one automaton, each pattern giving the queries it
+        # may trigger. The closer look searches the text for the few terms those queries use.
         anchor_patterns: dict[str, set[int]] = {}
         for term, tid in self._term_ids.items():
             for pattern in self._patterns(term) if tid in self._by_term else ():
@@ -293,13 +294,7 @@ class CompiledMatcher:
         self._anchor_automaton = self._build_automaton(
             {pattern: tuple(sorted(found)) for pattern, found in anchor_patterns.items()}
         )
-        patterns: dict[str, list[tuple[int, bool]]] = {}
-        for term, tid in self._term_ids.items():
-            for pattern in self._patterns(term):
-                patterns.setdefault(pattern, []).append((tid, term.prefix))
-        self._automaton = self._build_automaton(
-            {pattern: (len(pattern), tuple(entries)) for pattern, entries in patterns.items()}
-        )
+        self._term_patterns = [(tuple(self._patterns(t)), t.prefix) for t in self._term_ids]
 
     @staticmethod
     def _patterns(term: Term) -> Iterable[str]:
@@ -315,6 +310,18 @@ class CompiledMatcher:
             automaton.add_word(pattern, value)
         automaton.make_automaton()
         return automaton
+
+    def _hits(self, text: str, needed: Iterable[int]) -> Iterator[tuple[int, int, int, bool]]:
+        """``(start, end, term id, prefix)`` of every occurrence of the ``needed`` terms in
+        ``text``, overlapping ones included: a few C-speed ``str.find`` calls, where an
+        automaton of every term would stop at the context words of 10,000 other queries."""
+        for tid in needed:
+            patterns, prefix = self._term_patterns[tid]
+            for pattern in patterns:
+                start = text.find(pattern)
+                while start >= 0:
+                    yield start, start + len(pattern), tid, prefix
+                    start = text.find(pattern, start + 1)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -347,7 +354,7 @@ class CompiledMatcher:
             folded = " ".join(folded.split())
         return folded
 
-    def _verify(self, ctx: _Context, triggered: set[int], folded_text: str) -> None:
+    def _verify(self, ctx: _Context, needed: frozenset[int], folded_text: str) -> None:
         """Exact whole-word occurrences of the triggered queries' terms.
 
         Word boundaries never cross whitespace, so only the whitespace-separated chunks where
@@ -355,23 +362,18 @@ class CompiledMatcher:
         each on its own. A text whose folding moves whitespace takes the whole-post path.
         """
         text = ctx.post.text
-        if self._automaton is None or not text:
+        if not text:
             return
         chunks, folded = text.split(), folded_text.split()
         if len(chunks) != len(folded):
-            self._verify_whole(ctx)
+            self._verify_whole(ctx, needed)
             return
-        needed = frozenset().union(*(self._query_terms[i] for i in triggered))
         ctx.chunks = cut = _Chunks(chunks, folded)
         starts = cut.starts
         occurrences: dict[int, list[tuple[int, int]]] = {}
-        for end, (length, entries) in self._automaton.iter(" ".join(folded)):
-            relevant = [entry for entry in entries if entry[0] in needed]
-            if not relevant:
-                continue
-            start = end + 1 - length
-            first, last = cut.index(start), cut.index(end)
-            local_start, local_end = start - starts[first], end + 1 - starts[last]
+        for start, end, tid, prefix in self._hits(" ".join(folded), needed):
+            first, last = cut.index(start), cut.index(end - 1)
+            local_start, local_end = start - starts[first], end - starts[last]
             if (
                 not cut.edge_is_boundary(first, local_start, before=True)
                 and local_start not in cut.segment(first).boundary
@@ -383,30 +385,27 @@ class CompiledMatcher:
                 offsets = cut.segment(last).offsets
                 whole = local_end in cut.segment(last).boundary
                 word_end = local_end if whole else offsets[bisect_right(offsets, local_end)]
-            for tid, prefix in relevant:
-                if prefix:
-                    occurrences.setdefault(tid, []).append((start, starts[last] + word_end))
-                elif whole:
-                    occurrences.setdefault(tid, []).append((start, end + 1))
+            if prefix:
+                occurrences.setdefault(tid, []).append((start, starts[last] + word_end))
+            elif whole:
+                occurrences.setdefault(tid, []).append((start, end))
         ctx.occurrences = occurrences
 
-    def _verify_whole(self, ctx: _Context) -> None:
-        """Every term's occurrences over the whole post, with word positions for NEAR."""
+    def _verify_whole(self, ctx: _Context, needed: frozenset[int]) -> None:
+        """The needed terms' occurrences over the whole post, with word positions for NEAR."""
         segmented = folded_words(ctx.post.text)
         folded, offsets, boundary = segmented.folded, segmented.offsets, segmented.boundary
         ctx.folded, ctx.offsets = folded, offsets
         occurrences = ctx.occurrences = {}
-        for end, (length, entries) in self._automaton.iter(folded):
-            start = end + 1 - length
+        for start, end, tid, prefix in self._hits(folded, needed):
             if start not in boundary:
                 continue
-            whole = end + 1 in boundary
-            for tid, prefix in entries:
-                if prefix:
-                    word_end = offsets[bisect_right(offsets, end)] if not whole else end + 1
-                    occurrences.setdefault(tid, []).append((start, word_end))
-                elif whole:
-                    occurrences.setdefault(tid, []).append((start, end + 1))
+            whole = end in boundary
+            if prefix:
+                word_end = end if whole else offsets[bisect_right(offsets, end - 1)]
+                occurrences.setdefault(tid, []).append((start, word_end))
+            elif whole:
+                occurrences.setdefault(tid, []).append((start, end))
 
     def match(self, post: ListeningPost) -> list[object]:
         """Keys of the queries ``post`` matches, in the order the queries were given."""
@@ -414,13 +413,14 @@ class CompiledMatcher:
         triggered = self._triggered(post, folded)
         if not triggered:
             return []
+        needed = frozenset().union(*(self._query_terms[i] for i in triggered))
         ctx = _Context(post)
         try:
-            self._verify(ctx, triggered, folded)
+            self._verify(ctx, needed, folded)
             return [self._keys[i] for i in sorted(triggered) if self._evaluators[i](ctx)]
         except _NeedsWholePost:
             ctx = _Context(post)
-            self._verify_whole(ctx)
+            self._verify_whole(ctx, needed)
             return [self._keys[i] for i in sorted(triggered) if self._evaluators[i](ctx)]
 
     def match_many(self, posts: Iterable[ListeningPost]) -> Iterable[tuple[ListeningPost, list]]:

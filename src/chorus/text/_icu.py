@@ -56,6 +56,16 @@ def boundaries(text: str, kind: str, locale: str = "") -> list[tuple[int, int]]:
     return result
 
 
+def offsets(text: str, kind: str, locale: str = "") -> list[int]:
+    """The str indices of :func:`boundaries`, without asking for each one's rule status."""
+    iterator = _iterator(kind, locale)
+    iterator.setText(text)
+    mapping = _utf16_to_index(text)
+    if mapping is None:
+        return list(iterator)
+    return [mapping[offset] for offset in iterator]
+
+
 def grapheme_count(text: str) -> int:
     """Number of extended grapheme clusters according to ICU."""
     iterator = _iterator("character", "")
@@ -69,6 +79,13 @@ _FOLDER = icu.Normalizer2.getNFKCCasefoldInstance()
 def fold(text: str) -> str:
     """NFKC_Casefold: compatibility forms, case and default-ignorable characters erased."""
     return _FOLDER.normalize(text)
+
+
+def is_folded(text: str) -> bool:
+    """True when ICU's quick check proves ``text`` unchanged by NFKC_Casefold. The check is
+    per character (and canonical order within runs of marks), so every substring of such a
+    text is unchanged too."""
+    return _FOLDER.spanQuickCheckYes(text) == len(text.encode("utf-16-le")) // 2
 
 
 def rgi_emoji() -> frozenset[str]:

@@ -9,6 +9,7 @@ puts, except an ICU boundary inside a PyThaiNLP word that leaves a piece which i
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from functools import cache
 
 
@@ -20,19 +21,23 @@ def _dictionary() -> frozenset[str]:
 
 
 def _tokens(run: str) -> list[str]:
-    from pythainlp.tokenize import word_tokenize
+    """``word_tokenize(run, engine="newmm")``, called directly: a run of Thai letters holds
+    no whitespace and no `.`, `,` or `:` between digits, so word_tokenize's post-processing
+    (whitespace, formatted numbers) never changes newmm's tokens there."""
+    from pythainlp.tokenize.newmm import segment
 
-    return word_tokenize(run, engine="newmm", keep_whitespace=True)
+    return segment(run)
 
 
 def refine(run: str, icu_cuts: set[int]) -> set[int]:
     """Boundaries inside a run of Thai letters (offsets 1..len-1), from ICU's and PyThaiNLP's."""
     words = _dictionary()
     cuts = set(icu_cuts)
+    pending = sorted(icu_cuts)
     start = 0
     for token in _tokens(run):
         end = start + len(token)
-        inner = sorted(cut for cut in icu_cuts if start < cut < end)
+        inner = pending[bisect_right(pending, start) : bisect_left(pending, end)]
         if inner:
             edges = [start, *inner, end]
             pieces = [run[a:b] for a, b in zip(edges, edges[1:], strict=False)]

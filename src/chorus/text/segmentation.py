@@ -52,7 +52,7 @@ class Match:
 
 
 def _is_word(segment: str) -> bool:
-    return any(char.isalnum() for char in segment)
+    return segment[:1].isalnum() or any(char.isalnum() for char in segment)
 
 
 def boundaries(text: str, locale: str = "") -> list[int]:
@@ -61,17 +61,17 @@ def boundaries(text: str, locale: str = "") -> list[int]:
     ICU's word BreakIterator, then: handles and domains cut at ``@``, ``_`` and ``.``; Thai
     runs checked against PyThaiNLP's dictionary (see :mod:`._thai`).
     """
-    icu_boundaries = [index for index, _status in _icu.boundaries(text, "word", locale)]
+    icu_boundaries = _icu.offsets(text, "word", locale)
     cuts = set(icu_boundaries)
     previous = 0
-    for boundary in icu_boundaries:
+    for boundary in icu_boundaries if "@" in text or "_" in text or "." in text else ():
         segment = text[previous:boundary]
         if len(segment) > 1:
             for match in _JOINER.finditer(segment):
                 cuts.add(previous + match.start())
                 cuts.add(previous + match.end())
         previous = boundary
-    for run in _THAI_RUN.finditer(text):
+    for run in _THAI_RUN.finditer(text) if not text.isascii() else ():
         start, end = run.span()
         inside = {cut - start for cut in cuts if start < cut < end}
         refined = _thai.refine(run.group(), inside)
@@ -167,13 +167,20 @@ def _fold_by_segment(
     ends = {0: 0}
     previous = 0
     last_was_space = False
+    # Folding segment by segment is folding character by character when the text is ASCII
+    # (str.lower) or already folded (ICU's quick check, which holds for every substring) and
+    # free of Armenian ե + ւ: then each segment's fold is a slice, with no call per segment.
+    if text.isascii():
+        sliced: str | None = text.lower()
+    else:
+        sliced = text if _ARMENIAN_EW not in text and _icu.is_folded(text) else None
     for boundary in boundaries(text, locale):
         segment = text[previous:boundary]
         if segment.isspace():
             piece = "" if last_was_space else " "
             last_was_space = True
         else:
-            piece = fold(segment)
+            piece = fold(segment) if sliced is None else sliced[previous:boundary]
             last_was_space = last_was_space and not piece
         pieces.append(piece)
         length += len(piece)
