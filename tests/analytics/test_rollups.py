@@ -88,11 +88,17 @@ def test_rollups_answer_what_the_posts_rows_answer(owner, seed, zone):
         rolled = Scope(
             workspace_id=owner.workspace_id, zone=zone, account_ids=chosen, start=start, end=end
         )
-        direct = replace(rolled, use_rollups=False, _memo={})
+        direct = replace(rolled, use_rollups=False, _memo={}, _shared={})
         assert rolled.rolled_up and not direct.rolled_up
         assert [(v.figure.key, v.value, v.previous) for v in figures.overview(rolled)] == [
             (v.figure.key, v.value, v.previous) for v in figures.overview(direct)
         ]
+        # The overview read both periods' totals in one query: the same as one by one.
+        alone = replace(rolled, _memo={}, _shared={})
+        assert (alone.totals(), alone.previous().totals()) == (
+            rolled.totals(),
+            rolled.previous().totals(),
+        )
         assert dashboards.engagement_series(rolled) == dashboards.engagement_series(direct)
         assert dashboards.by_account(rolled) == dashboards.by_account(direct)
         assert dashboards.by_network(rolled) == dashboards.by_network(direct)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models import F, Sum
 
 from chorus.analytics import figures
 from chorus.analytics.grids import Cell, weekday_hour
@@ -46,17 +46,7 @@ def follower_series(scope: Scope) -> list[dict]:
     rows = AccountDaily.objects.filter(
         account_id__in=scope.account_ids, day__gte=scope.start, day__lte=scope.end
     ).values_list("account_id", "day", "followers")
-    before = (
-        AccountDaily.objects.filter(account_id=OuterRef("pk"), day__lte=first)
-        .order_by("-day")
-        .values("followers")[:1]
-    )
-    current = dict(
-        SocialAccount.objects.filter(pk__in=scope.account_ids)
-        .annotate(before=Subquery(before))
-        .exclude(before=None)
-        .values_list("pk", "before")
-    )
+    current = dict(scope.followers_by_account(first))
     by_day: dict[date, dict[int, int]] = defaultdict(dict)
     for account_id, day, followers in rows:
         by_day[day][account_id] = followers
