@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, F, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
@@ -75,7 +76,10 @@ def _fold(rows, tz: zoneinfo.ZoneInfo, n: str, engagements: str, counts) -> bool
     per row, so the hours are read and placed here."""
     rows = rows.order_by().values("hour").annotate(n=Sum(n), e=Sum(engagements))
     if connection.vendor == "postgresql":
-        sql, params = rows.query.sql_with_params()
+        try:
+            sql, params = rows.query.sql_with_params()
+        except EmptyResultSet:  # no accounts: no rows
+            return True
         local = 'h."hour" AT TIME ZONE %s'
         with connection.cursor() as cursor:
             cursor.execute(

@@ -23,6 +23,7 @@ from chorus.analytics.models import (
     COUNTS,
     AccountDaily,
     AccountDayTotal,
+    AccountLanguage,
     PostDaily,
     TrackedPost,
 )
@@ -218,13 +219,13 @@ class BadPeriod(ServiceError):
 
 def tracked_languages(workspace_id: int) -> list[str]:
     """The languages of the workspace's measured posts (the dashboards' language filter),
-    read from the tracked posts: far fewer than the workspace's variants."""
+    from `AccountLanguage`: a few rows per account, not a scan of the tracked posts."""
     return sorted(
-        TrackedPost.objects.filter(account__workspace_id=workspace_id, variant__isnull=False)
-        .exclude(variant__language="")
-        .order_by()
-        .values_list("variant__language", flat=True)
-        .distinct()
+        set(
+            AccountLanguage.objects.filter(account__workspace_id=workspace_id).values_list(
+                "language", flat=True
+            )
+        )
     )
 
 
