@@ -4,8 +4,8 @@ scope, shared by the pages, the PDF and the e-mailed reports (one computation)."
 from __future__ import annotations
 
 from django.utils.formats import date_format, localize, number_format
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from chorus.analytics import charts, dashboards, figures
@@ -56,22 +56,19 @@ def _day_label(day) -> str:
 def _table_rows(labels: list[str], rows: list[list]) -> SafeString:
     """A chart's table view body: per day, its label as the row header and the numbers,
     built in one pass (a year-long period has 365 rows per chart, too many for template
-    loops). None: not read yet."""
-    missing = gettext("not read yet")
-    return format_html_join(
-        "",
-        '<tr><th scope="row">{}</th>{}</tr>',
-        (
-            (
-                label,
-                format_html_join(
-                    "",
-                    '<td class="num">{}</td>',
-                    ((missing if v is None else localize(v),) for v in values),
-                ),
-            )
+    loops; each distinct number is formatted once). None: not read yet."""
+    shown = {None: escape(gettext("not read yet"))}
+
+    def cell(value) -> str:
+        if value not in shown:
+            shown[value] = escape(localize(value))
+        return f'<td class="num">{shown[value]}</td>'
+
+    return mark_safe(  # noqa: S308 (every label and number is escaped above)
+        "".join(
+            f'<tr><th scope="row">{escape(label)}</th>{"".join(cell(v) for v in values)}</tr>'
             for label, values in zip(labels, rows, strict=True)
-        ),
+        )
     )
 
 
