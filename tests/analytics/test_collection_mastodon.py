@@ -165,3 +165,20 @@ def test_the_backfill_leaves_out_posts_older_than_its_window(published, mastodon
     future = timezone.now() + timedelta(days=collection.BACKFILL_DAYS + 1)
     assert collection.backfill(account=mastodon_account, now=future) == 0
     assert not TrackedPost.objects.exists()
+
+
+def test_tracking_a_post_lists_its_language_for_the_dashboards_filter(published, owner):
+    from chorus.analytics import rollups
+    from chorus.analytics.models import AccountLanguage
+    from chorus.analytics.selectors import tracked_languages
+
+    published("สวัสดี", language="th")
+    published("ជំរាបសួរ", language="km")
+    published("Another one", language="th")
+    assert tracked_languages(owner.workspace_id) == []  # nothing measured yet
+    assert collection.track_published() == 3
+    assert tracked_languages(owner.workspace_id) == ["km", "th"]
+    kept = sorted(AccountLanguage.objects.values_list("account_id", "language"))
+    AccountLanguage.objects.all().delete()
+    rollups.rebuild()  # recomputed from the tracked posts: the same rows
+    assert sorted(AccountLanguage.objects.values_list("account_id", "language")) == kept

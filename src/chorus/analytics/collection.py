@@ -110,7 +110,8 @@ def track_published(*, now: datetime | None = None, account: SocialAccount | Non
     if account is not None:
         variants = variants.filter(account=account)
     created = 0
-    for variant in variants.only("pk", "account_id", "remote_id", "remote_url", "published_at"):
+    fields = ("pk", "account_id", "remote_id", "remote_url", "published_at", "language")
+    for variant in variants.only(*fields):
         try:
             with transaction.atomic():
                 post = TrackedPost.objects.create(
@@ -122,11 +123,17 @@ def track_published(*, now: datetime | None = None, account: SocialAccount | Non
                     next_collect_at=reading_due(variant.published_at, 0),
                 )
                 rollups.add_posts([post])
+                rollups.add_languages([(variant.account_id, variant.language)])
             created += 1
         except IntegrityError:  # tracked meanwhile (backfill found it first): link it
-            TrackedPost.objects.filter(
-                account_id=variant.account_id, remote_id=variant.remote_id, variant__isnull=True
-            ).update(variant=variant)
+            with transaction.atomic():
+                linked = TrackedPost.objects.filter(
+                    account_id=variant.account_id,
+                    remote_id=variant.remote_id,
+                    variant__isnull=True,
+                ).update(variant=variant)
+                if linked:
+                    rollups.add_languages([(variant.account_id, variant.language)])
     TrackedPost.objects.filter(
         variant__status=VariantStatus.DELETED, deleted_at__isnull=True
     ).update(deleted_at=now, next_collect_at=None)
@@ -187,6 +194,8 @@ def _track_found(account: SocialAccount, found, now: datetime) -> int:
                 next_collect_at=reading_due(at, 0),
             )
             rollups.add_posts([post])
+            if variant is not None:
+                rollups.add_languages([(account.pk, variant.language)])
         known.add(published.ref.remote_id)
         created += 1
     return created

@@ -10,7 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import F, OuterRef, Subquery, Sum
+from django.db import connection
+from django.db.models import DateTimeField, F, Func, IntegerField, QuerySet, Sum
 
 from chorus.analytics import figures
 from chorus.analytics.grids import Cell, weekday_hour
@@ -46,17 +47,7 @@ def follower_series(scope: Scope) -> list[dict]:
     rows = AccountDaily.objects.filter(
         account_id__in=scope.account_ids, day__gte=scope.start, day__lte=scope.end
     ).values_list("account_id", "day", "followers")
-    before = (
-        AccountDaily.objects.filter(account_id=OuterRef("pk"), day__lte=first)
-        .order_by("-day")
-        .values("followers")[:1]
-    )
-    current = dict(
-        SocialAccount.objects.filter(pk__in=scope.account_ids)
-        .annotate(before=Subquery(before))
-        .exclude(before=None)
-        .values_list("pk", "before")
-    )
+    current = dict(scope.followers_by_account(first))
     by_day: dict[date, dict[int, int]] = defaultdict(dict)
     for account_id, day, followers in rows:
         by_day[day][account_id] = followers
@@ -110,12 +101,40 @@ def heatmap(scope: Scope) -> list[list[Cell]]:
     return grid if grid is not None else weekday_hour(scope.published(), scope.zone)
 
 
+class _Unindexed(Func):
+    """A column SQLite may not look up by index (a unary plus: the same value)."""
+
+    template = "+%(expressions)s"
+
+
+# SQLite walks the engagement index for top and bottom posts of periods longer than this
+# (its planner would rather read and sort all the period's posts by their published index).
+WALK_AFTER_DAYS = 90
+
+
+def _published(scope: Scope) -> QuerySet[TrackedPost]:
+    """`scope.published()`, for ordering by engagements: on SQLite, over a long period
+    without post filters, through columns hidden from its planner, so it walks the
+    engagement index until enough of the period's posts have passed (a year: about 5 ms
+    instead of 120 at a tenth of the issue's volume)."""
+    if connection.vendor != "sqlite" or scope.days <= WALK_AFTER_DAYS or scope.filters_posts:
+        return scope.published()
+    return TrackedPost.objects.annotate(
+        walk_account=_Unindexed("account_id", output_field=IntegerField()),
+        walk_at=_Unindexed("published_at", output_field=DateTimeField()),
+    ).filter(
+        walk_account__in=scope.account_ids,
+        walk_at__gte=scope.moment(scope.start),
+        walk_at__lt=scope.moment(scope.end + timedelta(days=1)),
+    )
+
+
 def ranked_posts(scope: Scope, *, count: int = 5, best: bool = True) -> list[TrackedPost]:
     """Posts published in the period with the most (or fewest) lifetime engagements."""
     total = sum((F(n) for n in COUNTS[1:]), F(COUNTS[0]))
     order = ("-total" if best else "total", "-published_at")
     return list(
-        scope.published()
+        _published(scope)
         .filter(collections__gt=0)
         .annotate(total=total)
         .select_related("account", "variant__post")

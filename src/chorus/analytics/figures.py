@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar, Literal
 
-from django.db.models import IntegerField, OuterRef, Subquery, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from chorus.analytics.models import AccountDaily, TrackedPost
 from chorus.analytics.selectors import Scope
-from chorus.networks.models import SocialAccount
 
 Number = int | float | None
 Unit = Literal["count", "percent", "per_week"]
@@ -158,20 +157,8 @@ class Engagements(Figure):
 def followers_on(scope: Scope, day: date) -> int | None:
     """Followers of the scope's accounts on `day` (each account's latest reading up to
     then), or None when none was read yet."""
-
-    def compute():
-        latest = (
-            AccountDaily.objects.filter(account_id=OuterRef("pk"), day__lte=day)
-            .order_by("-day")
-            .values("followers")[:1]
-        )
-        rows = SocialAccount.objects.filter(pk__in=scope.account_ids).annotate(
-            latest=Subquery(latest, output_field=IntegerField())
-        )
-        values = [v for v in rows.values_list("latest", flat=True) if v is not None]
-        return sum(values) if values else None
-
-    return scope.memo(f"followers:{day}", compute)
+    values = scope.followers_by_account(day).values()
+    return sum(values) if values else None
 
 
 @register
@@ -299,6 +286,7 @@ PER_POST = (
 
 def overview(scope: Scope) -> list[FigureValue]:
     keys = [*OVERVIEW, *(k for k in FIGURES if k not in OVERVIEW)]
+    scope.read_totals_with_previous()
     return [FIGURES[key].compare(scope) for key in keys]
 
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, F, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
@@ -67,6 +68,44 @@ def weekday_hour(posts, zone: str) -> list[list[Cell]]:
     return _grid(counts)
 
 
+def _fold(rows, tz: zoneinfo.ZoneInfo, n: str, engagements: str, counts) -> bool:
+    """Add hourly rollup `rows` to the cells of their local weekday and hour; False when a
+    UTC hour is not one local hour in `tz` (nothing added then). PostgreSQL groups them by
+    local weekday and hour itself (at most 168 rows back rather than one per hour of the
+    period, converting only the summed hours); SQLite's time-zone functions run in Python
+    per row, so the hours are read and placed here."""
+    rows = rows.order_by().values("hour").annotate(n=Sum(n), e=Sum(engagements))
+    if connection.vendor == "postgresql":
+        try:
+            sql, params = rows.query.sql_with_params()
+        except EmptyResultSet:  # no accounts: no rows
+            return True
+        local = 'h."hour" AT TIME ZONE %s'
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT EXTRACT(ISODOW FROM {local}), EXTRACT(HOUR FROM {local}), "  # noqa: S608
+                f"EXTRACT(MINUTE FROM {local}) + EXTRACT(SECOND FROM {local}), "
+                f'SUM(h."n"), SUM(h."e") FROM ({sql}) h GROUP BY 1, 2, 3',
+                [tz.key] * 4 + list(params),
+            )
+            found = [
+                ((int(weekday) - 1, int(hour)), minute, int(count), int(drew))
+                for weekday, hour, minute, count, drew in cursor.fetchall()
+            ]
+    else:
+        found = []
+        for hour, count, drew in rows.values_list("hour", "n", "e"):
+            local = hour.astimezone(tz)
+            found.append(((local.weekday(), local.hour), local.minute or local.second, count, drew))
+    if any(minute for _cell, minute, _count, _drew in found):
+        return False
+    for key, _minute, count, drew in found:
+        cell = counts[key]
+        cell[0] += count
+        cell[1] += drew
+    return True
+
+
 def weekday_hour_rolled(
     account_ids, zone: str, start: datetime, end: datetime | None = None, *, read: bool = False
 ) -> list[list[Cell]] | None:
@@ -86,14 +125,8 @@ def weekday_hour_rolled(
         if last is not None:
             rows = rows.filter(hour__lt=last)
         n, engagements = ("read_posts", "read_engagements") if read else ("posts", "engagements")
-        rows = rows.order_by().values("hour").annotate(n=Sum(n), e=Sum(engagements))
-        for hour, count, drew in rows.values_list("hour", "n", "e"):
-            local = hour.astimezone(tz)
-            if local.minute or local.second:
-                return None
-            cell = counts[(local.weekday(), local.hour)]
-            cell[0] += count
-            cell[1] += drew
+        if not _fold(rows, tz, n, engagements, counts):
+            return None
     if edges:
         _place(posts.filter(edges), tz, counts)
     return _grid(counts)

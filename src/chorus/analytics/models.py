@@ -165,6 +165,24 @@ class AccountHourPosts(models.Model):
         return f"{self.account_id} at {self.hour:%Y-%m-%d %H:00}"
 
 
+class AccountLanguage(models.Model):
+    """A language some of one account's tracked posts made with Chorus are written in (their
+    variants' language): the dashboards' language filter lists these rather than scan the
+    tracked posts on every page. Added when a post is tracked; `rollups.rebuild` recomputes
+    them (a language whose posts are all gone stays listed until then)."""
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=16)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "language"], name="account_language_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.language}"
+
+
 class AccountDaily(models.Model):
     """One account's counts on one day (the latest reading of that day)."""
 

@@ -3,10 +3,13 @@ scope, shared by the pages, the PDF and the e-mailed reports (one computation)."
 
 from __future__ import annotations
 
-from django.utils.formats import date_format, number_format
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.formats import date_format, localize, number_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from chorus.analytics import charts, dashboards, figures
+from chorus.analytics.models import COUNTS
 from chorus.analytics.reports import CHARTS, SECTIONS
 
 WEEKDAYS = (
@@ -50,6 +53,25 @@ def _day_label(day) -> str:
     return date_format(day, "SHORT_DATE_FORMAT")
 
 
+def _table_rows(labels: list[str], rows: list[list]) -> SafeString:
+    """A chart's table view body: per day, its label as the row header and the numbers,
+    built in one pass (a year-long period has 365 rows per chart, too many for template
+    loops; each distinct number is formatted once). None: not read yet."""
+    shown = {None: escape(gettext("not read yet"))}
+
+    def cell(value) -> str:
+        if value not in shown:
+            shown[value] = escape(localize(value))
+        return f'<td class="num">{shown[value]}</td>'
+
+    return mark_safe(  # noqa: S308 (every label and number is escaped above)
+        "".join(
+            f'<tr><th scope="row">{escape(label)}</th>{"".join(cell(v) for v in values)}</tr>'
+            for label, values in zip(labels, rows, strict=True)
+        )
+    )
+
+
 def dashboard_context(scope, sections=None) -> dict:
     """The dashboard's figures, charts and lists; a saved report asks only for its
     `sections` (figure keys and chart names of chorus.analytics.reports.CHARTS)."""
@@ -70,12 +92,18 @@ def dashboard_context(scope, sections=None) -> dict:
         labels = [_day_label(row["day"]) for row in series]
         others = figures.other_engagement_parts()
         context["other_parts"] = others
-        context["series"] = [{**row, "others": [row[p.key] for p in others]} for row in series]
+        context["series_rows"] = _table_rows(
+            labels,
+            [
+                [*(row[n] for n in COUNTS), *(row[p.key] for p in others), row["total"]]
+                for row in series
+            ],
+        )
         context["engagement_chart"] = charts.line_chart(labels, [row["total"] for row in series])
     if wanted("follower_chart"):
         followers = dashboards.follower_series(scope)
         labels = [_day_label(row["day"]) for row in followers]
-        context["followers"] = followers
+        context["follower_rows"] = _table_rows(labels, [[row["followers"]] for row in followers])
         context["follower_chart"] = charts.line_chart(
             labels,
             [row["followers"] for row in followers],

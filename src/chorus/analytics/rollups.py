@@ -21,7 +21,13 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncHour
 
-from chorus.analytics.models import COUNTS, AccountDayTotal, AccountHourPosts, TrackedPost
+from chorus.analytics.models import (
+    COUNTS,
+    AccountDayTotal,
+    AccountHourPosts,
+    AccountLanguage,
+    TrackedPost,
+)
 
 DAY_FIELDS = (*COUNTS, "impressions")
 HOUR_FIELDS = ("posts", "engagements", "read_posts", "read_engagements")
@@ -118,6 +124,16 @@ def add_posts(posts: Iterable[TrackedPost]) -> None:
     add_hour_posts(deltas)
 
 
+def add_languages(pairs: Iterable[tuple[int, str]]) -> None:
+    """Note (account, language) pairs of newly tracked posts' variants (blank: none)."""
+    rows = sorted({(account_id, language) for account_id, language in pairs if language})
+    if rows:
+        AccountLanguage.objects.bulk_create(
+            [AccountLanguage(account_id=a, language=lang) for a, lang in rows],
+            ignore_conflicts=True,
+        )
+
+
 def _insert_select(model, columns: list[str], rows: QuerySet) -> int:
     sql, params = rows.query.sql_with_params()
     q = connection.ops.quote_name
@@ -129,9 +145,29 @@ def _insert_select(model, columns: list[str], rows: QuerySet) -> int:
         return cursor.rowcount
 
 
+def rebuild_languages(account_ids: Iterable[int] | None = None, *, apps=None) -> None:
+    """Recompute `AccountLanguage` (of these accounts, or all) from the tracked posts'
+    variants, one `INSERT … SELECT DISTINCT`."""
+    get = (apps or installed_apps).get_model
+    tracked, languages = get("analytics", "TrackedPost"), get("analytics", "AccountLanguage")
+    only = {} if account_ids is None else {"account_id__in": list(account_ids)}
+    with transaction.atomic():
+        languages.objects.filter(**only).delete()
+        _insert_select(
+            languages,
+            ["account_id", "language"],
+            tracked.objects.filter(**only, variant__isnull=False)
+            .exclude(variant__language="")
+            .order_by()
+            .values("account_id", "variant__language")
+            .distinct(),
+        )
+
+
 def rebuild(account_ids: Iterable[int] | None = None, *, apps=None) -> tuple[int, int]:
     """Recompute both rollups from `PostDaily` and `TrackedPost` (of these accounts, or
-    all), one `INSERT … SELECT` each; returns the rows written (days, hours). Run it where
+    all), one `INSERT … SELECT` each, and the accounts' languages (`AccountLanguage`);
+    returns the rollup rows written (days, hours). Run it where
     no collection writes meanwhile (it replaces rows, it does not add to them). Rows are
     written in time order, as collection adds them, so a period's rows sit together on
     disk. `apps`: a migration's historical models."""
@@ -139,12 +175,15 @@ def rebuild(account_ids: Iterable[int] | None = None, *, apps=None) -> tuple[int
     post_daily, tracked = get("analytics", "PostDaily"), get("analytics", "TrackedPost")
     day_totals = get("analytics", "AccountDayTotal")
     hour_posts = get("analytics", "AccountHourPosts")
-    only = {} if account_ids is None else {"account_id__in": list(account_ids)}
+    account_ids = None if account_ids is None else list(account_ids)
+    only = {} if account_ids is None else {"account_id__in": account_ids}
     engagements = sum((F(n) for n in COUNTS[1:]), F(COUNTS[0]))
     read = Q(collections__gt=0)
     with transaction.atomic():
         day_totals.objects.filter(**only).delete()
         hour_posts.objects.filter(**only).delete()
+        if "accountlanguage" in (apps or installed_apps).all_models["analytics"]:
+            rebuild_languages(account_ids, apps=apps)  # not before migration 0008
         days = _insert_select(
             day_totals,
             ["account_id", "day", *DAY_FIELDS],

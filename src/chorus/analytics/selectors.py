@@ -12,7 +12,7 @@ import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,9 @@ from chorus.accounts.roles import Capability, role_can
 from chorus.analytics.grids import Cell, weekday_hour_rolled
 from chorus.analytics.models import (
     COUNTS,
+    AccountDaily,
     AccountDayTotal,
+    AccountLanguage,
     PostDaily,
     TrackedPost,
 )
@@ -65,6 +67,9 @@ class Scope:
     # which the rollups must match; tests compare both).
     use_rollups: bool = True
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
+    # Reads that do not depend on the period, shared with `previous()` (followers on a day:
+    # the day before this period is the last of the previous one).
+    _shared: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def days(self) -> int:
@@ -139,10 +144,13 @@ class Scope:
         """What the scope's posts gained on each day of the period: rows with `account`,
         `day` and the counts, per account and day where the filters allow it, else per
         post and day (the sums are the same)."""
+        return self._daily(self.start, self.end)
+
+    def _daily(self, start: date, end: date) -> QuerySet[PostDaily] | QuerySet[AccountDayTotal]:
         if self.rolled_up:
-            rows = AccountDayTotal.objects.filter(day__gte=self.start, day__lte=self.end)
+            rows = AccountDayTotal.objects.filter(day__gte=start, day__lte=end)
             return rows.filter(account_id__in=self.account_ids)
-        rows = PostDaily.objects.filter(day__gte=self.start, day__lte=self.end)
+        rows = PostDaily.objects.filter(day__gte=start, day__lte=end)
         if self.filters_posts:
             return rows.filter(self._post_filter("post__"))
         return rows.filter(account_id__in=self.account_ids)
@@ -151,17 +159,58 @@ class Scope:
         """Gains over the period: likes, reposts, replies, quotes, impressions (None when
         no post in scope reported any)."""
         if "totals" not in self._memo:
-            sums = self.daily().aggregate(**{name: Sum(name) for name in (*COUNTS, "impressions")})
-            self._memo["totals"] = {
-                name: (sums[name] or 0) if name in COUNTS else sums[name]
-                for name in (*COUNTS, "impressions")
-            }
+            sums = self.daily().aggregate(**{name: Sum(name) for name in DAY_FIELDS})
+            self._memo["totals"] = _totals(sums)
         return self._memo["totals"]
+
+    def read_totals_with_previous(self) -> None:
+        """Read `totals()` of this period and of `previous()` in one query (a page
+        comparing both asks for both)."""
+        previous = self.previous()
+        if "totals" in self._memo or "totals" in previous._memo:
+            return
+        this = Q(day__gte=self.start)
+        sums = self._daily(previous.start, self.end).aggregate(
+            **{f"this_{n}": Sum(n, filter=this) for n in DAY_FIELDS},
+            **{f"previous_{n}": Sum(n, filter=~this) for n in DAY_FIELDS},
+        )
+        self._memo["totals"] = _totals({n: sums[f"this_{n}"] for n in DAY_FIELDS})
+        previous._memo["totals"] = _totals({n: sums[f"previous_{n}"] for n in DAY_FIELDS})
+
+    def followers_by_account(self, day: date) -> dict[int, int]:
+        """Followers of each of the scope's accounts on `day`: its latest reading up to
+        then (accounts not read by then left out)."""
+
+        def compute():
+            latest = (
+                AccountDaily.objects.filter(account_id=OuterRef("pk"), day__lte=day)
+                .order_by("-day")
+                .values("followers")[:1]
+            )
+            return dict(
+                SocialAccount.objects.filter(pk__in=self.account_ids)
+                .annotate(latest=Subquery(latest, output_field=IntegerField()))
+                .exclude(latest=None)
+                .values_list("pk", "latest")
+            )
+
+        if day not in self._shared:
+            self._shared[day] = compute()
+        return self._shared[day]
 
     def memo(self, key: str, compute):
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+
+DAY_FIELDS = (*COUNTS, "impressions")
+
+
+def _totals(sums: dict) -> dict[str, int | None]:
+    """Summed gains as `Scope.totals` gives them: counts 0 when nothing was gained,
+    impressions None when nothing reported any."""
+    return {name: (sums[name] or 0) if name in COUNTS else sums[name] for name in DAY_FIELDS}
 
 
 class BadPeriod(ServiceError):
@@ -170,13 +219,13 @@ class BadPeriod(ServiceError):
 
 def tracked_languages(workspace_id: int) -> list[str]:
     """The languages of the workspace's measured posts (the dashboards' language filter),
-    read from the tracked posts: far fewer than the workspace's variants."""
+    from `AccountLanguage`: a few rows per account, not a scan of the tracked posts."""
     return sorted(
-        TrackedPost.objects.filter(account__workspace_id=workspace_id, variant__isnull=False)
-        .exclude(variant__language="")
-        .order_by()
-        .values_list("variant__language", flat=True)
-        .distinct()
+        set(
+            AccountLanguage.objects.filter(account__workspace_id=workspace_id).values_list(
+                "language", flat=True
+            )
+        )
     )
 
 

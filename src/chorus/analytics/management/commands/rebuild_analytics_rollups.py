@@ -1,5 +1,6 @@
-"""Recompute the dashboards' rollups (per account and day, per account and hour) from the
-collected rows; for repairs. Collection keeps them current by itself."""
+"""Recompute the dashboards' rollups (per account and day, per account and hour) and the
+accounts' languages from the collected rows; for repairs. Collection keeps them current
+by itself."""
 
 from django.core.management.base import BaseCommand
 
