@@ -7,7 +7,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
+from chorus.accounts.roles import Capability
 from chorus.accounts.scopes import Scope
+from chorus.accounts.services import check_capability
 from chorus.api.auth import member
 from chorus.api.inbox import ConversationOut
 from chorus.api.inputs import PathId
@@ -104,9 +106,13 @@ def board_mention_list(request, board_id: PathId):
 )
 def board_mention_save(request, board_id: PathId, payload: SaveIn):
     """Save a mention to the board (409 `already_saved` when it is there already)."""
+    board = _board(request, board_id)
+    # A member who may not save is refused before the body's mention is looked up, so the
+    # answer never tells them which mention ids exist.
+    check_capability(request.membership, Capability.MANAGE_LISTENING)
     item = boards.board_save_mention(
         actor=request.membership,
-        board=_board(request, board_id),
+        board=board,
         mention=_mention(request, payload.mention_id),
         note=payload.note,
     )
