@@ -197,3 +197,24 @@ def test_pages(owner, topic):
     assert "column 13" in response.content.decode()
     response = client.post("/listening/preview/", {"text": "chorus"})
     assert "rocks" in response.content.decode()
+
+
+def test_a_large_matcher_is_frozen_and_the_one_it_replaces_is_freed(owner, topic, monkeypatch):
+    import gc
+    import weakref
+
+    monkeypatch.setattr(services, "FREEZE_FROM_QUERIES", 2)
+    monkeypatch.setattr(services, "matchers", services._MatcherCache())
+    gc.unfreeze()
+    try:
+        first, _ = services.matchers.get()
+        assert gc.get_freeze_count() > 0  # out of the collector's reach, the matcher with it
+        assert services.ingest([incoming("#chorus", "at://f1")]) == 1
+        freed = weakref.ref(first)
+        del first
+        services.query_create(actor=owner, topic=topic, name="New", text="brandnew")
+        second, _ = services.matchers.get()
+        assert freed() is None and second is services.matchers.get()[0]
+        assert services.ingest([incoming("brandnew #chorus", "at://f2")]) == 1
+    finally:
+        gc.unfreeze()

@@ -180,12 +180,15 @@ def test_quick_check_proves_every_substring_folded():
 
 
 def test_thai_runs_are_tokenized_as_word_tokenize_does():
+    """nlpO3's newmm (Rust) cuts every Thai run of the corpus as PyThaiNLP's Python does."""
     from pythainlp.tokenize import word_tokenize
 
     from chorus.text import _thai
     from chorus.text.segmentation import _THAI_RUN
 
-    runs = {run for post in corpus.load("posts") for run in _THAI_RUN.findall(post.text)}
+    posts = corpus.load("posts") + corpus.load("heldout") + corpus.load("sentiment")
+    runs = {run for post in posts for run in _THAI_RUN.findall(post.text)}
+    assert len(runs) > 80
     runs |= {"๑๒๓", "เวลา๑๒ น", "ฯลฯ", "ๆ"}
     for run in runs:
         assert _thai._tokens(run) == word_tokenize(run, engine="newmm", keep_whitespace=True)

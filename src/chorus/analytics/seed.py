@@ -4,7 +4,8 @@ for trying the dashboards on a fresh install. Rows look exactly like collected o
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from chorus.analytics import rollups
 from chorus.analytics.collection import local_day, next_reading
@@ -12,6 +13,13 @@ from chorus.analytics.models import AccountDaily, PostDaily, PostSnapshot, Track
 from chorus.networks.models import SocialAccount
 
 BATCH = 2000
+QUEUE_HOURS = (8, 9, 10, 12, 13, 17, 18, 19, 20)
+
+
+def queued_moment(now: datetime, zone: str, days_ago: int, hour: int, rng) -> datetime:
+    """A minute of `hour` on the local day `days_ago` days before `now`."""
+    day = local_day(now - timedelta(days=days_ago), zone)
+    return datetime.combine(day, time(hour, rng.randint(0, 59)), tzinfo=ZoneInfo(zone))
 
 
 def seed_history(
@@ -22,13 +30,17 @@ def seed_history(
     now: datetime,
     zone: str = "UTC",
     seed: int = 7,
+    queue_hours: int | None = None,
 ) -> int:
     """Posts spread over the last `days`, each with three readings and their daily gains,
     and each account's followers every day; then those accounts' rollups are recomputed.
-    Returns the number of PostDaily rows written."""
+    With `queue_hours`, each account posts at that many recurring hours of the day in `zone`
+    (a queue's slots, as most brands post), so the same posts share a weekday-hour cell
+    whatever the day the history is seeded. Returns the number of PostDaily rows written."""
     rng = random.Random(seed)
     written = 0
     for account in accounts:
+        hours = rng.sample(QUEUE_HOURS, queue_hours) if queue_hours else None
         followers = rng.randint(200, 20_000)
         AccountDaily.objects.bulk_create(
             [
@@ -50,7 +62,11 @@ def seed_history(
                 account=account,
                 remote_id=f"seed-{account.pk}-{i}",
                 text=f"Seeded post {i}",
-                published_at=now - timedelta(minutes=rng.randint(60, days * 1440)),
+                published_at=(
+                    queued_moment(now, zone, rng.randint(1, days), rng.choice(hours), rng)
+                    if hours
+                    else now - timedelta(minutes=rng.randint(60, days * 1440))
+                ),
             )
             for i in range(posts_per_account)
         ]

@@ -4,6 +4,7 @@ the sources (matched once per set of queries, stored once per workspace), retent
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
 from dataclasses import dataclass
@@ -247,6 +248,11 @@ class IncomingPost:
     author_followers: int | None = None
 
 
+# Below this many queries a full collection walks too little of the matcher to be worth the
+# collection that freezing it costs.
+FREEZE_FROM_QUERIES = 1000
+
+
 class _MatcherCache:
     """One compiled matcher for every active query of every workspace, rebuilt only when a
     topic or query changed (a cheap aggregate per batch tells)."""
@@ -274,7 +280,20 @@ class _MatcherCache:
                 self._matcher = CompiledMatcher(queries)
                 self._workspaces = {pk: workspace for pk, _text, workspace in rows}
                 self._version = version
+                if len(queries) >= FREEZE_FROM_QUERIES:
+                    _freeze_long_lived()
             return self._matcher, self._workspaces
+
+
+def _freeze_long_lived() -> None:
+    """Move what is alive now (the matcher just built, Django's state) out of the cyclic
+    collector's reach. A compiled set of thousands of queries is hundreds of thousands of
+    objects the collector would otherwise walk on every full collection, pausing the stream
+    (bench/listening.py); the previous matcher is unfrozen first so it can be freed. This
+    runs only when a query or topic changed, and only for a set large enough to matter."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 matchers = _MatcherCache()

@@ -5,12 +5,19 @@ ICU's Thai dictionary cuts loanwords into syllables it happens to know (`ฟร�
 pairs of words (`ไม่มี`). PyThaiNLP ships a 62,000-word dictionary in its package (no download)
 and a maximal-matching tokenizer over it. :func:`refine` merges both: every boundary either one
 puts, except an ICU boundary inside a PyThaiNLP word that leaves a piece which is no word at all.
+
+newmm runs in nlpO3, PyThaiNLP's own Rust port of it, over the same dictionary file: the same
+tokens (tests/text/test_segmentation.py compares the two) at a fifth of the Python's cost, which
+listening pays on every Thai post that holds a query's term (docs/decisions.md).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from functools import cache
+from pathlib import Path
+
+_O3_DICTIONARY = "chorus-thai-words"
 
 
 @cache
@@ -20,13 +27,28 @@ def _dictionary() -> frozenset[str]:
     return thai_words()
 
 
-def _tokens(run: str) -> list[str]:
-    """``word_tokenize(run, engine="newmm")``, called directly: a run of Thai letters holds
-    no whitespace and no `.`, `,` or `:` between digits, so word_tokenize's post-processing
-    (whitespace, formatted numbers) never changes newmm's tokens there."""
-    from pythainlp.tokenize.newmm import segment
+def dictionary_file() -> Path:
+    """The word list PyThaiNLP's newmm builds its trie from (`thai_words()` reads it)."""
+    import pythainlp.corpus
 
-    return segment(run)
+    return Path(pythainlp.corpus.__file__).with_name("words_th.txt")
+
+
+@cache
+def _o3_segment():
+    import nlpo3
+
+    message, loaded = nlpo3.load_dict(str(dictionary_file()), _O3_DICTIONARY)
+    if not loaded:
+        raise RuntimeError(message)
+    return nlpo3.segment
+
+
+def _tokens(run: str) -> list[str]:
+    """``word_tokenize(run, engine="newmm")``: a run of Thai letters holds no whitespace and
+    no `.`, `,` or `:` between digits, so word_tokenize's post-processing (whitespace,
+    formatted numbers) never changes newmm's tokens there."""
+    return _o3_segment()(run, _O3_DICTIONARY)
 
 
 def refine(run: str, icu_cuts: set[int]) -> set[int]:
