@@ -11,7 +11,13 @@ import pytest
 
 from chorus.analytics import besttime, dashboards, figures, grids, rollups
 from chorus.analytics.collection import record_readings
-from chorus.analytics.models import AccountDayTotal, AccountHourPosts, PostDaily, TrackedPost
+from chorus.analytics.models import (
+    AccountDayTotal,
+    AccountHourPosts,
+    AccountMonthHourPosts,
+    PostDaily,
+    TrackedPost,
+)
 from chorus.analytics.selectors import Scope
 from chorus.networks.models import SocialAccount
 from chorus.networks.providers.base import PostMetrics, RemoteRef
@@ -30,7 +36,12 @@ def rollup_rows():
         )
     )
     hours = set(AccountHourPosts.objects.values_list("account_id", "hour", *rollups.HOUR_FIELDS))
-    return days, hours
+    months = set(
+        AccountMonthHourPosts.objects.values_list(
+            "account_id", "month", "weekday", "hour", *rollups.HOUR_FIELDS
+        )
+    )
+    return days, hours, months
 
 
 def collect_randomly(rng: random.Random, accounts: list[SocialAccount], zone: str) -> None:
@@ -109,7 +120,7 @@ def test_rollups_answer_what_the_posts_rows_answer(owner, seed, zone, monkeypatc
         for best in (True, False):
             ranked = dashboards.ranked_posts(rolled, count=3, best=best)
             with monkeypatch.context() as patched:
-                patched.setattr(dashboards, "WALK_AFTER_DAYS", 10**6)
+                patched.setattr(dashboards, "WALK_FROM_POSTS", 0)
                 assert ranked == dashboards.ranked_posts(rolled, count=3, best=best)
 
 
@@ -155,6 +166,76 @@ def test_the_rebuild_command_repairs_the_rollups(owner, history):
     kept = rollup_rows()
     AccountDayTotal.objects.update(likes=999)
     AccountHourPosts.objects.all().delete()
+    AccountMonthHourPosts.objects.update(posts=999)
     call_command("rebuild_analytics_rollups", "--account", str(history.pk), stdout=io.StringIO())
     assert rollup_rows() == kept
     assert AccountDayTotal.objects.filter(account=history, day=date(2026, 11, 22)).get().likes == -1
+
+
+def test_months_a_zone_keeps_one_offset_through_are_read_from_the_monthly_rollup():
+    import zoneinfo
+
+    first = datetime(2026, 9, 10, 5, tzinfo=UTC)
+    last = datetime(2026, 12, 20, 0, tzinfo=UTC)
+    months, ranges = grids._by_month(zoneinfo.ZoneInfo("America/New_York"), first, last)
+    # October whole at UTC-4; November holds the switch back; December is cut by the end.
+    assert months == {date(2026, 10, 1): -4}
+    assert ranges == [
+        (first, datetime(2026, 10, 1, tzinfo=UTC)),
+        (datetime(2026, 11, 1, tzinfo=UTC), last),
+    ]
+    months, ranges = grids._by_month(zoneinfo.ZoneInfo("Asia/Bangkok"), first, last)
+    assert months == {date(2026, 10, 1): 7, date(2026, 11, 1): 7}
+    months, ranges = grids._by_month(zoneinfo.ZoneInfo("Asia/Kolkata"), first, last)
+    assert months == {} and ranges == [(first, last)]  # UTC+5:30: the hours, then the posts
+
+
+def test_the_follower_series_carries_each_account_forward(owner):
+    """The database's sums of daily changes give what carrying every account's latest
+    reading forward day by day gives, with accounts read before the period, first read
+    inside it, read on some days only, and never read."""
+    from chorus.analytics.models import AccountDaily
+
+    rng = random.Random(9)
+    accounts = [account(owner.workspace, f"f{i}@example.social") for i in range(4)]
+    first_day = date(2026, 9, 1)
+    for acct in accounts[:3]:
+        for d in sorted(rng.sample(range(120), rng.randrange(5, 60))):
+            AccountDaily.objects.create(
+                account=acct,
+                day=first_day + timedelta(days=d),
+                followers=rng.randrange(1000),
+                following=0,
+                posts=0,
+                collected_at=START,
+            )
+    for _ in range(8):
+        start = first_day + timedelta(days=rng.randrange(100))
+        end = start + timedelta(days=rng.choice((0, 6, 27, 60)))
+        chosen = tuple(sorted(a.pk for a in rng.sample(accounts, rng.randrange(1, 5))))
+        scope = Scope(
+            workspace_id=owner.workspace_id, zone="UTC", account_ids=chosen, start=start, end=end
+        )
+        expected, latest = [], {}
+        for acct_id, _day, followers in (
+            AccountDaily.objects.filter(account_id__in=chosen, day__lt=start)
+            .order_by("day")
+            .values_list("account_id", "day", "followers")
+        ):
+            latest[acct_id] = followers
+        for n in range((end - start).days + 1):
+            day = start + timedelta(days=n)
+            for acct_id, followers in AccountDaily.objects.filter(
+                account_id__in=chosen, day=day
+            ).values_list("account_id", "followers"):
+                latest[acct_id] = followers
+            expected.append({"day": day, "followers": sum(latest.values()) if latest else None})
+        assert dashboards.follower_series(scope) == expected
+    empty = Scope(
+        workspace_id=owner.workspace_id,
+        zone="UTC",
+        account_ids=(),
+        start=START.date(),
+        end=START.date(),
+    )
+    assert dashboards.follower_series(empty) == [{"day": START.date(), "followers": None}]

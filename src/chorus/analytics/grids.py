@@ -6,15 +6,17 @@ from __future__ import annotations
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
 from chorus.analytics import rollups
-from chorus.analytics.models import COUNTS, AccountHourPosts, TrackedPost
+from chorus.analytics.models import COUNTS, AccountHourPosts, AccountMonthHourPosts, TrackedPost
+
+HOURS_A_WEEK = 7 * 24
 
 
 @dataclass(frozen=True)
@@ -106,27 +108,123 @@ def _fold(rows, tz: zoneinfo.ZoneInfo, n: str, engagements: str, counts) -> bool
     return True
 
 
+def _next_month(month: datetime) -> datetime:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def _steady_offset(tz: zoneinfo.ZoneInfo, month: datetime) -> int | None:
+    """The zone's offset from UTC in whole hours through the UTC month starting at `month`,
+    or None when it changes then (a daylight-saving switch; sampled daily, since no zone
+    switches and back within a day) or is not a whole number of hours."""
+    end = _next_month(month)
+    days = (end - month).days
+    offsets = {tz.utcoffset(month + timedelta(days=d)) for d in range(days)}
+    offsets.add(tz.utcoffset(end - timedelta(hours=1)))
+    if len(offsets) != 1:
+        return None
+    seconds = int(offsets.pop().total_seconds())
+    return seconds // 3600 if seconds % 3600 == 0 else None
+
+
+def _by_month(
+    tz: zoneinfo.ZoneInfo, first: datetime, last: datetime | None
+) -> tuple[dict[date, int], list[tuple[datetime, datetime | None]]]:
+    """Whole hours [first, last) split into the UTC months read from
+    `AccountMonthHourPosts` (each with the zone's steady offset in hours) and the ranges
+    of hours read from `AccountHourPosts`: the parts of months at either end, and the
+    months whose offset changes. No end: up to the current month, then open."""
+    ceiling = (
+        last if last is not None else rollups.hour_of(datetime.now(UTC)).replace(day=1, hour=0)
+    )
+    month = first.replace(day=1, hour=0)
+    if month < first:
+        month = _next_month(month)
+    months: dict[date, int] = {}
+    ranges: list[tuple[datetime, datetime | None]] = []
+    cursor = first
+    while _next_month(month) <= ceiling:
+        offset = _steady_offset(tz, month)
+        if offset is not None:
+            if cursor < month:
+                ranges.append((cursor, month))
+            months[month.date()] = offset
+            cursor = _next_month(month)
+        month = _next_month(month)
+    if last is None or cursor < last:
+        ranges.append((cursor, last))
+    return months, ranges
+
+
+def _within(ranges: list[tuple[datetime, datetime | None]]) -> Q:
+    """Hourly rollup rows in any of `ranges` ([low, high), None: no end)."""
+    within = Q()
+    for low, high in ranges:
+        within |= Q(hour__gte=low, hour__lt=high) if high else Q(hour__gte=low)
+    return within
+
+
+def _fold_months(account_ids, months: dict[date, int], n: str, engagements: str, counts) -> None:
+    """Add the monthly rollup's UTC weekday-hours to the cells they are in the zone, each
+    month shifted by its offset (at most 168 rows a month come back)."""
+    rows = (
+        AccountMonthHourPosts.objects.filter(account_id__in=account_ids, month__in=list(months))
+        .order_by()
+        .values_list("month", "weekday", "hour")
+        .annotate(n=Sum(n), e=Sum(engagements))
+    )
+    for month, weekday, hour, count, drew in rows:
+        local = (weekday * 24 + hour + months[month]) % HOURS_A_WEEK
+        cell = counts[divmod(local, 24)]
+        cell[0] += count
+        cell[1] += drew
+
+
+def posts_rolled(account_ids, start: datetime, end: datetime) -> int:
+    """How many of the accounts' posts were published in [start, end), from the rollups: a
+    count needs no local hours, so every whole UTC month is read from
+    `AccountMonthHourPosts`, the other whole hours from `AccountHourPosts`, the parts of
+    hours at either end from the posts."""
+    first, last, edges = rollups.whole_hours(start, end)
+    total = 0
+    if first is not None:
+        months, ranges = _by_month(zoneinfo.ZoneInfo("UTC"), first, last)
+        if months:
+            rows = AccountMonthHourPosts.objects.filter(
+                account_id__in=account_ids, month__in=list(months)
+            )
+            total += rows.aggregate(n=Sum("posts"))["n"] or 0
+        if ranges:
+            rows = AccountHourPosts.objects.filter(_within(ranges), account_id__in=account_ids)
+            total += rows.aggregate(n=Sum("posts"))["n"] or 0
+    if edges:
+        total += TrackedPost.objects.filter(edges, account_id__in=account_ids).count()
+    return total
+
+
 def weekday_hour_rolled(
     account_ids, zone: str, start: datetime, end: datetime | None = None, *, read: bool = False
 ) -> list[list[Cell]] | None:
     """`weekday_hour` of the accounts' posts published from `start` until `end` (None: no
-    end; `read`: only those read at least once), from the hourly rollup: whole UTC hours
-    from `AccountHourPosts`, the parts of hours at either end from the posts. None when the
-    zone's offset is not a whole number of hours then (India, Nepal...): a UTC hour is not
-    one local hour, the caller places the posts themselves."""
+    end; `read`: only those read at least once), from the rollups: the whole UTC months
+    through which the zone keeps one offset from `AccountMonthHourPosts`, the other whole
+    UTC hours from `AccountHourPosts`, the parts of hours at either end from the posts.
+    None when the zone's offset is not a whole number of hours then (India, Nepal...): a
+    UTC hour is not one local hour, the caller places the posts themselves."""
     tz = zoneinfo.ZoneInfo(zone or "UTC")
     posts = TrackedPost.objects.filter(account_id__in=account_ids)
     if read:
         posts = posts.filter(collections__gt=0)
     first, last, edges = rollups.whole_hours(start, end)
     counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    n, engagements = ("read_posts", "read_engagements") if read else ("posts", "engagements")
     if first is not None:
-        rows = AccountHourPosts.objects.filter(account_id__in=account_ids, hour__gte=first)
-        if last is not None:
-            rows = rows.filter(hour__lt=last)
-        n, engagements = ("read_posts", "read_engagements") if read else ("posts", "engagements")
-        if not _fold(rows, tz, n, engagements, counts):
-            return None
+        months, ranges = _by_month(tz, first, last)
+        if ranges:
+            rows = AccountHourPosts.objects.filter(_within(ranges), account_id__in=account_ids)
+            if not _fold(rows, tz, n, engagements, counts):
+                return None
+        if months:
+            _fold_months(account_ids, months, n, engagements, counts)
     if edges:
         _place(posts.filter(edges), tz, counts)
     return _grid(counts)

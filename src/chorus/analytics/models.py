@@ -143,7 +143,24 @@ class AccountDayTotal(models.Model):
         return f"{self.account_id} on {self.day}"
 
 
-class AccountHourPosts(models.Model):
+HOUR_COUNTS = ("posts", "engagements", "read_posts", "read_engagements")
+
+
+class PublishedCounts(models.Model):
+    """What the hour rollups count of the posts an account published in their span: how
+    many, how many read at least once, and their lifetime engagements (all of them, and
+    those of the read ones), in HOUR_COUNTS order."""
+
+    posts = models.IntegerField(default=0)
+    engagements = models.IntegerField(default=0)
+    read_posts = models.IntegerField(default=0)
+    read_engagements = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class AccountHourPosts(PublishedCounts):
     """One account's tracked posts published within one UTC hour (`hour`, its start): how
     many, how many read at least once, and their lifetime engagements (all of them, and
     those of the read ones). The weekday-by-hour grids fold these into local weekdays and
@@ -151,18 +168,45 @@ class AccountHourPosts(models.Model):
 
     account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
     hour = models.DateTimeField()
-    posts = models.IntegerField(default=0)
-    engagements = models.IntegerField(default=0)
-    read_posts = models.IntegerField(default=0)
-    read_engagements = models.IntegerField(default=0)
 
-    class Meta:
+    class Meta(PublishedCounts.Meta):
         constraints = [
             models.UniqueConstraint(fields=["account", "hour"], name="account_hour_posts_once")
         ]
 
     def __str__(self) -> str:
         return f"{self.account_id} at {self.hour:%Y-%m-%d %H:00}"
+
+
+class AccountMonthHourPosts(PublishedCounts):
+    """`AccountHourPosts` summed per UTC month and UTC weekday-hour: at most 168 rows per
+    account and month, where a year holds 8,760 hours. A month the workspace's zone keeps
+    one offset through folds into local weekdays and hours by that shift alone; the grids
+    read these for the whole months of a period and the hourly rows for the rest
+    (`grids.weekday_hour_rolled`)."""
+
+    account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the first day of the UTC month
+    weekday = models.PositiveSmallIntegerField()  # 0 = Monday, in UTC
+    hour = models.PositiveSmallIntegerField()  # in UTC
+
+    class Meta(PublishedCounts.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "month", "weekday", "hour"], name="account_month_hour_once"
+            )
+        ]
+        # A period's months read in (month, weekday, hour) order from the index alone: no
+        # table rows, no sort for the grouping (SQLite: 51 → 17 ms for a year of 50 accounts).
+        indexes = [
+            models.Index(
+                fields=["month", "weekday", "hour", "account", *HOUR_COUNTS],
+                name="account_month_hour_cover",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} in {self.month:%Y-%m}, weekday {self.weekday} {self.hour}:00"
 
 
 class AccountLanguage(models.Model):

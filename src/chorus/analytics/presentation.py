@@ -84,6 +84,9 @@ def dashboard_context(scope, sections=None) -> dict:
         "no_accounts": not scope.account_ids,
         "shown": set(CHARTS) if sections is None else set(sections),
     }
+    if wanted("heatmap"):  # first: the overview counts the period's posts from its grid
+        context["heatmap"] = heat_rows(dashboards.heatmap(scope))
+        context["hours"] = range(24)
     context["figures"] = [
         v for v in figures.overview(scope) if sections is None or v.figure.key in sections
     ]
@@ -117,9 +120,6 @@ def dashboard_context(scope, sections=None) -> dict:
         networks = dashboards.by_network(scope)
         context["by_network"] = networks
         context["network_chart"] = charts.bar_chart([(b.label, b.value) for b in networks])
-    if wanted("heatmap"):
-        context["heatmap"] = heat_rows(dashboards.heatmap(scope))
-        context["hours"] = range(24)
     if wanted("top_posts"):
         context["best_posts"] = dashboards.ranked_posts(scope, best=True)
     if wanted("bottom_posts"):

@@ -1,8 +1,9 @@
 """Writes to the dashboards' rollups: per account and day, what its posts gained
 (`AccountDayTotal`, the sums of `PostDaily`), and per account and UTC hour, the posts
-published then (`AccountHourPosts`).
+published then (`AccountHourPosts`, and its sums per UTC month and weekday-hour,
+`AccountMonthHourPosts`).
 
-Both are kept by delta updates, one `INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`
+All are kept by delta updates, one `INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`
 per batch, in the transaction that writes what they sum (docs/decisions.md, "Analytics
 rollups"): a gain that is negative (an unlike) subtracts, concurrent collectors add up
 instead of overwriting each other, and a rolled-back write leaves no trace. `rebuild`
@@ -18,24 +19,38 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.apps import apps as installed_apps
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncHour
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    ExtractHour,
+    ExtractIsoWeekDay,
+    TruncHour,
+    TruncMonth,
+)
 
 from chorus.analytics.models import (
     COUNTS,
+    HOUR_COUNTS,
     AccountDayTotal,
     AccountHourPosts,
     AccountLanguage,
+    AccountMonthHourPosts,
     TrackedPost,
 )
 
 DAY_FIELDS = (*COUNTS, "impressions")
-HOUR_FIELDS = ("posts", "engagements", "read_posts", "read_engagements")
+HOUR_FIELDS = HOUR_COUNTS
 
 
 def hour_of(moment: datetime) -> datetime:
     """The start of the UTC hour `moment` falls in (an `AccountHourPosts.hour`)."""
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def month_of(hour: datetime) -> date:
+    """The first day of the UTC month of `hour` (an `AccountMonthHourPosts.month`)."""
+    return hour.astimezone(UTC).date().replace(day=1)
 
 
 def whole_hours(start: datetime, end: datetime | None) -> tuple[datetime, datetime | None, Q]:
@@ -58,7 +73,7 @@ def engagements_of(post: TrackedPost) -> int:
     return sum(getattr(post, name) for name in COUNTS)
 
 
-def _upsert(table: str, keys: tuple[str, str], fields: tuple[str, ...], rows, sets) -> None:
+def _upsert(table: str, keys: tuple[str, ...], fields: tuple[str, ...], rows, sets) -> None:
     q = connection.ops.quote_name
     columns = ", ".join(q(c) for c in (*keys, *fields))
     marks = "(" + ", ".join(["%s"] * (len(keys) + len(fields))) + ")"
@@ -96,18 +111,38 @@ def add_day_gains(gains: dict[tuple[int, date], dict[str, int | None]]) -> None:
 
 
 def add_hour_posts(deltas: dict[tuple[int, datetime], list[int]]) -> None:
-    """Add to `AccountHourPosts` per (account, UTC hour): posts, engagements, read posts
-    and read posts' engagements (in HOUR_FIELDS order)."""
+    """Add to `AccountHourPosts` per (account, UTC hour), and to the `AccountMonthHourPosts`
+    those hours fall in: posts, engagements, read posts and read posts' engagements (in
+    HOUR_FIELDS order)."""
     if not deltas:
         return
-    table = AccountHourPosts._meta.db_table
     q = connection.ops.quote_name
-    rows = [
-        (account_id, connection.ops.adapt_datetimefield_value(hour), *values)
-        for (account_id, hour), values in deltas.items()
-    ]
-    sets = [f"{q(n)} = {q(table)}.{q(n)} + excluded.{q(n)}" for n in HOUR_FIELDS]
-    _upsert(table, ("account_id", "hour"), HOUR_FIELDS, rows, sets)
+    monthly: dict[tuple[int, date, int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for (account_id, hour), values in deltas.items():
+        utc = hour.astimezone(UTC)
+        row = monthly[(account_id, month_of(utc), utc.weekday(), utc.hour)]
+        for i, value in enumerate(values):
+            row[i] += value
+    for table, keys, rows in (
+        (
+            AccountHourPosts._meta.db_table,
+            ("account_id", "hour"),
+            [
+                (account_id, connection.ops.adapt_datetimefield_value(hour), *values)
+                for (account_id, hour), values in deltas.items()
+            ],
+        ),
+        (
+            AccountMonthHourPosts._meta.db_table,
+            ("account_id", "month", "weekday", "hour"),
+            [
+                (account_id, connection.ops.adapt_datefield_value(month), weekday, hour, *values)
+                for (account_id, month, weekday, hour), values in monthly.items()
+            ],
+        ),
+    ):
+        sets = [f"{q(n)} = {q(table)}.{q(n)} + excluded.{q(n)}" for n in HOUR_FIELDS]
+        _upsert(table, keys, HOUR_FIELDS, rows, sets)
 
 
 def add_posts(posts: Iterable[TrackedPost]) -> None:
@@ -165,9 +200,9 @@ def rebuild_languages(account_ids: Iterable[int] | None = None, *, apps=None) ->
 
 
 def rebuild(account_ids: Iterable[int] | None = None, *, apps=None) -> tuple[int, int]:
-    """Recompute both rollups from `PostDaily` and `TrackedPost` (of these accounts, or
-    all), one `INSERT … SELECT` each, and the accounts' languages (`AccountLanguage`);
-    returns the rollup rows written (days, hours). Run it where
+    """Recompute the rollups from `PostDaily` and `TrackedPost` (of these accounts, or
+    all), one `INSERT … SELECT` each (the months' from the hours'), and the accounts'
+    languages (`AccountLanguage`); returns the rollup rows written (days, hours). Run it where
     no collection writes meanwhile (it replaces rows, it does not add to them). Rows are
     written in time order, as collection adds them, so a period's rows sit together on
     disk. `apps`: a migration's historical models."""
@@ -175,6 +210,7 @@ def rebuild(account_ids: Iterable[int] | None = None, *, apps=None) -> tuple[int
     post_daily, tracked = get("analytics", "PostDaily"), get("analytics", "TrackedPost")
     day_totals = get("analytics", "AccountDayTotal")
     hour_posts = get("analytics", "AccountHourPosts")
+    models = (apps or installed_apps).all_models["analytics"]
     account_ids = None if account_ids is None else list(account_ids)
     only = {} if account_ids is None else {"account_id__in": account_ids}
     engagements = sum((F(n) for n in COUNTS[1:]), F(COUNTS[0]))
@@ -182,7 +218,7 @@ def rebuild(account_ids: Iterable[int] | None = None, *, apps=None) -> tuple[int
     with transaction.atomic():
         day_totals.objects.filter(**only).delete()
         hour_posts.objects.filter(**only).delete()
-        if "accountlanguage" in (apps or installed_apps).all_models["analytics"]:
+        if "accountlanguage" in models:
             rebuild_languages(account_ids, apps=apps)  # not before migration 0008
         days = _insert_select(
             day_totals,
@@ -208,4 +244,31 @@ def rebuild(account_ids: Iterable[int] | None = None, *, apps=None) -> tuple[int
             )
             .order_by("at", "account_id"),
         )
+        if "accountmonthhourposts" in models:  # not before migration 0009
+            rebuild_months(account_ids, apps=apps)
     return days, hours
+
+
+def rebuild_months(account_ids: Iterable[int] | None = None, *, apps=None) -> int:
+    """Recompute `AccountMonthHourPosts` (of these accounts, or all) from `AccountHourPosts`,
+    one `INSERT … SELECT`; returns the rows written."""
+    get = (apps or installed_apps).get_model
+    hour_posts = get("analytics", "AccountHourPosts")
+    month_posts = get("analytics", "AccountMonthHourPosts")
+    only = {} if account_ids is None else {"account_id__in": list(account_ids)}
+    with transaction.atomic():
+        month_posts.objects.filter(**only).delete()
+        return _insert_select(
+            month_posts,
+            ["account_id", "month", "weekday", "hour", *HOUR_FIELDS],
+            hour_posts.objects.filter(**only)
+            .order_by()
+            .annotate(
+                in_month=Cast(TruncMonth("hour", tzinfo=UTC), DateField()),
+                utc_weekday=ExtractIsoWeekDay("hour", tzinfo=UTC) - 1,
+                utc_hour=ExtractHour("hour", tzinfo=UTC),
+            )
+            .values("account_id", "in_month", "utc_weekday", "utc_hour")
+            .annotate(**{f"sum_{n}": Sum(n) for n in HOUR_FIELDS})
+            .order_by("in_month", "account_id"),
+        )

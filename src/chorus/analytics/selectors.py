@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability, role_can
-from chorus.analytics.grids import Cell, weekday_hour_rolled
+from chorus.analytics.grids import Cell, posts_rolled, weekday_hour_rolled
 from chorus.analytics.models import (
     COUNTS,
     AccountDaily,
@@ -134,11 +134,16 @@ class Scope:
         )
 
     def published_count(self) -> int:
-        """How many posts were published during the period."""
-        grid = self.rolled_grid()
-        if grid is None:
+        """How many posts were published during the period: from the weekday-by-hour grid
+        when the page drew it already, else summed from the rollups (the previous period
+        of a comparison, the API)."""
+        if not self.rolled_up:
             return self.published().count()
-        return sum(cell.posts for row in grid for cell in row)
+        grid = self._memo.get("rolled_grid")
+        if grid is not None:
+            return sum(cell.posts for row in grid for cell in row)
+        start, end = self.moment(self.start), self.moment(self.end + timedelta(days=1))
+        return posts_rolled(self.account_ids, start, end)
 
     def daily(self) -> QuerySet[PostDaily] | QuerySet[AccountDayTotal]:
         """What the scope's posts gained on each day of the period: rows with `account`,
