@@ -55,18 +55,18 @@ def workspace_with_content(owner, make_member, mastodon_account):
     from chorus.accounts import services as account_services
     from chorus.governance import services as governance_services
     from chorus.networks import services as network_services
-    from chorus.publishing import services
+    from chorus.publishing import campaigns, services
     from chorus.publishing.approval_workflows import StepInput, workflow_save
     from chorus.publishing.services import VariantInput
 
     workspace = owner.workspace
     account_services.team_create(actor=owner, name="Care")
-    campaign = services.campaign_save(actor=owner, name="Rainy season")
+    campaign = campaigns.campaign_save(actor=owner, name="Rainy season")
     governance_services.policy_create(
         actor=owner, name="No promises", kind="banned_terms", terms=["guarantee"]
     )
     workflow_save(actor=owner, name="Legal review", steps=[StepInput(role="admin")])
-    services.queue_slots_set(
+    campaigns.queue_slots_set(
         actor=owner, account=mastodon_account, slots=[(0, dt.time(9)), (3, dt.time(15))]
     )
     soon = timezone.now() + dt.timedelta(days=2)

@@ -35,7 +35,7 @@ from chorus.listening import boards as listening_boards
 from chorus.listening import services as listening
 from chorus.listening.models import Mention
 from chorus.networks.models import AccountGrant
-from chorus.publishing import approval_workflows
+from chorus.publishing import approval_workflows, campaigns
 from chorus.publishing import services as publishing
 from chorus.publishing.models import MediaAsset
 from chorus.web.views.common import PUBLIC, SIGNED_IN
@@ -371,7 +371,7 @@ def workspace_for(role, make_member, social_account):
     post = publishing.post_save(
         actor=owner, variants=[publishing.VariantInput(account_id=account.pk, text="Hello")]
     )
-    campaign = publishing.campaign_save(actor=owner, name="Launch")
+    campaign = campaigns.campaign_save(actor=owner, name="Launch")
     workflow = approval_workflows.workflow_save(
         actor=owner, name="Default", steps=[approval_workflows.StepInput(role="admin")]
     )

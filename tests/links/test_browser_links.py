@@ -12,6 +12,7 @@ from django.utils import timezone
 from chorus.links import selectors, services, shortening
 from chorus.links.models import Click, Conversion
 from chorus.networks.models import SocialAccount
+from chorus.publishing import campaigns
 from chorus.publishing import services as publishing
 from tests.conftest import PASSWORD
 
@@ -91,7 +92,7 @@ def test_short_link_to_landing_to_conversion_is_attributed(person, live_server, 
         handle="d@m.example",
         identity={"server_url": "https://m.example"},
     )
-    campaign = publishing.campaign_save(actor=owner, name="Rainy Season")
+    campaign = campaigns.campaign_save(actor=owner, name="Rainy Season")
     post = publishing.post_save(
         actor=owner,
         variants=[publishing.VariantInput(account_id=account.pk, text=f"New! {site}/beans")],

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def post_link(owner, make_link):
     from chorus.networks.models import SocialAccount
+    from chorus.publishing import campaigns
     from chorus.publishing import services as publishing
 
     account = SocialAccount.objects.create(
@@ -26,7 +27,7 @@ def post_link(owner, make_link):
         handle="b@m.example",
         identity={"server_url": "https://m.example"},
     )
-    campaign = publishing.campaign_save(actor=owner, name="Rainy season")
+    campaign = campaigns.campaign_save(actor=owner, name="Rainy season")
     post = publishing.post_save(
         actor=owner,
         variants=[publishing.VariantInput(account_id=account.pk, text="New beans")],

@@ -12,7 +12,7 @@ from chorus.accounts.models import Notification
 from chorus.governance.models import AuditEntry
 from chorus.links import selectors, services
 from chorus.links.models import Click, Goal
-from chorus.publishing import services as publishing
+from chorus.publishing import campaigns
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_an_at_risk_goal_notifies_its_campaigns_owner_once_in_their_language(
     planner = make_member("editor", workspace=owner.workspace)
     planner.user.language = "th"
     planner.user.save()
-    campaign = publishing.campaign_save(actor=owner, name="Rainy season", owner_id=planner.pk)
+    campaign = campaigns.campaign_save(actor=owner, name="Rainy season", owner_id=planner.pk)
     link = make_link(owner.workspace)
     link.campaign = campaign
     link.save()

@@ -5,6 +5,7 @@ from django.conf import settings
 
 from chorus.links import services, shortening
 from chorus.links.models import ShortLink
+from chorus.publishing import campaigns
 from chorus.publishing import services as publishing
 from chorus.publishing.dispatcher import Dispatcher
 from chorus.publishing.models import Variant
@@ -26,7 +27,7 @@ def compose(owner, account, text, **extra):
 def test_published_text_carries_short_links_tagged_for_the_post(
     owner, mastodon_account, statuses_of, tracking
 ):
-    campaign = publishing.campaign_save(actor=owner, name="Rainy Season 2026")
+    campaign = campaigns.campaign_save(actor=owner, name="Rainy Season 2026")
     post = publishing.post_save(
         actor=owner,
         variants=[

@@ -11,7 +11,7 @@ from chorus.core.errors import ServiceError
 from chorus.links import value
 from chorus.links.models import Click, Conversion, ConversionSource
 from chorus.listening.models import Mention
-from chorus.publishing import services as publishing
+from chorus.publishing import campaigns
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def history(owner, make_link):
     """Two campaigns' links on two networks, clicks with and without a referrer,
     attributed and unattributed conversions in two currencies, and mentions."""
     now = timezone.now()
-    rainy = publishing.campaign_save(actor=owner, name="Rainy season")
+    rainy = campaigns.campaign_save(actor=owner, name="Rainy season")
     link = make_link(owner.workspace, network="mastodon")
     link.campaign = rainy
     link.save()

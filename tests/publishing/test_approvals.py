@@ -17,7 +17,7 @@ from chorus.core.errors import Conflict, NotAllowed, ServiceError
 from chorus.governance import services as governance
 from chorus.governance.models import AuditAction, AuditEntry
 from chorus.networks import services as network_services
-from chorus.publishing import approval_workflows, approvals, review_links, services
+from chorus.publishing import approval_workflows, approvals, campaigns, review_links, services
 from chorus.publishing.approval_workflows import StepInput
 from chorus.publishing.dispatcher import Dispatcher
 from chorus.publishing.models import (
@@ -250,7 +250,7 @@ def test_campaign_workflow_wins_over_workspace_and_account_workflow_applies_to_a
     post = submit(editor, mastodon_account)  # an editor, yet this account wants approval
     assert post.state == PostState.PENDING_APPROVAL
     assert post.approval_plan[0]["members"] == [admin.pk]
-    campaign = services.campaign_save(actor=owner, name="Spring")
+    campaign = campaigns.campaign_save(actor=owner, name="Spring")
     approval_workflows.workflow_save(
         actor=owner,
         name="Spring campaign",

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from chorus.publishing import services
+from chorus.publishing import campaigns, services
 from chorus.publishing.models import Post, PostState
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,7 +31,7 @@ def scheduled(owner, mastodon_account):
     owner.workspace.save()
     today = timezone.localdate(timezone=ZONE)
     day = (today.replace(day=1) + dt.timedelta(days=40)).replace(day=12)
-    campaign = services.campaign_save(actor=owner, name="Water festival", colour="#e8590c")
+    campaign = campaigns.campaign_save(actor=owner, name="Water festival", colour="#e8590c")
     post = services.post_save(
         actor=owner,
         variants=[services.VariantInput(account_id=mastodon_account.pk, text="Boat races 🚣")],

@@ -6,7 +6,7 @@ import pytest
 from tests.publishing.test_views import account, client_for, future_day  # noqa: F401
 
 from chorus.governance.models import AuditAction, AuditEntry
-from chorus.publishing import services
+from chorus.publishing import campaigns, services
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def scheduled(owner, account):  # noqa: F811
 
 
 def test_changing_the_campaign_is_an_audited_edit(owner, account, scheduled):  # noqa: F811
-    campaign = services.campaign_save(actor=owner, name="Water festival", colour="#e8590c")
+    campaign = campaigns.campaign_save(actor=owner, name="Water festival", colour="#e8590c")
     assert edits(owner) == []
     services.post_save(
         actor=owner,

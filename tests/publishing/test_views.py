@@ -17,7 +17,7 @@ from tests.publishing import samples
 from chorus.accounts.roles import Role
 from chorus.core.errors import ServiceError
 from chorus.networks.models import AccountStatus, SocialAccount
-from chorus.publishing import services
+from chorus.publishing import campaigns, services
 from chorus.publishing.models import MediaAsset, Post, PostState, QueueSlot, VariantStatus
 from chorus.publishing.validation import part_lengths
 from chorus.web.views.timeinput import local_to_utc
@@ -261,7 +261,7 @@ def test_a_past_time_is_refused(owner, account):
 def test_calendar_places_posts_at_local_time_and_move_keeps_the_time(owner, account):
     zone(owner, "Asia/Phnom_Penh")
     client = client_for(owner)
-    campaign = services.campaign_save(actor=owner, name="Water festival", colour="#e8590c")
+    campaign = campaigns.campaign_save(actor=owner, name="Water festival", colour="#e8590c")
     post = services.post_save(
         actor=owner,
         variants=[services.VariantInput(account_id=account.pk, text="Boat race")],

@@ -192,3 +192,32 @@ def test_thai_runs_are_tokenized_as_word_tokenize_does():
     runs |= {"๑๒๓", "เวลา๑๒ น", "ฯลฯ", "ๆ"}
     for run in runs:
         assert _thai._tokens(run) == word_tokenize(run, engine="newmm", keep_whitespace=True)
+
+
+def test_threads_segmenting_their_first_thai_run_at_once_all_get_its_words(monkeypatch):
+    """A server's threads may each meet Thai first at the same moment: the dictionary is
+    loaded once, none of them fails, all get newmm's words."""
+    import threading
+
+    from pythainlp.tokenize import word_tokenize
+
+    from chorus.text import _thai
+
+    monkeypatch.setattr(_thai, "_o3_loaded", False)  # as in a fresh process
+    text = "ข้อมูลประชากร"
+    start, found, failed = threading.Barrier(8), [], []
+
+    def first_run():
+        start.wait()
+        try:
+            found.append(_thai._tokens(text))
+        except Exception as error:  # noqa: BLE001 - any failure is the finding
+            failed.append(error)
+
+    threads = [threading.Thread(target=first_run) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failed
+    assert found == [word_tokenize(text, engine="newmm")] * 8

@@ -21,7 +21,7 @@ from chorus.api.inputs import Day, Moment, PathId, RefId, TimeOfDay
 from chorus.core.errors import ServiceError
 from chorus.core.uploads import upload_limit_megabytes, upload_too_large
 from chorus.networks import selectors as network_selectors
-from chorus.publishing import imports, media, selectors, services
+from chorus.publishing import campaigns, imports, media, selectors, services
 from chorus.publishing.validation import part_lengths
 
 router = Router(tags=["publishing"])
@@ -457,13 +457,13 @@ def campaign_list(request):
 
 @router.post("/campaigns", response={201: CampaignOut}, auth=member(Scope.POSTS_WRITE))
 def campaign_create(request, payload: CampaignIn):
-    return Status(201, services.campaign_save(actor=request.membership, **payload.dict()))
+    return Status(201, campaigns.campaign_save(actor=request.membership, **payload.dict()))
 
 
 @router.put("/campaigns/{campaign_id}", response=CampaignOut, auth=member(Scope.POSTS_WRITE))
 def campaign_update(request, campaign_id: PathId, payload: CampaignIn):
     campaign = selectors.access_campaign(membership=request.membership, campaign_id=campaign_id)
-    return services.campaign_save(actor=request.membership, campaign=campaign, **payload.dict())
+    return campaigns.campaign_save(actor=request.membership, campaign=campaign, **payload.dict())
 
 
 @router.get(
@@ -479,7 +479,7 @@ def slot_list(request, account_id: PathId):
 )
 def slot_set(request, account_id: PathId, payload: list[SlotIn]):
     account = network_selectors.access_account(membership=request.membership, account_id=account_id)
-    return services.queue_slots_set(
+    return campaigns.queue_slots_set(
         actor=request.membership, account=account, slots=[(s.weekday, s.time) for s in payload]
     )
 

@@ -8,7 +8,7 @@ class PublishingConfig(AppConfig):
 
     def ready(self):
         from chorus.networks.signals import account_connected
-        from chorus.publishing.services import release_held_for_account
+        from chorus.publishing.outcomes import release_held_for_account
 
         account_connected.connect(
             lambda sender, account, **kw: release_held_for_account(account=account),

@@ -684,7 +684,7 @@ def _release(semaphore: threading.Semaphore, count: int) -> None:
 
 def _after_outcomes(outcomes: list[Outcome]) -> None:
     """Once the batch commits: tell authors about trouble, schedule evergreen repeats."""
-    from chorus.publishing.services import tell_author
+    from chorus.publishing.outcomes import tell_author
     from chorus.publishing.tasks import audit_published, repeat_evergreen
 
     published = [o.variant_id for o in outcomes if o.status == VariantStatus.PUBLISHED]

@@ -1,4 +1,6 @@
-"""Writes for posts: compose, schedule, queue, unschedule, retry, delete, campaigns, slots.
+"""Writes for posts: compose, schedule, queue, unschedule, retry, delete, repeat.
+
+Campaigns and queue slots are written by `campaigns`; what follows a send, by `outcomes`.
 
 Every function takes the acting membership and checks, here and not only in the UI,
 that its role may do this and that it may use each social account involved.
@@ -13,11 +15,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from chorus.accounts.models import Membership
 from chorus.accounts.roles import Capability
-from chorus.accounts.services import check_capability, notify
+from chorus.accounts.services import check_capability
 from chorus.core.errors import Conflict, NotFound, ServiceError
 from chorus.governance.audit import audit_record
 from chorus.governance.models import AuditAction
@@ -29,7 +30,6 @@ from chorus.publishing.models import (
     MediaAsset,
     Post,
     PostState,
-    QueueSlot,
     Variant,
     VariantMedia,
     VariantStatus,
@@ -610,131 +610,3 @@ def post_repeat_next(*, post: Post) -> Post | None:
             ]
         )
     return copy
-
-
-# --------------------------------------------------------------------------- after publishing
-
-
-def audit_published(*, variant_ids: list[int]) -> None:
-    """One `post_published` audit entry per published variant, acted by the system."""
-    for variant in Variant.objects.filter(
-        pk__in=variant_ids, status=VariantStatus.PUBLISHED
-    ).select_related("post__author", "account"):
-        audit_record(
-            action=AuditAction.POST_PUBLISHED,
-            actor=None,
-            workspace=variant.post.workspace_id,
-            target=variant.post,
-            changes={
-                "before": None,
-                "after": {
-                    "account": variant.account.handle,
-                    "network": variant.account.provider,
-                    "remote_id": variant.remote_id,
-                    "url": variant.remote_url,
-                    "author": variant.post.author.email,
-                },
-            },
-        )
-
-
-def release_held_for_account(*, account: SocialAccount) -> int:
-    """A reconnected account's posts waiting for it go out now (or are held if too late)."""
-    now = timezone.now()
-    return Variant.objects.filter(
-        account=account, status=VariantStatus.NEEDS_RECONNECT, post__state=PostState.SCHEDULED
-    ).update(status=VariantStatus.SCHEDULED, due_at=now, attempts=0)
-
-
-def tell_author(*, variant_ids: list[int]) -> None:
-    """Notify each author (in the app and by email) of variants that failed or were held."""
-    for variant in Variant.objects.filter(pk__in=variant_ids).select_related(
-        "post__author", "post__workspace", "account"
-    ):
-        if variant.status == VariantStatus.NEEDS_RECONNECT:
-            message = gettext_noop(
-                "%(handle)s needs reconnecting: your post is held, nothing is lost."
-            )
-        elif variant.status == VariantStatus.HELD:
-            message = gettext_noop("Your post to %(handle)s was held: %(error)s")
-        else:
-            message = gettext_noop("Your post to %(handle)s failed: %(error)s")
-        params = {"handle": variant.account.handle, "error": variant.last_error}
-        notify(
-            user=variant.post.author,
-            workspace=variant.post.workspace,
-            message=lambda message=message, params=params: _(message) % params,  # author's language
-            url=f"/posts/{variant.post_id}/",
-        )
-
-
-# --------------------------------------------------------------------------- campaigns, slots
-
-
-def campaign_save(
-    *,
-    actor: Membership,
-    name: str,
-    campaign: Campaign | None = None,
-    description: str = "",
-    colour: str = "#3b5bdb",
-    starts_on=None,
-    ends_on=None,
-    reason: str | None = None,
-    audience: str | None = None,
-    budget_amount=None,
-    budget_currency: str | None = None,
-    owner_id: int | None = None,
-) -> Campaign:
-    """Create or change a campaign and its plan: why (reason), for whom (audience), when,
-    and its budget if it has one. The plan's fields left as None keep what they were; a
-    new campaign is owned by whoever creates it (the owner hears when its goals are at
-    risk)."""
-    check_capability(actor, Capability.PUBLISH_POSTS)
-    if not name.strip():
-        raise ServiceError(_("A campaign needs a name."), field="name")
-    if starts_on and ends_on and ends_on < starts_on:
-        raise ServiceError(_("The campaign ends before it starts."), field="ends_on")
-    currency = (budget_currency or "").strip().upper()
-    if budget_amount is not None and budget_amount < 0:
-        raise ServiceError(_("A budget cannot be negative."), field="budget_amount")
-    if budget_amount is not None and not (len(currency) == 3 and currency.isalpha()):
-        raise ServiceError(
-            _("Give the budget's currency as a three-letter code, such as THB."),
-            field="budget_currency",
-        )
-    campaign = campaign or Campaign(workspace=actor.workspace, owner=actor)
-    if campaign.workspace_id != actor.workspace_id:
-        raise NotFound(_("No such campaign."))
-    if owner_id is not None:
-        owner = Membership.objects.filter(workspace=actor.workspace, pk=owner_id).first()
-        if owner is None:
-            raise NotFound(_("No such member."), field="owner")
-        campaign.owner = owner
-    campaign.name, campaign.description, campaign.colour = name.strip(), description, colour
-    campaign.starts_on, campaign.ends_on = starts_on, ends_on
-    if reason is not None:
-        campaign.reason = reason.strip()
-    if audience is not None:
-        campaign.audience = audience.strip()
-    if budget_currency is not None or budget_amount is not None:
-        campaign.budget_amount = budget_amount
-        campaign.budget_currency = currency if budget_amount is not None else ""
-    campaign.save()
-    return campaign
-
-
-@transaction.atomic
-def queue_slots_set(
-    *, actor: Membership, account: SocialAccount, slots: list[tuple[int, object]]
-) -> list[QueueSlot]:
-    """Replace an account's weekly posting times: [(weekday 0-6, time), ...]."""
-    check_capability(actor, Capability.PUBLISH_POSTS)
-    if account.workspace_id != actor.workspace_id:
-        raise NotFound(_("No such social account."))
-    if any(not 0 <= weekday <= 6 for weekday, _t in slots):
-        raise ServiceError(_("Weekdays go from 0 (Monday) to 6 (Sunday)."), field="slots")
-    account.slots.all().delete()
-    return QueueSlot.objects.bulk_create(
-        [QueueSlot(account=account, weekday=w, time=t) for w, t in sorted(set(slots))]
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from chorus.publishing import services
+from chorus.publishing import outcomes, services
 from chorus.publishing.models import Post
 
 
@@ -27,4 +27,4 @@ def expire_approvals() -> None:
 @db_task(retries=3, retry_delay=30)
 def audit_published(variant_ids: list[int]) -> None:
     """The audit entries of posts the dispatcher published (written off its hot path)."""
-    services.audit_published(variant_ids=variant_ids)
+    outcomes.audit_published(variant_ids=variant_ids)

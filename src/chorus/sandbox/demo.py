@@ -28,7 +28,7 @@ from chorus.governance.models import PolicyAction, PolicyKind
 from chorus.networks import services as networks
 from chorus.networks.models import AccessLevel, SocialAccount
 from chorus.networks.providers.base import PostDraft
-from chorus.publishing import approval_workflows, approvals, services
+from chorus.publishing import approval_workflows, approvals, campaigns, services
 from chorus.publishing.models import Campaign, Post, PostState, Variant, VariantStatus
 from chorus.publishing.services import VariantInput
 
@@ -120,7 +120,7 @@ def demo_content_ensure(*, sandbox_url: str) -> bool:
         for m in Membership.objects.filter(workspace=owner.workspace).select_related("user")
     }
     _grant(owner, accounts, members)
-    campaign = services.campaign_save(
+    campaign = campaigns.campaign_save(
         actor=owner,
         name=CAMPAIGN,
         description="Rainy-season cold brew launch across Phnom Penh, Bangkok and online.",

@@ -13,9 +13,12 @@ listening pays on every Thai post that holds a query's term (docs/decisions.md).
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left, bisect_right
 from functools import cache
 from pathlib import Path
+
+import nlpo3
 
 _O3_DICTIONARY = "chorus-thai-words"
 
@@ -34,21 +37,25 @@ def dictionary_file() -> Path:
     return Path(pythainlp.corpus.__file__).with_name("words_th.txt")
 
 
-@cache
-def _o3_segment():
-    import nlpo3
-
-    message, loaded = nlpo3.load_dict(str(dictionary_file()), _O3_DICTIONARY)
-    if not loaded:
-        raise RuntimeError(message)
-    return nlpo3.segment
+_o3_loading = threading.Lock()
+_o3_loaded = False
 
 
 def _tokens(run: str) -> list[str]:
     """``word_tokenize(run, engine="newmm")``: a run of Thai letters holds no whitespace and
     no `.`, `,` or `:` between digits, so word_tokenize's post-processing (whitespace,
     formatted numbers) never changes newmm's tokens there."""
-    return _o3_segment()(run, _O3_DICTIONARY)
+    global _o3_loaded
+    if not _o3_loaded:
+        # nlpO3 keeps dictionaries by name for the whole process and refuses a second load
+        # of a name: the first request of each thread of a server may arrive at once.
+        with _o3_loading:
+            if not _o3_loaded:
+                message, loaded = nlpo3.load_dict(str(dictionary_file()), _O3_DICTIONARY)
+                if not loaded and "already exists" not in message:
+                    raise RuntimeError(message)
+                _o3_loaded = True
+    return nlpo3.segment(run, _O3_DICTIONARY)
 
 
 def refine(run: str, icu_cuts: set[int]) -> set[int]:

@@ -24,7 +24,8 @@ from chorus.accounts import selectors as account_selectors
 from chorus.accounts.roles import Capability, role_can
 from chorus.core.errors import ServiceError
 from chorus.networks import selectors as network_selectors
-from chorus.publishing import selectors, services
+from chorus.publishing import selectors
+from chorus.publishing.campaigns import campaign_save
 from chorus.publishing.models import (
     Post,
     VariantStatus,
@@ -409,7 +410,7 @@ def _campaign_form(request, campaign=None):
     form = CampaignForm(request.POST or None, initial=initial, membership=request.membership)
     if request.method == "POST" and form.is_valid():
         try:
-            services.campaign_save(actor=request.membership, campaign=campaign, **form.cleaned_data)
+            campaign_save(actor=request.membership, campaign=campaign, **form.cleaned_data)
         except ServiceError as exc:
             field_name = exc.field if exc.field in form.fields else None
             form.add_error(field_name, exc.message)

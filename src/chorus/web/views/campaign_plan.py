@@ -1,6 +1,6 @@
 """Planning a campaign, step by step: reason → audience → dates → budget → goals → done,
 landing on the campaign's calendar. The first four steps are kept in the session until the
-budget step creates the campaign (through publishing's `campaign_save`); goals are then
+budget step creates the campaign (through publishing's `campaigns.campaign_save`); goals are then
 added to it (links' `goal_save`). Everything stays editable on the campaign's page."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from chorus.accounts.roles import Capability
 from chorus.core.errors import ServiceError
 from chorus.links import selectors as link_selectors
-from chorus.publishing import selectors, services
+from chorus.publishing import campaigns, selectors
 from chorus.web.views.calendar import CampaignForm
 from chorus.web.views.common import member_required, show_service_error
 from chorus.web.views.links import _goal_form, goal_from_form
@@ -84,7 +84,7 @@ def plan_step(request, step: str = "reason"):
 def _create(request, form, plan: dict):
     amount = plan.get("budget_amount")
     try:
-        return services.campaign_save(
+        return campaigns.campaign_save(
             actor=request.membership,
             name=plan["name"],
             reason=plan.get("reason", ""),

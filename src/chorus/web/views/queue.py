@@ -17,7 +17,7 @@ from chorus.accounts.roles import Capability
 from chorus.core.errors import ServiceError
 from chorus.networks import selectors as network_selectors
 from chorus.networks.providers import get_provider
-from chorus.publishing import imports, queues, selectors, services
+from chorus.publishing import campaigns, imports, queues, selectors
 from chorus.web.views.common import member_required
 from chorus.web.views.composer import usable_accounts
 from chorus.web.views.timeinput import parse_time, zone_name
@@ -147,7 +147,7 @@ def queue_slots(request, account_id: int):
     if account is None:
         raise Http404(_("No such social account."))
     try:
-        services.queue_slots_set(
+        campaigns.queue_slots_set(
             actor=request.membership, account=account, slots=parse_slots(request.POST)
         )
     except ServiceError as exc:  # show the form again as typed, the wrong days marked
